@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DeliveryModule } from '@hookhub/delivery';
+import { JetstreamModule } from '@hookhub/jetstream';
+import { PersistenceModule } from '@hookhub/persistence';
+import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
+import { SigningModule } from '@hookhub/signing';
+import { DispatcherConfig } from './dispatcher.config';
+import { DispatcherWorker } from './dispatcher.worker';
+
+/** Fan-out and signed delivery: a durable consumer of the events stream. */
+@Module({})
+export class DispatcherAppModule {
+  static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
+    return {
+      module: DispatcherAppModule,
+      imports: [
+        configModuleFor(DispatcherConfig, overrides),
+        LoggingModule,
+        HealthModule,
+        PersistenceModule,
+        JetstreamModule,
+        SigningModule,
+        DeliveryModule,
+      ],
+      providers: [DispatcherWorker],
+    };
+  }
+}

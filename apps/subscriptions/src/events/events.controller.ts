@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EventEnvelope, eventTypeDefinition, EventValidator } from '@hookhub/contracts';
+import { EventPublisher } from '@hookhub/jetstream';
+import { TenantRepository } from '@hookhub/persistence';
+import { Problems } from '@hookhub/platform';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
+
+@ApiTags('events')
+@ApiBearerAuth('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('v1/events')
+export class EventsController {
+  private readonly validator = new EventValidator();
+  private readonly accountUrls = new Map<string, string>();
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly tenants: TenantRepository,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequireRoles('publisher')
+  @ApiOperation({ summary: 'Publish a domain event; 202 means JetStream has stored it' })
+  @ApiAcceptedResponse({ type: PublishReceiptView })
+  async publish(@CurrentPrincipal() principal: Principal, @Body() dto: PublishEventDto): Promise<PublishReceiptView> {
+    const def = eventTypeDefinition(dto.type);
+    if (!def) {
+      throw Problems.unprocessable('unknown-event-type', 'Unknown event type', `unknown event type '${dto.type}'; see GET /v1/event-types`, [
+        { pointer: '#/type', detail: 'is not in the catalogue' },
+      ]);
+    }
+    if (dto.account_id !== undefined && dto.account_id !== principal.tenantId) {
+      throw Problems.forbidden("account_id must be the API key's tenant");
+    }
+    const candidate: EventEnvelope = {
+      id: dto.id ?? randomUUID(),
+      account_id: principal.tenantId,
+      account_url: await this.accountUrl(principal.tenantId),
+      created_at: dto.created_at ? new Date(dto.created_at).toISOString().replace('.000Z', 'Z') : new Date().toISOString(),
+      type: dto.type,
+      data: dto.data ?? {},
+      actor_type: dto.actor_type ?? null,
+      actor_id: dto.actor_id ?? null,
+      actor_name: dto.actor_name ?? null,
+      model_type: (dto.model_type ?? def.modelType) as EventEnvelope['model_type'],
+      model_id: dto.model_id,
+      model: (dto.model ?? null) as EventEnvelope['model'],
+    };
+    const result = this.validator.validate(candidate);
+    if (!result.ok) {
+      throw Problems.unprocessable(
+        'invalid-event',
+        'Invalid event',
+        `the event does not match the schema of ${dto.type}: ${result.errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`,
+        result.errors,
+      );
+    }
+    let receipt;
+    try {
+      receipt = await this.publisher.publish(result.event);
+    } catch (err) {
+      throw Problems.unavailable(`the event could not be stored; retry with the same id (${(err as Error).message})`);
+    }
+    return { id: candidate.id, duplicate: receipt.duplicate };
+  }
+
+  /** Tenants' account URLs rarely change; one lookup per tenant per process is enough. */
+  private async accountUrl(tenantId: string): Promise<string> {
+    let url = this.accountUrls.get(tenantId);
+    if (url === undefined) {
+      url = (await this.tenants.findById(tenantId))?.accountUrl ?? '';
+      this.accountUrls.set(tenantId, url);
+    }
+    return url;
+  }
+}

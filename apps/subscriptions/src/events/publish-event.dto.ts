@@ -1,0 +1,76 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { EVENT_ID_PATTERN, EVENT_TYPES, MODEL_TYPES } from '@hookhub/contracts';
+
+/**
+ * An event as a publisher sends it: the envelope of the full format, where
+ * the hub fills `account_id` and `account_url` from the caller's tenant, and
+ * `id`/`created_at` when omitted. `data` and `model` are checked against the
+ * event type's JSON Schema (GET /v1/event-types).
+ */
+export class PublishEventDto {
+  @ApiPropertyOptional({ description: 'Unique per tenant; publishing the same id again stores nothing new', example: '7f94629' })
+  @IsOptional()
+  @IsString()
+  @Matches(new RegExp(EVENT_ID_PATTERN), { message: 'id must be 1-128 letters, digits, or . _ : -' })
+  id?: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, example: 'ticket.label_added' })
+  @IsString()
+  @Length(1, 100)
+  type: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; defaults to now', example: '2016-10-17T19:52:43Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_at?: string;
+
+  @ApiPropertyOptional({ description: "Must be the caller's tenant when given" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  account_id?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { label_id: '97b0a40', label_name: 'High Priority' } })
+  @IsOptional()
+  @IsObject()
+  data?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'user' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  actor_type?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  actor_id?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  actor_name?: string | null;
+
+  @ApiPropertyOptional({ enum: MODEL_TYPES, description: 'Implied by the type when omitted' })
+  @IsOptional()
+  @IsString()
+  model_type?: string;
+
+  @ApiProperty({ example: 'a52ec86' })
+  @IsString()
+  @Length(1, 128)
+  model_id: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Snapshot of the resource; null only for deletions' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsObject()
+  model?: Record<string, unknown> | null;
+}
+
+export class PublishReceiptView {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: 'True when this id was published before; nothing new was stored' }) duplicate: boolean;
+}

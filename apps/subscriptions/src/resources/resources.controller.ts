@@ -1,0 +1,58 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiGoneResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EventLogRepository } from '@hookhub/persistence';
+import { Problems } from '@hookhub/platform';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+
+/**
+ * The latest snapshot of each resource, for receivers of thin notifications
+ * that fetch what changed. A deleted resource answers 410 with no data.
+ */
+@ApiTags('resources')
+@ApiBearerAuth('api-key')
+@UseGuards(ApiKeyGuard)
+@RequireRoles('reader', 'publisher')
+@Controller('v0')
+export class ResourcesController {
+  constructor(private readonly log: EventLogRepository) {}
+
+  @Get('tickets/:id')
+  @ApiOperation({ summary: 'Latest snapshot of a ticket' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiGoneResponse({ description: 'The ticket was deleted' })
+  ticket(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.snapshot(p, 'ticket', id, 'Ticket');
+  }
+
+  @Get('tickets/:ticketId/messages/:id')
+  @ApiOperation({ summary: 'Latest snapshot of a ticket message' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiGoneResponse({ description: 'The message was deleted' })
+  message(@CurrentPrincipal() p: Principal, @Param('ticketId') ticketId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
+  }
+
+  @Get('surveys/:surveyId/responses/:id')
+  @ApiOperation({ summary: 'Latest snapshot of a survey response' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiGoneResponse({ description: 'The response was deleted' })
+  surveyResponse(@CurrentPrincipal() p: Principal, @Param('surveyId') surveyId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.snapshot(p, 'survey_response', id, 'Survey response', { survey_id: surveyId });
+  }
+
+  private async snapshot(
+    p: Principal,
+    modelType: string,
+    id: string,
+    what: string,
+    parent?: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    const snap = await this.log.findSnapshot(p.tenantId, modelType, id);
+    if (!snap || snap.version === 0) throw Problems.notFound(what);
+    if (snap.deletedAt) throw Problems.gone(what);
+    if (!snap.model) throw Problems.notFound(what);
+    if (parent && Object.entries(parent).some(([k, v]) => snap.model?.[k] !== v)) throw Problems.notFound(what);
+    return snap.model;
+  }
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { JetstreamModule, StreamProvisioner } from '@hookhub/jetstream';
+import { PersistenceModule } from '@hookhub/persistence';
+import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
+import { SigningModule } from '@hookhub/signing';
+import { AdminTokenGuard } from './auth/admin-token.guard';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { EventTypesController } from './event-types/event-types.controller';
+import { EventsController } from './events/events.controller';
+import { ResourcesController } from './resources/resources.controller';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
+import { SubscriptionsConfig } from './subscriptions.config';
+import { TenantsController } from './tenants/tenants.controller';
+
+/** The events stream must exist before the first publish is accepted. */
+@Injectable()
+class EventsStreamBootstrap implements OnApplicationBootstrap {
+  constructor(private readonly provisioner: StreamProvisioner) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.provisioner.ensureEventsStream();
+  }
+}
+
+/** The REST admin API, event publishing and the resource API. */
+@Module({})
+export class SubscriptionsAppModule {
+  static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
+    return {
+      module: SubscriptionsAppModule,
+      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule],
+      controllers: [TenantsController, SubscriptionsController, EventsController, EventTypesController, ResourcesController],
+      providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService],
+    };
+  }
+}

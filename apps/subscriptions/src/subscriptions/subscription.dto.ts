@@ -1,0 +1,189 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
+import {
+  PAYLOAD_FORMATS,
+  PayloadFormat,
+  SIGNATURE_SCHEMES,
+  SignatureScheme,
+  SUBSCRIPTION_STATES,
+  SubscriptionEntity,
+  SubscriptionState,
+} from '@hookhub/persistence';
+
+/** Header names the hub sets itself; a subscription may not override them. */
+const RESERVED_HEADER = /^(content-type|content-length|host|connection|transfer-encoding|user-agent|x-webhook-.*|webhook-.*|enchant-signature)$/i;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+
+/** A map of custom HTTP headers: valid names, none reserved, printable values. */
+function IsHeaderMap(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isHeaderMap',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must map header names (not reserved ones) to printable values, at most 20`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length <= 20 &&
+            entries.every(
+              ([k, v]) => HEADER_NAME.test(k) && !RESERVED_HEADER.test(k) && typeof v === 'string' && v.length <= 1000 && !/[\r\n\0]/.test(v),
+            )
+          );
+        },
+      },
+    });
+}
+
+export const EVENT_TYPE_PATTERN = /^(\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
+
+export class CreateSubscriptionDto {
+  @ApiProperty({ example: 'https://hooks.example.com/hookhub' })
+  @IsString()
+  @MaxLength(2048)
+  url: string;
+
+  @ApiProperty({ example: ['ticket.created', 'message.*'], description: 'Exact types, `<group>.*` or `*`' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @Matches(EVENT_TYPE_PATTERN, { each: true, message: 'each event type must be a type, `<group>.*` or `*`' })
+  event_types: string[];
+
+  @ApiPropertyOptional({ description: 'Only events about these model ids', example: ['debde69a-2dbb-427b-b478-6cffd7930ecf'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  model_ids?: string[];
+
+  @ApiPropertyOptional({ enum: PAYLOAD_FORMATS, default: 'full' })
+  @IsOptional()
+  @IsIn(PAYLOAD_FORMATS)
+  format?: PayloadFormat;
+
+  @ApiPropertyOptional({ enum: SIGNATURE_SCHEMES, default: 'sha256' })
+  @IsOptional()
+  @IsIn(SIGNATURE_SCHEMES)
+  signature_scheme?: SignatureScheme;
+
+  @ApiPropertyOptional({ description: 'Signing secret; generated when omitted. `whsec_…` for standard-webhooks.' })
+  @IsOptional()
+  @IsString()
+  @Length(16, 256)
+  secret?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'X-Customer-Key': 'abc' } })
+  @IsOptional()
+  @IsObject()
+  @IsHeaderMap()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: [Number], description: 'Delay in ms before each retry', example: [1000, 5000, 30000, 300000, 1800000, 7200000] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(7 * 24 * 3_600_000, { each: true })
+  retry_policy_ms?: number[];
+
+  @ApiPropertyOptional({ description: 'When set, the endpoint must echo a challenge before it receives events' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  verify_token?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+}
+
+export class SubscriptionView {
+  @ApiProperty() id: string;
+  @ApiProperty() tenant_id: string;
+  @ApiProperty() url: string;
+  @ApiProperty({ type: [String] }) event_types: string[];
+  @ApiProperty({ type: [String], nullable: true }) model_ids: string[] | null;
+  @ApiProperty({ enum: PAYLOAD_FORMATS }) format: PayloadFormat;
+  @ApiProperty({ enum: SIGNATURE_SCHEMES }) signature_scheme: SignatureScheme;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Custom header names; values are not shown' })
+  headers: Record<string, string>;
+  @ApiProperty({ type: [Number] }) retry_policy_ms: number[];
+  @ApiProperty() has_verify_token: boolean;
+  @ApiProperty({ enum: SUBSCRIPTION_STATES }) state: SubscriptionState;
+  @ApiProperty({ nullable: true, type: String }) state_reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+
+  static of(s: SubscriptionEntity): SubscriptionView {
+    return {
+      id: s.id,
+      tenant_id: s.tenantId,
+      url: s.url,
+      event_types: s.eventTypes,
+      model_ids: s.modelIds,
+      format: s.format,
+      signature_scheme: s.signatureScheme,
+      headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '[redacted]'])),
+      retry_policy_ms: s.retryPolicyMs,
+      has_verify_token: s.verifyToken !== null,
+      state: s.state,
+      state_reason: s.stateReason,
+      description: s.description,
+      created_at: s.createdAt.toISOString(),
+      updated_at: s.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class CreatedSubscriptionView extends SubscriptionView {
+  @ApiProperty({ description: 'The signing secret. Shown only in this response.' })
+  secret: string;
+}
+
+export class SubscriptionPage {
+  @ApiProperty({ type: [SubscriptionView] }) items: SubscriptionView[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page' }) next_cursor: string | null;
+}
+
+export class ListQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
+  @IsOptional()
+  @IsUUID('all', { message: 'cursor must be a next_cursor value from a previous page' })
+  cursor?: string;
+}

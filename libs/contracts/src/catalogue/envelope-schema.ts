@@ -1,0 +1,33 @@
+import { changeStatusOf } from '../thin-notification';
+import type { EventTypeDefinition } from './event-types';
+
+type JsonSchema = Record<string, unknown>;
+
+export const EVENT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+
+/** The JSON Schema of a whole event of one type: envelope, `data` and `model`. */
+export function envelopeSchema(def: EventTypeDefinition): JsonSchema {
+  const deletion = changeStatusOf(def.type) === 'DELETION';
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: def.type,
+    description: def.description,
+    type: 'object',
+    required: ['id', 'account_id', 'created_at', 'type', 'data', 'model_type', 'model_id', 'model'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', pattern: EVENT_ID_PATTERN },
+      account_id: { type: 'string', minLength: 1, maxLength: 64 },
+      account_url: { type: 'string', maxLength: 2048 },
+      created_at: { type: 'string', format: 'date-time' },
+      type: { const: def.type },
+      data: def.dataSchema,
+      actor_type: { type: ['string', 'null'], maxLength: 64 },
+      actor_id: { type: ['string', 'null'], maxLength: 128 },
+      actor_name: { type: ['string', 'null'], maxLength: 256 },
+      model_type: { const: def.modelType },
+      model_id: { type: 'string', minLength: 1, maxLength: 128 },
+      model: deletion ? { oneOf: [{ type: 'null' }, def.modelSchema] } : def.modelSchema,
+    },
+  };
+}

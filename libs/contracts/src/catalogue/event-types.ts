@@ -1,0 +1,224 @@
+import type { EventEnvelope, ModelType } from '../envelope';
+import { MESSAGE_MODEL, SURVEY_RESPONSE_MODEL, TICKET_MODEL } from './models';
+
+type JsonSchema = Record<string, unknown>;
+
+export interface EventTypeDefinition {
+  type: string;
+  description: string;
+  modelType: ModelType;
+  /** Schema of the event's `data`. */
+  dataSchema: JsonSchema;
+  /** Schema of the event's `model`; `null` models are allowed only for deletions. */
+  modelSchema: JsonSchema;
+  example: EventEnvelope;
+}
+
+const empty: JsonSchema = { type: 'object', additionalProperties: true };
+const ACCOUNT = '3b5cf468-c858-404b-9e53-630e3df9d74a';
+const TICKET_ID = 'debde69a-2dbb-427b-b478-6cffd7930ecf';
+const MESSAGE_ID = '39697476-cbc3-4154-bf43-165464f66197';
+
+const exampleTicket = {
+  id: TICKET_ID,
+  number: 53249,
+  user_id: 'a91bb75',
+  state: 'open',
+  subject: 'email from customer',
+  label_ids: ['97b0a40'],
+  customer_id: '97b0a43',
+  type: 'email',
+  reply_to: '',
+  created_at: '2016-10-14T20:15:46Z',
+};
+const exampleMessage = {
+  id: MESSAGE_ID,
+  ticket_id: TICKET_ID,
+  direction: 'inbound',
+  channel: 'email',
+  from: 'customer@example.com',
+  subject: 'Re: email from customer',
+  body: 'Thanks, that fixed it.',
+  created_at: '2016-10-17T19:52:43Z',
+};
+const exampleResponse = {
+  id: 'c0f3b1a2-5d7e-4f60-9a1b-2c3d4e5f6a7b',
+  survey_id: 'f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b',
+  ticket_id: TICKET_ID,
+  customer_id: '97b0a43',
+  score: 9,
+  answers: [{ question: 'How likely are you to recommend us?', answer: 9 }],
+  completed_at: '2016-10-17T19:52:43Z',
+};
+
+function example(
+  type: string,
+  modelType: ModelType,
+  model: Record<string, unknown> | null,
+  data: Record<string, unknown>,
+  modelId: string,
+): EventEnvelope {
+  return {
+    id: '7f94629',
+    account_id: ACCOUNT,
+    account_url: 'https://acme.example.com',
+    created_at: '2016-10-17T19:52:43Z',
+    type,
+    data,
+    actor_type: 'user',
+    actor_id: 'a91bb75',
+    actor_name: 'Michelle Han',
+    model_type: modelType,
+    model_id: modelId,
+    model: model as EventEnvelope['model'],
+  };
+}
+
+function ticket(type: string, description: string, dataSchema: JsonSchema, data: Record<string, unknown>): EventTypeDefinition {
+  const deleted = type === 'ticket.deleted';
+  return {
+    type,
+    description,
+    modelType: 'ticket',
+    dataSchema,
+    modelSchema: TICKET_MODEL,
+    example: example(type, 'ticket', deleted ? null : exampleTicket, data, TICKET_ID),
+  };
+}
+
+const label: JsonSchema = {
+  type: 'object',
+  required: ['label_id'],
+  properties: { label_id: { type: 'string' }, label_name: { type: 'string' }, label_color: { type: 'string' } },
+  additionalProperties: true,
+};
+const labelData = { label_id: '97b0a40', label_name: 'High Priority', label_color: 'red' };
+
+/** Normalised delivery states of outgoing messages across all providers. */
+export const DELIVERY_STATUSES = [
+  'queued',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'bounced',
+  'deferred',
+  'dropped',
+  'opened',
+  'clicked',
+  'complained',
+  'unsubscribed',
+  'expired',
+  'rejected',
+  'unknown',
+] as const;
+
+export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
+  ticket('ticket.created', 'A ticket was opened.', empty, {}),
+  ticket(
+    'ticket.updated',
+    'Fields of a ticket changed.',
+    { type: 'object', properties: { changes: { type: 'object' } }, additionalProperties: true },
+    { changes: { subject: ['email from customer', 'Refund request'] } },
+  ),
+  ticket(
+    'ticket.status_changed',
+    'A ticket moved to another state.',
+    {
+      type: 'object',
+      required: ['from', 'to'],
+      properties: { from: { type: 'string' }, to: { type: 'string' } },
+      additionalProperties: true,
+    },
+    { from: 'open', to: 'hold' },
+  ),
+  ticket('ticket.label_added', 'A label was added to a ticket.', label, labelData),
+  ticket('ticket.label_removed', 'A label was removed from a ticket.', label, labelData),
+  ticket(
+    'ticket.assigned',
+    'A ticket was assigned to a user or team.',
+    {
+      type: 'object',
+      properties: { user_id: { type: ['string', 'null'] }, team_id: { type: ['string', 'null'] } },
+      additionalProperties: true,
+    },
+    { user_id: 'a91bb75', team_id: null },
+  ),
+  ticket('ticket.resolved', 'A ticket was resolved.', empty, {}),
+  ticket('ticket.deleted', 'A ticket was deleted; its data must be removed by subscribers.', empty, {}),
+  {
+    type: 'message.created',
+    description: 'A message was added to a ticket (inbound email, reply, note).',
+    modelType: 'message',
+    dataSchema: empty,
+    modelSchema: MESSAGE_MODEL,
+    example: example('message.created', 'message', exampleMessage, {}, MESSAGE_ID),
+  },
+  {
+    type: 'message.updated',
+    description: 'A message was edited.',
+    modelType: 'message',
+    dataSchema: empty,
+    modelSchema: MESSAGE_MODEL,
+    example: example('message.updated', 'message', exampleMessage, {}, MESSAGE_ID),
+  },
+  {
+    type: 'message.deleted',
+    description: 'A message was deleted; its data must be removed by subscribers.',
+    modelType: 'message',
+    dataSchema: { type: 'object', required: ['ticket_id'], properties: { ticket_id: { type: 'string' } } },
+    modelSchema: MESSAGE_MODEL,
+    example: example('message.deleted', 'message', null, { ticket_id: TICKET_ID }, MESSAGE_ID),
+  },
+  {
+    type: 'message.delivery_status',
+    description: 'A provider reported the delivery state of an outgoing message.',
+    modelType: 'message',
+    dataSchema: {
+      type: 'object',
+      required: ['provider', 'provider_message_id', 'status', 'occurred_at'],
+      properties: {
+        provider: { type: 'string' },
+        provider_message_id: { type: 'string' },
+        status: { type: 'string', enum: DELIVERY_STATUSES },
+        raw_status: { type: ['string', 'null'] },
+        error_code: { type: ['string', 'null'] },
+        error_message: { type: ['string', 'null'] },
+        occurred_at: { type: 'string', format: 'date-time' },
+      },
+      additionalProperties: true,
+    },
+    modelSchema: MESSAGE_MODEL,
+    example: example(
+      'message.delivery_status',
+      'message',
+      exampleMessage,
+      {
+        provider: 'twilio_sms',
+        provider_message_id: 'SM1f0e8ae6ade43cb3c0ce4525424e404f',
+        status: 'delivered',
+        raw_status: 'delivered',
+        error_code: null,
+        error_message: null,
+        occurred_at: '2016-10-17T19:52:50Z',
+      },
+      MESSAGE_ID,
+    ),
+  },
+  {
+    type: 'survey.response_completed',
+    description: 'A customer completed a survey response.',
+    modelType: 'survey_response',
+    dataSchema: empty,
+    modelSchema: SURVEY_RESPONSE_MODEL,
+    example: example('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
+  },
+];
+
+export const EVENT_TYPES: readonly string[] = EVENT_TYPE_DEFINITIONS.map((d) => d.type);
+
+const byType = new Map(EVENT_TYPE_DEFINITIONS.map((d) => [d.type, d]));
+
+export function eventTypeDefinition(type: string): EventTypeDefinition | undefined {
+  return byType.get(type);
+}

@@ -1,0 +1,67 @@
+/** The kinds of resource that events are about; each has its own snapshot and `/v0` route. */
+export const MODEL_TYPES = ['ticket', 'message', 'survey_response'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+/** A model snapshot as the REST API returns it; its shape depends on the model type. */
+export type Model = Record<string, unknown> & { id: string };
+
+/**
+ * A domain event in the "full" format (after the Enchant sample): the
+ * envelope, event-specific `data`, and a snapshot of the resource in `model`.
+ * Field order here is the order on the wire.
+ */
+export interface EventEnvelope {
+  id: string;
+  account_id: string;
+  account_url: string;
+  created_at: string;
+  type: string;
+  data: Record<string, unknown>;
+  actor_type: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+  model_type: ModelType;
+  model_id: string;
+  model: Model | null;
+}
+
+export const ENVELOPE_FIELDS = [
+  'id',
+  'account_id',
+  'account_url',
+  'created_at',
+  'type',
+  'data',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'model_type',
+  'model_id',
+  'model',
+] as const satisfies readonly (keyof EventEnvelope)[];
+
+/**
+ * Rebuilds an envelope with its fields in wire order, whatever order they were
+ * stored or published in; optional fields take their documented defaults.
+ */
+export function canonicalEnvelope(e: EventEnvelope): EventEnvelope {
+  return {
+    id: e.id,
+    account_id: e.account_id,
+    account_url: e.account_url ?? '',
+    created_at: e.created_at,
+    type: e.type,
+    data: e.data,
+    actor_type: e.actor_type ?? null,
+    actor_id: e.actor_id ?? null,
+    actor_name: e.actor_name ?? null,
+    model_type: e.model_type,
+    model_id: e.model_id,
+    model: e.model ?? null,
+  };
+}
+
+/** The exact bytes a full-format subscriber receives and signs over. */
+export function serializeEnvelope(e: EventEnvelope): string {
+  return JSON.stringify(canonicalEnvelope(e));
+}

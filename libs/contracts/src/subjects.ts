@@ -1,0 +1,34 @@
+/**
+ * Subject and stream naming. Every name starts with a prefix so several hubs
+ * or test runs can share one NATS server without seeing each other.
+ *
+ *   <prefix>.events.<tenant>.<event type>    e.g. hookhub.events.3b5c….ticket.created
+ *
+ * Trusted internal services may publish envelopes directly on this scheme,
+ * with `Nats-Msg-Id: <tenant>:<event id>` for de-duplication.
+ */
+export class SubjectNames {
+  constructor(readonly prefix: string) {}
+
+  get eventsStream(): string {
+    return `${this.prefix.toUpperCase()}_EVENTS`;
+  }
+
+  get allEvents(): string {
+    return `${this.prefix}.events.>`;
+  }
+
+  event(tenantId: string, eventType: string): string {
+    return `${this.prefix}.events.${tenantId}.${eventType}`;
+  }
+
+  /** The de-duplication key of an event: ids are unique per tenant. */
+  static eventMsgId(tenantId: string, eventId: string): string {
+    return `${tenantId}:${eventId}`;
+  }
+}
+
+/** Tokens of a NATS subject cannot hold these characters. */
+export function isSubjectToken(value: string): boolean {
+  return value.length > 0 && !/[\s.*>]/.test(value);
+}

@@ -1,0 +1,71 @@
+import { Logger } from '@nestjs/common';
+import { AttemptRecord, DeliveryRepository } from '@hookhub/persistence';
+
+interface Pending {
+  record: AttemptRecord;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Writes attempt records in batches: one transaction for everything finished
+ * within a few milliseconds, instead of two round trips per delivery. A write
+ * resolves once its batch is committed, so a message is acked only after its
+ * delivery record is durable.
+ */
+export class AttemptLog {
+  private readonly logger = new Logger(AttemptLog.name);
+  private queue: Pending[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing = 0;
+
+  constructor(
+    private readonly repo: DeliveryRepository,
+    private readonly options: { maxBatch: number; lingerMs: number; retryForMs: number },
+  ) {}
+
+  write(record: AttemptRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (this.queue.length >= this.options.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue.splice(0, this.queue.length);
+    if (batch.length === 0) return;
+    this.flushing++;
+    void this.persist(batch).finally(() => this.flushing--);
+  }
+
+  private async persist(batch: Pending[]): Promise<void> {
+    const deadline = Date.now() + this.options.retryForMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await this.repo.recordAttempts(batch.map((p) => p.record));
+        for (const p of batch) p.resolve();
+        return;
+      } catch (err) {
+        if (Date.now() + delay > deadline) {
+          this.logger.error({ err, records: batch.length }, 'could not record delivery attempts');
+          for (const p of batch) p.reject(err);
+          return;
+        }
+        this.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'recording attempts failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Waits until everything written so far is committed or failed. */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.flushing > 0 || this.queue.length > 0) {
+      await new Promise((r) => setTimeout(r, 10));
+      this.flush();
+    }
+  }
+}

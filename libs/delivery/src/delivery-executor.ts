@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { AttemptRecord, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
+import { SecretVault, signatureHeaders } from '@hookhub/signing';
+import { AttemptLog } from './attempt-log';
+import { Semaphore } from './concurrency';
+import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
+import { EventPayloads } from './payload';
+import { SenderPermissions } from './sender-permissions';
+import { SendResult, WebhookSender } from './webhook-sender';
+
+export interface DeliveryJob {
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  subscription: SubscriptionEntity;
+  payloads: EventPayloads;
+}
+
+export interface AttemptOutcome {
+  status: DeliveryStatus;
+  result: SendResult | null;
+  reason: string | null;
+}
+
+/** Decides what a failed attempt leads to; the dispatcher's retry scheme plugs in here. */
+export type FailurePolicy = (job: DeliveryJob, result: SendResult) => { status: DeliveryStatus; nextAttemptAt: Date | null; reason: string };
+
+const USER_AGENT = 'Hookhub-Webhooks/1.0';
+
+/**
+ * Makes one HTTP attempt of a delivery: checks the creator's rights, signs,
+ * sends within the concurrency limits, and records the attempt.
+ */
+@Injectable()
+export class DeliveryExecutor implements OnApplicationShutdown {
+  readonly sender: WebhookSender;
+  private readonly attemptLog: AttemptLog;
+  private readonly global: Semaphore;
+  private readonly perSubscription = new Map<string, Semaphore>();
+  private readonly secrets = new Map<string, string>();
+
+  constructor(
+    @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
+    deliveries: DeliveryRepository,
+    private readonly vault: SecretVault,
+    private readonly permissions: SenderPermissions,
+  ) {
+    this.sender = new WebhookSender({
+      timeoutMs: settings.timeoutMs,
+      allowInsecureTargets: settings.allowInsecureTargets,
+      connections: Math.max(8, settings.maxPerSubscription),
+    });
+    this.attemptLog = new AttemptLog(deliveries, { maxBatch: 500, lingerMs: 5, retryForMs: 60_000 });
+    this.global = new Semaphore(settings.maxConcurrentRequests);
+  }
+
+  /** Whether a request to this subscription could start now without waiting. */
+  hasCapacityFor(subscriptionId: string): boolean {
+    return this.global.available && (this.perSubscription.get(subscriptionId)?.available ?? true);
+  }
+
+  async attempt(job: DeliveryJob, onFailure: FailurePolicy): Promise<AttemptOutcome> {
+    const refusal = await this.permissions.refusal(job.subscription);
+    if (refusal) {
+      await this.attemptLog.write(this.record(job, null, 'blocked', refusal, null, job.subscription.url, {}));
+      return { status: 'blocked', result: null, reason: refusal };
+    }
+    const body = job.payloads.body(job.subscription.format);
+    const headers = this.headers(job, body);
+    const limiter = this.limiterFor(job.subscription.id);
+    await limiter.acquire();
+    await this.global.acquire();
+    let result: SendResult;
+    try {
+      result = await this.sender.send({ url: job.subscription.url, headers, body });
+    } finally {
+      this.global.release();
+      limiter.release();
+    }
+    const next = result.ok
+      ? { status: 'delivered' as const, nextAttemptAt: null, reason: null }
+      : onFailure(job, result);
+    await this.attemptLog.write(this.record(job, result, next.status, next.reason, next.nextAttemptAt, job.subscription.url, this.loggable(job, headers)));
+    return { status: next.status, result, reason: next.reason };
+  }
+
+  private headers(job: DeliveryJob, body: string): Record<string, string> {
+    const sub = job.subscription;
+    return {
+      ...sub.headers,
+      'Content-Type': 'application/json',
+      'User-Agent': USER_AGENT,
+      'X-Webhook-Event': job.payloads.event.type,
+      'X-Webhook-Delivery': job.deliveryId,
+      'X-Webhook-Subscription': sub.id,
+      'X-Webhook-Attempt': String(job.attempt),
+      ...signatureHeaders({
+        scheme: sub.signatureScheme,
+        secrets: this.signingSecrets(sub),
+        body,
+        messageId: job.deliveryId,
+        timestamp: Math.floor(Date.now() / 1000),
+      }),
+    };
+  }
+
+  /** Custom header values may be credentials of the receiver: the log keeps their names only. */
+  private loggable(job: DeliveryJob, headers: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) out[k] = k in job.subscription.headers ? '[redacted]' : v;
+    return out;
+  }
+
+  private signingSecrets(sub: SubscriptionEntity): string[] {
+    const out: string[] = [];
+    if (sub.secretCiphertext) out.push(this.decrypt(sub.secretCiphertext));
+    if (sub.previousSecretCiphertext && sub.previousSecretExpiresAt && sub.previousSecretExpiresAt.getTime() > Date.now()) {
+      out.push(this.decrypt(sub.previousSecretCiphertext));
+    }
+    return out;
+  }
+
+  private decrypt(ciphertext: string): string {
+    let plain = this.secrets.get(ciphertext);
+    if (plain === undefined) {
+      plain = this.vault.decrypt(ciphertext);
+      if (this.secrets.size > 10_000) this.secrets.clear();
+      this.secrets.set(ciphertext, plain);
+    }
+    return plain;
+  }
+
+  private limiterFor(subscriptionId: string): Semaphore {
+    let s = this.perSubscription.get(subscriptionId);
+    if (!s) {
+      s = new Semaphore(this.settings.maxPerSubscription);
+      this.perSubscription.set(subscriptionId, s);
+    }
+    return s;
+  }
+
+  private record(
+    job: DeliveryJob,
+    result: SendResult | null,
+    status: DeliveryStatus,
+    reason: string | null,
+    nextAttemptAt: Date | null,
+    url: string,
+    requestHeaders: Record<string, string>,
+  ): AttemptRecord {
+    return {
+      id: randomUUID(),
+      deliveryId: job.deliveryId,
+      attempt: job.attempt,
+      outcome: result?.ok ? 'success' : 'failure',
+      startedAt: result?.startedAt ?? new Date(),
+      durationMs: result?.durationMs ?? 0,
+      requestUrl: url,
+      requestHeaders,
+      responseStatus: result?.status ?? null,
+      responseHeaders: result?.headers ?? null,
+      responseBody: result?.body ?? null,
+      error: result ? result.error : reason,
+      status,
+      reason,
+      nextAttemptAt,
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.attemptLog.drain();
+    await this.sender.close();
+  }
+}

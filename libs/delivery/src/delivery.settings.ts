@@ -1,0 +1,25 @@
+import { ConfigService } from '@nestjs/config';
+import type { BaseConfig } from '@hookhub/platform';
+
+/** Dispatcher tuning read from configuration; defaults suit one pod on two cores. */
+export interface DeliverySettings {
+  timeoutMs: number;
+  allowInsecureTargets: boolean;
+  /** Most HTTP requests one pod has open at once. */
+  maxConcurrentRequests: number;
+  /** Most open requests to one subscription per pod, so one slow endpoint cannot take every socket. */
+  maxPerSubscription: number;
+}
+
+export const DELIVERY_SETTINGS = Symbol('DELIVERY_SETTINGS');
+
+type DeliveryConfigKeys = BaseConfig & { DISPATCHER_MAX_CONCURRENT_REQUESTS?: number; DISPATCHER_MAX_PER_SUBSCRIPTION?: number };
+
+export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>): DeliverySettings {
+  return {
+    timeoutMs: config.get('WEBHOOK_TIMEOUT_MS', { infer: true }),
+    allowInsecureTargets: config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true }),
+    maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }) ?? 256,
+    maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }) ?? 64,
+  };
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EventEnvelope } from '@hookhub/contracts';
+import { EventRecorder, eventKey } from '@hookhub/event-store';
+import { DeliveryRepository, ExistingDelivery, NewDeliveryRow, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
+import { subscriptionMatches } from './subscription-matcher';
+
+export interface PlannedDelivery {
+  delivery: ExistingDelivery;
+  subscription: SubscriptionEntity;
+}
+
+/**
+ * Records a batch of events and creates their deliveries in one transaction,
+ * so a thin-notification receiver that fetches the resource right away finds
+ * the snapshot the notification announces, and a redelivered event finds the
+ * deliveries it created before instead of making new ones.
+ */
+@Injectable()
+export class FanOutService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly recorder: EventRecorder,
+    private readonly subscriptions: SubscriptionRepository,
+    private readonly deliveries: DeliveryRepository,
+  ) {}
+
+  /** Every delivery of each event, keyed by `eventKey`. */
+  async fanOut(events: EventEnvelope[]): Promise<Map<string, PlannedDelivery[]>> {
+    const tenantIds = [...new Set(events.map((e) => e.account_id))];
+    const subs = await this.subscriptions.findActiveForTenants(tenantIds);
+    const byTenant = new Map<string, SubscriptionEntity[]>();
+    for (const s of subs) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s]);
+
+    const rows: NewDeliveryRow[] = [];
+    for (const event of events) {
+      for (const sub of byTenant.get(event.account_id) ?? []) {
+        if (!subscriptionMatches(sub, event)) continue;
+        rows.push({ id: randomUUID(), tenantId: event.account_id, subscriptionId: sub.id, eventId: event.id, eventType: event.type });
+      }
+    }
+
+    const existing = await this.dataSource.transaction(async (m) => {
+      await this.recorder.record(m, events);
+      return this.deliveries.upsertMany(m, rows);
+    });
+
+    const subsById = new Map(subs.map((s) => [s.id, s]));
+    const tenantOf = new Map(rows.map((r) => [`${r.subscriptionId}:${r.eventId}`, r.tenantId]));
+    const plan = new Map<string, PlannedDelivery[]>();
+    for (const delivery of existing) {
+      const subscription = subsById.get(delivery.subscriptionId);
+      const tenantId = tenantOf.get(`${delivery.subscriptionId}:${delivery.eventId}`);
+      if (!subscription || !tenantId) continue;
+      const key = eventKey({ account_id: tenantId, id: delivery.eventId });
+      plan.set(key, [...(plan.get(key) ?? []), { delivery, subscription }]);
+    }
+    return plan;
+  }
+}

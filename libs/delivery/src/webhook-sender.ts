@@ -1,0 +1,146 @@
+import { LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { Agent, errors, request } from 'undici';
+import { checkWebhookUrl, isLoopbackAddress, isPublicAddress } from '@hookhub/url-safety';
+
+export const RESPONSE_BODY_LIMIT = 4_096;
+/** Reading past this many bytes to keep a connection reusable is not worth it. */
+const DRAIN_LIMIT = 64 * 1024;
+
+export interface OutgoingRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SendResult {
+  ok: boolean;
+  status: number | null;
+  headers: Record<string, string> | null;
+  /** The first 4,096 bytes of the response body. */
+  body: string | null;
+  error: string | null;
+  startedAt: Date;
+  durationMs: number;
+}
+
+export interface SenderOptions {
+  timeoutMs: number;
+  allowInsecureTargets: boolean;
+  connections: number;
+  /** Replaces DNS in tests (e.g. a name that resolves differently at create and connect time). */
+  resolver?: typeof dnsLookup;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+export class UnsafeAddressError extends Error {
+  constructor(address: string) {
+    super(`refused to connect to non-public address ${address}`);
+    this.name = 'UnsafeAddressError';
+  }
+}
+
+/**
+ * Sends webhooks with undici. The agent's DNS lookup refuses private and
+ * loopback answers, so a name that passed the check when the subscription was
+ * saved but now resolves inside the network (DNS rebinding) gets no request.
+ * Redirects are never followed: a 3xx is a failed attempt.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: SenderOptions) {
+    const resolve = options.resolver ?? dnsLookup;
+    const allowed = (address: string): boolean =>
+      isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
+    const guardedLookup = (hostname: string, opts: object, callback: LookupCallback): void => {
+      resolve(hostname, { ...opts, all: true }, (err, addresses) => {
+        if (err) return callback(err, []);
+        const list = (Array.isArray(addresses) ? addresses : [{ address: String(addresses), family: 4 }]) as LookupAddress[];
+        const bad = list.find((a) => !allowed(a.address));
+        if (bad || list.length === 0) return callback(new UnsafeAddressError(bad?.address ?? hostname), []);
+        const wantsAll = (opts as { all?: boolean }).all === true;
+        if (wantsAll) callback(null, list);
+        else callback(null, list[0].address, list[0].family);
+      });
+    };
+    this.agent = new Agent({
+      connections: options.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: options.timeoutMs, lookup: guardedLookup as never },
+    });
+  }
+
+  async send(req: OutgoingRequest): Promise<SendResult> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const verdict = checkWebhookUrl(req.url, { allowInsecureTargets: this.options.allowInsecureTargets });
+    if (!verdict.ok) {
+      return { ok: false, status: null, headers: null, body: null, error: `unsafe URL: ${verdict.reason}`, startedAt, durationMs: 0 };
+    }
+    try {
+      const res = await request(verdict.url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: req.headers,
+        body: req.body,
+        maxRedirections: 0,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      } as Parameters<typeof request>[1]);
+      const body = await readPrefix(res.body);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      return {
+        ok,
+        status: res.statusCode,
+        headers,
+        body,
+        error: ok ? null : `endpoint answered ${res.statusCode}`,
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+      };
+    } catch (err) {
+      return { ok: false, status: null, headers: null, body: null, error: describeError(err), startedAt, durationMs: Math.round(performance.now() - started) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+async function readPrefix(stream: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let seen = 0;
+  for await (const chunk of stream) {
+    seen += chunk.length;
+    if (kept < RESPONSE_BODY_LIMIT) {
+      const part = chunk.subarray(0, RESPONSE_BODY_LIMIT - kept);
+      chunks.push(part);
+      kept += part.length;
+    }
+    if (seen > DRAIN_LIMIT) {
+      stream.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return 'timed out';
+  if (err instanceof errors.ConnectTimeoutError) return 'connect timed out';
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  if (cause instanceof UnsafeAddressError) return cause.message;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${cause.message}` : cause.message;
+  }
+  return String(err);
+}

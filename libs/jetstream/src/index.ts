@@ -1,0 +1,6 @@
+export * from './jetstream.config';
+export * from './jetstream-connection';
+export * from './stream-provisioner';
+export * from './event-publisher';
+export * from './consumer-runner';
+export * from './jetstream.module';

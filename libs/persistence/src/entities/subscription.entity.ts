@@ -1,0 +1,82 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const PAYLOAD_FORMATS = ['full', 'thin'] as const;
+export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
+
+export const SIGNATURE_SCHEMES = ['sha256', 'enchant', 'standard-webhooks'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+export const SUBSCRIPTION_STATES = ['pending_verification', 'active', 'disabled'] as const;
+export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
+
+export const DEFAULT_RETRY_POLICY_MS = [1_000, 5_000, 30_000, 300_000, 1_800_000, 7_200_000];
+
+@Entity({ name: 'subscriptions' })
+@Index(['tenantId', 'state'])
+export class SubscriptionEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  /** Exact types or wildcards such as `ticket.*` and `*`. */
+  @Column({ name: 'event_types', type: 'text', array: true })
+  eventTypes: string[];
+
+  /** When set, only events about these model ids are delivered. */
+  @Column({ name: 'model_ids', type: 'text', array: true, nullable: true })
+  modelIds: string[] | null;
+
+  @Column({ type: 'text', default: 'full' })
+  format: PayloadFormat;
+
+  @Column({ name: 'signature_scheme', type: 'text', default: 'sha256' })
+  signatureScheme: SignatureScheme;
+
+  /** The signing secret, encrypted with the hub's key; never returned after creation. */
+  @Column({ name: 'secret_ciphertext', type: 'text', nullable: true })
+  secretCiphertext: string | null;
+
+  /** The secret before the last rotation; still signs until `previousSecretExpiresAt`. */
+  @Column({ name: 'previous_secret_ciphertext', type: 'text', nullable: true })
+  previousSecretCiphertext: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  /** Delay before each retry; its length is the number of retries. */
+  @Column({ name: 'retry_policy_ms', type: 'integer', array: true })
+  retryPolicyMs: number[];
+
+  @Column({ name: 'verify_token', type: 'text', nullable: true })
+  verifyToken: string | null;
+
+  @Column({ type: 'text' })
+  state: SubscriptionState;
+
+  @Column({ name: 'state_reason', type: 'text', nullable: true })
+  stateReason: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  /** The key whose rights are checked again each time a message is prepared. */
+  @Column({ name: 'created_by_key_id', type: 'uuid', nullable: true })
+  createdByKeyId: string | null;
+
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

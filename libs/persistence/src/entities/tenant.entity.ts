@@ -1,0 +1,21 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity({ name: 'tenants' })
+export class TenantEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  /** Base URL of the tenant's account, sent as `account_url` in every event. */
+  @Column({ name: 'account_url', type: 'text', default: '' })
+  accountUrl: string;
+
+  /** Subscription that receives the tenant's operational notices (`webhook.disabled`). */
+  @Column({ name: 'notification_subscription_id', type: 'uuid', nullable: true })
+  notificationSubscriptionId: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

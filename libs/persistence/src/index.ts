@@ -1,0 +1,4 @@
+export * from './entities';
+export * from './repositories';
+export * from './database';
+export * from './persistence.module';

@@ -1,0 +1,47 @@
+import { Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { BaseConfig, ReadinessCheck, ReadinessRegistry } from '@hookhub/platform';
+import { dataSourceOptions, ensureDatabaseExists, runMigrations } from './database';
+import { ENTITIES } from './entities';
+import { REPOSITORIES } from './repositories';
+
+/** Applies migrations before any consumer or route touches the database. */
+@Injectable()
+export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
+  readonly readinessName = 'postgres';
+
+  constructor(
+    private readonly dataSource: DataSource,
+    readiness: ReadinessRegistry,
+  ) {
+    readiness.register(this);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await runMigrations(this.dataSource);
+  }
+
+  async checkReadiness(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+}
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: async (config: ConfigService<BaseConfig, true>) => {
+        const url = config.get('DATABASE_URL', { infer: true });
+        await ensureDatabaseExists(url);
+        return { ...dataSourceOptions(url, config.get('DATABASE_POOL_SIZE', { infer: true })), retryAttempts: 30, retryDelay: 1_000 };
+      },
+    }),
+    TypeOrmModule.forFeature(ENTITIES),
+  ],
+  providers: [DatabaseLifecycle, ...REPOSITORIES],
+  exports: [TypeOrmModule, ...REPOSITORIES],
+})
+export class PersistenceModule {}

@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { EventEntity, SnapshotEntity } from '../entities';
+
+export interface ResourceKey {
+  tenantId: string;
+  modelType: string;
+  modelId: string;
+}
+
+export interface LockedSnapshot extends ResourceKey {
+  version: number;
+  sourceCreatedAt: Date | null;
+  deleted: boolean;
+}
+
+export interface NewEventRow extends ResourceKey {
+  id: string;
+  type: string;
+  version: number;
+  changeStatus: string;
+  /** The canonical JSON text of the envelope. */
+  envelope: string;
+  createdAt: Date;
+}
+
+export interface SnapshotWrite extends ResourceKey {
+  version: number;
+  /** `undefined`: keep the stored model (an older event arrived late). */
+  model?: string | null;
+  deleted: boolean;
+  lastEventId: string;
+  sourceCreatedAt: Date | null;
+}
+
+const keyOf = (k: ResourceKey): string => `${k.tenantId}\u0000${k.modelType}\u0000${k.modelId}`;
+
+/**
+ * SQL of the event log and snapshots, in bulk: one statement per step for a
+ * whole batch of events, inside the caller's transaction.
+ */
+@Injectable()
+export class EventLogRepository {
+  constructor(
+    @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
+    @InjectRepository(SnapshotEntity) private readonly snapshots: Repository<SnapshotEntity>,
+  ) {}
+
+  static key = keyOf;
+
+  /**
+   * Locks the snapshot rows of these resources (creating empty ones), in a
+   * fixed order so concurrent batches cannot deadlock. Versions are assigned
+   * under this lock, so they never collide or skip.
+   */
+  async lockResources(m: EntityManager, keys: ResourceKey[]): Promise<Map<string, LockedSnapshot>> {
+    const sorted = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+    const cols = [sorted.map((k) => k.tenantId), sorted.map((k) => k.modelType), sorted.map((k) => k.modelId)];
+    await m.query(
+      `INSERT INTO snapshots (tenant_id, model_type, model_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+       ON CONFLICT DO NOTHING`,
+      cols,
+    );
+    const rows: Array<{ tenant_id: string; model_type: string; model_id: string; version: number; source_created_at: Date | null; deleted_at: Date | null }> =
+      await m.query(
+        `SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at FROM snapshots
+         WHERE (tenant_id, model_type, model_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
+         ORDER BY tenant_id, model_type, model_id
+         FOR UPDATE`,
+        cols,
+      );
+    return new Map(
+      rows.map((r) => {
+        const k = { tenantId: r.tenant_id, modelType: r.model_type, modelId: r.model_id };
+        return [keyOf(k), { ...k, version: r.version, sourceCreatedAt: r.source_created_at, deleted: r.deleted_at !== null }];
+      }),
+    );
+  }
+
+  /** Which of these events are in the log already. */
+  async findRecorded(m: EntityManager, ids: Array<{ tenantId: string; id: string }>): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ tenant_id: string; id: string }> = await m.query(
+      `SELECT tenant_id, id FROM events WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+      [ids.map((i) => i.tenantId), ids.map((i) => i.id)],
+    );
+    return new Set(rows.map((r) => `${r.tenant_id}:${r.id}`));
+  }
+
+  async insertEvents(m: EntityManager, rows: NewEventRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::json[], $9::timestamptz[])`,
+      [
+        rows.map((r) => r.tenantId),
+        rows.map((r) => r.id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.modelType),
+        rows.map((r) => r.modelId),
+        rows.map((r) => r.version),
+        rows.map((r) => r.changeStatus),
+        rows.map((r) => r.envelope),
+        rows.map((r) => r.createdAt),
+      ],
+    );
+  }
+
+  async writeSnapshots(m: EntityManager, writes: SnapshotWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await m.query(
+      `UPDATE snapshots s SET
+         version = u.version,
+         model = CASE WHEN u.deleted THEN NULL WHEN u.apply THEN u.model ELSE s.model END,
+         deleted_at = CASE WHEN u.deleted THEN COALESCE(s.deleted_at, now()) ELSE s.deleted_at END,
+         last_event_id = u.last_event_id,
+         source_created_at = CASE WHEN u.apply THEN u.source_created_at ELSE s.source_created_at END,
+         updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::json[], $6::bool[], $7::bool[], $8::text[], $9::timestamptz[])
+         AS u(tenant_id, model_type, model_id, version, model, apply, deleted, last_event_id, source_created_at)
+       WHERE s.tenant_id = u.tenant_id AND s.model_type = u.model_type AND s.model_id = u.model_id`,
+      [
+        writes.map((w) => w.tenantId),
+        writes.map((w) => w.modelType),
+        writes.map((w) => w.modelId),
+        writes.map((w) => w.version),
+        writes.map((w) => (w.model === undefined ? null : w.model)),
+        writes.map((w) => w.model !== undefined),
+        writes.map((w) => w.deleted),
+        writes.map((w) => w.lastEventId),
+        writes.map((w) => w.sourceCreatedAt),
+      ],
+    );
+  }
+
+  /** A deletion removes the resource's model from every logged event too: sensitive data must go. */
+  async scrubModels(m: EntityManager, keys: ResourceKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await m.query(
+      `UPDATE events SET envelope = json_build_object(
+         'id', envelope->'id', 'account_id', envelope->'account_id', 'account_url', envelope->'account_url',
+         'created_at', envelope->'created_at', 'type', envelope->'type', 'data', envelope->'data',
+         'actor_type', envelope->'actor_type', 'actor_id', envelope->'actor_id', 'actor_name', envelope->'actor_name',
+         'model_type', envelope->'model_type', 'model_id', envelope->'model_id', 'model', NULL)
+       WHERE (tenant_id, model_type, model_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
+         AND (envelope->'model')::text <> 'null'`,
+      [keys.map((k) => k.tenantId), keys.map((k) => k.modelType), keys.map((k) => k.modelId)],
+    );
+  }
+
+  listForResource(tenantId: string, modelType: string, modelId: string): Promise<EventEntity[]> {
+    return this.events.find({ where: { tenantId, modelType, modelId }, order: { version: 'ASC' } });
+  }
+
+  findSnapshot(tenantId: string, modelType: string, modelId: string): Promise<SnapshotEntity | null> {
+    return this.snapshots.findOneBy({ tenantId, modelType, modelId });
+  }
+}

@@ -1,0 +1,13 @@
+import { ApiKeyRepository } from './api-key.repository';
+import { DeliveryRepository } from './delivery.repository';
+import { EventLogRepository } from './event-log.repository';
+import { SubscriptionRepository } from './subscription.repository';
+import { TenantRepository } from './tenant.repository';
+
+export * from './api-key.repository';
+export * from './delivery.repository';
+export * from './event-log.repository';
+export * from './subscription.repository';
+export * from './tenant.repository';
+
+export const REPOSITORIES = [TenantRepository, ApiKeyRepository, SubscriptionRepository, EventLogRepository, DeliveryRepository];

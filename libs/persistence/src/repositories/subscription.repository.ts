@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { SubscriptionEntity } from '../entities';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+@Injectable()
+export class SubscriptionRepository {
+  constructor(@InjectRepository(SubscriptionEntity) private readonly repo: Repository<SubscriptionEntity>) {}
+
+  create(input: Partial<SubscriptionEntity>): Promise<SubscriptionEntity> {
+    return this.repo.save(this.repo.create(input));
+  }
+
+  findForTenant(tenantId: string, id: string): Promise<SubscriptionEntity | null> {
+    return this.repo.findOneBy({ tenantId, id });
+  }
+
+  /** Newest first; the cursor is the id of the last item of the previous page. */
+  async listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<SubscriptionEntity>> {
+    const qb = this.repo
+      .createQueryBuilder('s')
+      .where('s.tenant_id = :tenantId', { tenantId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor) {
+      qb.andWhere(
+        '(s.created_at, s.id) < (SELECT c.created_at, c.id FROM subscriptions c WHERE c.id = :cursor AND c.tenant_id = :tenantId)',
+        { cursor },
+      );
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async deleteForTenant(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.repo.delete({ tenantId, id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Active subscriptions of these tenants: the candidates of a fan-out. */
+  async findActiveForTenants(tenantIds: string[]): Promise<SubscriptionEntity[]> {
+    if (tenantIds.length === 0) return [];
+    return this.repo
+      .createQueryBuilder('s')
+      .where('s.tenant_id = ANY(:tenantIds)', { tenantIds })
+      .andWhere("s.state = 'active'")
+      .getMany();
+  }
+}

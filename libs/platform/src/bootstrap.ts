@@ -1,0 +1,64 @@
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { NextFunction, Request, Response } from 'express';
+import { PROBLEM_CONTENT_TYPE, problemType } from './problems/problem';
+import { ProblemFilter } from './problems/problem.filter';
+import { createValidationPipe } from './problems/validation';
+
+export interface HttpAppOptions {
+  /** Largest JSON body accepted; larger ones get a 413 problem document. */
+  jsonLimit?: string;
+  /** Answer 415 to bodies that are not JSON (admin APIs); provider-ingest takes any type. */
+  requireJsonBodies?: boolean;
+  /** Lets a test silence logs or replace the logger. */
+  bufferLogs?: boolean;
+  configure?: (app: NestExpressApplication) => void;
+}
+
+/**
+ * Builds an app the same way in production and in tests: pino logger, problem
+ * documents for every error, strict DTO validation, body size limits and
+ * shutdown hooks that drain work before connections close.
+ */
+export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bufferLogs: options.bufferLogs ?? true,
+    rawBody: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  if (options.requireJsonBodies) app.use(requireJsonBodies);
+  app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.enableShutdownHooks();
+  options.configure?.(app);
+  return app;
+}
+
+export async function listen(app: INestApplication, port: number, host = '0.0.0.0'): Promise<void> {
+  await app.listen(port, host);
+}
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody || req.is(JSON_TYPES)) return next();
+  res
+    .status(415)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(
+      JSON.stringify({
+        type: problemType('unsupported-media-type'),
+        title: 'Unsupported media type',
+        status: 415,
+        detail: 'The request body must be JSON (Content-Type: application/json)',
+        instance: req.originalUrl.split('?')[0],
+      }),
+    );
+}

@@ -1,0 +1,19 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+
+type ConfigClass<T extends object> = new () => T;
+
+/**
+ * Turns the raw environment into a typed, validated configuration object and
+ * refuses to start with a message naming every bad variable, so a
+ * misconfigured pod fails at boot rather than on its first request.
+ */
+export function validateConfig<T extends object>(schema: ConfigClass<T>, raw: Record<string, unknown>): T {
+  const config = plainToInstance(schema, raw, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(config, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

@@ -1,0 +1,3 @@
+export * from './webhook-signer';
+export * from './secret-vault';
+export * from './signing.module';
