@@ -33,6 +33,25 @@ export class DispatcherConfig extends BaseConfig {
   @Min(1)
   DISPATCHER_MAX_ACK_PENDING: number = 10_000;
 
+  /** Retries waiting in JetStream across all pods; each holds a slot of the retry consumer until due. */
+  @IsInt()
+  @Min(1)
+  DISPATCHER_RETRY_MAX_ACK_PENDING: number = 100_000;
+
+  /** Retry delays up to this wait in JetStream; longer ones are parked in PostgreSQL. */
+  @IsInt()
+  @Min(0)
+  RETRY_PARK_THRESHOLD_MS: number = 60_000;
+
+  @IsInt()
+  @Min(100)
+  RETRY_SCHEDULER_INTERVAL_MS: number = 1_000;
+
+  /** Consecutive failed attempts after which a subscription is disabled. */
+  @IsInt()
+  @Min(1)
+  DISABLE_AFTER_FAILURES: number = 10;
+
   /** Redelivery after a crash waits this long; must exceed the webhook timeout with margin. */
   @IsInt()
   @Min(5_000)

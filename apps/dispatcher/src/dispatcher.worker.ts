@@ -1,49 +1,78 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DispatchPipeline, FailurePolicy } from '@hookhub/delivery';
+import { DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
 import { DispatcherConfig } from './dispatcher.config';
 
 export const EVENTS_DURABLE = 'dispatcher';
+export const RETRIES_DURABLE = 'retry';
 
-/** Until the retry scheme lands, a failed first attempt is final. */
-const failOnce: FailurePolicy = (_job, result) => ({ status: 'failed', nextAttemptAt: null, reason: result.error ?? 'failed' });
-
-/** Runs the durable consumer of the events stream for this pod. */
+/**
+ * This pod's share of the work: the events consumer (fan-out and first
+ * attempts), the retries consumer (scheduled attempts) and the scheduler of
+ * parked retries. Fresh events and waiting retries use separate consumers so
+ * retries piling up for a dead endpoint never block new deliveries.
+ */
 @Injectable()
-export class DispatcherWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DispatcherWorker.name);
-  private running?: RunningConsumer;
+  private consumers: RunningConsumer[] = [];
 
   constructor(
     private readonly config: ConfigService<DispatcherConfig, true>,
     @Inject(JETSTREAM_SETTINGS) private readonly js: JetstreamSettings,
     private readonly provisioner: StreamProvisioner,
     private readonly runner: ConsumerRunner,
-    private readonly pipeline: DispatchPipeline,
+    private readonly events: DispatchPipeline,
+    private readonly retries: RetryPipeline,
+    private readonly scheduler: RetryScheduler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const stream = this.js.subjects.eventsStream;
+    const subjects = this.js.subjects;
+    const ackWaitMs = this.config.get('DISPATCHER_ACK_WAIT_MS', { infer: true });
+    const maxInFlight = this.config.get('DISPATCHER_MAX_IN_FLIGHT_EVENTS', { infer: true });
+    const maxBatch = this.config.get('DISPATCHER_BATCH_SIZE', { infer: true });
     await this.provisioner.ensureEventsStream();
+    await this.provisioner.ensureRetriesStream();
     await this.provisioner.ensureDurableConsumer({
-      stream,
+      stream: subjects.eventsStream,
       durable: EVENTS_DURABLE,
-      ackWaitMs: this.config.get('DISPATCHER_ACK_WAIT_MS', { infer: true }),
+      ackWaitMs,
       maxDeliver: -1,
       maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }),
     });
-    this.running = await this.runner.run({
-      stream,
-      durable: EVENTS_DURABLE,
-      maxInFlight: this.config.get('DISPATCHER_MAX_IN_FLIGHT_EVENTS', { infer: true }),
-      maxBatch: this.config.get('DISPATCHER_BATCH_SIZE', { infer: true }),
-      handleBatch: (batch) => this.pipeline.handleBatch(batch, failOnce),
+    await this.provisioner.ensureDurableConsumer({
+      stream: subjects.retriesStream,
+      durable: RETRIES_DURABLE,
+      ackWaitMs,
+      maxDeliver: -1,
+      maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }),
     });
-    this.logger.log({ stream, durable: EVENTS_DURABLE }, 'dispatching');
+    this.consumers = [
+      await this.runner.run({
+        stream: subjects.eventsStream,
+        durable: EVENTS_DURABLE,
+        maxInFlight,
+        maxBatch,
+        handleBatch: (batch) => this.events.handleBatch(batch),
+      }),
+      await this.runner.run({
+        stream: subjects.retriesStream,
+        durable: RETRIES_DURABLE,
+        maxInFlight,
+        maxBatch,
+        handleBatch: (batch) => this.retries.handleBatch(batch),
+      }),
+    ];
+    this.scheduler.start(this.config.get('RETRY_SCHEDULER_INTERVAL_MS', { infer: true }));
+    this.logger.log({ events: subjects.eventsStream, retries: subjects.retriesStream }, 'dispatching');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.running?.stop(this.config.get('SHUTDOWN_GRACE_MS', { infer: true }));
+  /** Before connections close: stop pulling, let in-flight deliveries finish within the grace time. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const grace = this.config.get('SHUTDOWN_GRACE_MS', { infer: true });
+    await this.scheduler.stop();
+    await Promise.all(this.consumers.map((c) => c.stop(grace)));
   }
 }

@@ -1,5 +1,8 @@
-/** The kinds of resource that events are about; each has its own snapshot and `/v0` route. */
-export const MODEL_TYPES = ['ticket', 'message', 'survey_response'] as const;
+/**
+ * The kinds of resource that events are about. Domain resources have a `/v0`
+ * route; `subscription` is the hub's own, for operational events (`webhook.*`).
+ */
+export const MODEL_TYPES = ['ticket', 'message', 'survey_response', 'subscription'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 /** A model snapshot as the REST API returns it; its shape depends on the model type. */

@@ -18,6 +18,19 @@ export class SubjectNames {
     return `${this.prefix}.events.>`;
   }
 
+  /** Work queue of delivery retries, one subject per subscription. */
+  get retriesStream(): string {
+    return `${this.prefix.toUpperCase()}_RETRIES`;
+  }
+
+  get allRetries(): string {
+    return `${this.prefix}.retries.>`;
+  }
+
+  retry(subscriptionId: string): string {
+    return `${this.prefix}.retries.${subscriptionId}`;
+  }
+
   event(tenantId: string, eventType: string): string {
     return `${this.prefix}.events.${tenantId}.${eventType}`;
   }
@@ -26,6 +39,21 @@ export class SubjectNames {
   static eventMsgId(tenantId: string, eventId: string): string {
     return `${tenantId}:${eventId}`;
   }
+}
+
+/** A scheduled attempt of a delivery, carried by the retries stream. */
+export interface RetryJob {
+  delivery_id: string;
+  subscription_id: string;
+  /** The attempt this job makes (2 for the first retry). */
+  attempt: number;
+  /** Epoch milliseconds before which the attempt must not run. */
+  due_at: number;
+}
+
+/** De-duplication key of a job: one per delivery attempt, however often it is scheduled. */
+export function retryMsgId(job: Pick<RetryJob, 'delivery_id' | 'attempt'>): string {
+  return `${job.delivery_id}:${job.attempt}`;
 }
 
 /** Tokens of a NATS subject cannot hold these characters. */

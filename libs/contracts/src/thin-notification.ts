@@ -20,6 +20,7 @@ export const TOPICS: Record<ModelType, string> = {
   ticket: 'sac_ticket',
   message: 'sac_message',
   survey_response: 'sac_survey_response',
+  subscription: 'hookhub_subscription',
 };
 
 /** `*.created` creates, `*.deleted` deletes; every other event changes an existing resource. */
@@ -52,6 +53,8 @@ export function resourceLocator(e: Pick<EventEnvelope, 'model_type' | 'model_id'
         resource: `/v0/tickets/${encodeURIComponent(ticketId)}/messages/${encodeURIComponent(id)}`,
       };
     }
+    case 'subscription':
+      return { params: { id }, resource: `/v1/subscriptions/${encodeURIComponent(id)}` };
     case 'survey_response': {
       const surveyId = parent('survey_id');
       return {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AttemptRecord, DeliveryRepository } from '@hookhub/persistence';
+import { AttemptRecord, DeliveryRepository, DisabledSubscription } from '@hookhub/persistence';
 
 interface Pending {
   record: AttemptRecord;
@@ -21,7 +21,8 @@ export class AttemptLog {
 
   constructor(
     private readonly repo: DeliveryRepository,
-    private readonly options: { maxBatch: number; lingerMs: number; retryForMs: number },
+    private readonly options: { maxBatch: number; lingerMs: number; retryForMs: number; disableAfter: number },
+    private readonly onDisabled: (subscriptions: DisabledSubscription[]) => Promise<void>,
   ) {}
 
   write(record: AttemptRecord): Promise<void> {
@@ -45,7 +46,11 @@ export class AttemptLog {
     const deadline = Date.now() + this.options.retryForMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
       try {
-        await this.repo.recordAttempts(batch.map((p) => p.record));
+        const disabled = await this.repo.recordAttempts(
+          batch.map((p) => p.record),
+          this.options.disableAfter,
+        );
+        if (disabled.length > 0) await this.onDisabled(disabled).catch((err: unknown) => this.logger.error({ err }, 'disable notice failed'));
         for (const p of batch) p.resolve();
         return;
       } catch (err) {

@@ -5,6 +5,8 @@ import { SecretVault, signatureHeaders } from '@hookhub/signing';
 import { AttemptLog } from './attempt-log';
 import { Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
+import { DisableNotifier } from './disable-notifier';
+import { RetryDecision, RetryPlanner } from './retry-planner';
 import { EventPayloads } from './payload';
 import { SenderPermissions } from './sender-permissions';
 import { SendResult, WebhookSender } from './webhook-sender';
@@ -22,9 +24,6 @@ export interface AttemptOutcome {
   result: SendResult | null;
   reason: string | null;
 }
-
-/** Decides what a failed attempt leads to; the dispatcher's retry scheme plugs in here. */
-export type FailurePolicy = (job: DeliveryJob, result: SendResult) => { status: DeliveryStatus; nextAttemptAt: Date | null; reason: string };
 
 const USER_AGENT = 'Hookhub-Webhooks/1.0';
 
@@ -45,13 +44,19 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     deliveries: DeliveryRepository,
     private readonly vault: SecretVault,
     private readonly permissions: SenderPermissions,
+    private readonly planner: RetryPlanner,
+    notifier: DisableNotifier,
   ) {
     this.sender = new WebhookSender({
       timeoutMs: settings.timeoutMs,
       allowInsecureTargets: settings.allowInsecureTargets,
       connections: Math.max(8, settings.maxPerSubscription),
     });
-    this.attemptLog = new AttemptLog(deliveries, { maxBatch: 500, lingerMs: 5, retryForMs: 60_000 });
+    this.attemptLog = new AttemptLog(
+      deliveries,
+      { maxBatch: 500, lingerMs: 5, retryForMs: 60_000, disableAfter: settings.disableAfterFailures },
+      (disabled) => notifier.notify(disabled),
+    );
     this.global = new Semaphore(settings.maxConcurrentRequests);
   }
 
@@ -60,10 +65,11 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return this.global.available && (this.perSubscription.get(subscriptionId)?.available ?? true);
   }
 
-  async attempt(job: DeliveryJob, onFailure: FailurePolicy): Promise<AttemptOutcome> {
+  async attempt(job: DeliveryJob): Promise<AttemptOutcome> {
     const refusal = await this.permissions.refusal(job.subscription);
     if (refusal) {
-      await this.attemptLog.write(this.record(job, null, 'blocked', refusal, null, job.subscription.url, {}));
+      const blocked = { status: 'blocked' as const, nextAttemptAt: null, reason: refusal, parked: false };
+      await this.attemptLog.write(this.record(job, null, blocked, job.subscription.url, {}));
       return { status: 'blocked', result: null, reason: refusal };
     }
     const body = job.payloads.body(job.subscription.format);
@@ -78,10 +84,16 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       this.global.release();
       limiter.release();
     }
-    const next = result.ok
-      ? { status: 'delivered' as const, nextAttemptAt: null, reason: null }
-      : onFailure(job, result);
-    await this.attemptLog.write(this.record(job, result, next.status, next.reason, next.nextAttemptAt, job.subscription.url, this.loggable(job, headers)));
+    const next: RetryDecision = result.ok
+      ? { status: 'delivered', nextAttemptAt: null, reason: null, parked: false }
+      : await this.planner.afterFailure({
+          deliveryId: job.deliveryId,
+          subscriptionId: job.subscription.id,
+          attempt: job.attempt,
+          retryPolicyMs: job.subscription.retryPolicyMs,
+          error: result.error ?? 'failed',
+        });
+    await this.attemptLog.write(this.record(job, result, next, job.subscription.url, this.loggable(job, headers)));
     return { status: next.status, result, reason: next.reason };
   }
 
@@ -143,9 +155,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   private record(
     job: DeliveryJob,
     result: SendResult | null,
-    status: DeliveryStatus,
-    reason: string | null,
-    nextAttemptAt: Date | null,
+    next: RetryDecision,
     url: string,
     requestHeaders: Record<string, string>,
   ): AttemptRecord {
@@ -161,10 +171,13 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       responseStatus: result?.status ?? null,
       responseHeaders: result?.headers ?? null,
       responseBody: result?.body ?? null,
-      error: result ? result.error : reason,
-      status,
-      reason,
-      nextAttemptAt,
+      error: result ? result.error : next.reason,
+      status: next.status,
+      reason: next.reason,
+      nextAttemptAt: next.nextAttemptAt,
+      parked: next.parked,
+      subscriptionId: job.subscription.id,
+      health: result ? (result.ok ? 'success' : 'failure') : null,
     };
   }
 

@@ -3,8 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import { EventStoreModule } from '@hookhub/event-store';
 import { DeliveryExecutor } from './delivery-executor';
 import { DELIVERY_SETTINGS, deliverySettings } from './delivery.settings';
+import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
 import { FanOutService } from './fan-out.service';
+import { RetryPipeline } from './retry-pipeline';
+import { RetryPlanner } from './retry-planner';
+import { RetryScheduler } from './retry-scheduler';
 import { SenderPermissions } from './sender-permissions';
 
 @Module({
@@ -12,10 +16,14 @@ import { SenderPermissions } from './sender-permissions';
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
     SenderPermissions,
+    DisableNotifier,
+    RetryPlanner,
     DeliveryExecutor,
     FanOutService,
     DispatchPipeline,
+    RetryPipeline,
+    RetryScheduler,
   ],
-  exports: [DELIVERY_SETTINGS, DeliveryExecutor, DispatchPipeline, FanOutService],
+  exports: [DELIVERY_SETTINGS, DeliveryExecutor, DispatchPipeline, FanOutService, RetryPipeline, RetryScheduler],
 })
 export class DeliveryModule {}

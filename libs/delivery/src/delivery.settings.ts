@@ -9,11 +9,20 @@ export interface DeliverySettings {
   maxConcurrentRequests: number;
   /** Most open requests to one subscription per pod, so one slow endpoint cannot take every socket. */
   maxPerSubscription: number;
+  /** Retry delays up to this wait in JetStream (nak with delay); longer ones wait in PostgreSQL. */
+  parkThresholdMs: number;
+  /** Consecutive failed attempts after which a subscription is disabled. */
+  disableAfterFailures: number;
 }
 
 export const DELIVERY_SETTINGS = Symbol('DELIVERY_SETTINGS');
 
-type DeliveryConfigKeys = BaseConfig & { DISPATCHER_MAX_CONCURRENT_REQUESTS?: number; DISPATCHER_MAX_PER_SUBSCRIPTION?: number };
+type DeliveryConfigKeys = BaseConfig & {
+  DISPATCHER_MAX_CONCURRENT_REQUESTS?: number;
+  DISPATCHER_MAX_PER_SUBSCRIPTION?: number;
+  RETRY_PARK_THRESHOLD_MS?: number;
+  DISABLE_AFTER_FAILURES?: number;
+};
 
 export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>): DeliverySettings {
   return {
@@ -21,5 +30,7 @@ export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>
     allowInsecureTargets: config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true }),
     maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }) ?? 256,
     maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }) ?? 64,
+    parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }) ?? 60_000,
+    disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }) ?? 10,
   };
 }

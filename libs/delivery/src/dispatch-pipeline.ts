@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEnvelope, EventValidator, canonicalEnvelope } from '@hookhub/contracts';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
-import { DeliveryExecutor, FailurePolicy } from './delivery-executor';
+import { DeliveryExecutor } from './delivery-executor';
+import { RetryPlanner } from './retry-planner';
 import { FanOutService } from './fan-out.service';
 import { EventPayloads } from './payload';
 
@@ -24,9 +25,10 @@ export class DispatchPipeline {
   constructor(
     private readonly fanOut: FanOutService,
     private readonly executor: DeliveryExecutor,
+    private readonly planner: RetryPlanner,
   ) {}
 
-  async handleBatch(batch: InboundMessage[], onFailure: FailurePolicy): Promise<void> {
+  async handleBatch(batch: InboundMessage[]): Promise<void> {
     const accepted: Array<{ msg: InboundMessage; event: EventEnvelope }> = [];
     for (const msg of batch) {
       const event = this.parse(msg);
@@ -49,14 +51,17 @@ export class DispatchPipeline {
         continue;
       }
       Promise.all(
-        pending.map((p) =>
-          this.inResourceOrder(`${p.subscription.id}:${event.model_type}:${event.model_id}`, () =>
-            this.executor.attempt(
-              { deliveryId: p.delivery.id, attempt: p.delivery.attemptCount + 1, subscription: p.subscription, payloads },
-              onFailure,
-            ),
-          ),
-        ),
+        pending.map((p) => {
+          const attempt = p.delivery.attemptCount + 1;
+          // A saturated subscription (slow or dead endpoint) must not hold this event, and with it
+          // every other subscription's delivery: its attempt moves to the retries stream unchanged.
+          if (!this.executor.hasCapacityFor(p.subscription.id)) {
+            return this.planner.defer(p.delivery.id, p.subscription.id, attempt);
+          }
+          return this.inResourceOrder(`${p.subscription.id}:${event.model_type}:${event.model_id}`, () =>
+            this.executor.attempt({ deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads }),
+          );
+        }),
       ).then(
         () => msg.ack(),
         (err: unknown) => {

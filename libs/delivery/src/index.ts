@@ -9,3 +9,7 @@ export * from './delivery-executor';
 export * from './fan-out.service';
 export * from './dispatch-pipeline';
 export * from './delivery.module';
+export * from './retry-planner';
+export * from './retry-pipeline';
+export * from './retry-scheduler';
+export * from './disable-notifier';

@@ -1,13 +1,17 @@
-import type { EventEnvelope } from '@hookhub/contracts';
+import { EventEnvelope, SYSTEM_EVENT_GROUP } from '@hookhub/contracts';
 
 export interface MatchableSubscription {
   eventTypes: string[];
   modelIds: string[] | null;
 }
 
-/** `*` matches everything, `ticket.*` every ticket event, anything else only itself. */
+/**
+ * `*` matches every domain event, `ticket.*` every ticket event, anything else
+ * only itself. Operational `webhook.*` events must be named to be received.
+ */
 export function eventTypeMatches(pattern: string, type: string): boolean {
-  if (pattern === '*' || pattern === type) return true;
+  if (pattern === type) return true;
+  if (pattern === '*') return !type.startsWith(`${SYSTEM_EVENT_GROUP}.`);
   return pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1));
 }
 

@@ -4,3 +4,4 @@ export * from './stream-provisioner';
 export * from './event-publisher';
 export * from './consumer-runner';
 export * from './jetstream.module';
+export * from './retry-queue';

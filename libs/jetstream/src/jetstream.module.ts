@@ -5,6 +5,7 @@ import { ConsumerRunner } from './consumer-runner';
 import { EventPublisher } from './event-publisher';
 import { JETSTREAM_SETTINGS, jetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
+import { RetryQueue } from './retry-queue';
 import { StreamProvisioner } from './stream-provisioner';
 
 @Global()
@@ -20,7 +21,8 @@ import { StreamProvisioner } from './stream-provisioner';
     StreamProvisioner,
     EventPublisher,
     ConsumerRunner,
+    RetryQueue,
   ],
-  exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner],
+  exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner, RetryQueue],
 })
 export class JetstreamModule {}

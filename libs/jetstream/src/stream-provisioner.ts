@@ -54,6 +54,24 @@ export class StreamProvisioner {
     });
   }
 
+  /**
+   * The work queue of scheduled delivery attempts. Acked jobs are removed;
+   * a job waiting for its delay is a nak'd message on the retry consumer.
+   */
+  async ensureRetriesStream(): Promise<void> {
+    const subjects = this.settings.subjects;
+    await this.ensureStream({
+      name: subjects.retriesStream,
+      subjects: [subjects.allRetries],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(this.settings.maxAgeMs),
+      duplicate_window: nanos(this.settings.duplicateWindowMs),
+      num_replicas: this.settings.replicas,
+    });
+  }
+
   async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
     const jsm = this.connection.jsm;
     try {

@@ -1,5 +1,5 @@
 import type { EventEnvelope, ModelType } from '../envelope';
-import { MESSAGE_MODEL, SURVEY_RESPONSE_MODEL, TICKET_MODEL } from './models';
+import { MESSAGE_MODEL, SUBSCRIPTION_MODEL, SURVEY_RESPONSE_MODEL, TICKET_MODEL } from './models';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -113,6 +113,20 @@ export const DELIVERY_STATUSES = [
   'unknown',
 ] as const;
 
+/**
+ * Operational events about the hub's own subscriptions. They reach only
+ * subscriptions that name them (`webhook.disabled` or `webhook.*`), never `*`.
+ */
+export const SYSTEM_EVENT_GROUP = 'webhook';
+
+const exampleSubscription = {
+  id: '5d1b4c9e-2f3a-4b6c-8d7e-9f0a1b2c3d4e',
+  url: 'https://hooks.example.com/hookhub',
+  state: 'disabled',
+  state_reason: 'disabled after 10 consecutive failed attempts',
+  event_types: ['ticket.*'],
+};
+
 export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
   ticket('ticket.created', 'A ticket was opened.', empty, {}),
   ticket(
@@ -212,6 +226,35 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     dataSchema: empty,
     modelSchema: SURVEY_RESPONSE_MODEL,
     example: example('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
+  },
+  {
+    type: 'webhook.disabled',
+    description: 'A subscription was disabled after too many consecutive failures; sent to the tenant admins\' subscription.',
+    modelType: 'subscription',
+    dataSchema: {
+      type: 'object',
+      required: ['subscription_id', 'reason'],
+      properties: {
+        subscription_id: { type: 'string' },
+        reason: { type: 'string' },
+        consecutive_failures: { type: 'integer' },
+        last_error: { type: ['string', 'null'] },
+      },
+      additionalProperties: true,
+    },
+    modelSchema: SUBSCRIPTION_MODEL,
+    example: example(
+      'webhook.disabled',
+      'subscription',
+      exampleSubscription,
+      {
+        subscription_id: exampleSubscription.id,
+        reason: 'disabled after 10 consecutive failed attempts',
+        consecutive_failures: 10,
+        last_error: 'endpoint answered 503',
+      },
+      exampleSubscription.id,
+    ),
   },
 ];
 

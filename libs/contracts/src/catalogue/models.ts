@@ -55,3 +55,16 @@ export const SURVEY_RESPONSE_MODEL: JsonSchema = {
   },
   additionalProperties: true,
 };
+
+export const SUBSCRIPTION_MODEL: JsonSchema = {
+  type: 'object',
+  required: ['id', 'url', 'state'],
+  properties: {
+    id,
+    url: { type: 'string' },
+    state: { type: 'string', enum: ['pending_verification', 'active', 'disabled'] },
+    state_reason: nullableString,
+    event_types: { type: 'array', items: { type: 'string' } },
+  },
+  additionalProperties: true,
+};

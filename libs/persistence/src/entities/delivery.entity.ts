@@ -39,6 +39,10 @@ export class DeliveryEntity {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
 
+  /** The next attempt waits in PostgreSQL until `nextAttemptAt` (long delays), not in JetStream. */
+  @Column({ type: 'boolean', default: false })
+  parked: boolean;
+
   @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
   deliveredAt: Date | null;
 

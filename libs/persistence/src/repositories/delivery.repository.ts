@@ -39,6 +39,41 @@ export interface AttemptRecord {
   status: DeliveryStatus;
   reason: string | null;
   nextAttemptAt: Date | null;
+  /** The next attempt waits in PostgreSQL rather than in JetStream. */
+  parked: boolean;
+  subscriptionId: string;
+  /** Whether the attempt counts for the subscription's health (a blocked delivery does not). */
+  health: 'success' | 'failure' | null;
+}
+
+/** A subscription switched off by `recordAttempts` because of consecutive failures. */
+export interface DisabledSubscription {
+  id: string;
+  tenantId: string;
+  url: string;
+  state: string;
+  eventTypes: string[];
+  consecutiveFailures: number;
+  reason: string;
+  lastError: string | null;
+}
+
+/** A retry waiting in PostgreSQL whose time has come. */
+export interface DueRetry {
+  deliveryId: string;
+  subscriptionId: string;
+  attempt: number;
+  dueAt: Date;
+}
+
+/** What a retry needs to run: the delivery's state and the event it carries. */
+export interface RetryContext {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  envelope: unknown;
 }
 
 @Injectable()
@@ -89,10 +124,15 @@ export class DeliveryRepository {
     }));
   }
 
-  /** Writes a batch of attempts and the delivery states they lead to, in one transaction. */
-  async recordAttempts(records: AttemptRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.deliveries.manager.transaction(async (m) => {
+  /**
+   * Writes a batch of attempts, the delivery states they lead to and the
+   * subscriptions' consecutive-failure counts, in one transaction. A
+   * subscription reaching `disableAfter` failures in a row is disabled and its
+   * waiting retries are cancelled; those subscriptions are returned.
+   */
+  async recordAttempts(records: AttemptRecord[], disableAfter: number): Promise<DisabledSubscription[]> {
+    if (records.length === 0) return [];
+    return this.deliveries.manager.transaction(async (m) => {
       await m.query(
         `INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
            request_headers, response_status, response_headers, response_body, error)
@@ -121,10 +161,11 @@ export class DeliveryRepository {
            last_status_code = u.response_status,
            reason = CASE WHEN d.status = 'delivered' THEN d.reason ELSE u.reason END,
            next_attempt_at = CASE WHEN d.status = 'delivered' THEN NULL ELSE u.next_attempt_at END,
+           parked = CASE WHEN d.status = 'delivered' THEN false ELSE u.parked END,
            delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
            updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[])
-           AS u(id, status, attempt, response_status, reason, next_attempt_at, finished_at)
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bool[])
+           AS u(id, status, attempt, response_status, reason, next_attempt_at, finished_at, parked)
          WHERE d.id = u.id`,
         [
           records.map((r) => r.deliveryId),
@@ -134,9 +175,104 @@ export class DeliveryRepository {
           records.map((r) => r.reason),
           records.map((r) => r.nextAttemptAt),
           records.map((r) => new Date(r.startedAt.getTime() + r.durationMs)),
+          records.map((r) => r.parked),
         ],
       );
+      return this.updateHealth(m, records, disableAfter);
     });
+  }
+
+  /** Success resets the count; each failure after the batch's last success adds one. */
+  private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number): Promise<DisabledSubscription[]> {
+    const health = new Map<string, { reset: boolean; failures: number; lastError: string | null }>();
+    for (const r of records) {
+      if (!r.health) continue;
+      const h = health.get(r.subscriptionId) ?? { reset: false, failures: 0, lastError: null };
+      if (r.health === 'success') {
+        h.reset = true;
+        h.failures = 0;
+      } else {
+        h.failures++;
+        h.lastError = r.error;
+      }
+      health.set(r.subscriptionId, h);
+    }
+    if (health.size === 0) return [];
+    const ids = [...health.keys()];
+    const counts: Array<{ id: string; consecutive_failures: number }> = await m.query(
+      `UPDATE subscriptions s SET consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END
+         FROM unnest($1::uuid[], $2::bool[], $3::int[]) AS u(id, reset, failures)
+        WHERE s.id = u.id
+        RETURNING s.id, s.consecutive_failures`,
+      [ids, ids.map((id) => health.get(id)!.reset), ids.map((id) => health.get(id)!.failures)],
+    );
+    const tripped = counts.filter((c) => c.consecutive_failures >= disableAfter).map((c) => c.id);
+    if (tripped.length === 0) return [];
+    const reason = `disabled after ${disableAfter} consecutive failed attempts`;
+    const disabled: Array<{ id: string; tenant_id: string; url: string; state: string; event_types: string[]; consecutive_failures: number }> =
+      await m.query(
+        `UPDATE subscriptions SET state = 'disabled', state_reason = $2, disabled_at = now(), updated_at = now()
+          WHERE id = ANY($1) AND state = 'active'
+          RETURNING id, tenant_id, url, state, event_types, consecutive_failures`,
+        [tripped, reason],
+      );
+    if (disabled.length === 0) return [];
+    await m.query(
+      `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, updated_at = now()
+        WHERE subscription_id = ANY($1) AND status IN ('retrying', 'pending')`,
+      [disabled.map((d) => d.id)],
+    );
+    return disabled.map((d) => ({
+      id: d.id,
+      tenantId: d.tenant_id,
+      url: d.url,
+      state: d.state,
+      eventTypes: d.event_types,
+      consecutiveFailures: d.consecutive_failures,
+      reason,
+      lastError: health.get(d.id)?.lastError ?? null,
+    }));
+  }
+
+  /**
+   * Claims parked retries that are due, hands them to `enqueue` (which puts
+   * them on JetStream) and un-parks them, in one transaction: a crash before
+   * commit leaves them parked, and the job's message id makes a second enqueue
+   * harmless.
+   */
+  async releaseDueRetries(limit: number, enqueue: (due: DueRetry[]) => Promise<void>): Promise<number> {
+    return this.deliveries.manager.transaction(async (m) => {
+      const rows: Array<{ id: string; subscription_id: string; attempt_count: number; next_attempt_at: Date }> = await m.query(
+        `SELECT id, subscription_id, attempt_count, next_attempt_at FROM deliveries
+          WHERE parked AND next_attempt_at <= now()
+          ORDER BY next_attempt_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      await enqueue(rows.map((r) => ({ deliveryId: r.id, subscriptionId: r.subscription_id, attempt: r.attempt_count + 1, dueAt: r.next_attempt_at })));
+      await m.query(`UPDATE deliveries SET parked = false WHERE id = ANY($1)`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  /** Delivery state and event envelope of the deliveries that retry jobs name. */
+  async loadRetryContexts(ids: string[]): Promise<Map<string, RetryContext>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; tenant_id: string; subscription_id: string; status: DeliveryStatus; attempt_count: number; envelope: unknown }> =
+      await this.deliveries.manager.query(
+        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, e.envelope
+           FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+          WHERE d.id = ANY($1)`,
+        [ids],
+      );
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { id: r.id, tenantId: r.tenant_id, subscriptionId: r.subscription_id, status: r.status, attemptCount: r.attempt_count, envelope: r.envelope },
+      ]),
+    );
   }
 
   findForTenant(tenantId: string, id: string): Promise<DeliveryEntity | null> {

@@ -44,6 +44,12 @@ export class SubscriptionRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  async findByIds(ids: string[]): Promise<Map<string, SubscriptionEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.repo.createQueryBuilder('s').where('s.id = ANY(:ids)', { ids }).getMany();
+    return new Map(rows.map((s) => [s.id, s]));
+  }
+
   /** Active subscriptions of these tenants: the candidates of a fan-out. */
   async findActiveForTenants(tenantIds: string[]): Promise<SubscriptionEntity[]> {
     if (tenantIds.length === 0) return [];

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, OnApplicationShutdown, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../problems/problem';
@@ -6,7 +6,7 @@ import { ReadinessRegistry } from './readiness';
 
 @ApiExcludeController()
 @Controller()
-export class HealthController implements OnApplicationShutdown {
+export class HealthController implements BeforeApplicationShutdown {
   constructor(private readonly registry: ReadinessRegistry) {}
 
   /** Liveness: the process answers. Dependencies are deliberately not checked here. */
@@ -37,7 +37,7 @@ export class HealthController implements OnApplicationShutdown {
       );
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     this.registry.markShuttingDown();
   }
 }
