@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { EventEnvelope, serializeEnvelope, SubjectNames } from '@hookhub/contracts';
+import { eventually } from '../support/eventually';
 import { startHub, RunningHub } from '../support/hub';
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
@@ -207,16 +208,3 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     expect(await streamMessages()).toBe(before);
   });
 });
-
-async function eventually(assertion: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

@@ -25,8 +25,11 @@ export class SecretVault {
   decrypt(ciphertext: string): string {
     const [version, iv, tag, data] = ciphertext.split('.');
     if (version !== VERSION || !iv || !tag || data === undefined) throw new Error('unrecognised secret ciphertext');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    const authTag = Buffer.from(tag, 'base64');
+    // A short tag would let a forger guess far fewer bits: only the full 16 bytes are accepted.
+    if (authTag.length !== 16) throw new Error('secret ciphertext has a truncated authentication tag');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'), { authTagLength: 16 });
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   }
 }

@@ -14,8 +14,10 @@ export function isPublicAddress(address: string): boolean {
     if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
     else {
       const range = v6.range();
-      if (range === 'rfc6145' || range === 'rfc6052' || range === '6to4' || range === 'teredo') return false;
-      return range === 'unicast';
+      // Only global unicast (2000::/3) is reachable on the internet; this also refuses the
+      // deprecated IPv4-compatible form (::a.b.c.d), which ipaddr.js calls unicast.
+      const first = v6.parts[0];
+      return range === 'unicast' && first >= 0x2000 && first <= 0x3fff;
     }
   }
   const v4 = parsed as ipaddr.IPv4;

@@ -76,6 +76,12 @@ export interface RetryContext {
   envelope: unknown;
 }
 
+/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` and SELECT with `rows`. */
+function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
 @Injectable()
 export class DeliveryRepository {
   constructor(
@@ -199,23 +205,26 @@ export class DeliveryRepository {
     }
     if (health.size === 0) return [];
     const ids = [...health.keys()];
-    const counts: Array<{ id: string; consecutive_failures: number }> = await m.query(
+    const counts = returnedRows<{ id: string; consecutive_failures: number }>(
+      await m.query(
       `UPDATE subscriptions s SET consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END
          FROM unnest($1::uuid[], $2::bool[], $3::int[]) AS u(id, reset, failures)
         WHERE s.id = u.id
         RETURNING s.id, s.consecutive_failures`,
-      [ids, ids.map((id) => health.get(id)!.reset), ids.map((id) => health.get(id)!.failures)],
+        [ids, ids.map((id) => health.get(id)!.reset), ids.map((id) => health.get(id)!.failures)],
+      ),
     );
     const tripped = counts.filter((c) => c.consecutive_failures >= disableAfter).map((c) => c.id);
     if (tripped.length === 0) return [];
     const reason = `disabled after ${disableAfter} consecutive failed attempts`;
-    const disabled: Array<{ id: string; tenant_id: string; url: string; state: string; event_types: string[]; consecutive_failures: number }> =
+    const disabled = returnedRows<{ id: string; tenant_id: string; url: string; state: string; event_types: string[]; consecutive_failures: number }>(
       await m.query(
         `UPDATE subscriptions SET state = 'disabled', state_reason = $2, disabled_at = now(), updated_at = now()
           WHERE id = ANY($1) AND state = 'active'
           RETURNING id, tenant_id, url, state, event_types, consecutive_failures`,
         [tripped, reason],
-      );
+      ),
+    );
     if (disabled.length === 0) return [];
     await m.query(
       `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, updated_at = now()

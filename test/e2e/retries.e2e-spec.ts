@@ -1,0 +1,189 @@
+import { Client } from 'pg';
+import { connect, NatsConnection } from 'nats';
+import { SubjectNames } from '@hookhub/contracts';
+import { eventually } from '../support/eventually';
+import { RunningHub, startHub } from '../support/hub';
+import { TestReceiver } from '../support/receiver';
+import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+
+interface Ctx {
+  env: TestEnvironment;
+  hub: RunningHub;
+  db: Client;
+  tenant: { tenantId: string; adminKey: string };
+  publisher: string;
+}
+
+async function setup(extra: Record<string, string | number | boolean> = {}): Promise<Ctx> {
+  const env = await createTestEnvironment();
+  const hub = await startHub(env, extra);
+  const db = new Client({ connectionString: env.databaseUrl });
+  await db.connect();
+  const tenant = await hub.api.createTenant();
+  const publisher = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
+  return { env, hub, db, tenant, publisher };
+}
+
+async function teardown(ctx: Ctx | undefined): Promise<void> {
+  if (!ctx) return;
+  await ctx.hub.close();
+  await ctx.db.end();
+  await ctx.env.teardown();
+}
+
+async function subscribe(ctx: Ctx, body: Record<string, unknown>): Promise<string> {
+  const res = await ctx.hub.api.request<{ id: string }>('POST', '/v1/subscriptions', { token: ctx.tenant.adminKey, body });
+  if (res.status !== 201) throw new Error(`subscription failed: ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
+async function publish(ctx: Ctx, id: string, type = 'ticket.created', modelId = id): Promise<void> {
+  const res = await ctx.hub.api.request('POST', '/v1/events', {
+    token: ctx.publisher,
+    body: { id, type, model_id: modelId, model: type.startsWith('message') ? { id: modelId, ticket_id: 't-1' } : { id: modelId } },
+  });
+  if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
+}
+
+describe('retries follow the subscription policy on JetStream delays', () => {
+  let ctx: Ctx;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    ctx = await setup();
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    await teardown(ctx);
+  });
+
+  it('a receiver failing twice then succeeding gets 3 attempts spaced by the policy', async () => {
+    receiver.respond = (_req, i) => (i < 2 ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' });
+    await subscribe(ctx, { url: `${receiver.url}/flaky`, event_types: ['ticket.created'], retry_policy_ms: [600, 1200] });
+    await publish(ctx, 'evt-flaky');
+    const requests = await receiver.waitFor(3, 15_000);
+    const gaps = [requests[1].receivedAt - requests[0].receivedAt, requests[2].receivedAt - requests[1].receivedAt];
+    expect(gaps[0]).toBeGreaterThanOrEqual(580);
+    expect(gaps[0]).toBeLessThan(600 + 400);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1180);
+    expect(gaps[1]).toBeLessThan(1200 + 400);
+    expect(requests.map((r) => r.headers['x-webhook-attempt'])).toEqual(['1', '2', '3']);
+    expect(new Set(requests.map((r) => r.headers['x-webhook-delivery'])).size).toBe(1);
+
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT id, status, attempt_count FROM deliveries WHERE event_id = 'evt-flaky'`);
+      expect(d.rows).toEqual([{ id: requests[0].headers['x-webhook-delivery'], status: 'delivered', attempt_count: 3 }]);
+      const a = await ctx.db.query(`SELECT attempt, outcome, response_status, response_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt`, [d.rows[0].id]);
+      expect(a.rows).toEqual([
+        { attempt: 1, outcome: 'failure', response_status: 503, response_body: 'busy' },
+        { attempt: 2, outcome: 'failure', response_status: 503, response_body: 'busy' },
+        { attempt: 3, outcome: 'success', response_status: 200, response_body: 'ok' },
+      ]);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.requests).toHaveLength(3);
+  });
+});
+
+describe('failing endpoints: dead letter, auto-disable and the admins notice', () => {
+  let ctx: Ctx;
+  let dead: TestReceiver;
+  let admin: TestReceiver;
+
+  beforeAll(async () => {
+    ctx = await setup();
+    dead = await new TestReceiver().start();
+    dead.respond = () => ({ status: 500, body: 'down' });
+    admin = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await dead.stop();
+    await admin.stop();
+    await teardown(ctx);
+  });
+
+  it('makes exactly policy-length + 1 attempts, then the delivery is failed', async () => {
+    const subId = await subscribe(ctx, { url: `${dead.url}/one`, event_types: ['survey.response_completed'], retry_policy_ms: [100, 200, 300] });
+    const res = await ctx.hub.api.request('POST', '/v1/events', {
+      token: ctx.publisher,
+      body: { id: 'evt-survey', type: 'survey.response_completed', model_id: 'r-1', model: { id: 'r-1', survey_id: 's-1' } },
+    });
+    expect(res.status).toBe(202);
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT status, attempt_count, reason FROM deliveries WHERE subscription_id = $1`, [subId]);
+      expect(d.rows).toEqual([{ status: 'failed', attempt_count: 4, reason: expect.stringContaining('gave up after 4 attempts') }]);
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(dead.requests.filter((r) => r.url === '/one')).toHaveLength(4);
+  });
+
+  it('disables a subscription after 10 consecutive failures, stops its retries and notifies the admin subscription', async () => {
+    await subscribe(ctx, { url: `${admin.url}/notices`, event_types: ['webhook.disabled'] });
+    const subId = await subscribe(ctx, { url: `${dead.url}/many`, event_types: ['ticket.created'], retry_policy_ms: [100, 100, 100, 100, 100] });
+    for (const i of [1, 2, 3]) await publish(ctx, `evt-dead-${i}`);
+
+    const [notice] = await admin.waitFor(1, 20_000);
+    const body = notice.json() as { type: string; data: { subscription_id: string; consecutive_failures: number }; model: { state: string } };
+    expect(notice.headers['x-webhook-event']).toBe('webhook.disabled');
+    expect(body.type).toBe('webhook.disabled');
+    expect(body.data.subscription_id).toBe(subId);
+    expect(body.data.consecutive_failures).toBeGreaterThanOrEqual(10);
+    expect(body.model.state).toBe('disabled');
+
+    const sub = await ctx.hub.api.request<{ state: string; state_reason: string }>('GET', `/v1/subscriptions/${subId}`, { token: ctx.tenant.adminKey });
+    expect(sub.body.state).toBe('disabled');
+    expect(sub.body.state_reason).toMatch(/10 consecutive failed attempts/);
+
+    const sent = dead.requests.filter((r) => r.url === '/many').length;
+    expect(sent).toBeGreaterThanOrEqual(10);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(dead.requests.filter((r) => r.url === '/many').length).toBe(sent);
+    const open = await ctx.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status IN ('pending', 'retrying')`, [subId]);
+    expect(open.rows[0].n).toBe(0);
+    expect(admin.requests).toHaveLength(1);
+  });
+});
+
+describe('isolation: retries waiting for a dead endpoint do not delay a healthy one', () => {
+  let ctx: Ctx;
+  let dead: TestReceiver;
+  let healthy: TestReceiver;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    // A small events-consumer window proves the waiting retries are not in it.
+    ctx = await setup({ DISABLE_AFTER_FAILURES: 1_000_000, DISPATCHER_MAX_ACK_PENDING: 200 });
+    nc = await connect({ servers: ctx.env.natsUrl });
+    dead = await new TestReceiver().start();
+    dead.respond = () => ({ status: 503 });
+    healthy = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await nc.close();
+    await dead.stop();
+    await healthy.stop();
+    await teardown(ctx);
+  });
+
+  it('delivers new events to the healthy endpoint while 1,000 retries wait', async () => {
+    await subscribe(ctx, { url: `${dead.url}/dead`, event_types: ['message.created'], retry_policy_ms: [30_000] });
+    await subscribe(ctx, { url: `${healthy.url}/ok`, event_types: ['ticket.created'] });
+    const ids = Array.from({ length: 1_000 }, (_, i) => `evt-m-${i}`);
+    for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => publish(ctx, id, 'message.created')));
+    await dead.waitFor(1_000, 60_000);
+    await eventually(async () => {
+      const r = await ctx.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'retrying' AND event_type = 'message.created'`);
+      expect(r.rows[0].n).toBe(1_000);
+    }, 20_000);
+    const jsm = await nc.jetstreamManager();
+    const retryConsumer = await jsm.consumers.info(new SubjectNames(ctx.env.prefix).retriesStream, 'retry');
+    expect(retryConsumer.num_ack_pending).toBe(1_000);
+
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) await publish(ctx, `evt-t-${i}`);
+    await healthy.waitFor(50, 5_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(dead.requests).toHaveLength(1_000);
+  });
+});
