@@ -1,23 +1,12 @@
 /** Unit tests live next to the code (`*.spec.ts`); integration and end-to-end tests under test/ use real NATS and PostgreSQL. */
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+// Transpile only: `npm test` type-checks the whole tree with tsc first.
+const tsJest = ['ts-jest', { diagnostics: false }];
 
 const moduleNameMapper = {
   '^@hookhub/([a-z-]+)$': '<rootDir>/libs/$1/src',
 };
 
-const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = { transform: { '^.+\\.ts$': tsJest }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
   projects: [
