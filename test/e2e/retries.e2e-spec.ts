@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { connect, NatsConnection } from 'nats';
 import { SubjectNames } from '@hookhub/contracts';
@@ -116,6 +117,14 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
     });
     await new Promise((r) => setTimeout(r, 700));
     expect(dead.requests.filter((r) => r.url === '/one')).toHaveLength(4);
+
+    const port = (ctx.hub.dispatchers[0].getHttpServer().address() as AddressInfo).port;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/hookhub_delivery_attempts_total\{outcome="failed"\} 1/);
+    expect(metrics).toMatch(/hookhub_delivery_attempts_total\{outcome="retrying"\} 3/);
+    expect(metrics).toMatch(/hookhub_retries_scheduled_total\{where="jetstream"\} 3/);
+    expect(metrics).toMatch(/hookhub_consumer_lag\{consumer="dispatcher",kind="pending"\} 0/);
+    expect(metrics).toMatch(/hookhub_delivery_attempt_duration_seconds_count\{outcome="failure"\} 4/);
   });
 
   it('disables a subscription after 10 consecutive failures, stops its retries and notifies the admin subscription', async () => {

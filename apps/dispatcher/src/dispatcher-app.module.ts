@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DeliveryModule } from '@hookhub/delivery';
 import { JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
-import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
+import { configModuleFor, HealthModule, LoggingModule, MetricsModule } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
 import { DispatcherConfig } from './dispatcher.config';
 import { DispatcherWorker } from './dispatcher.worker';
@@ -17,6 +17,7 @@ export class DispatcherAppModule {
         configModuleFor(DispatcherConfig, overrides),
         LoggingModule,
         HealthModule,
+        MetricsModule,
         PersistenceModule,
         JetstreamModule,
         SigningModule,

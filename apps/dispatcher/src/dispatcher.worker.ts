@@ -1,7 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
-import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
+import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamConnection, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
+import { MetricsRegistry } from '@hookhub/platform';
+import { Gauge } from 'prom-client';
 import { DispatcherConfig } from './dispatcher.config';
 
 export const EVENTS_DURABLE = 'dispatcher';
@@ -26,7 +28,27 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly events: DispatchPipeline,
     private readonly retries: RetryPipeline,
     private readonly scheduler: RetryScheduler,
-  ) {}
+    private readonly connection: JetstreamConnection,
+    registry: MetricsRegistry,
+  ) {
+    const lag = new Gauge({
+      name: 'hookhub_consumer_lag',
+      help: 'Messages of a durable consumer not yet delivered (pending) or not yet acked (ack_pending)',
+      labelNames: ['consumer', 'kind'],
+      registers: [registry],
+      collect: async () => {
+        for (const [stream, durable] of [
+          [this.js.subjects.eventsStream, EVENTS_DURABLE],
+          [this.js.subjects.retriesStream, RETRIES_DURABLE],
+        ]) {
+          const info = await this.connection.jsm.consumers.info(stream, durable).catch(() => null);
+          if (!info) continue;
+          lag.set({ consumer: durable, kind: 'pending' }, info.num_pending);
+          lag.set({ consumer: durable, kind: 'ack_pending' }, info.num_ack_pending);
+        }
+      },
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const subjects = this.js.subjects;

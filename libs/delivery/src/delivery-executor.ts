@@ -5,6 +5,7 @@ import { SecretVault, signatureHeaders } from '@hookhub/signing';
 import { AttemptLog } from './attempt-log';
 import { Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
+import { DeliveryMetrics } from './delivery-metrics';
 import { DisableNotifier } from './disable-notifier';
 import { RetryDecision, RetryPlanner } from './retry-planner';
 import { EventPayloads } from './payload';
@@ -46,6 +47,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     private readonly permissions: SenderPermissions,
     private readonly planner: RetryPlanner,
     notifier: DisableNotifier,
+    private readonly metrics: DeliveryMetrics,
   ) {
     this.sender = new WebhookSender({
       timeoutMs: settings.timeoutMs,
@@ -70,6 +72,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     if (refusal) {
       const blocked = { status: 'blocked' as const, nextAttemptAt: null, reason: refusal, parked: false };
       await this.attemptLog.write(this.record(job, null, blocked, job.subscription.url, {}));
+      this.metrics.attempts.inc({ outcome: 'blocked' });
       return { status: 'blocked', result: null, reason: refusal };
     }
     const body = job.payloads.body(job.subscription.format);
@@ -94,6 +97,8 @@ export class DeliveryExecutor implements OnApplicationShutdown {
           error: result.error ?? 'failed',
         });
     await this.attemptLog.write(this.record(job, result, next, job.subscription.url, this.loggable(job, headers)));
+    this.metrics.attempts.inc({ outcome: next.status });
+    this.metrics.attemptSeconds.observe({ outcome: result.ok ? 'success' : 'failure' }, result.durationMs / 1000);
     return { status: next.status, result, reason: next.reason };
   }
 

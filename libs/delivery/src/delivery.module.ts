@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventStoreModule } from '@hookhub/event-store';
 import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryMetrics } from './delivery-metrics';
 import { DELIVERY_SETTINGS, deliverySettings } from './delivery.settings';
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
@@ -15,6 +16,7 @@ import { SenderPermissions } from './sender-permissions';
   imports: [EventStoreModule],
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
+    DeliveryMetrics,
     SenderPermissions,
     DisableNotifier,
     RetryPlanner,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventPublisher } from '@hookhub/jetstream';
 import type { DisabledSubscription } from '@hookhub/persistence';
+import { DeliveryMetrics } from './delivery-metrics';
 
 /**
  * Tells a tenant's admins that a subscription was switched off: a
@@ -12,11 +13,15 @@ import type { DisabledSubscription } from '@hookhub/persistence';
 export class DisableNotifier {
   private readonly logger = new Logger(DisableNotifier.name);
 
-  constructor(private readonly publisher: EventPublisher) {}
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly metrics: DeliveryMetrics,
+  ) {}
 
   async notify(subscriptions: DisabledSubscription[]): Promise<void> {
     for (const s of subscriptions) {
       const now = new Date().toISOString();
+      this.metrics.disabled.inc();
       this.logger.warn({ subscriptionId: s.id, tenantId: s.tenantId, reason: s.reason }, 'subscription disabled');
       await this.publisher.publish({
         id: `webhook-disabled-${s.id}-${Date.parse(now)}`,

@@ -13,3 +13,4 @@ export * from './retry-planner';
 export * from './retry-pipeline';
 export * from './retry-scheduler';
 export * from './disable-notifier';
+export * from './delivery-metrics';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeliveryStatus } from '@hookhub/persistence';
 import { RetryQueue } from '@hookhub/jetstream';
+import { DeliveryMetrics } from './delivery-metrics';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 
 export interface RetryDecision {
@@ -35,6 +36,7 @@ export class RetryPlanner {
   constructor(
     private readonly queue: RetryQueue,
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   async afterFailure(f: FailedAttempt): Promise<RetryDecision> {
@@ -44,14 +46,17 @@ export class RetryPlanner {
     }
     const dueAt = Date.now() + delay;
     if (delay > this.settings.parkThresholdMs) {
+      this.metrics.retriesScheduled.inc({ where: 'postgres' });
       return { status: 'retrying', nextAttemptAt: new Date(dueAt), parked: true, reason: f.error };
     }
     await this.queue.enqueue({ delivery_id: f.deliveryId, subscription_id: f.subscriptionId, attempt: f.attempt + 1, due_at: dueAt });
+    this.metrics.retriesScheduled.inc({ where: 'jetstream' });
     return { status: 'retrying', nextAttemptAt: new Date(dueAt), parked: false, reason: f.error };
   }
 
   /** Hands an attempt that cannot start now (its subscription is saturated) to the retries stream, unchanged. */
   async defer(deliveryId: string, subscriptionId: string, attempt: number): Promise<void> {
     await this.queue.enqueue({ delivery_id: deliveryId, subscription_id: subscriptionId, attempt, due_at: Date.now() });
+    this.metrics.deferred.inc();
   }
 }

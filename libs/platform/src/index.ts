@@ -8,3 +8,4 @@ export * from './logging/logging.module';
 export * from './health/readiness';
 export * from './health/health.module';
 export * from './bootstrap';
+export * from './metrics/metrics.module';

@@ -159,15 +159,20 @@ export class DeliveryRepository {
           records.map((r) => r.error),
         ],
       );
-      // A delivery that is already delivered stays delivered, whatever a late duplicate attempt says.
+      // Delivered and cancelled are final, whatever a late attempt says; an attempt that would
+      // retry for a subscription disabled meanwhile is cancelled instead of waiting forever.
       await m.query(
         `UPDATE deliveries d SET
-           status = CASE WHEN d.status = 'delivered' THEN d.status ELSE u.status END,
+           status = CASE
+             WHEN d.status IN ('delivered', 'cancelled') THEN d.status
+             WHEN u.status = 'retrying' AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.state = 'disabled')
+               THEN 'cancelled'
+             ELSE u.status END,
            attempt_count = GREATEST(d.attempt_count, u.attempt),
            last_status_code = u.response_status,
-           reason = CASE WHEN d.status = 'delivered' THEN d.reason ELSE u.reason END,
-           next_attempt_at = CASE WHEN d.status = 'delivered' THEN NULL ELSE u.next_attempt_at END,
-           parked = CASE WHEN d.status = 'delivered' THEN false ELSE u.parked END,
+           reason = CASE WHEN d.status IN ('delivered', 'cancelled') THEN d.reason ELSE u.reason END,
+           next_attempt_at = CASE WHEN d.status IN ('delivered', 'cancelled') THEN NULL ELSE u.next_attempt_at END,
+           parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false ELSE u.parked END,
            delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
            updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bool[])
