@@ -15,7 +15,11 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export async function startHub(env: TestEnvironment, extra: Record<string, string | number | boolean> = {}): Promise<RunningHub> {
+export async function startHub(
+  env: TestEnvironment,
+  extra: Record<string, string | number | boolean> = {},
+  options: { dispatchers?: number } = {},
+): Promise<RunningHub> {
   const subscriptions = await createHttpApp(SubscriptionsAppModule.forRoot(env.config(extra)), { requireJsonBodies: true });
   setupOpenApi(subscriptions);
   await subscriptions.listen(0, '127.0.0.1');
@@ -27,7 +31,7 @@ export async function startHub(env: TestEnvironment, extra: Record<string, strin
     dispatchers.push(app);
     return app;
   };
-  await startDispatcher();
+  for (let i = 0; i < (options.dispatchers ?? 1); i++) await startDispatcher();
   return {
     api: new ApiClient(base, env.adminToken),
     subscriptions,
