@@ -151,6 +151,19 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
     const open = await ctx.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status IN ('pending', 'retrying')`, [subId]);
     expect(open.rows[0].n).toBe(0);
     expect(admin.requests).toHaveLength(1);
+
+    // Re-enabling resumes delivery, and a success keeps the count at zero.
+    dead.respond = () => ({ status: 200 });
+    const enabled = await ctx.hub.api.request<{ state: string; state_reason: string | null }>('POST', `/v1/subscriptions/${subId}/enable`, { token: ctx.tenant.adminKey });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ state: 'active', state_reason: null });
+    await publish(ctx, 'evt-after-enable');
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT status FROM deliveries WHERE subscription_id = $1 AND event_id = 'evt-after-enable'`, [subId]);
+      expect(d.rows).toEqual([{ status: 'delivered' }]);
+      const s = await ctx.db.query(`SELECT consecutive_failures FROM subscriptions WHERE id = $1`, [subId]);
+      expect(s.rows).toEqual([{ consecutive_failures: 0 }]);
+    });
   });
 });
 

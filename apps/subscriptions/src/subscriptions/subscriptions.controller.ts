@@ -39,6 +39,24 @@ export class SubscriptionsController {
     return SubscriptionView.of(await this.service.get(principal, id));
   }
 
+  @Post(':id/enable')
+  @HttpCode(200)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Enable a subscription; its consecutive-failure count restarts at zero' })
+  @ApiOkResponse({ type: SubscriptionView })
+  async enable(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
+    return SubscriptionView.of(await this.service.enable(principal, id));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Disable a subscription; waiting retries are cancelled' })
+  @ApiOkResponse({ type: SubscriptionView })
+  async disable(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
+    return SubscriptionView.of(await this.service.disable(principal, id));
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @RequireRoles('admin')

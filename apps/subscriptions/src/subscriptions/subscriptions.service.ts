@@ -72,6 +72,21 @@ export class SubscriptionsService {
     return this.repo.listForTenant(principal.tenantId, limit, cursor);
   }
 
+  /** Resumes delivery: new events flow again and the failure count starts from zero. */
+  async enable(principal: Principal, id: string): Promise<SubscriptionEntity> {
+    const sub = await this.get(principal, id);
+    const pending = sub.verifyToken !== null && sub.state === 'pending_verification';
+    const enabled = await this.repo.enable(principal.tenantId, id, pending ? 'pending_verification' : 'active', pending ? sub.stateReason : null);
+    if (!enabled) throw Problems.notFound('Subscription');
+    return enabled;
+  }
+
+  async disable(principal: Principal, id: string): Promise<SubscriptionEntity> {
+    const disabled = await this.repo.disable(principal.tenantId, id, `disabled through the API by key ${principal.keyId}`);
+    if (!disabled) throw Problems.notFound('Subscription');
+    return disabled;
+  }
+
   async remove(principal: Principal, id: string): Promise<void> {
     if (!(await this.repo.deleteForTenant(principal.tenantId, id))) throw Problems.notFound('Subscription');
   }

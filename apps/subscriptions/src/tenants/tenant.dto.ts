@@ -19,7 +19,6 @@ export class TenantView {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
   @ApiProperty() account_url: string;
-  @ApiProperty({ nullable: true, type: String }) notification_subscription_id: string | null;
   @ApiProperty() created_at: string;
 
   static of(t: TenantEntity): TenantView {
@@ -27,7 +26,6 @@ export class TenantView {
       id: t.id,
       name: t.name,
       account_url: t.accountUrl,
-      notification_subscription_id: t.notificationSubscriptionId,
       created_at: t.createdAt.toISOString(),
     };
   }

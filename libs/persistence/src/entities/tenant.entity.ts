@@ -12,10 +12,6 @@ export class TenantEntity {
   @Column({ name: 'account_url', type: 'text', default: '' })
   accountUrl: string;
 
-  /** Subscription that receives the tenant's operational notices (`webhook.disabled`). */
-  @Column({ name: 'notification_subscription_id', type: 'uuid', nullable: true })
-  notificationSubscriptionId: string | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -9,7 +9,6 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         name text NOT NULL,
         account_url text NOT NULL DEFAULT '',
-        notification_subscription_id uuid NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`

@@ -39,6 +39,26 @@ export class SubscriptionRepository {
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
+  /** Re-enables a subscription with a clean failure count. */
+  async enable(tenantId: string, id: string, state: 'active' | 'pending_verification', reason: string | null): Promise<SubscriptionEntity | null> {
+    await this.repo.update({ tenantId, id }, { state, stateReason: reason, consecutiveFailures: 0, disabledAt: null });
+    return this.findForTenant(tenantId, id);
+  }
+
+  /** Disables a subscription and cancels its waiting retries, in one transaction. */
+  async disable(tenantId: string, id: string, reason: string): Promise<SubscriptionEntity | null> {
+    return this.repo.manager.transaction(async (m) => {
+      const result = await m.update(SubscriptionEntity, { tenantId, id }, { state: 'disabled', stateReason: reason, disabledAt: new Date() });
+      if (!result.affected) return null;
+      await m.query(
+        `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, updated_at = now()
+          WHERE subscription_id = $1 AND status IN ('retrying', 'pending')`,
+        [id],
+      );
+      return m.findOneBy(SubscriptionEntity, { tenantId, id });
+    });
+  }
+
   async deleteForTenant(tenantId: string, id: string): Promise<boolean> {
     const result = await this.repo.delete({ tenantId, id });
     return (result.affected ?? 0) > 0;
