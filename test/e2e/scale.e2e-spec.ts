@@ -94,3 +94,57 @@ describe('three dispatcher processes share the work; SIGKILL of one loses nothin
     }, 30_000);
   });
 });
+
+describe('graceful shutdown drains in-flight deliveries', () => {
+  let env: TestEnvironment;
+  let hub: RunningHub;
+  let receiver: TestReceiver;
+  let db: Client;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    hub = await startHub(env, {}, { dispatchers: 0 });
+    receiver = await new TestReceiver().start();
+    receiver.respond = () => ({ status: 200, body: 'slow ok', delayMs: 1_500 });
+    db = new Client({ connectionString: env.databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.stop();
+    await db?.end();
+    await env?.teardown();
+  });
+
+  it('on SIGTERM finishes the requests in flight, records them and exits; nothing is sent twice', async () => {
+    const main = buildApp('dispatcher');
+    const dispatcher = await startAppProcess(main, env.config({ SHUTDOWN_GRACE_MS: 10_000 }), 'DISPATCHER_PORT');
+    const tenant = await hub.api.createTenant();
+    const publisher = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
+    await hub.api.request('POST', '/v1/subscriptions', { token: tenant.adminKey, body: { url: `${receiver.url}/slow`, event_types: ['ticket.created'] } });
+    for (const id of ['evt-g1', 'evt-g2', 'evt-g3']) {
+      await hub.api.request('POST', '/v1/events', { token: publisher, body: { id, type: 'ticket.created', model_id: id, model: { id } } });
+    }
+    await receiver.waitFor(3);
+
+    const signalled = Date.now();
+    await stopProcess(dispatcher, 'SIGTERM');
+    // Nest re-raises the signal once its shutdown hooks have finished.
+    expect(dispatcher.child.exitCode === 0 || dispatcher.child.signalCode === 'SIGTERM').toBe(true);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_000);
+
+    const rows = await db.query(`SELECT status, attempt_count FROM deliveries ORDER BY event_id`);
+    expect(rows.rows).toEqual([
+      { status: 'delivered', attempt_count: 1 },
+      { status: 'delivered', attempt_count: 1 },
+      { status: 'delivered', attempt_count: 1 },
+    ]);
+
+    // A new pod finds nothing left to redo.
+    const next = await startAppProcess(main, env.config(), 'DISPATCHER_PORT');
+    await new Promise((r) => setTimeout(r, 1_500));
+    await stopProcess(next);
+    expect(receiver.requests).toHaveLength(3);
+  });
+});
