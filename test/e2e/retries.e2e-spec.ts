@@ -118,6 +118,28 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
     await new Promise((r) => setTimeout(r, 700));
     expect(dead.requests.filter((r) => r.url === '/one')).toHaveLength(4);
 
+    // The dead letter is visible through the API, with every attempt.
+    const list = await ctx.hub.api.request<{ items: Array<{ id: string; status: string }> }>('GET', `/v1/subscriptions/${subId}/deliveries?status=failed`, {
+      token: ctx.tenant.adminKey,
+    });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    const detail = await ctx.hub.api.request<{ status: string; attempts: Array<{ attempt: number; response_status: number; response_body: string }> }>(
+      'GET',
+      `/v1/deliveries/${list.body.items[0].id}`,
+      { token: ctx.tenant.adminKey },
+    );
+    expect(detail.body.status).toBe('failed');
+    expect(detail.body.attempts.map((a) => [a.attempt, a.response_status, a.response_body])).toEqual([
+      [1, 500, 'down'],
+      [2, 500, 'down'],
+      [3, 500, 'down'],
+      [4, 500, 'down'],
+    ]);
+    const other = await ctx.hub.api.createTenant('Other');
+    const foreign = await ctx.hub.api.request('GET', `/v1/deliveries/${list.body.items[0].id}`, { token: other.adminKey });
+    expect(foreign.status).toBe(404);
+
     const port = (ctx.hub.dispatchers[0].getHttpServer().address() as AddressInfo).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/hookhub_delivery_attempts_total\{outcome="failed"\} 1/);

@@ -5,6 +5,7 @@ import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform'
 import { SigningModule } from '@hookhub/signing';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
 import { ResourcesController } from './resources/resources.controller';
@@ -30,7 +31,7 @@ export class SubscriptionsAppModule {
     return {
       module: SubscriptionsAppModule,
       imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule],
-      controllers: [TenantsController, SubscriptionsController, EventsController, EventTypesController, ResourcesController],
+      controllers: [TenantsController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController],
       providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService],
     };
   }

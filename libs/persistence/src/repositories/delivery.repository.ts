@@ -293,8 +293,27 @@ export class DeliveryRepository {
     return this.deliveries.findOneBy({ tenantId, id });
   }
 
-  listForSubscription(subscriptionId: string): Promise<DeliveryEntity[]> {
-    return this.deliveries.find({ where: { subscriptionId }, order: { createdAt: 'ASC' } });
+  /** Newest first; the cursor is the id of the last delivery of the previous page. */
+  async pageForSubscription(
+    tenantId: string,
+    subscriptionId: string,
+    filter: { status?: DeliveryStatus; limit: number; cursor?: string },
+  ): Promise<{ items: DeliveryEntity[]; nextCursor: string | null }> {
+    const qb = this.deliveries
+      .createQueryBuilder('d')
+      .where('d.tenant_id = :tenantId AND d.subscription_id = :subscriptionId', { tenantId, subscriptionId })
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(filter.limit + 1);
+    if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+    if (filter.cursor) {
+      qb.andWhere('(d.created_at, d.id) < (SELECT c.created_at, c.id FROM deliveries c WHERE c.id = :cursor AND c.tenant_id = :tenantId)', {
+        cursor: filter.cursor,
+      });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, filter.limit);
+    return { items, nextCursor: rows.length > filter.limit ? items[items.length - 1].id : null };
   }
 
   listAttempts(deliveryId: string): Promise<DeliveryAttemptEntity[]> {

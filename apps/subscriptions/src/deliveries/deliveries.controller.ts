@@ -1,0 +1,45 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DeliveryRepository } from '@hookhub/persistence';
+import { Problems } from '@hookhub/platform';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { ParseResourceIdPipe } from '../common/parse-id.pipe';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { AttemptView, DeliveryDetailView, DeliveryListQuery, DeliveryPage, DeliveryView } from './delivery.dto';
+
+/** The delivery log: every (event, subscription) pair and each of its attempts. */
+@ApiTags('deliveries')
+@ApiBearerAuth('api-key')
+@UseGuards(ApiKeyGuard)
+@RequireRoles('admin', 'reader')
+@Controller('v1')
+export class DeliveriesController {
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly subscriptions: SubscriptionsService,
+  ) {}
+
+  @Get('subscriptions/:id/deliveries')
+  @ApiOperation({ summary: "A subscription's deliveries, newest first" })
+  @ApiOkResponse({ type: DeliveryPage })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
+    @Query() query: DeliveryListQuery,
+  ): Promise<DeliveryPage> {
+    await this.subscriptions.get(principal, id);
+    const page = await this.deliveries.pageForSubscription(principal.tenantId, id, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor });
+    return { items: page.items.map(DeliveryView.of), next_cursor: page.nextCursor };
+  }
+
+  @Get('deliveries/:id')
+  @ApiOperation({ summary: 'A delivery with every attempt' })
+  @ApiOkResponse({ type: DeliveryDetailView })
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryDetailView> {
+    const delivery = await this.deliveries.findForTenant(principal.tenantId, id);
+    if (!delivery) throw Problems.notFound('Delivery');
+    const attempts = await this.deliveries.listAttempts(id);
+    return { ...DeliveryView.of(delivery), attempts: attempts.map(AttemptView.of) };
+  }
+}
