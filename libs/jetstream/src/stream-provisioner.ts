@@ -42,16 +42,7 @@ export class StreamProvisioner {
   /** The stream of domain events: kept for `max_age` so new consumers and replays can read it. */
   async ensureEventsStream(): Promise<void> {
     const subjects = this.settings.subjects;
-    await this.ensureStream({
-      name: subjects.eventsStream,
-      subjects: [subjects.allEvents],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(this.settings.maxAgeMs),
-      duplicate_window: nanos(this.settings.duplicateWindowMs),
-      num_replicas: this.settings.replicas,
-    });
+    await this.ensureStream({ ...this.durableDefaults(), name: subjects.eventsStream, subjects: [subjects.allEvents], retention: RetentionPolicy.Limits });
   }
 
   /**
@@ -60,16 +51,18 @@ export class StreamProvisioner {
    */
   async ensureRetriesStream(): Promise<void> {
     const subjects = this.settings.subjects;
-    await this.ensureStream({
-      name: subjects.retriesStream,
-      subjects: [subjects.allRetries],
-      retention: RetentionPolicy.Workqueue,
+    await this.ensureStream({ ...this.durableDefaults(), name: subjects.retriesStream, subjects: [subjects.allRetries], retention: RetentionPolicy.Workqueue });
+  }
+
+  /** File storage, configured replicas, retention age and de-duplication window: every stream of the hub. */
+  private durableDefaults(): Partial<StreamConfig> {
+    return {
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       max_age: nanos(this.settings.maxAgeMs),
       duplicate_window: nanos(this.settings.duplicateWindowMs),
       num_replicas: this.settings.replicas,
-    });
+    };
   }
 
   async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -10,7 +9,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Length,
   Matches,
   Max,
@@ -171,19 +169,4 @@ export class CreatedSubscriptionView extends SubscriptionView {
 export class SubscriptionPage {
   @ApiProperty({ type: [SubscriptionView] }) items: SubscriptionView[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page' }) next_cursor: string | null;
-}
-
-export class ListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
-  @IsOptional()
-  @IsUUID('all', { message: 'cursor must be a next_cursor value from a previous page' })
-  cursor?: string;
 }

@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
-import { CreatedSubscriptionView, CreateSubscriptionDto, ListQuery, SubscriptionPage, SubscriptionView } from './subscription.dto';
+import { ListQuery } from '../common/pagination.dto';
+import { CreatedSubscriptionView, CreateSubscriptionDto, SubscriptionPage, SubscriptionView } from './subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
 
 @ApiTags('subscriptions')
