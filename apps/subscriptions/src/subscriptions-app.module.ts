@@ -1,8 +1,10 @@
 import { DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { EndpointToolsModule } from '@hookhub/delivery';
 import { JetstreamModule, StreamProvisioner } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
 import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -30,8 +32,8 @@ export class SubscriptionsAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: SubscriptionsAppModule,
-      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule],
-      controllers: [TenantsController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController],
+      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule, EndpointToolsModule],
+      controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController],
       providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService],
     };
   }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AttemptRecord, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
-import { SecretVault, signatureHeaders } from '@hookhub/signing';
 import { AttemptLog } from './attempt-log';
 import { Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
@@ -10,6 +9,7 @@ import { DisableNotifier } from './disable-notifier';
 import { RetryDecision, RetryPlanner } from './retry-planner';
 import { EventPayloads } from './payload';
 import { SenderPermissions } from './sender-permissions';
+import { WebhookRequestBuilder } from './webhook-request';
 import { SendResult, WebhookSender } from './webhook-sender';
 
 export interface DeliveryJob {
@@ -26,8 +26,6 @@ export interface AttemptOutcome {
   reason: string | null;
 }
 
-const USER_AGENT = 'Hookhub-Webhooks/1.0';
-
 /**
  * Makes one HTTP attempt of a delivery: checks the creator's rights, signs,
  * sends within the concurrency limits, and records the attempt.
@@ -38,12 +36,11 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   private readonly attemptLog: AttemptLog;
   private readonly global: Semaphore;
   private readonly perSubscription = new Map<string, Semaphore>();
-  private readonly secrets = new Map<string, string>();
 
   constructor(
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
     deliveries: DeliveryRepository,
-    private readonly vault: SecretVault,
+    private readonly requests: WebhookRequestBuilder,
     private readonly permissions: SenderPermissions,
     private readonly planner: RetryPlanner,
     notifier: DisableNotifier,
@@ -76,7 +73,13 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       return { status: 'blocked', result: null, reason: refusal };
     }
     const body = job.payloads.body(job.subscription.format);
-    const headers = this.headers(job, body);
+    const headers = this.requests.headers({
+      subscription: job.subscription,
+      eventType: job.payloads.event.type,
+      deliveryId: job.deliveryId,
+      attempt: job.attempt,
+      body,
+    });
     const limiter = this.limiterFor(job.subscription.id);
     await limiter.acquire();
     await this.global.acquire();
@@ -96,56 +99,10 @@ export class DeliveryExecutor implements OnApplicationShutdown {
           retryPolicyMs: job.subscription.retryPolicyMs,
           error: result.error ?? 'failed',
         });
-    await this.attemptLog.write(this.record(job, result, next, job.subscription.url, this.loggable(job, headers)));
+    await this.attemptLog.write(this.record(job, result, next, job.subscription.url, this.requests.loggable(job.subscription, headers)));
     this.metrics.attempts.inc({ outcome: next.status });
     this.metrics.attemptSeconds.observe({ outcome: result.ok ? 'success' : 'failure' }, result.durationMs / 1000);
     return { status: next.status, result, reason: next.reason };
-  }
-
-  private headers(job: DeliveryJob, body: string): Record<string, string> {
-    const sub = job.subscription;
-    return {
-      ...sub.headers,
-      'Content-Type': 'application/json',
-      'User-Agent': USER_AGENT,
-      'X-Webhook-Event': job.payloads.event.type,
-      'X-Webhook-Delivery': job.deliveryId,
-      'X-Webhook-Subscription': sub.id,
-      'X-Webhook-Attempt': String(job.attempt),
-      ...signatureHeaders({
-        scheme: sub.signatureScheme,
-        secrets: this.signingSecrets(sub),
-        body,
-        messageId: job.deliveryId,
-        timestamp: Math.floor(Date.now() / 1000),
-      }),
-    };
-  }
-
-  /** Custom header values may be credentials of the receiver: the log keeps their names only. */
-  private loggable(job: DeliveryJob, headers: Record<string, string>): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) out[k] = k in job.subscription.headers ? '[redacted]' : v;
-    return out;
-  }
-
-  private signingSecrets(sub: SubscriptionEntity): string[] {
-    const out: string[] = [];
-    if (sub.secretCiphertext) out.push(this.decrypt(sub.secretCiphertext));
-    if (sub.previousSecretCiphertext && sub.previousSecretExpiresAt && sub.previousSecretExpiresAt.getTime() > Date.now()) {
-      out.push(this.decrypt(sub.previousSecretCiphertext));
-    }
-    return out;
-  }
-
-  private decrypt(ciphertext: string): string {
-    let plain = this.secrets.get(ciphertext);
-    if (plain === undefined) {
-      plain = this.vault.decrypt(ciphertext);
-      if (this.secrets.size > 10_000) this.secrets.clear();
-      this.secrets.set(ciphertext, plain);
-    }
-    return plain;
   }
 
   private limiterFor(subscriptionId: string): Semaphore {

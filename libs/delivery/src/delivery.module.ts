@@ -11,12 +11,14 @@ import { RetryPipeline } from './retry-pipeline';
 import { RetryPlanner } from './retry-planner';
 import { RetryScheduler } from './retry-scheduler';
 import { SenderPermissions } from './sender-permissions';
+import { WebhookRequestBuilder } from './webhook-request';
 
 @Module({
   imports: [EventStoreModule],
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
     DeliveryMetrics,
+    WebhookRequestBuilder,
     SenderPermissions,
     DisableNotifier,
     RetryPlanner,

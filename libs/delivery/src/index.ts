@@ -14,3 +14,8 @@ export * from './retry-pipeline';
 export * from './retry-scheduler';
 export * from './disable-notifier';
 export * from './delivery-metrics';
+export * from './webhook-request';
+export * from './redelivery.service';
+export * from './endpoint-verifier';
+export * from './test-ping';
+export * from './endpoint-tools.module';

@@ -1,6 +1,7 @@
 import { LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
-import { checkWebhookUrl, isLoopbackAddress, isPublicAddress } from '@hookhub/url-safety';
+import { checkWebhookUrl, HostResolver, isLoopbackAddress, isPublicAddress } from '@hookhub/url-safety';
 
 export const RESPONSE_BODY_LIMIT = 4_096;
 /** Reading past this many bytes to keep a connection reusable is not worth it. */
@@ -29,6 +30,8 @@ export interface SenderOptions {
   connections: number;
   /** Replaces DNS in tests (e.g. a name that resolves differently at create and connect time). */
   resolver?: typeof dnsLookup;
+  /** Promise-style alternative to `resolver` (the shape `checkWebhookDestination` takes); `resolver` wins if both are set. */
+  hostResolver?: HostResolver;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -50,7 +53,7 @@ export class WebhookSender {
   private readonly agent: Agent;
 
   constructor(private readonly options: SenderOptions) {
-    const resolve = options.resolver ?? dnsLookup;
+    const resolve = options.resolver ?? (options.hostResolver ? callbackLookup(options.hostResolver) : dnsLookup);
     const allowed = (address: string): boolean =>
       isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
     const guardedLookup = (hostname: string, opts: object, callback: LookupCallback): void => {
@@ -72,33 +75,43 @@ export class WebhookSender {
     });
   }
 
-  async send(req: OutgoingRequest): Promise<SendResult> {
+  /** POSTs a webhook. Anything but a 2xx (including a redirect) is a failure. */
+  send(req: OutgoingRequest): Promise<SendResult> {
+    return this.perform('POST', req.url, req.headers, req.body);
+  }
+
+  /** A GET through the same guarded agent, timeouts and body capture (the verification handshake). */
+  get(url: string, headers: Record<string, string>): Promise<SendResult> {
+    return this.perform('GET', url, headers);
+  }
+
+  private async perform(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<SendResult> {
     const startedAt = new Date();
     const started = performance.now();
-    const verdict = checkWebhookUrl(req.url, { allowInsecureTargets: this.options.allowInsecureTargets });
+    const verdict = checkWebhookUrl(url, { allowInsecureTargets: this.options.allowInsecureTargets });
     if (!verdict.ok) {
       return { ok: false, status: null, headers: null, body: null, error: `unsafe URL: ${verdict.reason}`, startedAt, durationMs: 0 };
     }
     try {
       const res = await request(verdict.url, {
-        method: 'POST',
+        method,
         dispatcher: this.agent,
-        headers: req.headers,
-        body: req.body,
+        headers,
+        body,
         maxRedirections: 0,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       } as Parameters<typeof request>[1]);
-      const body = await readPrefix(res.body);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const prefix = await readPrefix(res.body);
+      const responseHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       return {
         ok,
         status: res.statusCode,
-        headers,
-        body,
+        headers: responseHeaders,
+        body: prefix,
         error: ok ? null : `endpoint answered ${res.statusCode}`,
         startedAt,
         durationMs: Math.round(performance.now() - started),
@@ -111,6 +124,18 @@ export class WebhookSender {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** Adapts a promise-style resolver to the `dns.lookup` shape the agent's connect step expects. */
+function callbackLookup(resolver: HostResolver): typeof dnsLookup {
+  const lookup = (hostname: string, opts: unknown, callback?: LookupCallback): void => {
+    const cb = (typeof opts === 'function' ? opts : callback) as LookupCallback;
+    resolver(hostname).then(
+      (addresses) => cb(null, addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }))),
+      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err)), []),
+    );
+  };
+  return lookup as unknown as typeof dnsLookup;
 }
 
 async function readPrefix(stream: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

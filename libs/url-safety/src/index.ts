@@ -1,2 +1,3 @@
 export * from './address-policy';
 export * from './url-policy';
+export * from './destination-check';

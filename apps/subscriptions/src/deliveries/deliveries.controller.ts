@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RedeliveryService } from '@hookhub/delivery';
 import { DeliveryRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -18,6 +19,7 @@ export class DeliveriesController {
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly subscriptions: SubscriptionsService,
+    private readonly redelivery: RedeliveryService,
   ) {}
 
   @Get('subscriptions/:id/deliveries')
@@ -29,7 +31,14 @@ export class DeliveriesController {
     @Query() query: DeliveryListQuery,
   ): Promise<DeliveryPage> {
     await this.subscriptions.get(principal, id);
-    const page = await this.deliveries.pageForSubscription(principal.tenantId, id, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor });
+    const page = await this.deliveries.pageForSubscription(principal.tenantId, id, {
+      status: query.status,
+      eventType: query.event_type,
+      since: query.since ? new Date(query.since) : undefined,
+      until: query.until ? new Date(query.until) : undefined,
+      limit: query.limit ?? 50,
+      cursor: query.cursor,
+    });
     return { items: page.items.map(DeliveryView.of), next_cursor: page.nextCursor };
   }
 
@@ -41,5 +50,19 @@ export class DeliveriesController {
     if (!delivery) throw Problems.notFound('Delivery');
     const attempts = await this.deliveries.listAttempts(id);
     return { ...DeliveryView.of(delivery), attempts: attempts.map(AttemptView.of) };
+  }
+
+  @Post('deliveries/:id/retry')
+  @HttpCode(202)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Send a delivery again now (within a second), whatever its state' })
+  @ApiAcceptedResponse({ type: DeliveryView })
+  async retry(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryView> {
+    const delivery = await this.deliveries.findForTenant(principal.tenantId, id);
+    if (!delivery) throw Problems.notFound('Delivery');
+    const sub = await this.subscriptions.get(principal, delivery.subscriptionId);
+    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before retrying`);
+    await this.redelivery.retryNow(principal.tenantId, id);
+    return DeliveryView.of((await this.deliveries.findForTenant(principal.tenantId, id))!);
   }
 }

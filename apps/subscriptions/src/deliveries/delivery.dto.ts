@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 import { ListQuery } from '../common/pagination.dto';
 import { DELIVERY_STATUSES, DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '@hookhub/persistence';
 
@@ -8,6 +8,21 @@ export class DeliveryListQuery extends ListQuery {
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
   status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ example: 'ticket.created' })
+  @IsOptional()
+  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'event_type must be an event type such as ticket.created' })
+  event_type?: string;
+
+  @ApiPropertyOptional({ description: 'Created at or after (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'Created before (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
 }
 
 export class DeliveryView {

@@ -1,9 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { ListQuery } from '../common/pagination.dto';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
+  IsISO8601,
   IsIn,
   IsInt,
   IsObject,
@@ -169,4 +172,67 @@ export class CreatedSubscriptionView extends SubscriptionView {
 export class SubscriptionPage {
   @ApiProperty({ type: [SubscriptionView] }) items: SubscriptionView[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page' }) next_cursor: string | null;
+}
+
+export class UpdateSubscriptionDto extends PartialType(OmitType(CreateSubscriptionDto, ['signature_scheme', 'secret'] as const)) {}
+
+export class SubscriptionListQuery extends ListQuery {
+  @ApiPropertyOptional({ enum: SUBSCRIPTION_STATES })
+  @IsOptional()
+  @IsIn(SUBSCRIPTION_STATES)
+  state?: SubscriptionState;
+
+  @ApiPropertyOptional({ description: 'Only subscriptions that receive this event type', example: 'ticket.created' })
+  @IsOptional()
+  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'event_type must be an event type such as ticket.created' })
+  event_type?: string;
+}
+
+export class RotateSecretDto {
+  @ApiPropertyOptional({ description: 'The new secret; generated when omitted' })
+  @IsOptional()
+  @IsString()
+  @Length(16, 256)
+  secret?: string;
+
+  @ApiPropertyOptional({ description: 'How long the previous secret keeps signing too (ms); the configured default when omitted' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3_600_000)
+  overlap_ms?: number;
+}
+
+export class RotatedSecretView {
+  @ApiProperty({ description: 'The new secret. Shown only in this response.' }) secret: string;
+  @ApiProperty({ description: 'Until then deliveries carry signatures by both secrets' }) previous_secret_expires_at: string;
+}
+
+export class ReplayDto {
+  @ApiProperty({ description: 'Re-send events recorded since this time (ISO-8601)', example: '2026-11-23T10:00:00Z' })
+  @IsISO8601({ strict: true })
+  since: string;
+
+  @ApiPropertyOptional({ description: 'Only deliveries that failed for good', default: false })
+  @IsOptional()
+  @IsBoolean()
+  only_failed?: boolean;
+}
+
+export class ReplayView {
+  @ApiProperty({ description: 'Deliveries queued to be sent again' }) queued: number;
+}
+
+export class VerificationView {
+  @ApiProperty() verified: boolean;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ type: SubscriptionView }) subscription: SubscriptionView;
+}
+
+export class TestPingView {
+  @ApiProperty() delivered: boolean;
+  @ApiProperty({ nullable: true, type: Number }) response_status: number | null;
+  @ApiProperty() duration_ms: number;
+  @ApiProperty({ nullable: true, type: String, description: 'The first 4,096 bytes' }) response_body: string | null;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
 }

@@ -1,10 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
-import { ListQuery } from '../common/pagination.dto';
-import { CreatedSubscriptionView, CreateSubscriptionDto, SubscriptionPage, SubscriptionView } from './subscription.dto';
+import {
+  CreatedSubscriptionView,
+  CreateSubscriptionDto,
+  ReplayDto,
+  ReplayView,
+  RotatedSecretView,
+  RotateSecretDto,
+  SubscriptionListQuery,
+  SubscriptionPage,
+  SubscriptionView,
+  TestPingView,
+  UpdateSubscriptionDto,
+  VerificationView,
+} from './subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
 
 @ApiTags('subscriptions')
@@ -26,10 +38,10 @@ export class SubscriptionsController {
 
   @Get()
   @RequireRoles('admin', 'reader')
-  @ApiOperation({ summary: 'List subscriptions, newest first' })
+  @ApiOperation({ summary: 'List subscriptions, newest first; filter by state and event type' })
   @ApiOkResponse({ type: SubscriptionPage })
-  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListQuery): Promise<SubscriptionPage> {
-    const page = await this.service.list(principal, query.limit ?? 50, query.cursor);
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: SubscriptionListQuery): Promise<SubscriptionPage> {
+    const page = await this.service.list(principal, query.limit ?? 50, query.cursor, { state: query.state, eventType: query.event_type });
     return { items: page.items.map(SubscriptionView.of), next_cursor: page.nextCursor };
   }
 
@@ -38,6 +50,65 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: SubscriptionView })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
     return SubscriptionView.of(await this.service.get(principal, id));
+  }
+
+  @Patch(':id')
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Change a subscription; a new URL or verify token is verified again' })
+  @ApiOkResponse({ type: SubscriptionView })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
+    @Body() dto: UpdateSubscriptionDto,
+  ): Promise<SubscriptionView> {
+    return SubscriptionView.of(await this.service.update(principal, id, dto));
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Replace the signing secret; both sign during the overlap' })
+  @ApiOkResponse({ type: RotatedSecretView })
+  async rotate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
+    @Body() dto: RotateSecretDto,
+  ): Promise<RotatedSecretView> {
+    const { secret, previousExpiresAt } = await this.service.rotateSecret(principal, id, dto);
+    return { secret, previous_secret_expires_at: previousExpiresAt.toISOString() };
+  }
+
+  @Post(':id/verify')
+  @HttpCode(200)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Run the verification handshake again' })
+  @ApiOkResponse({ type: VerificationView })
+  async verify(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<VerificationView> {
+    const { result, subscription } = await this.service.verify(principal, id);
+    return { verified: result.verified, error: result.error, subscription: SubscriptionView.of(subscription) };
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Send a signed webhook.test event now and report the outcome' })
+  @ApiOkResponse({ type: TestPingView })
+  async test(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<TestPingView> {
+    const r = await this.service.ping(principal, id);
+    return { delivered: r.ok, response_status: r.status, duration_ms: r.durationMs, response_body: r.body, error: r.error };
+  }
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  @RequireRoles('admin')
+  @ApiOperation({ summary: 'Send again every event (or only failed deliveries) since a time' })
+  @ApiAcceptedResponse({ type: ReplayView })
+  async replay(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
+    @Body() dto: ReplayDto,
+  ): Promise<ReplayView> {
+    return { queued: await this.service.replay(principal, id, new Date(dto.since), dto.only_failed ?? false) };
   }
 
   @Post(':id/enable')

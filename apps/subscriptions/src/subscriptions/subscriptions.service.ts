@@ -1,51 +1,46 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EVENT_TYPES } from '@hookhub/contracts';
-import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
+import { EndpointVerifier, RedeliveryService, TestPing, VerificationResult } from '@hookhub/delivery';
+import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository, SubscriptionState, TenantRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { generateSecret, isValidSecret, SecretVault } from '@hookhub/signing';
-import { checkWebhookUrl } from '@hookhub/url-safety';
+import { checkWebhookDestination } from '@hookhub/url-safety';
+import type { SendResult } from '@hookhub/delivery';
 import type { Principal } from '../auth/principal';
 import type { SubscriptionsConfig } from '../subscriptions.config';
-import { CreateSubscriptionDto } from './subscription.dto';
+import { CreateSubscriptionDto, RotateSecretDto, UpdateSubscriptionDto } from './subscription.dto';
 
 const GROUPS = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
+const PENDING_REASON = 'waiting for the endpoint to answer the verification challenge';
 
 @Injectable()
 export class SubscriptionsService {
+  private readonly logger = new Logger(SubscriptionsService.name);
   private readonly allowInsecureTargets: boolean;
+  private readonly rotationOverlapMs: number;
 
   constructor(
     private readonly repo: SubscriptionRepository,
+    private readonly tenants: TenantRepository,
     private readonly vault: SecretVault,
+    private readonly verifier: EndpointVerifier,
+    private readonly pinger: TestPing,
+    private readonly redelivery: RedeliveryService,
     config: ConfigService<SubscriptionsConfig, true>,
   ) {
     this.allowInsecureTargets = config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true });
+    this.rotationOverlapMs = config.get('SECRET_ROTATION_OVERLAP_MS', { infer: true });
   }
 
   async create(principal: Principal, dto: CreateSubscriptionDto): Promise<{ subscription: SubscriptionEntity; secret: string }> {
-    const url = checkWebhookUrl(dto.url, { allowInsecureTargets: this.allowInsecureTargets });
-    if (!url.ok) {
-      throw Problems.unprocessable('unsafe-url', 'Unsafe webhook URL', `url ${url.reason}`, [{ pointer: '#/url', detail: url.reason }]);
-    }
-    const unknown = dto.event_types.filter((p) => !this.isKnownPattern(p));
-    if (unknown.length > 0) {
-      throw Problems.unprocessable(
-        'unknown-event-type',
-        'Unknown event type',
-        `unknown event types: ${unknown.join(', ')}; see GET /v1/event-types`,
-        unknown.map((u) => ({ pointer: `#/event_types/${dto.event_types.indexOf(u)}`, detail: `unknown event type '${u}'` })),
-      );
-    }
+    const url = await this.safeUrl(dto.url);
+    this.checkEventTypes(dto.event_types);
     const scheme = dto.signature_scheme ?? 'sha256';
-    if (dto.secret !== undefined && !isValidSecret(scheme, dto.secret)) {
-      const detail = scheme === 'standard-webhooks' ? 'must be whsec_ followed by at least 24 base64 bytes' : 'must be 16 to 256 characters';
-      throw Problems.unprocessable('invalid-secret', 'Invalid secret', `secret ${detail}`, [{ pointer: '#/secret', detail }]);
-    }
-    const secret = dto.secret ?? generateSecret(scheme);
+    const secret = this.acceptSecret(scheme, dto.secret);
     const subscription = await this.repo.create({
       tenantId: principal.tenantId,
-      url: url.url.toString(),
+      url,
       eventTypes: dto.event_types,
       modelIds: dto.model_ids?.length ? dto.model_ids : null,
       format: dto.format ?? 'full',
@@ -55,11 +50,42 @@ export class SubscriptionsService {
       retryPolicyMs: dto.retry_policy_ms ?? DEFAULT_RETRY_POLICY_MS,
       verifyToken: dto.verify_token ?? null,
       state: dto.verify_token ? 'pending_verification' : 'active',
-      stateReason: dto.verify_token ? 'waiting for the endpoint to answer the verification challenge' : null,
+      stateReason: dto.verify_token ? PENDING_REASON : null,
       description: dto.description ?? null,
       createdByKeyId: principal.keyId,
     });
+    // The handshake may take up to 20 s: the caller gets the pending subscription at once.
+    if (subscription.verifyToken) void this.runVerification(subscription).catch((err: unknown) => this.logger.warn({ err }, 'verification failed'));
     return { subscription, secret };
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionEntity> {
+    const sub = await this.get(principal, id);
+    let reverify = false;
+    if (dto.url !== undefined && dto.url !== sub.url) {
+      sub.url = await this.safeUrl(dto.url);
+      reverify = true;
+    }
+    if (dto.event_types !== undefined) {
+      this.checkEventTypes(dto.event_types);
+      sub.eventTypes = dto.event_types;
+    }
+    if (dto.model_ids !== undefined) sub.modelIds = dto.model_ids?.length ? dto.model_ids : null;
+    if (dto.format !== undefined) sub.format = dto.format;
+    if (dto.headers !== undefined) sub.headers = dto.headers ?? {};
+    if (dto.retry_policy_ms !== undefined) sub.retryPolicyMs = dto.retry_policy_ms ?? DEFAULT_RETRY_POLICY_MS;
+    if (dto.description !== undefined) sub.description = dto.description ?? null;
+    if (dto.verify_token !== undefined && dto.verify_token !== sub.verifyToken) {
+      sub.verifyToken = dto.verify_token ?? null;
+      reverify = true;
+    }
+    if (reverify && sub.verifyToken && sub.state !== 'disabled') {
+      sub.state = 'pending_verification';
+      sub.stateReason = PENDING_REASON;
+    }
+    const saved = await this.repo.save(sub);
+    if (reverify && saved.state === 'pending_verification') void this.runVerification(saved).catch(() => undefined);
+    return saved;
   }
 
   async get(principal: Principal, id: string): Promise<SubscriptionEntity> {
@@ -68,8 +94,12 @@ export class SubscriptionsService {
     return sub;
   }
 
-  list(principal: Principal, limit: number, cursor?: string): Promise<Page<SubscriptionEntity>> {
-    return this.repo.listForTenant(principal.tenantId, limit, cursor);
+  list(principal: Principal, limit: number, cursor?: string, filter: { state?: SubscriptionState; eventType?: string } = {}): Promise<Page<SubscriptionEntity>> {
+    return this.repo.listForTenant(principal.tenantId, limit, cursor, filter);
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    if (!(await this.repo.deleteForTenant(principal.tenantId, id))) throw Problems.notFound('Subscription');
   }
 
   /** Resumes delivery: new events flow again and the failure count starts from zero. */
@@ -87,8 +117,74 @@ export class SubscriptionsService {
     return disabled;
   }
 
-  async remove(principal: Principal, id: string): Promise<void> {
-    if (!(await this.repo.deleteForTenant(principal.tenantId, id))) throw Problems.notFound('Subscription');
+  /** A new secret; the old one keeps signing alongside it until the overlap ends. */
+  async rotateSecret(principal: Principal, id: string, dto: RotateSecretDto): Promise<{ secret: string; previousExpiresAt: Date }> {
+    const sub = await this.get(principal, id);
+    const secret = this.acceptSecret(sub.signatureScheme, dto.secret);
+    const previousExpiresAt = new Date(Date.now() + (dto.overlap_ms ?? this.rotationOverlapMs));
+    sub.previousSecretCiphertext = sub.secretCiphertext;
+    sub.previousSecretExpiresAt = previousExpiresAt;
+    sub.secretCiphertext = this.vault.encrypt(secret);
+    await this.repo.save(sub);
+    return { secret, previousExpiresAt };
+  }
+
+  /** Runs the handshake now and activates the subscription when it succeeds. */
+  async verify(principal: Principal, id: string): Promise<{ result: VerificationResult; subscription: SubscriptionEntity }> {
+    const sub = await this.get(principal, id);
+    if (!sub.verifyToken) throw Problems.conflict('This subscription has no verify token to check');
+    const result = await this.runVerification(sub);
+    return { result, subscription: await this.get(principal, id) };
+  }
+
+  async ping(principal: Principal, id: string): Promise<SendResult> {
+    const sub = await this.get(principal, id);
+    const tenant = await this.tenants.findById(principal.tenantId);
+    return this.pinger.ping(sub, tenant?.accountUrl ?? '');
+  }
+
+  async replay(principal: Principal, id: string, since: Date, onlyFailed: boolean): Promise<number> {
+    const sub = await this.get(principal, id);
+    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before replaying`);
+    return this.redelivery.replay(sub, since, onlyFailed);
+  }
+
+  private async runVerification(sub: SubscriptionEntity): Promise<VerificationResult> {
+    const result = await this.verifier.verify(sub);
+    if (sub.state === 'pending_verification') {
+      if (result.verified) await this.repo.enable(sub.tenantId, sub.id, 'active', null);
+      else await this.repo.enable(sub.tenantId, sub.id, 'pending_verification', `verification failed: ${result.error}`);
+    }
+    return result;
+  }
+
+  private async safeUrl(raw: string): Promise<string> {
+    const verdict = await checkWebhookDestination(raw, { allowInsecureTargets: this.allowInsecureTargets });
+    if (!verdict.ok) {
+      throw Problems.unprocessable('unsafe-url', 'Unsafe webhook URL', `url ${verdict.reason}`, [{ pointer: '#/url', detail: verdict.reason }]);
+    }
+    return verdict.url.toString();
+  }
+
+  private checkEventTypes(patterns: string[]): void {
+    const unknown = patterns.filter((p) => !this.isKnownPattern(p));
+    if (unknown.length > 0) {
+      throw Problems.unprocessable(
+        'unknown-event-type',
+        'Unknown event type',
+        `unknown event types: ${unknown.join(', ')}; see GET /v1/event-types`,
+        unknown.map((u) => ({ pointer: `#/event_types/${patterns.indexOf(u)}`, detail: `unknown event type '${u}'` })),
+      );
+    }
+  }
+
+  private acceptSecret(scheme: SubscriptionEntity['signatureScheme'], given: string | undefined): string {
+    if (given === undefined) return generateSecret(scheme);
+    if (!isValidSecret(scheme, given)) {
+      const detail = scheme === 'standard-webhooks' ? 'must be whsec_ followed by at least 24 base64 bytes' : 'must be 16 to 256 characters';
+      throw Problems.unprocessable('invalid-secret', 'Invalid secret', `secret ${detail}`, [{ pointer: '#/secret', detail }]);
+    }
+    return given;
   }
 
   private isKnownPattern(pattern: string): boolean {

@@ -228,6 +228,14 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     example: example('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
   },
   {
+    type: 'webhook.test',
+    description: 'A test event sent on request (POST /v1/subscriptions/:id/test); never retried.',
+    modelType: 'subscription',
+    dataSchema: { type: 'object', properties: { message: { type: 'string' } }, additionalProperties: true },
+    modelSchema: SUBSCRIPTION_MODEL,
+    example: example('webhook.test', 'subscription', { ...exampleSubscription, state: 'active', state_reason: null }, { message: 'This is a test event from Hookhub.' }, exampleSubscription.id),
+  },
+  {
     type: 'webhook.disabled',
     description: 'A subscription was disabled after too many consecutive failures; sent to the tenant admins\' subscription.',
     modelType: 'subscription',

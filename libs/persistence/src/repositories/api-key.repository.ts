@@ -39,6 +39,10 @@ export class ApiKeyRepository {
     return new Map(rows.map((k) => [k.id, k]));
   }
 
+  listForTenant(tenantId: string): Promise<ApiKeyEntity[]> {
+    return this.repo.find({ where: { tenantId }, order: { createdAt: 'DESC' } });
+  }
+
   async revoke(tenantId: string, id: string): Promise<boolean> {
     const result = await this.repo.update({ id, tenantId, revokedAt: IsNull() }, { revokedAt: new Date() });
     return (result.affected ?? 0) > 0;

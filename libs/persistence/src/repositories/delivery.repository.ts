@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
+import { returnedRows } from './sql';
 
 export interface NewDeliveryRow {
   id: string;
@@ -74,12 +75,6 @@ export interface RetryContext {
   status: DeliveryStatus;
   attemptCount: number;
   envelope: unknown;
-}
-
-/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` and SELECT with `rows`. */
-function returnedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }
 
 @Injectable()
@@ -289,6 +284,39 @@ export class DeliveryRepository {
     );
   }
 
+  /**
+   * Puts deliveries back in line for an attempt now (manual retry, replay):
+   * parked and due, so the dispatchers' scheduler enqueues them within a
+   * second. Going through the database keeps the request durable even when
+   * NATS is unreachable. Returns how many were requeued.
+   */
+  async requeue(tenantId: string, ids: string[], reason: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = returnedRows<{ id: string }>(
+      await this.deliveries.manager.query(
+        `UPDATE deliveries SET status = 'retrying', parked = true, next_attempt_at = now(), reason = $3, updated_at = now()
+          WHERE tenant_id = $1 AND id = ANY($2)
+          RETURNING id`,
+        [tenantId, ids, reason],
+      ),
+    );
+    return rows.length;
+  }
+
+  /** Ids of a subscription's deliveries in these states created since a time, oldest first. */
+  async idsSince(tenantId: string, subscriptionId: string, since: Date, statuses: DeliveryStatus[]): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.deliveries.manager.query(
+      `SELECT id FROM deliveries WHERE tenant_id = $1 AND subscription_id = $2 AND created_at >= $3 AND status = ANY($4) ORDER BY created_at, id`,
+      [tenantId, subscriptionId, since, statuses],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Creates missing deliveries for these events (a replay to a newer subscription) and returns all of them. */
+  async ensureForEvents(rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
+    return this.deliveries.manager.transaction((m) => this.upsertMany(m, rows));
+  }
+
   findForTenant(tenantId: string, id: string): Promise<DeliveryEntity | null> {
     return this.deliveries.findOneBy({ tenantId, id });
   }
@@ -297,7 +325,7 @@ export class DeliveryRepository {
   async pageForSubscription(
     tenantId: string,
     subscriptionId: string,
-    filter: { status?: DeliveryStatus; limit: number; cursor?: string },
+    filter: { status?: DeliveryStatus; eventType?: string; since?: Date; until?: Date; limit: number; cursor?: string },
   ): Promise<{ items: DeliveryEntity[]; nextCursor: string | null }> {
     const qb = this.deliveries
       .createQueryBuilder('d')
@@ -306,6 +334,9 @@ export class DeliveryRepository {
       .addOrderBy('d.id', 'DESC')
       .limit(filter.limit + 1);
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+    if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
+    if (filter.since) qb.andWhere('d.created_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('d.created_at < :until', { until: filter.until });
     if (filter.cursor) {
       qb.andWhere('(d.created_at, d.id) < (SELECT c.created_at, c.id FROM deliveries c WHERE c.id = :cursor AND c.tenant_id = :tenantId)', {
         cursor: filter.cursor,

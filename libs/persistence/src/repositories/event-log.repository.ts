@@ -150,6 +150,15 @@ export class EventLogRepository {
     );
   }
 
+  /** A tenant's events recorded since a time, oldest first, for replays. */
+  async envelopesSince(tenantId: string, since: Date, limit: number): Promise<Array<{ id: string; type: string; modelId: string }>> {
+    const rows: Array<{ id: string; type: string; model_id: string }> = await this.events.manager.query(
+      `SELECT id, type, model_id FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, id LIMIT $3`,
+      [tenantId, since, limit],
+    );
+    return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id }));
+  }
+
   listForResource(tenantId: string, modelType: string, modelId: string): Promise<EventEntity[]> {
     return this.events.find({ where: { tenantId, modelType, modelId }, order: { version: 'ASC' } });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { SubscriptionEntity } from '../entities';
+import { SubscriptionEntity, SubscriptionState } from '../entities';
 
 export interface Page<T> {
   items: T[];
@@ -20,14 +20,28 @@ export class SubscriptionRepository {
     return this.repo.findOneBy({ tenantId, id });
   }
 
-  /** Newest first; the cursor is the id of the last item of the previous page. */
-  async listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<SubscriptionEntity>> {
+  /**
+   * Newest first; the cursor is the id of the last item of the previous page.
+   * `eventType` keeps the subscriptions that receive that type (exactly, by its group's `.*`, or by `*`).
+   */
+  async listForTenant(
+    tenantId: string,
+    limit: number,
+    cursor?: string,
+    filter: { state?: SubscriptionState; eventType?: string } = {},
+  ): Promise<Page<SubscriptionEntity>> {
     const qb = this.repo
       .createQueryBuilder('s')
       .where('s.tenant_id = :tenantId', { tenantId })
       .orderBy('s.created_at', 'DESC')
       .addOrderBy('s.id', 'DESC')
       .limit(limit + 1);
+    if (filter.state) qb.andWhere('s.state = :state', { state: filter.state });
+    if (filter.eventType) {
+      const group = `${filter.eventType.split('.')[0]}.*`;
+      const patterns = filter.eventType.startsWith('webhook.') ? [filter.eventType, group] : [filter.eventType, group, '*'];
+      qb.andWhere('s.event_types && :patterns', { patterns });
+    }
     if (cursor) {
       qb.andWhere(
         '(s.created_at, s.id) < (SELECT c.created_at, c.id FROM subscriptions c WHERE c.id = :cursor AND c.tenant_id = :tenantId)',
@@ -37,6 +51,10 @@ export class SubscriptionRepository {
     const rows = await qb.getMany();
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async save(sub: SubscriptionEntity): Promise<SubscriptionEntity> {
+    return this.repo.save(sub);
   }
 
   /** Re-enables a subscription with a clean failure count. */

@@ -1,0 +1,42 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyRepository } from '@hookhub/persistence';
+import { Problems } from '@hookhub/platform';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { ParseResourceIdPipe } from '../common/parse-id.pipe';
+import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from '../tenants/tenant.dto';
+
+/** A tenant's admins manage the tenant's own keys. */
+@ApiTags('api-keys')
+@ApiBearerAuth('api-key')
+@UseGuards(ApiKeyGuard)
+@RequireRoles('admin')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeyRepository) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a key; it is shown once' })
+  @ApiCreatedResponse({ type: CreatedApiKeyView })
+  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    const { entity, key } = await this.keys.create({ tenantId: principal.tenantId, name: dto.name, roles: dto.roles });
+    return { ...ApiKeyView.of(entity), key };
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The tenant's keys (never the keys themselves)" })
+  @ApiOkResponse({ type: [ApiKeyView] })
+  async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyView[]> {
+    return (await this.keys.listForTenant(principal.tenantId)).map(ApiKeyView.of);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key at once; subscriptions it created stop sending' })
+  @ApiNoContentResponse()
+  async revoke(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('API key')) id: string): Promise<void> {
+    if (!(await this.keys.revoke(principal.tenantId, id))) throw Problems.notFound('API key');
+  }
+}

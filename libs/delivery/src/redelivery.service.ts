@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DeliveryRepository, EventLogRepository, SubscriptionEntity } from '@hookhub/persistence';
+import { subscriptionMatches } from './subscription-matcher';
+
+/** Most events one replay call re-sends; a larger backlog is replayed in several calls. */
+export const REPLAY_LIMIT = 10_000;
+
+/**
+ * Sends deliveries again on request: one delivery now (manual retry), or a
+ * subscription's events since a time (replay), either all of them or only
+ * those whose delivery failed. The deliveries are requeued in PostgreSQL and
+ * the dispatchers pick them up like any due retry.
+ */
+@Injectable()
+export class RedeliveryService {
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly events: EventLogRepository,
+  ) {}
+
+  async retryNow(tenantId: string, deliveryId: string): Promise<boolean> {
+    return (await this.deliveries.requeue(tenantId, [deliveryId], 'manual retry')) === 1;
+  }
+
+  async replay(sub: SubscriptionEntity, since: Date, onlyFailed: boolean): Promise<number> {
+    if (onlyFailed) {
+      const ids = await this.deliveries.idsSince(sub.tenantId, sub.id, since, ['failed']);
+      return this.deliveries.requeue(sub.tenantId, ids.slice(0, REPLAY_LIMIT), 'replay of failed deliveries');
+    }
+    const events = await this.events.envelopesSince(sub.tenantId, since, REPLAY_LIMIT);
+    const rows = events
+      .filter((e) => subscriptionMatches(sub, { type: e.type, model_id: e.modelId }))
+      .map((e) => ({ id: randomUUID(), tenantId: sub.tenantId, subscriptionId: sub.id, eventId: e.id, eventType: e.type }));
+    const deliveries = await this.deliveries.ensureForEvents(rows);
+    return this.deliveries.requeue(
+      sub.tenantId,
+      deliveries.map((d) => d.id),
+      'replay',
+    );
+  }
+}
