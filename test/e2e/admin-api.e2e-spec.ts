@@ -100,6 +100,25 @@ describe('the admin API', () => {
     await api.request('DELETE', `/v1/subscriptions/${bad.id}`, { token: a.adminKey });
   });
 
+  it('leaves a subscription pending when the endpoint answers the challenge after 20 s', async () => {
+    receiver.respond = (req) => {
+      const url = new URL(req.url, 'http://x');
+      return req.method === 'GET' && url.pathname === '/late'
+        ? { status: 200, body: url.searchParams.get('challenge') ?? '', delayMs: 21_000 }
+        : { status: 200, body: 'ok' };
+    };
+    const late = await subscribe({ url: `${receiver.url}/late`, event_types: ['ticket.created'], verify_token: 'tok-late' });
+    const started = Date.now();
+    const res = await api.request<{ verified: boolean; error: string; subscription: { state: string } }>('POST', `/v1/subscriptions/${late.id}/verify`, {
+      token: a.adminKey,
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(19_500);
+    expect(res.body.verified).toBe(false);
+    expect(res.body.error).toMatch(/timed out/);
+    expect(res.body.subscription.state).toBe('pending_verification');
+    await api.request('DELETE', `/v1/subscriptions/${late.id}`, { token: a.adminKey });
+  }, 60_000);
+
   it('replays exactly the deliveries that failed while the receiver was down, and retries one on request', async () => {
     receiver.respond = (req) => (req.url === '/down' ? { status: 503 } : { status: 200 });
     const sub = await subscribe({ url: `${receiver.url}/down`, event_types: ['message.created'], retry_policy_ms: [] });

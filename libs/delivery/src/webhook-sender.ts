@@ -160,7 +160,9 @@ async function readPrefix(stream: AsyncIterable<Buffer> & { destroy(): void }): 
 function describeError(err: unknown): string {
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return 'timed out';
   if (err instanceof errors.ConnectTimeoutError) return 'connect timed out';
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
+  // AbortSignal.timeout rejects with a DOMException, which is not an Error subclass here.
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   if (cause instanceof UnsafeAddressError) return cause.message;
   if (cause instanceof Error) {
