@@ -143,6 +143,34 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     });
   });
 
+  it('purges a deleted ticket: 410 from the resource API, no model in the snapshot or the log', async () => {
+    const ticketId = 'to-delete';
+    const model = { id: ticketId, state: 'open', subject: 'card number 4111…' };
+    for (const body of [
+      { id: 'evt-del-1', type: 'ticket.created', model_id: ticketId, model },
+      { id: 'evt-del-2', type: 'ticket.deleted', model_id: ticketId, model: null },
+    ]) {
+      expect((await hub.api.request('POST', '/v1/events', { token: publisherKey, body })).status).toBe(202);
+    }
+    await eventually(async () => {
+      const res = await hub.api.request<{ status: number }>('GET', `/v0/tickets/${ticketId}`, { token: readerKey });
+      expect(res.status).toBe(410);
+      expect(res.text).not.toContain('card number');
+    });
+    const snap = await db.query(`SELECT model, deleted_at IS NOT NULL AS deleted FROM snapshots WHERE model_id = $1`, [ticketId]);
+    expect(snap.rows).toEqual([{ model: null, deleted: true }]);
+    const log = await db.query(`SELECT envelope::text AS e FROM events WHERE model_id = $1 ORDER BY version`, [ticketId]);
+    expect(log.rows).toHaveLength(2);
+    for (const row of log.rows) expect(row.e).not.toContain('card number');
+    // A late update cannot bring the data back.
+    await hub.api.request('POST', '/v1/events', { token: publisherKey, body: { id: 'evt-del-3', type: 'ticket.updated', model_id: ticketId, model } });
+    await eventually(async () => {
+      const v = await db.query(`SELECT version, model FROM snapshots WHERE model_id = $1`, [ticketId]);
+      expect(v.rows).toEqual([{ version: 3, model: null }]);
+    });
+    expect((await hub.api.request('GET', `/v0/tickets/${ticketId}`, { token: readerKey })).status).toBe(410);
+  });
+
   it('stores and delivers an event published twice with the same id only once', async () => {
     const body = { id: 'evt-dup-1', type: 'ticket.created', model_id: 'dup-ticket', model: { id: 'dup-ticket', state: 'open' } };
     const first = await hub.api.request('POST', '/v1/events', { token: publisherKey, body });
