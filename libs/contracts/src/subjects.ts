@@ -55,8 +55,3 @@ export interface RetryJob {
 export function retryMsgId(job: Pick<RetryJob, 'delivery_id' | 'attempt'>): string {
   return `${job.delivery_id}:${job.attempt}`;
 }
-
-/** Tokens of a NATS subject cannot hold these characters. */
-export function isSubjectToken(value: string): boolean {
-  return value.length > 0 && !/[\s.*>]/.test(value);
-}

@@ -5,10 +5,6 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
-  get inUse(): number {
-    return this.active;
-  }
-
   get available(): boolean {
     return this.active < this.limit;
   }

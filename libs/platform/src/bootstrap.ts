@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -38,10 +38,6 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.enableShutdownHooks();
   options.configure?.(app);
   return app;
-}
-
-export async function listen(app: INestApplication, port: number, host = '0.0.0.0'): Promise<void> {
-  await app.listen(port, host);
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];

@@ -33,12 +33,6 @@ export class ApiKeyRepository {
     return this.repo.findOneBy({ id });
   }
 
-  async findManyByIds(ids: string[]): Promise<Map<string, ApiKeyEntity>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.repo.createQueryBuilder('k').where('k.id = ANY(:ids)', { ids }).getMany();
-    return new Map(rows.map((k) => [k.id, k]));
-  }
-
   listForTenant(tenantId: string): Promise<ApiKeyEntity[]> {
     return this.repo.find({ where: { tenantId }, order: { createdAt: 'DESC' } });
   }

@@ -159,10 +159,6 @@ export class EventLogRepository {
     return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id }));
   }
 
-  listForResource(tenantId: string, modelType: string, modelId: string): Promise<EventEntity[]> {
-    return this.events.find({ where: { tenantId, modelType, modelId }, order: { version: 'ASC' } });
-  }
-
   findSnapshot(tenantId: string, modelType: string, modelId: string): Promise<SnapshotEntity | null> {
     return this.snapshots.findOneBy({ tenantId, modelType, modelId });
   }

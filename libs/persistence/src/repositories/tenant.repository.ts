@@ -15,9 +15,4 @@ export class TenantRepository {
     return this.repo.findOneBy({ id });
   }
 
-  async findManyByIds(ids: string[]): Promise<Map<string, TenantEntity>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.repo.createQueryBuilder('t').where('t.id = ANY(:ids)', { ids }).getMany();
-    return new Map(rows.map((t) => [t.id, t]));
-  }
 }
