@@ -112,6 +112,7 @@ export const DELIVERY_STATUSES = [
   'rejected',
   'unknown',
 ] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * Operational events about the hub's own subscriptions. They reach only

@@ -1,0 +1,2 @@
+export * from './provider-adapter';
+export * from './callback-support';
