@@ -17,5 +17,11 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
     },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
+    },
   ],
 };
