@@ -1,19 +1,48 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { JetstreamModule } from '@hookhub/jetstream';
+import { ConfigService } from '@nestjs/config';
+import { IngestModule } from '@hookhub/ingest';
+import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
-import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
+import { configModuleFor, HealthModule, LoggingModule, MetricsModule } from '@hookhub/platform';
+import { SigningModule } from '@hookhub/signing';
+import { IngestController, TrustProxy } from './ingest/ingest.controller';
+import { IngestMetrics } from './ingest/ingest.metrics';
 import { ProviderIngestConfig } from './provider-ingest.config';
 
-/**
- * Incoming provider webhooks. This release wires the app (configuration,
- * NATS, PostgreSQL, health); the provider endpoints come with the ingest issue.
- */
+/** Incoming provider webhooks: verified, stored, then published as domain events. */
 @Module({})
 export class ProviderIngestAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: ProviderIngestAppModule,
-      imports: [configModuleFor(ProviderIngestConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule],
+      imports: [
+        configModuleFor(ProviderIngestConfig, overrides),
+        LoggingModule,
+        HealthModule,
+        MetricsModule,
+        PersistenceModule,
+        JetstreamModule,
+        SigningModule,
+        IngestModule.forRoot({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<ProviderIngestConfig, true>) => ({
+            snsHost: new RegExp(config.get('INGEST_SNS_HOST_PATTERN', { infer: true })),
+            snsAllowHttp: config.get('INGEST_SNS_ALLOW_HTTP', { infer: true }),
+            leaseMs: config.get('INGEST_LEASE_MS', { infer: true }),
+            maxAttempts: config.get('INGEST_MAX_ATTEMPTS', { infer: true }),
+          }),
+        }),
+      ],
+      controllers: [IngestController],
+      providers: [
+        EventsStreamBootstrap,
+        IngestMetrics,
+        {
+          provide: TrustProxy,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<ProviderIngestConfig, true>) => new TrustProxy(config.get('TRUST_PROXY', { infer: true })),
+        },
+      ],
     };
   }
 }

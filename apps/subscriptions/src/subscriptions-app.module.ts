@@ -1,6 +1,6 @@
-import { DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { EndpointToolsModule } from '@hookhub/delivery';
-import { JetstreamModule, StreamProvisioner } from '@hookhub/jetstream';
+import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
 import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
@@ -15,16 +15,6 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { SubscriptionsConfig } from './subscriptions.config';
 import { TenantsController } from './tenants/tenants.controller';
-
-/** The events stream must exist before the first publish is accepted. */
-@Injectable()
-class EventsStreamBootstrap implements OnApplicationBootstrap {
-  constructor(private readonly provisioner: StreamProvisioner) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.provisioner.ensureEventsStream();
-  }
-}
 
 /** The REST admin API, event publishing and the resource API. */
 @Module({})

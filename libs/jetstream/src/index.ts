@@ -5,3 +5,4 @@ export * from './event-publisher';
 export * from './consumer-runner';
 export * from './jetstream.module';
 export * from './retry-queue';
+export * from './events-stream.bootstrap';

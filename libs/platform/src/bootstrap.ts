@@ -12,6 +12,11 @@ export interface HttpAppOptions {
   jsonLimit?: string;
   /** Answer 415 to bodies that are not JSON (admin APIs); provider-ingest takes any type. */
   requireJsonBodies?: boolean;
+  /**
+   * Keep every body as the exact bytes received, up to this size, instead of
+   * parsing JSON: provider signatures are computed over those bytes.
+   */
+  rawBodyLimit?: string | ((app: NestExpressApplication) => string);
   /** Lets a test silence logs or replace the logger. */
   bufferLogs?: boolean;
   configure?: (app: NestExpressApplication) => void;
@@ -30,7 +35,11 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   });
   app.useLogger(app.get(Logger));
   if (options.requireJsonBodies) app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+  if (options.rawBodyLimit) {
+    const limit = typeof options.rawBodyLimit === 'function' ? options.rawBodyLimit(app) : options.rawBodyLimit;
+    app.useBodyParser('raw', { limit, type: () => true });
+  }
+  else app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');

@@ -130,6 +130,8 @@ export class MalformedCallbackError extends Error {
 export interface ProviderAdapter {
   readonly provider: ProviderName;
   readonly credentials: CredentialSpec;
+  /** The provider delivers callbacks as GET requests too: the hub then verifies and parses them like POSTs. */
+  readonly acceptsGet?: boolean;
   /**
    * Answers a GET handshake (Meta's `hub.challenge`); `null` when this provider
    * has none, which the hub answers 405.

@@ -2,6 +2,8 @@ import { ApiKeyEntity } from './api-key.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { EventEntity } from './event.entity';
+import { ProviderCallbackEntity } from './provider-callback.entity';
+import { ProviderConnectionEntity } from './provider-connection.entity';
 import { SnapshotEntity } from './snapshot.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { TenantEntity } from './tenant.entity';
@@ -10,6 +12,8 @@ export * from './api-key.entity';
 export * from './delivery-attempt.entity';
 export * from './delivery.entity';
 export * from './event.entity';
+export * from './provider-callback.entity';
+export * from './provider-connection.entity';
 export * from './snapshot.entity';
 export * from './subscription.entity';
 export * from './tenant.entity';
@@ -22,4 +26,6 @@ export const ENTITIES = [
   SnapshotEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,
+  ProviderConnectionEntity,
+  ProviderCallbackEntity,
 ];

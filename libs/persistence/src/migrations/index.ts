@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 import { ParkedRetries1764000000001 } from './1764000000001-parked-retries';
+import { ProviderIngest1764000000002 } from './1764000000002-provider-ingest';
 
 /** Every migration, oldest first. New ones are appended here. */
-export const MIGRATIONS = [InitialSchema1764000000000, ParkedRetries1764000000001];
+export const MIGRATIONS = [InitialSchema1764000000000, ParkedRetries1764000000001, ProviderIngest1764000000002];

@@ -1,0 +1,97 @@
+// The benchmark's webhook endpoint, in its own process (forked by bench/run.mjs)
+// so its CPU is not counted against the process that publishes and measures.
+//
+//   GET  …?challenge=…             verification handshake: answers the challenge
+//   POST /<label>/…                answers 200 at once
+//   POST /<label>/delay/<ms>/…     answers 200 after <ms> milliseconds
+//   POST /hang-<label>/…           never answers (the dispatcher times out)
+//
+// Each POST is counted under its first path segment (the label) once per
+// X-Webhook-Delivery; the latency is the arrival time minus `"sent_at":<ms>`
+// that the publisher put in the event's data. The parent asks over IPC:
+//   { type: 'wait', id, label, count }  → { type: 'reached', id, stats } once `count` distinct deliveries arrived
+//   { type: 'stats', id, label }        → { type: 'stats', id, stats } now
+import { createServer } from 'node:http';
+
+const labels = new Map();
+const waiters = [];
+
+function labelStats(label) {
+  let s = labels.get(label);
+  if (!s) {
+    s = { ids: new Set(), requests: 0, duplicates: 0, latencies: [], first: 0, last: 0 };
+    labels.set(label, s);
+  }
+  return s;
+}
+
+function summary(label) {
+  const s = labelStats(label);
+  return { label, unique: s.ids.size, requests: s.requests, duplicates: s.duplicates, first: s.first, last: s.last, latencies: s.latencies };
+}
+
+function notify(label) {
+  const s = labelStats(label);
+  for (let i = waiters.length - 1; i >= 0; i--) {
+    const w = waiters[i];
+    if (w.label === label && s.ids.size >= w.count) {
+      waiters.splice(i, 1);
+      process.send({ type: 'reached', id: w.id, stats: summary(label) });
+    }
+  }
+}
+
+const SENT_AT = /"sent_at":(\d+)/;
+
+const server = createServer((req, res) => {
+  const url = req.url ?? '/';
+  if (req.method === 'GET') {
+    const challenge = new URL(url, 'http://x').searchParams.get('challenge');
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(challenge ?? 'ok');
+    return;
+  }
+  const parts = url.split('?')[0].split('/');
+  const label = parts[1] ?? '';
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const now = Date.now();
+    const s = labelStats(label);
+    s.requests++;
+    const delivery = String(req.headers['x-webhook-delivery'] ?? `${s.requests}`);
+    if (s.ids.has(delivery)) s.duplicates++;
+    else {
+      s.ids.add(delivery);
+      const m = SENT_AT.exec(Buffer.concat(chunks).toString('latin1'));
+      if (m) s.latencies.push(now - Number(m[1]));
+      if (!s.first) s.first = now;
+      s.last = now;
+      notify(label);
+    }
+    if (label.startsWith('hang')) return; // never answers
+    const delay = parts[2] === 'delay' ? Number(parts[3]) : 0;
+    if (delay > 0) setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), delay);
+    else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.headersTimeout = 65_000;
+server.requestTimeout = 0;
+
+process.on('message', (m) => {
+  if (m.type === 'wait') {
+    waiters.push({ id: m.id, label: m.label, count: m.count });
+    notify(m.label);
+  } else if (m.type === 'stats') {
+    process.send({ type: 'stats', id: m.id, stats: summary(m.label) });
+  } else if (m.type === 'forget') {
+    labels.delete(m.label);
+  } else if (m.type === 'exit') {
+    server.closeAllConnections();
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }));

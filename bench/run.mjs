@@ -1,0 +1,582 @@
+// Hookhub benchmark: the built apps as real processes against local NATS and
+// PostgreSQL, compared in the same session with ../shared/baseline (raw
+// JetStream + undici + HMAC, no framework, no database).
+//
+//   npm run bench                                   # build, then every scenario
+//   node bench/run.mjs throughput latency           # some scenarios (apps already built)
+//   node bench/run.mjs throughput --events=5000     # smaller sizes for a quick run
+//
+// Scenarios: throughput (with memory), latency, fanout, isolation, scaleout, rest.
+// Options (defaults in brackets):
+//   --events=20000 --body=1024            throughput: events, model bytes
+//   --tickets=5000                        distinct tickets the events update (round robin)
+//   --rate=1000 --seconds=10              latency and isolation: offered load
+//   --fanout-events=200 --fanout-subs=100 fan-out
+//   --scale-events=6000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
+//   --rest-events=5000 --rest-concurrency=32                                REST publishing
+//   --no-baseline                         skip the baseline runs
+//   --set=KEY=VALUE                       extra dispatcher environment (repeatable)
+//   --log-level=info                      the apps' LOG_LEVEL (production default)
+//   --cpu-prof                            profile the dispatcher(s) into bench-profiles/
+// Prints one JSON line per scenario. Needs NATS with JetStream and PostgreSQL
+// (NATS_URL, BENCH_DATABASE_ADMIN_URL or TEST_DATABASE_ADMIN_URL).
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
+import pg from 'pg';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const ADMIN_DB_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest'];
+
+// ---------------------------------------------------------------- arguments
+const opts = {
+  events: 20_000, body: 1024, tickets: 5_000, rate: 1_000, seconds: 10,
+  'fanout-events': 200, 'fanout-subs': 100,
+  'scale-events': 6_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3',
+  'rest-events': 5_000, 'rest-concurrency': 32,
+  baseline: true, 'log-level': 'info', 'cpu-prof': false,
+};
+const extraEnv = {};
+const picked = [];
+for (const arg of process.argv.slice(2)) {
+  const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+  if (!m) { picked.push(arg === 'memory' ? 'throughput' : arg); continue; }
+  const [, key, value] = m;
+  if (key === 'no-baseline') opts.baseline = false;
+  else if (key === 'set') { const i = value.indexOf('='); extraEnv[value.slice(0, i)] = value.slice(i + 1); }
+  else if (!(key in opts)) throw new Error(`unknown option --${key}`);
+  else opts[key] = value === undefined ? true : typeof opts[key] === 'number' ? Number(value) : value;
+}
+for (const s of picked) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; pick from ${ALL.join(', ')}, memory`);
+const scenarios = picked.length ? ALL.filter((s) => picked.includes(s)) : ALL;
+// Isolation is judged against scenario 2 of the same session.
+if (scenarios.includes('isolation') && !scenarios.includes('latency')) scenarios.splice(scenarios.indexOf('isolation'), 0, 'latency');
+
+// ---------------------------------------------------------------- session state
+const id = `${process.pid}`;
+const database = `hookhub_bench_${id}`;
+const databaseUrl = (() => { const u = new URL(ADMIN_DB_URL); u.pathname = `/${database}`; return u.toString(); })();
+const workDir = join(tmpdir(), `hookhub-bench-${id}`);
+const appsDir = join(ROOT, 'dist', `.bench-${id}`);
+const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+const encryptionKey = randomBytes(32).toString('hex');
+const children = new Set();
+const prefixes = [];
+let nc;
+let db;
+let receiver;
+let receiverUrl;
+let worldCount = 0;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
+const emit = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const pct = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+const round = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+// ---------------------------------------------------------------- setup and teardown
+async function setup() {
+  mkdirSync(workDir, { recursive: true });
+  // A snapshot of the built apps: a rebuild by someone else during the run changes nothing here.
+  for (const app of ['subscriptions', 'dispatcher', 'provider-ingest']) {
+    const main = join(ROOT, 'dist', 'apps', app, 'main.js');
+    if (!existsSync(main)) { if (app === 'provider-ingest') continue; throw new Error(`${main} is missing: run npm run build`); }
+    mkdirSync(join(appsDir, app), { recursive: true });
+    copyFileSync(main, join(appsDir, app, 'main.js'));
+  }
+  if (opts.baseline && !existsSync(join(BASELINE_DIR, 'node_modules', 'nats'))) {
+    log(`installing the baseline's dependencies in ${BASELINE_DIR}`);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: BASELINE_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const admin = new pg.Client({ connectionString: ADMIN_DB_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  nc = await connect({ servers: NATS_URL });
+  receiver = fork(join(ROOT, 'bench', 'receiver.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(receiver);
+  const port = await new Promise((r) => receiver.once('message', (m) => r(m.port)));
+  receiverUrl = `http://127.0.0.1:${port}`;
+  receiver.setMaxListeners(0);
+}
+
+let cleaned = false;
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  try {
+    if (nc) {
+      const jsm = await nc.jetstreamManager();
+      for await (const name of jsm.streams.names()) {
+        if (prefixes.some((p) => name.startsWith(`${p.toUpperCase()}_`))) await jsm.streams.delete(name).catch(() => undefined);
+      }
+      await nc.close();
+    }
+  } catch (err) { log('stream cleanup failed:', err.message); }
+  try {
+    await db?.end();
+    const admin = new pg.Client({ connectionString: ADMIN_DB_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  } catch (err) { log('database cleanup failed:', err.message); }
+  rmSync(appsDir, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
+
+// ---------------------------------------------------------------- processes
+async function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+async function startApp(app, env, portVariable, name) {
+  const port = await freePort();
+  const logFile = join(workDir, `${name}.log`);
+  const out = openSync(logFile, 'a');
+  const nodeArgs = [];
+  if (opts['cpu-prof'] && app === 'dispatcher') {
+    const dir = join(ROOT, 'bench-profiles');
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  }
+  const child = spawn(process.execPath, [...nodeArgs, join(appsDir, app, 'main.js')], {
+    env: { ...process.env, ...Object.fromEntries(Object.entries({ ...env, [portVariable]: port }).map(([k, v]) => [k, String(v)])) },
+    stdio: ['ignore', out, out],
+  });
+  children.add(child);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`${name} not ready; see ${logFile}`);
+    await sleep(200);
+  }
+  return { name, child, port, pid: child.pid, url: `http://127.0.0.1:${port}` };
+}
+
+async function stopApp(p, graceMs = 20_000) {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  children.delete(p.child);
+}
+
+/** A fresh JetStream prefix with its own subscriptions app and dispatchers; the database is shared by the session. */
+async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false } = {}) {
+  const prefix = `bench${id}w${++worldCount}`;
+  prefixes.push(prefix);
+  const env = {
+    DATABASE_URL: databaseUrl, NATS_URL, JETSTREAM_PREFIX: prefix, ADMIN_TOKEN: adminToken, SECRETS_ENCRYPTION_KEY: encryptionKey,
+    ALLOW_INSECURE_WEBHOOK_TARGETS: true, LOG_LEVEL: opts['log-level'], SHUTDOWN_GRACE_MS: 2_000,
+  };
+  const apps = { subscriptions: await startApp('subscriptions', env, 'SUBSCRIPTIONS_PORT', `subscriptions-${worldCount}`), dispatchers: [] };
+  const dEnv = { ...env, ...dispatcherEnv, ...extraEnv };
+  // Sequentially: the first creates the streams and consumers, the others find them.
+  for (let i = 0; i < dispatchers; i++) apps.dispatchers.push(await startApp('dispatcher', dEnv, 'DISPATCHER_PORT', `dispatcher-${worldCount}-${i}`));
+  if (ingest && existsSync(join(appsDir, 'provider-ingest', 'main.js'))) {
+    apps.ingest = await startApp('provider-ingest', env, 'PROVIDER_INGEST_PORT', `provider-ingest-${worldCount}`).catch((err) => {
+      log('provider-ingest did not start (its RSS is left out):', err.message.split('\n')[0]);
+      return undefined;
+    });
+  }
+  if (!db) { db = new pg.Client({ connectionString: databaseUrl }); await db.connect(); }
+  const api = new Api(apps.subscriptions.url);
+  return {
+    prefix, apps, api,
+    subject: (tenant, type) => `${prefix}.events.${tenant}.${type}`,
+    async stop() {
+      for (const d of apps.dispatchers) await stopApp(d);
+      if (apps.ingest) await stopApp(apps.ingest);
+      await stopApp(apps.subscriptions);
+      const jsm = await nc.jetstreamManager();
+      for (const s of [`${prefix.toUpperCase()}_EVENTS`, `${prefix.toUpperCase()}_RETRIES`]) await jsm.streams.delete(s).catch(() => undefined);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- admin API
+class Api {
+  constructor(base) { this.base = base; }
+  async req(method, path, token, body) {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json; try { json = JSON.parse(text); } catch { json = text; }
+    return { status: res.status, body: json };
+  }
+  async tenant(name) {
+    const t = await this.req('POST', '/v1/tenants', adminToken, { name });
+    if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
+    const k = await this.req('POST', `/v1/tenants/${t.body.id}/api-keys`, adminToken, { name: 'bench', roles: ['admin', 'publisher'] });
+    if (k.status !== 201) throw new Error(`key: ${k.status} ${JSON.stringify(k.body)}`);
+    return { id: t.body.id, key: k.body.key };
+  }
+  /** Creates subscriptions with a verify token; the receiver answers the challenge and they become active. */
+  async subscribe(key, urls, eventTypes = ['ticket.updated']) {
+    const ids = [];
+    for (let i = 0; i < urls.length; i += 10) {
+      const made = await Promise.all(urls.slice(i, i + 10).map((url) =>
+        this.req('POST', '/v1/subscriptions', key, { url, event_types: eventTypes, verify_token: `verify-${randomUUID()}`, description: 'bench' })));
+      for (const r of made) { if (r.status !== 201) throw new Error(`subscription: ${r.status} ${JSON.stringify(r.body)}`); ids.push(r.body.id); }
+    }
+    const deadline = Date.now() + 60_000;
+    for (const sid of ids) {
+      for (;;) {
+        const r = await this.req('GET', `/v1/subscriptions/${sid}`, key);
+        if (r.body.state === 'active') break;
+        if (Date.now() > deadline) throw new Error(`subscription ${sid} not verified: ${JSON.stringify(r.body)}`);
+        await sleep(100);
+      }
+    }
+    return ids;
+  }
+}
+
+// ---------------------------------------------------------------- receiver IPC
+let ipcSeq = 0;
+function receiverCall(msg, type) {
+  const reqId = ++ipcSeq;
+  return new Promise((res) => {
+    const on = (m) => { if (m.id === reqId && m.type === type) { receiver.off('message', on); res(m.stats); } };
+    receiver.on('message', on);
+    receiver.send({ ...msg, id: reqId });
+  });
+}
+const waitReceived = (label, count, timeoutMs) => Promise.race([
+  receiverCall({ type: 'wait', label, count }, 'reached'),
+  sleep(timeoutMs).then(async () => {
+    const s = await receiverCall({ type: 'stats', label }, 'stats');
+    throw new Error(`receiver got ${s.unique} of ${count} deliveries on /${label} within ${timeoutMs} ms`);
+  }),
+]);
+const receiverStats = (label) => receiverCall({ type: 'stats', label }, 'stats');
+
+// ---------------------------------------------------------------- events
+function modelFiller(bytes) {
+  // A ticket model whose JSON is `bytes` long.
+  const base = JSON.stringify({ id: 't-000000', subject: 'Refund request', state: 'open', description: '' });
+  return 'x'.repeat(Math.max(0, bytes - base.length));
+}
+
+/** Publishes like the baseline: windows of 1,000 unacknowledged publishes, optionally at `rate` events/s. */
+async function publish({ tenant, subject, count, rate = 0, filler, tickets = opts.tickets, idPrefix = 'e' }) {
+  const js = nc.jetstream();
+  const enc = new TextEncoder();
+  const started = Date.now();
+  let window = [];
+  for (let i = 0; i < count; i++) {
+    const ticket = `t-${String(i % tickets).padStart(6, '0')}`;
+    const eid = `${idPrefix}${i}`;
+    const now = Date.now();
+    const body = `{"id":"${eid}","account_id":"${tenant}","account_url":"","created_at":"${new Date(now).toISOString()}","type":"ticket.updated",`
+      + `"data":{"changes":{"state":["new","open"]},"sent_at":${now}},"actor_type":"user","actor_id":"u-1","actor_name":"Bench",`
+      + `"model_type":"ticket","model_id":"${ticket}","model":{"id":"${ticket}","subject":"Refund request","state":"open","description":"${filler}"}}`;
+    window.push(js.publish(subject, enc.encode(body), { msgID: `${tenant}:${eid}` }));
+    if (window.length >= 1000) { await Promise.all(window); window = []; }
+    if (rate > 0 && i % 10 === 9) {
+      const due = started + ((i + 1) * 1000) / rate;
+      if (due > Date.now()) { await Promise.all(window); window = []; await sleep(due - Date.now()); }
+    }
+  }
+  await Promise.all(window);
+  return started;
+}
+
+/** Waits until the database shows `count` delivered rows for these subscriptions; returns when the last was recorded. */
+async function persisted(subscriptionIds, count, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await db.query(
+      `SELECT count(*)::int AS n, max(updated_at) AS last FROM deliveries WHERE subscription_id = ANY($1) AND status = 'delivered'`,
+      [subscriptionIds],
+    );
+    if (r.rows[0].n >= count) return r.rows[0].last.getTime();
+    if (Date.now() > deadline) throw new Error(`only ${r.rows[0].n} of ${count} deliveries recorded as delivered`);
+    await sleep(100);
+  }
+}
+
+async function metric(app, name) {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+async function dispatcherCounters(world) {
+  let deferred = 0, attempts = 0;
+  for (const d of world.apps.dispatchers) {
+    deferred += await metric(d, 'hookhub_deliveries_deferred_total');
+    attempts += await metric(d, 'hookhub_delivery_attempts_total');
+  }
+  return { deferred, attempts };
+}
+
+function rssSampler(apps) {
+  const peak = Object.fromEntries(apps.map((a) => [a.name, { rss: 0, hwm: 0 }]));
+  const read = () => {
+    for (const a of apps) {
+      try {
+        const status = readFileSync(`/proc/${a.pid}/status`, 'utf8');
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+        const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+        peak[a.name].rss = Math.max(peak[a.name].rss, rss);
+        peak[a.name].hwm = Math.max(peak[a.name].hwm, hwm);
+      } catch { /* exited */ }
+    }
+  };
+  read();
+  const timer = setInterval(read, 100);
+  return () => { clearInterval(timer); read(); return peak; };
+}
+
+// ---------------------------------------------------------------- baseline
+async function baseline(args) {
+  if (!opts.baseline) return null;
+  const out = await new Promise((res, rej) => {
+    const child = spawn(process.execPath, ['baseline.mjs', ...args.map(String)], { cwd: BASELINE_DIR, env: { ...process.env, NATS_URL }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('exit', (code) => { children.delete(child); code === 0 ? res(text) : rej(new Error(`baseline exited with ${code}`)); });
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+// ---------------------------------------------------------------- scenarios
+const results = {};
+
+async function throughput() {
+  const n = opts.events;
+  const base = await baseline([n, opts.body]);
+  const world = await startWorld({ ingest: true });
+  try {
+    const t = await world.api.tenant('bench-throughput');
+    const label = `tp${worldCount}`;
+    const [sid] = await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
+    const apps = [world.apps.subscriptions, ...world.apps.dispatchers, ...(world.apps.ingest ? [world.apps.ingest] : [])];
+    const stopSampling = rssSampler(apps);
+    const received = waitReceived(label, n, 600_000);
+    const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, filler: modelFiller(opts.body) });
+    const publishedAt = Date.now();
+    const got = await received;
+    const recordedAt = await persisted([sid], n);
+    const peak = stopSampling();
+    const counters = await dispatcherCounters(world);
+    const hubRate = n / ((recordedAt - started) / 1000);
+    results.throughput = hubRate;
+    emit({
+      scenario: 'throughput', events: n, model_bytes: opts.body, subscriptions: 1,
+      hub: {
+        deliveries_per_s: Math.round(hubRate),
+        received_per_s: Math.round(n / ((got.last - started) / 1000)),
+        publish_per_s: Math.round(n / ((publishedAt - started) / 1000)),
+        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts,
+      },
+      baseline: base && { deliveries_per_s: base.deliveries_per_s },
+      ratio: base && round(hubRate / base.deliveries_per_s),
+      target: 'ratio >= 0.6', met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
+    });
+    emit({
+      scenario: 'memory', during: 'throughput',
+      peak_rss_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.rss)])),
+      vm_hwm_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.hwm)])),
+    });
+  } finally {
+    await world.stop();
+  }
+}
+
+/** Offered load for `seconds`; returns the healthy endpoint's latencies. */
+async function steadyLoad({ withDeadEndpoint }) {
+  const n = opts.rate * opts.seconds;
+  const world = await startWorld();
+  try {
+    const t = await world.api.tenant(withDeadEndpoint ? 'bench-isolation' : 'bench-latency');
+    const label = `lat${worldCount}`;
+    const urls = [`${receiverUrl}/${label}/hook`];
+    if (withDeadEndpoint) urls.push(`${receiverUrl}/hang${worldCount}/hook`);
+    const sids = await world.api.subscribe(t.key, urls);
+    const received = waitReceived(label, n, 300_000);
+    const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, rate: opts.rate, filler: modelFiller(opts.body) });
+    const got = await received;
+    await persisted([sids[0]], n);
+    const counters = await dispatcherCounters(world);
+    const dead = withDeadEndpoint ? await receiverStats(`hang${worldCount}`) : null;
+    const lat = got.latencies.sort((a, b) => a - b);
+    return {
+      p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), max_ms: lat[lat.length - 1],
+      delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
+      duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
+    };
+  } finally {
+    await world.stop();
+  }
+}
+
+async function latency() {
+  const n = opts.rate * opts.seconds;
+  const base = await baseline([n, opts.body, 256, opts.rate]);
+  const hub = await steadyLoad({ withDeadEndpoint: false });
+  results.latencyP99 = hub.p99_ms;
+  emit({
+    scenario: 'latency', rate: opts.rate, seconds: opts.seconds, events: n,
+    hub, baseline: base && { p50_ms: base.p50_ms, p99_ms: base.p99_ms },
+    target: 'hub p99 <= 50 ms', met: hub.p99_ms <= 50,
+  });
+}
+
+async function isolation() {
+  const hub = await steadyLoad({ withDeadEndpoint: true });
+  const reference = results.latencyP99;
+  emit({
+    scenario: 'isolation', rate: opts.rate, seconds: opts.seconds, events: opts.rate * opts.seconds,
+    hub, latency_scenario_p99_ms: reference, ratio: round(hub.p99_ms / Math.max(1, reference)),
+    target: 'healthy p99 <= 2x the latency scenario p99', met: hub.p99_ms <= 2 * Math.max(reference, 1),
+  });
+}
+
+async function fanout() {
+  const events = opts['fanout-events'];
+  const subs = opts['fanout-subs'];
+  const n = events * subs;
+  const base = await baseline([n, opts.body]);
+  const world = await startWorld();
+  try {
+    const t = await world.api.tenant('bench-fanout');
+    const label = `fan${worldCount}`;
+    const sids = await world.api.subscribe(t.key, Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/${i}`));
+    const received = waitReceived(label, n, 600_000);
+    const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: events, filler: modelFiller(opts.body) });
+    const got = await received;
+    const recordedAt = await persisted(sids, n);
+    const counters = await dispatcherCounters(world);
+    const hubRate = n / ((recordedAt - started) / 1000);
+    emit({
+      scenario: 'fanout', events, subscriptions: subs, deliveries: n,
+      hub: { deliveries_per_s: Math.round(hubRate), received_per_s: Math.round(n / ((got.last - started) / 1000)), duplicates: got.duplicates, deferred: counters.deferred },
+      baseline: base && { deliveries_per_s: base.deliveries_per_s, events: n },
+      ratio: base && round(hubRate / base.deliveries_per_s),
+      target: 'ratio >= 0.6', met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
+    });
+  } finally {
+    await world.stop();
+  }
+}
+
+async function scaleout() {
+  const events = opts['scale-events'];
+  const subs = opts['scale-subs'];
+  const n = events * subs;
+  const out = {};
+  for (const pods of String(opts['scale-pods']).split(',').map(Number)) {
+    const world = await startWorld({ dispatchers: pods });
+    try {
+      const t = await world.api.tenant(`bench-scale-${pods}`);
+      const label = `scale${worldCount}`;
+      const sids = await world.api.subscribe(t.key, Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/delay/${opts['scale-delay']}/${i}`));
+      const received = waitReceived(label, n, 900_000);
+      const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: events, filler: modelFiller(opts.body) });
+      const got = await received;
+      const recordedAt = await persisted(sids, n);
+      const counters = await dispatcherCounters(world);
+      out[pods] = {
+        deliveries_per_s: Math.round(n / ((recordedAt - started) / 1000)),
+        received_per_s: Math.round(n / ((got.last - started) / 1000)),
+        duplicates: got.duplicates, deferred: counters.deferred,
+      };
+    } finally {
+      await world.stop();
+    }
+  }
+  const [one, many] = Object.keys(out).map(Number).sort((a, b) => a - b);
+  const ratio = many ? out[many].deliveries_per_s / out[one].deliveries_per_s : null;
+  emit({
+    scenario: 'scaleout', events, subscriptions: subs, deliveries: n, endpoint_delay_ms: opts['scale-delay'],
+    hub: Object.fromEntries(Object.entries(out).map(([k, v]) => [`pods_${k}`, v])),
+    ratio: round(ratio), target: `${many} pods >= 2.5x ${one}`, met: ratio === null ? null : ratio >= 2.5,
+  });
+}
+
+async function rest() {
+  const n = opts['rest-events'];
+  const concurrency = opts['rest-concurrency'];
+  const world = await startWorld();
+  try {
+    const t = await world.api.tenant('bench-rest');
+    const label = `rest${worldCount}`;
+    await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
+    const filler = modelFiller(opts.body);
+    const received = waitReceived(label, n, 600_000);
+    const started = Date.now();
+    let next = 0, rejected = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        const ticket = `t-${String(i % opts.tickets).padStart(6, '0')}`;
+        const r = await world.api.req('POST', '/v1/events', t.key, {
+          id: `r${i}`, type: 'ticket.updated', model_id: ticket, data: { changes: {}, sent_at: Date.now() },
+          model: { id: ticket, subject: 'Refund request', state: 'open', description: filler },
+        });
+        if (r.status !== 202) { rejected++; if (rejected < 3) log('REST publish answered', r.status, JSON.stringify(r.body)); }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const acceptedAt = Date.now();
+    const got = await received;
+    const lat = got.latencies.sort((a, b) => a - b);
+    emit({
+      scenario: 'rest', events: n, concurrency,
+      hub: {
+        accepted_per_s: Math.round((n - rejected) / ((acceptedAt - started) / 1000)), rejected,
+        delivered_per_s: Math.round(n / ((got.last - started) / 1000)), p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99),
+      },
+      note: 'POST /v1/events (API key, validation, JetStream publish ack) with the dispatcher delivering at the same time',
+    });
+  } finally {
+    await world.stop();
+  }
+}
+
+const RUNNERS = { throughput, latency, fanout, isolation, scaleout, rest };
+
+// ---------------------------------------------------------------- main
+let failed = false;
+try {
+  await setup();
+  log(`database ${database}, receiver ${receiverUrl}, scenarios: ${scenarios.join(' ')}`);
+  for (const s of scenarios) {
+    log(`scenario ${s}`);
+    try {
+      await RUNNERS[s]();
+    } catch (err) {
+      failed = true;
+      log(`scenario ${s} failed:`, err.stack ?? err);
+      emit({ scenario: s, error: String(err.message ?? err) });
+    }
+  }
+} finally {
+  receiver?.send({ type: 'exit' });
+  await cleanup();
+}
+process.exit(failed ? 1 : 0);

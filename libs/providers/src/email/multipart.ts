@@ -1,0 +1,115 @@
+import busboy from 'busboy';
+import { formParams } from '../callback-support';
+import { MalformedCallbackError } from '../provider-adapter';
+
+/** Inbound mail posts are the largest callbacks we accept; providers cap theirs near this too (SendGrid 30 MB, Mailgun 25 MB). */
+export const MAX_FORM_BYTES = 25 * 1024 * 1024;
+export const MAX_FORM_FILES = 100;
+/** Generous: Mailgun posts every MIME header as its own field besides the documented ones. */
+const MAX_FORM_FIELDS = 1000;
+
+export interface FormFile {
+  /** The form field the file was posted under (`attachment1`, `attachment-1`). */
+  fieldName: string;
+  filename: string | null;
+  contentType: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface FormBody {
+  /** First value of each field; providers never repeat the fields we read. */
+  fields: ReadonlyMap<string, string>;
+  files: readonly FormFile[];
+}
+
+/** Reads a `multipart/form-data` body already held in memory. */
+export function parseMultipart(rawBody: Buffer, contentType: string | undefined): Promise<FormBody> {
+  if (!contentType || !/^multipart\/form-data\b/i.test(contentType)) {
+    return Promise.reject(new MalformedCallbackError('body is not multipart/form-data'));
+  }
+  if (rawBody.length > MAX_FORM_BYTES) {
+    return Promise.reject(new MalformedCallbackError('multipart body is too large'));
+  }
+  return new Promise<FormBody>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        // Per-part limits equal the whole budget: a raw MIME field (`email`, `body-mime`) may be most of the body.
+        limits: { fieldSize: MAX_FORM_BYTES, fileSize: MAX_FORM_BYTES, files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS },
+        defParamCharset: 'utf8',
+      });
+    } catch {
+      reject(new MalformedCallbackError('multipart content type has no usable boundary'));
+      return;
+    }
+    collect(parser, resolve, reject);
+    parser.end(rawBody);
+  });
+}
+
+function collect(parser: busboy.Busboy, resolve: (body: FormBody) => void, reject: (err: Error) => void): void {
+  const fields = new Map<string, string>();
+  const files: FormFile[] = [];
+  const pending: Promise<void>[] = [];
+  let failure: string | null = null;
+  const fail = (reason: string) => {
+    failure ??= reason;
+  };
+
+  parser.on('field', (name, value, info) => {
+    if (info.valueTruncated || info.nameTruncated) fail('multipart field is too large');
+    if (!fields.has(name)) fields.set(name, value);
+  });
+  parser.on('file', (name, stream, info) => {
+    // Slots are taken in posting order; the streams may finish in any order.
+    const slot = pending.length;
+    pending.push(
+      readStream(stream).then((content) => {
+        if ((stream as { truncated?: boolean }).truncated) fail('multipart file is too large');
+        files[slot] = {
+          fieldName: name,
+          filename: info.filename && info.filename.length > 0 ? info.filename : null,
+          contentType: info.mimeType,
+          size: content.length,
+          content,
+        };
+      }),
+    );
+  });
+  parser.on('filesLimit', () => fail(`multipart body has more than ${MAX_FORM_FILES} files`));
+  parser.on('fieldsLimit', () => fail('multipart body has too many fields'));
+  parser.on('error', (err: unknown) => {
+    reject(new MalformedCallbackError(`multipart body is malformed: ${err instanceof Error ? err.message : 'unknown error'}`));
+  });
+  parser.on('close', () => {
+    Promise.all(pending).then(
+      () => (failure ? reject(new MalformedCallbackError(failure)) : resolve({ fields, files })),
+      () => reject(new MalformedCallbackError('multipart file could not be read')),
+    );
+  });
+}
+
+function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/**
+ * Reads a form post in either encoding providers use for the same fields
+ * (Mailgun switches to multipart only when a message has attachments).
+ */
+export async function parseFormBody(rawBody: Buffer, contentType: string | undefined): Promise<FormBody> {
+  if (contentType && /^application\/x-www-form-urlencoded\b/i.test(contentType)) {
+    if (rawBody.length > MAX_FORM_BYTES) throw new MalformedCallbackError('form body is too large');
+    const fields = new Map<string, string>();
+    for (const [name, value] of formParams(rawBody)) if (!fields.has(name)) fields.set(name, value);
+    return { fields, files: [] };
+  }
+  return parseMultipart(rawBody, contentType);
+}

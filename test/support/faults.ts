@@ -1,0 +1,271 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { Client } from 'pg';
+import { ApiClient } from './hub';
+import { AppProcess, buildApp, startAppProcess } from './processes';
+import type { TestReceiver } from './receiver';
+import { createTestEnvironment, TestEnvironment } from './test-environment';
+
+const ROOT = join(__dirname, '..', '..');
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The built app under dist/ (`npm run test:faults` builds first); builds it only when missing. */
+export function builtApp(app: 'subscriptions' | 'dispatcher'): string {
+  const main = join(ROOT, 'dist', 'apps', app, 'main.js');
+  return existsSync(main) ? main : buildApp(app);
+}
+
+/**
+ * A test environment (own database, own stream prefix) on servers the test
+ * started itself. A private NATS server or PostgreSQL cluster is thrown away
+ * whole at the end, so teardown only cleans what lives on shared servers, and
+ * a failure there never skips the rest.
+ */
+export async function createEnvironmentOn(servers: { natsUrl?: string; databaseAdminUrl?: string }): Promise<TestEnvironment> {
+  const saved = { nats: process.env.NATS_URL, db: process.env.TEST_DATABASE_ADMIN_URL };
+  if (servers.natsUrl) process.env.NATS_URL = servers.natsUrl;
+  if (servers.databaseAdminUrl) process.env.TEST_DATABASE_ADMIN_URL = servers.databaseAdminUrl;
+  let env: TestEnvironment;
+  try {
+    env = await createTestEnvironment();
+  } finally {
+    process.env.NATS_URL = saved.nats;
+    process.env.TEST_DATABASE_ADMIN_URL = saved.db;
+  }
+  const adminUrl = servers.databaseAdminUrl ?? saved.db ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return {
+    ...env,
+    teardown: async () => {
+      if (!servers.natsUrl && !servers.databaseAdminUrl) return env.teardown();
+      if (!servers.natsUrl) await deleteStreams(env.natsUrl, env.prefix.toUpperCase()).catch(() => undefined);
+      if (!servers.databaseAdminUrl) await dropDatabase(adminUrl, new URL(env.databaseUrl).pathname.slice(1));
+    },
+  };
+}
+
+async function deleteStreams(natsUrl: string, streamPrefix: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl.split(','), reconnect: false, timeout: 2_000 });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${streamPrefix}_`)) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const c = new Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Stops app processes: SIGTERM, then SIGKILL for any still alive after `graceMs` (a hub waiting for a dead server may hang). */
+export async function stopProcesses(processes: AppProcess[], graceMs = 5_000): Promise<void> {
+  await Promise.all(
+    processes.map(async (p) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+      p.child.kill('SIGTERM');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+/** The subscriptions app as a process, with an API client for it. */
+export async function startSubscriptionsProcess(
+  env: TestEnvironment,
+  extra: Record<string, string | number | boolean> = {},
+): Promise<{ process: AppProcess; api: ApiClient }> {
+  const p = await startAppProcess(builtApp('subscriptions'), env.config(extra), 'SUBSCRIPTIONS_PORT');
+  return { process: p, api: new ApiClient(`http://127.0.0.1:${p.port}`, env.adminToken) };
+}
+
+/** A tenant, a publisher key and one active subscription to `url` for `eventTypes`. */
+export async function setUpTenant(api: ApiClient, url: string, eventTypes: string[]): Promise<{ tenantId: string; publisherKey: string; subscriptionId: string }> {
+  const tenant = await api.createTenant();
+  const publisher = await api.createKey(tenant.tenantId, ['publisher']);
+  const sub = await api.request<{ id: string; state: string }>('POST', '/v1/subscriptions', {
+    token: tenant.adminKey,
+    body: { url, event_types: eventTypes },
+  });
+  if (sub.status !== 201 || sub.body.state !== 'active') throw new Error(`subscription not created: ${sub.status} ${sub.text}`);
+  return { tenantId: tenant.tenantId, publisherKey: publisher.key, subscriptionId: sub.body.id };
+}
+
+/** Event `i` of a run: a ticket update of its own ticket (so deliveries run in parallel). */
+export function ticketEvent(i: number): { id: string; type: string; model_id: string; model: Record<string, unknown> } {
+  return { id: `evt-${i}`, type: 'ticket.updated', model_id: `t-${i}`, model: { id: `t-${i}`, state: 'open', subject: `ticket ${i}` } };
+}
+
+export interface PublishReport {
+  /** Event ids the API answered 202 for (each exactly once, however many tries it took). */
+  accepted: Set<string>;
+  /** Failed tries (non-202 answers, connection errors, timeouts), each retried with the same id. */
+  errors: number;
+  /** Ids that needed more than one try. */
+  retriedIds: Set<string>;
+  /** 202 answers that said `duplicate: true` (JetStream had the id already). */
+  duplicates: number;
+  /** Distinct error descriptions, for the test log. */
+  errorKinds: Map<string, number>;
+}
+
+/**
+ * Publishes events through `POST /v1/events` with `concurrency` parallel
+ * publishers. A publisher that gets anything but 202 waits a little and
+ * tries again with the same event id, as the README tells publishers to do.
+ * `onAccepted` runs after every 202 (the tests time faults with it).
+ */
+export async function publishThroughApi(
+  api: ApiClient,
+  publisherKey: string,
+  events: Array<ReturnType<typeof ticketEvent>>,
+  options: { concurrency: number; onAccepted?: (count: number) => void; giveUpAfterMs?: number },
+): Promise<PublishReport> {
+  const report: PublishReport = { accepted: new Set(), errors: 0, retriedIds: new Set(), duplicates: 0, errorKinds: new Map() };
+  const deadline = Date.now() + (options.giveUpAfterMs ?? 90_000);
+  let next = 0;
+  const fail = (id: string, kind: string): void => {
+    report.errors++;
+    report.retriedIds.add(id);
+    report.errorKinds.set(kind, (report.errorKinds.get(kind) ?? 0) + 1);
+  };
+  const worker = async (): Promise<void> => {
+    while (next < events.length) {
+      const event = events[next++];
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`publishing ${event.id} did not succeed before the deadline`);
+        try {
+          const res = await fetch(`${api.baseUrl}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${publisherKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify(event),
+            signal: AbortSignal.timeout(15_000),
+          });
+          const text = await res.text();
+          if (res.status === 202) {
+            if ((JSON.parse(text) as { duplicate?: boolean }).duplicate) report.duplicates++;
+            report.accepted.add(event.id);
+            options.onAccepted?.(report.accepted.size);
+            break;
+          }
+          fail(event.id, `HTTP ${res.status}`);
+        } catch (err) {
+          fail(event.id, (err as Error).name === 'TimeoutError' ? 'timeout' : `fetch: ${(err as Error).message}`);
+        }
+        await sleep(200 + Math.floor(Math.random() * 300));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
+  return report;
+}
+
+/**
+ * Counts what a receiver gets as it arrives: distinct event ids, distinct
+ * delivery ids, and which event each delivery id carried.
+ */
+export class DeliveryTally {
+  readonly eventIds = new Set<string>();
+  readonly deliveryToEvent = new Map<string, string>();
+  /** Requests per delivery id (> 1: the same delivery sent again). */
+  readonly copies = new Map<string, number>();
+  /** A delivery id seen with two different event ids, or a request without the headers: must stay empty. */
+  readonly anomalies: string[] = [];
+  requests = 0;
+
+  /** Replaces the receiver's responder: answers 200 after `delayMs` and tallies each request. */
+  constructor(receiver: TestReceiver, delayMs = 0) {
+    receiver.respond = (req) => {
+      this.requests++;
+      const deliveryId = req.headers['x-webhook-delivery'];
+      let eventId: string | undefined;
+      try {
+        eventId = (req.json() as { id?: string }).id;
+      } catch {
+        /* recorded below */
+      }
+      if (typeof deliveryId !== 'string' || !eventId) {
+        this.anomalies.push(`request without delivery id or event id: ${req.raw.toString('utf8').slice(0, 200)}`);
+        return { status: 200, delayMs };
+      }
+      const known = this.deliveryToEvent.get(deliveryId);
+      if (known !== undefined && known !== eventId) this.anomalies.push(`delivery ${deliveryId} carried ${known} and ${eventId}`);
+      this.deliveryToEvent.set(deliveryId, eventId);
+      this.copies.set(deliveryId, (this.copies.get(deliveryId) ?? 0) + 1);
+      this.eventIds.add(eventId);
+      return { status: 200, delayMs };
+    };
+  }
+
+  /** Requests beyond the first of each delivery id. */
+  get duplicates(): number {
+    return this.requests - this.copies.size;
+  }
+
+  /** Resolves once every expected event id arrived; the error names how many are missing. */
+  async waitForAll(expected: Set<string>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.eventIds.size < expected.size) {
+      if (Date.now() > deadline) {
+        const missing = [...expected].filter((id) => !this.eventIds.has(id));
+        throw new Error(`receiver has ${this.eventIds.size} of ${expected.size} events after ${timeoutMs} ms; missing e.g. ${missing.slice(0, 10).join(', ')}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** Waits until `count` distinct events arrived (to time a fault "during delivery"). */
+  async waitForCount(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.eventIds.size < count) {
+      if (Date.now() > deadline) throw new Error(`receiver has ${this.eventIds.size} of ${count} events after ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+}
+
+/**
+ * The exact account of a run. At the receiver: exactly the expected event
+ * ids, each under exactly one delivery id (a repeat is only ever the same
+ * delivery id again). In PostgreSQL: one event row and one `delivered`
+ * delivery per event, whose ids are the ones the receiver saw, each with a
+ * recorded successful attempt. Waits for the attempt records to settle.
+ */
+export async function expectExactAccount(tally: DeliveryTally, db: Client, expected: Set<string>, settleMs = 30_000): Promise<void> {
+  expect(tally.anomalies).toEqual([]);
+  expect(tally.eventIds.size).toBe(expected.size);
+  expect([...tally.eventIds].filter((id) => !expected.has(id))).toEqual([]);
+  expect(tally.copies.size).toBe(expected.size);
+  expect(new Set(tally.deliveryToEvent.values()).size).toBe(expected.size);
+
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const r = await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM deliveries GROUP BY status ORDER BY status`);
+    const settled = r.rows.length === 1 && r.rows[0].status === 'delivered' && r.rows[0].n === expected.size;
+    if (settled || Date.now() > deadline) {
+      expect(r.rows).toEqual([{ status: 'delivered', n: expected.size }]);
+      break;
+    }
+    await sleep(250);
+  }
+
+  const events = await db.query<{ id: string }>(`SELECT id FROM events`);
+  expect(events.rows.length).toBe(expected.size);
+  expect(new Set(events.rows.map((e) => e.id))).toEqual(expected);
+
+  const deliveries = await db.query<{ id: string; event_id: string; successes: number }>(
+    `SELECT d.id, d.event_id, (SELECT count(*)::int FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.outcome = 'success') AS successes
+       FROM deliveries d`,
+  );
+  const fromDb = new Map(deliveries.rows.map((d) => [d.id, d.event_id]));
+  expect(fromDb).toEqual(tally.deliveryToEvent);
+  expect(deliveries.rows.filter((d) => d.successes < 1).map((d) => d.id)).toEqual([]);
+}
