@@ -383,6 +383,7 @@ async function throughput() {
     const recordedAt = await persisted([sid], n);
     const peak = stopSampling();
     const counters = await dispatcherCounters(world);
+    const batches = (await db.query(`SELECT count(DISTINCT recorded_at)::int AS n FROM events WHERE tenant_id = $1`, [t.id])).rows[0].n;
     const hubRate = n / ((recordedAt - started) / 1000);
     results.throughput = hubRate;
     emit({
@@ -391,7 +392,7 @@ async function throughput() {
         deliveries_per_s: Math.round(hubRate),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
         publish_per_s: Math.round(n / ((publishedAt - started) / 1000)),
-        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts,
+        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts, fan_out_transactions: batches,
       },
       baseline: base && { deliveries_per_s: base.deliveries_per_s },
       ratio: base && round(hubRate / base.deliveries_per_s),

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EndpointToolsModule } from '@hookhub/delivery';
+import { IngestModule } from '@hookhub/ingest';
 import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
 import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
@@ -10,6 +11,8 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
+import { ProviderConnectionsController } from './provider-connections/provider-connections.controller';
+import { ProviderConnectionsService } from './provider-connections/provider-connections.service';
 import { ResourcesController } from './resources/resources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -22,9 +25,9 @@ export class SubscriptionsAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: SubscriptionsAppModule,
-      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule, EndpointToolsModule],
-      controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController],
-      providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService],
+      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule, EndpointToolsModule, IngestModule.forAdmin()],
+      controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController, ProviderConnectionsController],
+      providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService, ProviderConnectionsService],
     };
   }
 }

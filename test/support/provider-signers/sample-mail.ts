@@ -21,8 +21,8 @@ export const SAMPLE_REPLY = {
   to: ['support+53249@acme.example.com'],
   cc: ['billing@customer.example', 'boss@customer.example'],
   subject: 'Re: Your ticket #53249 — receipt',
-  text: 'Thanks, that fixed it. Receipt attached.\n',
-  html: '<p>Thanks, that fixed it. Receipt attached.</p>\n',
+  text: 'Thanks, that fixed it. Receipt attached.',
+  html: '<p>Thanks, that fixed it. Receipt attached.</p>',
   date: '2025-03-04T09:15:00.000Z',
   attachment: { filename: 'receipt.pdf', contentType: 'application/pdf', content: ATTACHMENT_CONTENT },
 } as const;

@@ -1,7 +1,14 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { AlgorithmTypes } from '@vonage/auth';
-import { SMS } from '@vonage/sms';
+import { createRequire } from 'node:module';
+import type * as VonageAuth from '@vonage/auth';
+import type * as VonageSms from '@vonage/sms';
 import type { SignedRequest } from './signed-request';
+
+// @vonage/sms reaches the ESM-only uuid through @vonage/jwt, which jest's CommonJS
+// loader cannot read; Node's own loader can, and the SDK code is the same.
+const nodeRequire = createRequire(__filename);
+const { AlgorithmTypes } = nodeRequire('@vonage/auth') as typeof VonageAuth;
+const { SMS } = nodeRequire('@vonage/sms') as typeof VonageSms;
 
 export type VonageMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -17,7 +24,7 @@ export interface VonageSignOptions {
   now?: Date;
 }
 
-const SDK_ALGORITHMS: Readonly<Record<VonageMethod, AlgorithmTypes>> = {
+const SDK_ALGORITHMS: Readonly<Record<VonageMethod, VonageAuth.AlgorithmTypes>> = {
   md5hash: AlgorithmTypes.md5hash,
   md5: AlgorithmTypes.md5hmac,
   sha1: AlgorithmTypes.sha1hmac,

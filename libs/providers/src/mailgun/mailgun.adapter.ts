@@ -149,7 +149,8 @@ function headerBlock(fields: ReadonlyMap<string, string>): string {
   // Header fields keep the sender's spelling (Message-Id, Message-ID), so match names case-insensitively.
   const byName = new Map<string, [string, string]>();
   for (const [name, value] of fields) byName.set(name.toLowerCase(), [name, value]);
-  return headerBlockFromPairs(HEADER_FIELDS.flatMap((name) => byName.get(name.toLowerCase()) ?? []).map((pair) => [pair]).flat());
+  const pairs = HEADER_FIELDS.map((name) => byName.get(name.toLowerCase())).filter((pair) => pair !== undefined);
+  return headerBlockFromPairs(pairs);
 }
 
 /**

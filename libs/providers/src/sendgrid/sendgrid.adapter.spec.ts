@@ -230,7 +230,6 @@ describe('SendgridAdapter', () => {
 
     it('accepts 128 events and rejects 129', async () => {
       const batch = (n: number) => Array.from({ length: n }, (_, i) => sendgridEvent('open', { sg_event_id: `e${i}` }));
-      await expect(adapter.parse(ingest(sign(batch(128))))).resolves.toMatchObject({ items: expect.any(Array) });
       expect((await adapter.parse(ingest(sign(batch(128))))).items).toHaveLength(128);
       await expect(adapter.parse(ingest(sign(batch(129))))).rejects.toThrow(MalformedCallbackError);
     });

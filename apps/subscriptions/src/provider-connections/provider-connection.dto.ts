@@ -1,0 +1,161 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsObject, IsOptional, IsString, IsUrl, Length, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { DELIVERY_STATUSES } from '@hookhub/contracts';
+import type { ProviderCallbackEntity, ProviderConnectionEntity } from '@hookhub/persistence';
+import { PROVIDER_NAMES, ProviderName, type CredentialSpec } from '@hookhub/providers';
+import { ListQuery } from '../common/pagination.dto';
+
+/** Provider status (as the provider spells it) → one of the normalised statuses. */
+function IsStatusMap(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isStatusMap',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must map provider statuses to one of: ${DELIVERY_STATUSES.join(', ')} (at most 50 entries)`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value);
+          return entries.length <= 50 && entries.every(([k, v]) => k.length > 0 && k.length <= 100 && (DELIVERY_STATUSES as readonly unknown[]).includes(v));
+        },
+      },
+    });
+}
+
+const PUBLIC_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+export class CreateProviderConnectionDto {
+  @ApiProperty({ enum: PROVIDER_NAMES })
+  @IsIn(PROVIDER_NAMES)
+  provider: ProviderName;
+
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The exact URL configured at the provider (it ends with /ingest/<provider>/<id>, known after creation; set it with PATCH). URL-signing providers (Twilio, Plivo, MessageBird) sign it, so behind a proxy it must be the public one.',
+  })
+  @IsOptional()
+  @IsUrl(PUBLIC_URL)
+  @MaxLength(2000)
+  public_url?: string;
+
+  @ApiProperty({ description: "The provider's credentials; GET /v1/providers lists each provider's fields. Secret fields are never returned." })
+  @IsObject()
+  credentials: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Overrides of the built-in status mapping, e.g. {"undelivered": "bounced"}' })
+  @IsOptional()
+  @IsStatusMap()
+  status_map?: Record<string, string>;
+}
+
+export class UpdateProviderConnectionDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUrl(PUBLIC_URL)
+  @MaxLength(2000)
+  public_url?: string;
+
+  @ApiPropertyOptional({ description: 'Credential fields to change; fields left out keep their value.' })
+  @IsOptional()
+  @IsObject()
+  credentials?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsStatusMap()
+  status_map?: Record<string, string>;
+}
+
+export class ProviderConnectionView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: PROVIDER_NAMES }) provider: string;
+  @ApiProperty({ nullable: true, type: String }) name: string | null;
+  @ApiProperty({ description: 'Path of this connection on provider-ingest' }) ingest_path: string;
+  @ApiProperty({ nullable: true, type: String }) public_url: string | null;
+  @ApiProperty({ description: 'The non-secret credential fields' }) credentials: Record<string, string>;
+  @ApiProperty({ description: 'Names of the secret fields that are set (values are never shown)', type: [String] }) secrets_set: string[];
+  @ApiProperty() status_map: Record<string, string>;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+
+  static of(c: ProviderConnectionEntity, spec: CredentialSpec, secretFields: string[]): ProviderConnectionView {
+    return {
+      id: c.id,
+      provider: c.provider,
+      name: c.name,
+      ingest_path: `/ingest/${c.provider}/${c.id}`,
+      public_url: c.publicUrl,
+      credentials: Object.fromEntries(Object.entries(c.settings).filter(([k]) => spec[k] && !spec[k].secret)),
+      secrets_set: secretFields,
+      status_map: c.statusMap,
+      created_at: c.createdAt.toISOString(),
+      updated_at: c.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ProviderConnectionPage {
+  @ApiProperty({ type: [ProviderConnectionView] }) items: ProviderConnectionView[];
+  @ApiProperty({ nullable: true, type: String }) next_cursor: string | null;
+}
+
+export class CallbackView {
+  @ApiProperty() id: string;
+  @ApiProperty() connection_id: string;
+  @ApiProperty() provider: string;
+  @ApiProperty() method: string;
+  @ApiProperty() url: string;
+  @ApiProperty() received_at: string;
+  @ApiProperty({ enum: ['pending', 'processed', 'failed'] }) state: string;
+  @ApiProperty() attempts: number;
+  @ApiProperty({ nullable: true, type: String }) last_error: string | null;
+  @ApiProperty({ type: [String], description: 'Ids of the events this callback became' }) event_ids: string[];
+  @ApiProperty({ nullable: true, type: String }) processed_at: string | null;
+
+  static of(c: ProviderCallbackEntity): CallbackView {
+    return {
+      id: c.id,
+      connection_id: c.connectionId,
+      provider: c.provider,
+      method: c.method,
+      url: c.url,
+      received_at: c.receivedAt.toISOString(),
+      state: c.state,
+      attempts: c.attempts,
+      last_error: c.lastError,
+      event_ids: c.eventIds,
+      processed_at: c.processedAt ? c.processedAt.toISOString() : null,
+    };
+  }
+}
+
+export class CallbackDetailView extends CallbackView {
+  @ApiProperty({ description: 'Headers as received, without credentials' }) headers: Record<string, string>;
+  @ApiProperty({ description: 'The raw body, base64' }) body_base64: string;
+}
+
+export class CallbackPage {
+  @ApiProperty({ type: [CallbackView] }) items: CallbackView[];
+  @ApiProperty({ nullable: true, type: String }) next_cursor: string | null;
+}
+
+export class ProviderConnectionListQuery extends ListQuery {}
+
+export class ProviderDescription {
+  @ApiProperty() provider: string;
+  @ApiProperty({ description: 'Credential fields: required, secret, description, choices' }) credentials: CredentialSpec;
+  @ApiProperty() accepts_get: boolean;
+}
