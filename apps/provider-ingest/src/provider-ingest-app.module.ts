@@ -5,8 +5,9 @@ import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
 import { configModuleFor, HealthModule, LoggingModule, MetricsModule } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
-import { IngestController, TrustProxy } from './ingest/ingest.controller';
+import { IngestController } from './ingest/ingest.controller';
 import { IngestMetrics } from './ingest/ingest.metrics';
+import { TrustProxy } from './ingest/trust-proxy';
 import { ProviderIngestConfig } from './provider-ingest.config';
 
 /** Incoming provider webhooks: verified, stored, then published as domain events. */

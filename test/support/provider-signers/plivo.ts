@@ -4,9 +4,9 @@ import { validateSignature } from 'plivo/dist/utils/security';
 import { validateV3Signature } from 'plivo/dist/utils/v3Security';
 import type { SignedRequest } from './signed-request';
 
-export interface PlivoCredentials {
+export type PlivoCredentials = {
   auth_token: string;
-}
+};
 
 export interface PlivoSignOptions {
   method?: 'GET' | 'POST';

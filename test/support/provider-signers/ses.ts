@@ -86,7 +86,7 @@ export async function startSnsSigner(options: SnsSignerOptions = {}): Promise<Sn
       downloads += 1;
       res.writeHead(200, { 'content-type': 'application/x-x509-ca-cert' }).end(pems.cert);
     } else if (req.method === 'GET' && url.searchParams.get('Action') === 'ConfirmSubscription') {
-      confirmations.push(url.toString());
+      confirmations.push(`${origin}${req.url ?? '/'}`);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(confirmResponse(url.searchParams.get('TopicArn') ?? ''));
     } else {
       res.writeHead(404).end();

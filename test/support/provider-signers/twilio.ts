@@ -1,9 +1,9 @@
 import { getExpectedBodyHash, getExpectedTwilioSignature, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
 import type { SignedRequest } from './signed-request';
 
-export interface TwilioCredentials {
+export type TwilioCredentials = {
   auth_token: string;
-}
+};
 
 /** A status callback as Twilio posts it: a form body signed with twilio-node's own signer. */
 export function signTwilioForm(url: string, params: Readonly<Record<string, string>>, credentials: TwilioCredentials): SignedRequest {

@@ -1,21 +1,29 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type * as VonageAuth from '@vonage/auth';
 import type * as VonageSms from '@vonage/sms';
 import type { SignedRequest } from './signed-request';
 
-// @vonage/sms reaches the ESM-only uuid through @vonage/jwt, which jest's CommonJS
-// loader cannot read; Node's own loader can, and the SDK code is the same.
-const nodeRequire = createRequire(__filename);
-const { AlgorithmTypes } = nodeRequire('@vonage/auth') as typeof VonageAuth;
-const { SMS } = nodeRequire('@vonage/sms') as typeof VonageSms;
+/**
+ * @vonage/sms reaches ESM-only packages (uuid, node-fetch) that jest's
+ * CommonJS loader cannot read, so it is loaded with Node's own `require`
+ * (which loads ESM since Node 20.19), bypassing jest's module registry.
+ */
+function loadVonage(): { AlgorithmTypes: typeof VonageAuth.AlgorithmTypes; SMS: typeof VonageSms.SMS } {
+  const nodeModule = process.getBuiltinModule('node:module');
+  const nodeRequire = nodeModule.createRequire(__filename);
+  const { AlgorithmTypes } = nodeRequire('@vonage/auth') as typeof VonageAuth;
+  const { SMS } = nodeRequire('@vonage/sms') as typeof VonageSms;
+  return { AlgorithmTypes, SMS };
+}
+
+const { AlgorithmTypes, SMS } = loadVonage();
 
 export type VonageMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 
-export interface VonageCredentials {
+export type VonageCredentials = {
   signature_secret: string;
   signature_method: VonageMethod;
-}
+};
 
 export interface VonageSignOptions {
   /** How Vonage sends the receipt: GET query (its default), form POST or JSON POST. */

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { CallbackReceiver, IncomingCallback, ReceiveOutcome } from '@hookhub/ingest';
 import { Problems } from '@hookhub/platform';
 import { IngestMetrics } from './ingest.metrics';
+import { TrustProxy } from './trust-proxy';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,9 +71,4 @@ export class IngestController {
         return;
     }
   }
-}
-
-/** Whether X-Forwarded-* headers are trusted (the app runs behind a proxy). */
-export class TrustProxy {
-  constructor(readonly enabled: boolean) {}
 }

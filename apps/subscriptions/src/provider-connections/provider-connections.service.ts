@@ -54,7 +54,7 @@ export class ProviderConnectionsService {
     }
     if (dto.name !== undefined) connection.name = dto.name;
     if (dto.public_url !== undefined) connection.publicUrl = dto.public_url;
-    if (dto.status_map !== undefined) connection.statusMap = dto.status_map;
+    if (dto.status_map !== undefined) connection.statusMap = dto.status_map ?? {}; // null clears the overrides, as on creation
     return this.view(await this.connections.save(connection));
   }
 

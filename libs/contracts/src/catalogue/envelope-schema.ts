@@ -27,7 +27,7 @@ export function envelopeSchema(def: EventTypeDefinition): JsonSchema {
       actor_name: { type: ['string', 'null'], maxLength: 256 },
       model_type: { const: def.modelType },
       model_id: { type: 'string', minLength: 1, maxLength: 128 },
-      model: deletion ? { oneOf: [{ type: 'null' }, def.modelSchema] } : def.modelSchema,
+      model: deletion || def.modelNullable ? { oneOf: [{ type: 'null' }, def.modelSchema] } : def.modelSchema,
     },
   };
 }

@@ -9,8 +9,10 @@ export interface EventTypeDefinition {
   modelType: ModelType;
   /** Schema of the event's `data`. */
   dataSchema: JsonSchema;
-  /** Schema of the event's `model`; `null` models are allowed only for deletions. */
+  /** Schema of the event's `model`; `null` models are allowed for deletions and where `modelNullable`. */
   modelSchema: JsonSchema;
+  /** The hub may not know the resource (a provider reports on a message sent outside the hub). */
+  modelNullable?: boolean;
   example: EventEnvelope;
 }
 
@@ -187,8 +189,10 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
   },
   {
     type: 'message.delivery_status',
-    description: 'A provider reported the delivery state of an outgoing message.',
+    description:
+      "A provider reported the delivery state of an outgoing message. `model` is the hub's message whose `provider_message_id` matches, or null (with `model_id` the provider's id) when there is none.",
     modelType: 'message',
+    modelNullable: true,
     dataSchema: {
       type: 'object',
       required: ['provider', 'provider_message_id', 'status', 'occurred_at'],

@@ -81,9 +81,17 @@ function toItem(mail: ParsedMail, parts: ItemParts): InboundEmailItem {
     subject: mail.subject ?? null,
     text: parts.text,
     html: parts.html,
-    date: mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : parts.receivedAt.toISOString(),
+    date: headerDate(mail) ?? parts.receivedAt.toISOString(),
     attachments: parts.attachments,
   };
+}
+
+/** mailparser substitutes the current time for an unreadable Date, so the header is read here instead. */
+function headerDate(mail: ParsedMail): string | null {
+  const line = mail.headerLines.find((h) => h.key === 'date')?.line;
+  if (!line) return null;
+  const date = new Date(line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 async function parseMail(source: Buffer): Promise<ParsedMail> {

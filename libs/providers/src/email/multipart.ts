@@ -66,16 +66,20 @@ function collect(parser: busboy.Busboy, resolve: (body: FormBody) => void, rejec
     // Slots are taken in posting order; the streams may finish in any order.
     const slot = pending.length;
     pending.push(
-      readStream(stream).then((content) => {
-        if ((stream as { truncated?: boolean }).truncated) fail('multipart file is too large');
-        files[slot] = {
-          fieldName: name,
-          filename: info.filename && info.filename.length > 0 ? info.filename : null,
-          contentType: info.mimeType,
-          size: content.length,
-          content,
-        };
-      }),
+      readStream(stream).then(
+        (content) => {
+          if ((stream as { truncated?: boolean }).truncated) fail('multipart file is too large');
+          files[slot] = {
+            fieldName: name,
+            filename: info.filename && info.filename.length > 0 ? info.filename : null,
+            contentType: info.mimeType,
+            size: content.length,
+            content,
+          };
+        },
+        // Settled either way: a stream destroyed with the parser must not become an unhandled rejection.
+        () => fail('multipart file could not be read'),
+      ),
     );
   });
   parser.on('filesLimit', () => fail(`multipart body has more than ${MAX_FORM_FILES} files`));
@@ -84,10 +88,7 @@ function collect(parser: busboy.Busboy, resolve: (body: FormBody) => void, rejec
     reject(new MalformedCallbackError(`multipart body is malformed: ${err instanceof Error ? err.message : 'unknown error'}`));
   });
   parser.on('close', () => {
-    Promise.all(pending).then(
-      () => (failure ? reject(new MalformedCallbackError(failure)) : resolve({ fields, files })),
-      () => reject(new MalformedCallbackError('multipart file could not be read')),
-    );
+    void Promise.all(pending).then(() => (failure ? reject(new MalformedCallbackError(failure)) : resolve({ fields, files })));
   });
 }
 

@@ -261,6 +261,11 @@ describe('MailgunAdapter', () => {
 
     it.each([
       ['has none of the message fields', { foo: 'bar' }, 'application/x-www-form-urlencoded'],
+      [
+        'is a legacy event webhook',
+        { event: 'delivered', recipient: 'a@b.c', 'message-headers': '[["Message-Id", "<x@y>"]]', 'Message-Id': '<x@y>' },
+        'application/x-www-form-urlencoded',
+      ],
       ['has invalid message-headers', { from: 'a@b.c', 'message-headers': '[oops' }, 'application/x-www-form-urlencoded'],
       ['is multipart without a boundary', { from: 'a@b.c' }, 'multipart/form-data'],
       ['has an unknown content type', { from: 'a@b.c' }, 'text/plain'],

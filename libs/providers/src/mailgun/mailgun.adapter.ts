@@ -116,6 +116,10 @@ async function inboundItem(form: FormBody, receivedAt: Date): Promise<InboundEma
   const mime = fields.get('body-mime');
   // Routes forwarding to a URL ending in "mime" post the message untouched.
   if (mime !== undefined) return inboundEmailFromMime(Buffer.from(mime, 'utf8'), receivedAt);
+  // Legacy (pre-2018) event webhooks are form posts too, with `event` and `message-headers` but no body.
+  if (fields.has('event') && !fields.has('body-plain')) {
+    throw new MalformedCallbackError('legacy form-encoded event webhooks are not supported; use the JSON webhooks');
+  }
   if (!fields.has('body-plain') && !fields.has('message-headers') && !fields.has('from')) {
     throw new MalformedCallbackError('form is not a Mailgun inbound message');
   }

@@ -1,0 +1,442 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import type { EventEnvelope } from '@hookhub/contracts';
+import { eventually } from '../support/eventually';
+import { RunningHub, startHub } from '../support/hub';
+import { Connection, connectProvider, RunningIngest, send, startIngest, streamEvents } from '../support/ingest';
+import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
+import { signMessagebirdJwt, signMessagebirdLegacy } from '../support/provider-signers/messagebird';
+import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest } from '../support/provider-signers/meta';
+import { signPlivoV3 } from '../support/provider-signers/plivo';
+import { sendgridEvent, sendgridKeyPair, signedSendgridEvents } from '../support/provider-signers/sendgrid';
+import { SES_DELIVERY_NOTIFICATION, snsNotification, snsSubscriptionConfirmation, SnsSigner, startSnsSigner } from '../support/provider-signers/ses';
+import type { SignedRequest } from '../support/provider-signers/signed-request';
+import { signTwilioForm } from '../support/provider-signers/twilio';
+import { signVonageReceipt } from '../support/provider-signers/vonage';
+import { TestReceiver } from '../support/receiver';
+import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+
+type StatusData = { provider_message_id: string; status: string; raw_status: string | null };
+
+/** One provider's script: credentials, a valid callback and the ways it can be wrong. */
+interface ProviderCase {
+  provider: string;
+  credentials: Record<string, string>;
+  valid(url: string): Promise<SignedRequest> | SignedRequest;
+  expected: StatusData[];
+  rejected(url: string): Promise<Record<string, SignedRequest>> | Record<string, SignedRequest>;
+}
+
+const secret = (): string => randomBytes(16).toString('hex');
+const flipBody = (r: SignedRequest): SignedRequest => ({ ...r, body: Buffer.from(r.body.toString('utf8').replace(/delivered/, 'delivereX')) });
+const flipQuery = (r: SignedRequest): SignedRequest => ({ ...r, url: r.url.replace(/delivered/, 'failed') });
+const without = (r: SignedRequest, header: string): SignedRequest => ({
+  ...r,
+  headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => k.toLowerCase() !== header)),
+});
+const tenMinutesAgo = (): Date => new Date(Date.now() - 11 * 60_000);
+
+describe('provider ingest end to end: verify, store, normalise, publish', () => {
+  let env: TestEnvironment;
+  let hub: RunningHub;
+  let ingest: RunningIngest;
+  let db: Client;
+  let sns: SnsSigner;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    sns = await startSnsSigner();
+    hub = await startHub(env);
+    ingest = await startIngest(env, { INGEST_SNS_HOST_PATTERN: '^127\\.0\\.0\\.1$', INGEST_SNS_ALLOW_HTTP: true });
+    db = new Client({ connectionString: env.databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await ingest?.close();
+    await hub?.close();
+    await sns?.close();
+    await db?.end();
+    await env?.teardown();
+  });
+
+  const storedCallbacks = async (connectionId: string): Promise<number> =>
+    Number((await db.query('SELECT count(*) AS n FROM provider_callbacks WHERE connection_id = $1', [connectionId])).rows[0].n);
+
+  const statusEvents = (tenantId: string): Promise<EventEnvelope[]> => streamEvents(env, tenantId, 'message.delivery_status');
+
+  const sendgridKeys = sendgridKeyPair();
+  const twilioToken = secret();
+  const plivoToken = secret();
+  const vonageSecret = secret();
+  const messagebirdKey = secret();
+  const metaSecret = secret();
+  const gupshupValue = `Bearer ${secret()}`;
+  const topicArn = 'arn:aws:sns:us-east-1:123456789012:ses-events';
+
+  const cases: ProviderCase[] = [
+    {
+      provider: 'sendgrid',
+      credentials: { public_key: sendgridKeys.publicKey },
+      valid: (url) =>
+        signedSendgridEvents(
+          [sendgridEvent('delivered', { sg_event_id: 'sg-evt-1' }), sendgridEvent('open', { sg_event_id: 'sg-evt-2' })],
+          { url, privateKey: sendgridKeys.privateKey },
+        ),
+      expected: [
+        { provider_message_id: 'LRzXl_NHStOGhQ4kofSm_A', status: 'delivered', raw_status: 'delivered' },
+        { provider_message_id: 'LRzXl_NHStOGhQ4kofSm_A', status: 'opened', raw_status: 'open' },
+      ],
+      rejected: (url) => {
+        const valid = signedSendgridEvents([sendgridEvent('delivered')], { url, privateKey: sendgridKeys.privateKey });
+        return {
+          'tampered body': flipBody(valid),
+          'wrong key': signedSendgridEvents([sendgridEvent('delivered')], { url, privateKey: sendgridKeyPair().privateKey }),
+          'stale timestamp': signedSendgridEvents([sendgridEvent('delivered')], {
+            url,
+            privateKey: sendgridKeys.privateKey,
+            timestamp: Math.floor(tenMinutesAgo().getTime() / 1000),
+          }),
+          'missing signature': without(valid, 'x-twilio-email-event-webhook-signature'),
+        };
+      },
+    },
+    {
+      provider: 'twilio_sms',
+      credentials: { auth_token: twilioToken },
+      valid: (url) =>
+        signTwilioForm(url, { MessageSid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC1' }, { auth_token: twilioToken }),
+      expected: [{ provider_message_id: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        const params = { MessageSid: 'SM1', MessageStatus: 'delivered', To: '+15558675310' };
+        const valid = signTwilioForm(url, params, { auth_token: twilioToken });
+        return {
+          'tampered body': flipBody(valid),
+          'wrong token': signTwilioForm(url, params, { auth_token: secret() }),
+          'other URL signed': { ...signTwilioForm(url.replace('/ingest/', '/elsewhere/'), params, { auth_token: twilioToken }), url },
+          'missing signature': without(valid, 'x-twilio-signature'),
+        };
+      },
+    },
+    {
+      provider: 'twilio_whatsapp',
+      credentials: { auth_token: twilioToken },
+      valid: (url) =>
+        signTwilioForm(url, { MessageSid: 'SMwa1', MessageStatus: 'read', To: 'whatsapp:+15558675310', ChannelPrefix: 'whatsapp' }, { auth_token: twilioToken }),
+      expected: [{ provider_message_id: 'SMwa1', status: 'read', raw_status: 'read' }],
+      rejected: (url) => ({
+        'wrong token': signTwilioForm(url, { MessageSid: 'SMwa1', MessageStatus: 'read' }, { auth_token: secret() }),
+      }),
+    },
+    {
+      provider: 'plivo',
+      credentials: { auth_token: plivoToken },
+      valid: (url) => signPlivoV3(url, { MessageUUID: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196', Status: 'delivered', To: '15558675310' }, { auth_token: plivoToken }),
+      expected: [{ provider_message_id: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        const params = { MessageUUID: 'u-1', Status: 'delivered' };
+        const valid = signPlivoV3(url, params, { auth_token: plivoToken });
+        return {
+          'tampered body': flipBody(valid),
+          'wrong token': signPlivoV3(url, params, { auth_token: secret() }),
+          'missing signature': without(valid, 'x-plivo-signature-v3'),
+        };
+      },
+    },
+    {
+      provider: 'vonage',
+      credentials: { signature_secret: vonageSecret, signature_method: 'sha256' },
+      valid: (url) =>
+        signVonageReceipt(
+          url,
+          { messageId: '0A0000001234567B', status: 'delivered', msisdn: '447700900000', to: 'Acme', 'err-code': '0', 'message-timestamp': '2025-03-04 09:15:00' },
+          { signature_secret: vonageSecret, signature_method: 'sha256' },
+        ),
+      expected: [{ provider_message_id: '0A0000001234567B', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        const receipt = { messageId: '0A0000001234567C', status: 'delivered', msisdn: '447700900000', 'err-code': '0' };
+        const credentials = { signature_secret: vonageSecret, signature_method: 'sha256' as const };
+        return {
+          'tampered query': flipQuery(signVonageReceipt(url, receipt, credentials)),
+          'wrong secret': signVonageReceipt(url, receipt, { ...credentials, signature_secret: secret() }),
+          'stale timestamp': signVonageReceipt(url, receipt, credentials, { now: tenMinutesAgo() }),
+          'missing signature': { ...signVonageReceipt(url, receipt, credentials), url: signVonageReceipt(url, receipt, credentials).url.replace(/([?&])sig=[^&]*/, '$1') },
+        };
+      },
+    },
+    {
+      provider: 'messagebird',
+      credentials: { signing_key: messagebirdKey },
+      valid: (url) =>
+        signMessagebirdJwt(
+          url,
+          { id: 'efa6405d518d4c0c88cce11f7db775fb', reference: 'ticket-53249', recipient: '31612345678', status: 'delivered', statusDatetime: '2025-03-04T09:15:00+00:00' },
+          { signing_key: messagebirdKey },
+        ),
+      expected: [{ provider_message_id: 'efa6405d518d4c0c88cce11f7db775fb', status: 'delivered', raw_status: 'delivered' }],
+      rejected: async (url) => {
+        const report = { id: 'mb-2', recipient: '31612345678', status: 'delivered', statusDatetime: '2025-03-04T09:15:00+00:00' };
+        const valid = await signMessagebirdJwt(url, report, { signing_key: messagebirdKey });
+        return {
+          'tampered query': flipQuery(valid),
+          'wrong key': await signMessagebirdJwt(url, report, { signing_key: secret() }),
+          'expired token': await signMessagebirdJwt(url, report, { signing_key: messagebirdKey }, { now: tenMinutesAgo() }),
+          'missing signature': without(valid, 'messagebird-signature-jwt'),
+          'legacy with wrong key': signMessagebirdLegacy(url, report, { signing_key: secret() }),
+        };
+      },
+    },
+    {
+      provider: 'meta_whatsapp',
+      credentials: { app_secret: metaSecret, verify_token: 'meta-verify-token' },
+      valid: (url) =>
+        metaWebhookRequest(
+          url,
+          metaJson(metaStatusPayload([{ id: 'wamid.HBgLMTU1NTg2NzUzMTA=', status: 'delivered', timestamp: '1741079700', recipient_id: '15558675310' }])),
+          metaSecret,
+        ),
+      expected: [{ provider_message_id: 'wamid.HBgLMTU1NTg2NzUzMTA=', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        // Meta escapes '/' and non-ASCII: a re-serialised body differs from the signed bytes.
+        const body = metaJson(
+          metaStatusPayload([{ id: 'wamid.2', status: 'delivered', timestamp: '1741079700', recipient_id: '1', biz_opaque_callback_data: 'café/1' }]),
+        );
+        const valid = metaWebhookRequest(url, body, metaSecret);
+        return {
+          'tampered body': flipBody(valid),
+          're-serialised body': { ...valid, body: Buffer.from(JSON.stringify(JSON.parse(body))) },
+          'wrong secret': metaWebhookRequest(url, body, secret()),
+          'missing signature': without(valid, 'x-hub-signature-256'),
+        };
+      },
+    },
+    {
+      provider: 'gupshup',
+      credentials: { header_name: 'Authorization', header_value: gupshupValue },
+      valid: (url) =>
+        gupshupRequest(
+          url,
+          gupshupMessageEvent({ type: 'delivered', gupshupId: 'gs-59f8db90', whatsappId: 'wamid.g1', destination: '15558675310', timestamp: 1741079700000, ts: 1741079700 }),
+          { name: 'Authorization', value: gupshupValue },
+        ),
+      expected: [{ provider_message_id: 'gs-59f8db90', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        const event = gupshupMessageEvent({ type: 'delivered', gupshupId: 'gs-2', whatsappId: 'wamid.g2', destination: '1', timestamp: 1741079700000 });
+        return {
+          'wrong header value': gupshupRequest(url, event, { name: 'Authorization', value: 'Bearer nope' }),
+          'missing header': without(gupshupRequest(url, event, { name: 'Authorization', value: gupshupValue }), 'authorization'),
+        };
+      },
+    },
+    {
+      provider: 'ses',
+      credentials: { topic_arn: topicArn },
+      valid: (url) => sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-msg-1' })),
+      expected: [{ provider_message_id: (SES_DELIVERY_NOTIFICATION as { mail: { messageId: string } }).mail.messageId, status: 'delivered', raw_status: 'Delivery' }],
+      rejected: (url) => {
+        const valid = sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-msg-2' }));
+        const other = sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn: `${topicArn}-other`, messageId: 'sns-msg-3' }));
+        const signed = JSON.parse(valid.body.toString('utf8')) as Record<string, string>;
+        return {
+          'tampered message': { ...valid, body: Buffer.from(JSON.stringify({ ...signed, Message: signed.Message.replace('Delivery', 'Bounce') })) },
+          'other topic': other,
+          'missing signature': { ...valid, body: Buffer.from(JSON.stringify({ ...signed, Signature: undefined })) },
+          'certificate from elsewhere': { ...valid, body: Buffer.from(JSON.stringify({ ...signed, SigningCertURL: 'http://example.com/cert.pem' })) },
+        };
+      },
+    },
+  ];
+
+  describe.each(cases)('$provider', (c) => {
+    let tenant: { tenantId: string; adminKey: string };
+    let connection: Connection;
+
+    beforeAll(async () => {
+      tenant = await hub.api.createTenant(`ingest-${c.provider}`);
+      connection = await connectProvider(hub.api, tenant.adminKey, ingest, c.provider, c.credentials);
+    });
+
+    it('rejects forged, tampered, stale and unsigned callbacks with 401 problems, storing and publishing nothing', async () => {
+      const rejected = await c.rejected(connection.url);
+      for (const [name, req] of Object.entries(rejected)) {
+        const res = await send(req);
+        expect({ name, status: res.status, type: res.contentType }).toEqual({ name, status: 401, type: expect.stringContaining('application/problem+json') });
+        expect(JSON.parse(res.text)).toMatchObject({ status: 401, type: 'https://hookhub.dev/problems/unauthorized' });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await storedCallbacks(connection.id)).toBe(0);
+      expect(await statusEvents(tenant.tenantId)).toEqual([]);
+    });
+
+    it('accepts a signed callback and publishes exactly its normalised events, once even when it comes twice', async () => {
+      const req = await c.valid(connection.url);
+      const first = await send(req);
+      expect(first.status).toBe(200);
+      const again = await send(req);
+      expect(again.status).toBe(200);
+      expect(JSON.parse(again.text)).toEqual({ received: true, duplicate: true });
+
+      await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(c.expected.length), 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const events = await statusEvents(tenant.tenantId);
+      expect(events.map((e) => ({ provider_message_id: e.data.provider_message_id, status: e.data.status, raw_status: e.data.raw_status }))).toEqual(c.expected);
+      for (const e of events) {
+        expect(e).toMatchObject({ account_id: tenant.tenantId, type: 'message.delivery_status', model_type: 'message', actor_type: 'provider', actor_id: connection.id });
+        expect(e.data).toMatchObject({ provider: c.provider, connection_id: connection.id });
+        expect(typeof e.data.occurred_at).toBe('string');
+      }
+      expect(await storedCallbacks(connection.id)).toBe(1);
+      const listed = await hub.api.request<{ items: { state: string; event_ids: string[] }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, {
+        token: tenant.adminKey,
+      });
+      expect(listed.body.items).toHaveLength(1);
+      expect(listed.body.items[0].state).toBe('processed');
+      expect(listed.body.items[0].event_ids).toEqual(events.map((e) => e.id));
+    });
+  });
+
+  describe('handshakes and confirmations', () => {
+    it("answers Meta's GET challenge only with the right verify token", async () => {
+      const tenant = await hub.api.createTenant('meta-handshake');
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'meta_whatsapp', { app_secret: metaSecret, verify_token: 'right-token' });
+      const ok = await send(metaHandshakeRequest(connection.url, { verifyToken: 'right-token', challenge: '1158201444' }));
+      expect(ok).toEqual({ status: 200, contentType: expect.stringContaining('text/plain'), text: '1158201444' });
+      const wrong = await send(metaHandshakeRequest(connection.url, { verifyToken: 'wrong-token', challenge: '1158201444' }));
+      expect(wrong.status).toBe(403);
+      expect(wrong.text).not.toContain('1158201444');
+      expect(JSON.parse(wrong.text)).toMatchObject({ status: 403 });
+    });
+
+    it('confirms an SNS subscription by fetching its SubscribeURL, and publishes nothing for it', async () => {
+      const tenant = await hub.api.createTenant('sns-confirm');
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'ses', { topic_arn: topicArn });
+      const subscribeUrl = sns.subscribeUrl(topicArn);
+      const res = await send(sns.request(connection.url, snsSubscriptionConfirmation('SubscriptionConfirmation', { topicArn, subscribeUrl })));
+      expect(res.status).toBe(200);
+      await eventually(() => expect(sns.confirmations).toContain(subscribeUrl), 10_000);
+      const unsubscribe = await send(sns.request(connection.url, snsSubscriptionConfirmation('UnsubscribeConfirmation', { topicArn, subscribeUrl: sns.subscribeUrl(topicArn) })));
+      expect(unsubscribe.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await streamEvents(env, tenant.tenantId)).toEqual([]);
+      expect(sns.confirmations.filter((u) => u === subscribeUrl)).toHaveLength(1);
+    });
+  });
+
+  describe('errors', () => {
+    it('answers unknown connections and providers with 404 problems', async () => {
+      const tenant = await hub.api.createTenant('errors');
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: twilioToken });
+      const missing = await send({ method: 'POST', url: `${ingest.baseUrl}/ingest/twilio_sms/00000000-0000-4000-8000-000000000000`, headers: {}, body: Buffer.from('a=b') });
+      expect(missing.status).toBe(404);
+      expect(missing.contentType).toContain('application/problem+json');
+      const wrongProvider = await send({ method: 'POST', url: connection.url.replace('/twilio_sms/', '/plivo/'), headers: {}, body: Buffer.from('a=b') });
+      expect(wrongProvider.status).toBe(404);
+      const notUuid = await send({ method: 'POST', url: `${ingest.baseUrl}/ingest/twilio_sms/nope`, headers: {}, body: Buffer.from('a=b') });
+      expect(notUuid.status).toBe(404);
+    });
+
+    it('answers a signed but unreadable body with a 400 problem and stores nothing', async () => {
+      const tenant = await hub.api.createTenant('malformed');
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'meta_whatsapp', { app_secret: metaSecret, verify_token: 't' });
+      const res = await send(metaWebhookRequest(connection.url, '{"object": "whatsapp_business_account", "entry": [', metaSecret));
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text)).toMatchObject({ status: 400, type: 'https://hookhub.dev/problems/malformed-callback' });
+      expect(await storedCallbacks(connection.id)).toBe(0);
+    });
+
+    it('never returns secret credentials, and rejects credentials the provider does not have', async () => {
+      const tenant = await hub.api.createTenant('secrets');
+      const token = secret();
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'plivo', { auth_token: token });
+      expect(JSON.stringify(connection.body)).not.toContain(token);
+      expect(connection.body).toMatchObject({ provider: 'plivo', credentials: {}, secrets_set: ['auth_token'] });
+      const got = await hub.api.request('GET', `/v1/provider-connections/${connection.id}`, { token: tenant.adminKey });
+      expect(got.text).not.toContain(token);
+      const bad = await hub.api.request('POST', '/v1/provider-connections', { token: tenant.adminKey, body: { provider: 'plivo', credentials: { api_key: 'x' } } });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ errors: expect.arrayContaining([{ pointer: '#/credentials/api_key', detail: expect.any(String) }, { pointer: '#/credentials/auth_token', detail: 'is required' }]) });
+    });
+  });
+
+  it('reprocesses a stored callback on request without publishing its events twice', async () => {
+    const tenant = await hub.api.createTenant('reprocess');
+    const token = secret();
+    const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: token });
+    expect((await send(signTwilioForm(connection.url, { MessageSid: 'SMre', MessageStatus: 'undelivered', ErrorCode: '30003' }, { auth_token: token }))).status).toBe(200);
+    await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(1));
+    const [callback] = (await hub.api.request<{ items: { id: string }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, { token: tenant.adminKey })).body.items;
+    const detail = await hub.api.request<{ body_base64: string; headers: Record<string, string> }>('GET', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`, { token: tenant.adminKey });
+    expect(Buffer.from(detail.body.body_base64, 'base64').toString()).toContain('MessageSid=SMre');
+    expect(detail.body.headers['x-twilio-signature']).toBeDefined();
+    const res = await hub.api.request('POST', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}/reprocess`, { token: tenant.adminKey });
+    expect(res.status).toBe(202);
+    await eventually(async () => {
+      const again = await hub.api.request<{ state: string; attempts: number }>('GET', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`, { token: tenant.adminKey });
+      expect(again.body).toMatchObject({ state: 'processed', attempts: 1 });
+    });
+    const events = await statusEvents(tenant.tenantId);
+    expect(events).toHaveLength(1);
+    expect(events[0].data).toMatchObject({ status: 'failed', raw_status: 'undelivered', error_code: '30003' });
+  });
+
+  it('turns an inbound email reply into message.created on the ticket it answers, delivered to subscribers', async () => {
+    const tenant = await hub.api.createTenant('inbound');
+    const receiver = await new TestReceiver().start();
+    try {
+      const sub = await hub.api.request<{ id: string }>('POST', '/v1/subscriptions', {
+        token: tenant.adminKey,
+        body: { url: `${receiver.url}/hooks`, event_types: ['message.created', 'ticket.created'] },
+      });
+      expect(sub.status).toBe(201);
+      // The hub's own outgoing message on ticket 53249, with the Message-ID the customer replies to.
+      const ticketId = 'ticket-53249';
+      const publish = async (body: Record<string, unknown>): Promise<void> => {
+        const res = await hub.api.request('POST', '/v1/events', { token: tenant.adminKey, body });
+        expect(res.status).toBe(202);
+      };
+      await publish({ id: 'evt-t', type: 'ticket.created', created_at: '2025-03-04T08:00:00Z', model_id: ticketId, model: { id: ticketId, state: 'open', subject: 'Your ticket #53249' } });
+      await publish({
+        id: 'evt-m',
+        type: 'message.created',
+        created_at: '2025-03-04T08:01:00Z',
+        model_id: 'msg-out-1',
+        model: { id: 'msg-out-1', ticket_id: ticketId, direction: 'outbound', channel: 'email', email_message_id: 'ticket-53249.msg-1@acme.example.com' },
+      });
+      await receiver.waitFor(2);
+
+      const signingKey = secret();
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'mailgun', { signing_key: signingKey });
+      const { signedMailgunRoute, sampleMailgunMimeFields } = await import('../support/provider-signers/mailgun');
+      const res = await send(await signedMailgunRoute(sampleMailgunMimeFields(), { url: connection.url, signingKey }));
+      expect(res.status).toBe(200);
+
+      await receiver.waitFor(3);
+      const delivered = receiver.requests.map((r) => r.json() as EventEnvelope);
+      const reply = delivered.find((e) => e.type === 'message.created' && e.actor_type === 'provider');
+      expect(reply).toBeDefined();
+      expect(reply!.model).toMatchObject({
+        ticket_id: ticketId,
+        direction: 'inbound',
+        channel: 'email',
+        in_reply_to: 'ticket-53249.msg-1@acme.example.com',
+        email_message_id: 'CAF7k2=reply-53249@mail.customer.example',
+        attachments: [{ filename: 'receipt.pdf', content_type: 'application/pdf', size: expect.any(Number) }],
+      });
+      expect(delivered.filter((e) => e.type === 'ticket.created')).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('starts a new ticket for an inbound email that replies to nothing known', async () => {
+    const tenant = await hub.api.createTenant('inbound-new');
+    const signingKey = secret();
+    const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'mailgun', { signing_key: signingKey });
+    const { signedMailgunRoute, sampleMailgunMimeFields } = await import('../support/provider-signers/mailgun');
+    expect((await send(await signedMailgunRoute(sampleMailgunMimeFields(), { url: connection.url, signingKey }))).status).toBe(200);
+    await eventually(async () => expect(await streamEvents(env, tenant.tenantId)).toHaveLength(2));
+    const [ticket, message] = await streamEvents(env, tenant.tenantId);
+    expect(ticket).toMatchObject({ type: 'ticket.created', model: { state: 'open', subject: 'Re: Your ticket #53249 — receipt' } });
+    expect(message).toMatchObject({ type: 'message.created', model: { ticket_id: ticket.model_id, direction: 'inbound' } });
+  });
+});
