@@ -5,10 +5,12 @@ import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { Connection, connectProvider, RunningIngest, send, startIngest, streamEvents } from '../support/ingest';
 import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
+import { mailgunEventData, sampleMailgunMimeFields, signedMailgunEvent, signedMailgunRoute } from '../support/provider-signers/mailgun';
 import { signMessagebirdJwt, signMessagebirdLegacy } from '../support/provider-signers/messagebird';
 import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest } from '../support/provider-signers/meta';
 import { signPlivoV3 } from '../support/provider-signers/plivo';
 import { sendgridEvent, sendgridKeyPair, signedSendgridEvents } from '../support/provider-signers/sendgrid';
+import { sampleSendgridParsedFields, sampleSendgridParsedFiles, sendgridInboundRequest } from '../support/provider-signers/sendgrid-inbound';
 import { SES_DELIVERY_NOTIFICATION, snsNotification, snsSubscriptionConfirmation, SnsSigner, startSnsSigner } from '../support/provider-signers/ses';
 import type { SignedRequest } from '../support/provider-signers/signed-request';
 import { signTwilioForm } from '../support/provider-signers/twilio';
@@ -73,6 +75,7 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
   const metaSecret = secret();
   const gupshupValue = `Bearer ${secret()}`;
   const topicArn = 'arn:aws:sns:us-east-1:123456789012:ses-events';
+  const mailgunKey = secret();
 
   const cases: ProviderCase[] = [
     {
@@ -245,6 +248,22 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         };
       },
     },
+    {
+      provider: 'mailgun',
+      credentials: { signing_key: mailgunKey },
+      valid: (url) => signedMailgunEvent(mailgunEventData('delivered'), { url, signingKey: mailgunKey }),
+      expected: [{ provider_message_id: '20250304091500.1.ABCDEF@acme.example.com', status: 'delivered', raw_status: 'delivered' }],
+      rejected: (url) => {
+        const valid = signedMailgunEvent(mailgunEventData('failed'), { url, signingKey: mailgunKey });
+        const signed = JSON.parse(valid.body.toString('utf8')) as { signature: Record<string, string> };
+        return {
+          'wrong key': signedMailgunEvent(mailgunEventData('failed'), { url, signingKey: secret() }),
+          'stale timestamp': signedMailgunEvent(mailgunEventData('failed'), { url, signingKey: mailgunKey, timestamp: Math.floor(tenMinutesAgo().getTime() / 1000) }),
+          'tampered token': { ...valid, body: Buffer.from(JSON.stringify({ ...signed, signature: { ...signed.signature, token: 'x'.repeat(50) } })) },
+          'missing signature': { ...valid, body: Buffer.from(JSON.stringify({ 'event-data': mailgunEventData('failed') })) },
+        };
+      },
+    },
   ];
 
   describe.each(cases)('$provider', (c) => {
@@ -406,7 +425,6 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
 
       const signingKey = secret();
       const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'mailgun', { signing_key: signingKey });
-      const { signedMailgunRoute, sampleMailgunMimeFields } = await import('../support/provider-signers/mailgun');
       const res = await send(await signedMailgunRoute(sampleMailgunMimeFields(), { url: connection.url, signingKey }));
       expect(res.status).toBe(200);
 
@@ -432,11 +450,56 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const tenant = await hub.api.createTenant('inbound-new');
     const signingKey = secret();
     const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'mailgun', { signing_key: signingKey });
-    const { signedMailgunRoute, sampleMailgunMimeFields } = await import('../support/provider-signers/mailgun');
     expect((await send(await signedMailgunRoute(sampleMailgunMimeFields(), { url: connection.url, signingKey }))).status).toBe(200);
     await eventually(async () => expect(await streamEvents(env, tenant.tenantId)).toHaveLength(2));
     const [ticket, message] = await streamEvents(env, tenant.tenantId);
     expect(ticket).toMatchObject({ type: 'ticket.created', model: { state: 'open', subject: 'Re: Your ticket #53249 — receipt' } });
     expect(message).toMatchObject({ type: 'message.created', model: { ticket_id: ticket.model_id, direction: 'inbound' } });
+  });
+
+  it('reads a SendGrid Inbound Parse post (Basic auth) into a new ticket and message, and refuses a wrong password', async () => {
+    const tenant = await hub.api.createTenant('sendgrid-inbound');
+    const password = secret();
+    const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'sendgrid_inbound', { username: 'parse', password });
+    const wrong = await send(await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password: 'guess' }));
+    expect(wrong.status).toBe(401);
+    expect(await storedCallbacks(connection.id)).toBe(0);
+
+    const ok = await send(await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password }));
+    expect(ok.status).toBe(200);
+    await eventually(async () => expect(await streamEvents(env, tenant.tenantId)).toHaveLength(2));
+    const [ticket, message] = await streamEvents(env, tenant.tenantId);
+    expect(ticket.type).toBe('ticket.created');
+    expect(message).toMatchObject({
+      type: 'message.created',
+      model: {
+        ticket_id: ticket.model_id,
+        subject: 'Re: Your ticket #53249 — receipt',
+        body: 'Thanks, that fixed it. Receipt attached.',
+        attachments: [{ filename: 'receipt.pdf', content_type: 'application/pdf', size: expect.any(Number) }],
+      },
+    });
+    const stored = await db.query('SELECT headers FROM provider_callbacks WHERE connection_id = $1', [connection.id]);
+    expect(JSON.stringify(stored.rows[0].headers)).not.toMatch(/authorization/i);
+  });
+
+  it("attaches a delivery status to the hub's message that carries the provider's message id", async () => {
+    const tenant = await hub.api.createTenant('status-link');
+    const token = secret();
+    const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: token });
+    const model = { id: 'msg-sms-1', ticket_id: 'ticket-9', direction: 'outbound', channel: 'sms', body: 'Your code is 1234', provider_message_id: 'SMlinked' };
+    const published = await hub.api.request('POST', '/v1/events', {
+      token: tenant.adminKey,
+      body: { id: 'evt-sms-1', type: 'message.created', created_at: '2025-03-04T09:00:00Z', model_id: model.id, model },
+    });
+    expect(published.status).toBe(202);
+    await eventually(async () => {
+      const rows = await db.query(`SELECT 1 FROM snapshots WHERE model_type = 'message' AND model_id = 'msg-sms-1' AND tenant_id = $1`, [tenant.tenantId]);
+      expect(rows.rowCount).toBe(1);
+    });
+    expect((await send(signTwilioForm(connection.url, { MessageSid: 'SMlinked', MessageStatus: 'delivered' }, { auth_token: token }))).status).toBe(200);
+    await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(1));
+    const [status] = await statusEvents(tenant.tenantId);
+    expect(status).toMatchObject({ model_id: 'msg-sms-1', model: { ...model, delivery_status: 'delivered' }, data: { provider_message_id: 'SMlinked', status: 'delivered' } });
   });
 });
