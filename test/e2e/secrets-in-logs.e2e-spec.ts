@@ -4,6 +4,10 @@ import { AppProcess, buildApp, startAppProcess, stopProcess } from '../support/p
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
 import { eventually } from '../support/eventually';
+import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
+import { metaHandshakeRequest } from '../support/provider-signers/meta';
+import { signTwilioForm } from '../support/provider-signers/twilio';
+import { send } from '../support/ingest';
 
 describe('secrets stay out of logs', () => {
   let env: TestEnvironment;
@@ -17,6 +21,7 @@ describe('secrets stay out of logs', () => {
     const config = env.config({ LOG_LEVEL: 'debug' });
     apps.push(await startAppProcess(buildApp('subscriptions'), config, 'SUBSCRIPTIONS_PORT'));
     apps.push(await startAppProcess(buildApp('dispatcher'), config, 'DISPATCHER_PORT'));
+    apps.push(await startAppProcess(buildApp('provider-ingest'), config, 'PROVIDER_INGEST_PORT'));
   });
   afterAll(async () => {
     for (const a of apps) await stopProcess(a);
@@ -47,6 +52,38 @@ describe('secrets stay out of logs', () => {
     const logs = apps.map((a) => a.output.join('')).join('\n');
     expect(logs.length).toBeGreaterThan(1_000);
     for (const value of [secret, rotated.body.secret, tenant.adminKey, env.adminToken, header, env.encryptionKey]) {
+      expect(logs).not.toContain(value);
+    }
+  });
+
+  it("prints no provider credentials: auth tokens, verify tokens, custom header values", async () => {
+    const api = new ApiClient(`http://127.0.0.1:${apps[0].port}`, env.adminToken);
+    const tenant = await api.createTenant('ingest-logs');
+    const ingestBase = `http://127.0.0.1:${apps[2].port}`;
+    const connect = async (provider: string, credentials: Record<string, string>): Promise<string> => {
+      const res = await api.request<{ ingest_path: string }>('POST', '/v1/provider-connections', { token: tenant.adminKey, body: { provider, credentials } });
+      expect(res.status).toBe(201);
+      return ingestBase + res.body.ingest_path;
+    };
+    const authToken = 'log-probe-twilio-token-42';
+    const verifyToken = 'log-probe-meta-verify-token';
+    const appSecret = 'log-probe-meta-app-secret';
+    const headerValue = 'Bearer log-probe-gupshup-header';
+    const twilio = await connect('twilio_sms', { auth_token: authToken });
+    const meta = await connect('meta_whatsapp', { app_secret: appSecret, verify_token: verifyToken });
+    const gupshup = await connect('gupshup', { header_name: 'X-Gupshup-Token', header_value: headerValue });
+
+    expect((await send(signTwilioForm(twilio, { MessageSid: 'SMlog', MessageStatus: 'sent' }, { auth_token: authToken }))).status).toBe(200);
+    expect((await send(signTwilioForm(twilio, { MessageSid: 'SMlog', MessageStatus: 'sent' }, { auth_token: 'wrong' }))).status).toBe(401);
+    expect((await send(metaHandshakeRequest(meta, { verifyToken, challenge: '42' }))).status).toBe(200);
+    expect((await send(metaHandshakeRequest(meta, { verifyToken: `${verifyToken}-wrong`, challenge: '42' }))).status).toBe(403);
+    const event = gupshupMessageEvent({ type: 'sent', gupshupId: 'gs-log', whatsappId: 'wamid.log', destination: '1', timestamp: Date.now() });
+    expect((await send(gupshupRequest(gupshup, event, { name: 'X-Gupshup-Token', value: headerValue }))).status).toBe(200);
+    expect((await send(gupshupRequest(gupshup, event, { name: 'X-Gupshup-Token', value: `${headerValue}-wrong` }))).status).toBe(401);
+    await eventually(() => expect(apps[2].output.join('')).toContain('provider callback rejected'));
+
+    const logs = apps.map((a) => a.output.join('')).join('\n');
+    for (const value of [authToken, verifyToken, appSecret, headerValue, 'log-probe-gupshup-header']) {
       expect(logs).not.toContain(value);
     }
   });

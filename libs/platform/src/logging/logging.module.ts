@@ -16,6 +16,27 @@ export const REDACTED_PATHS = [
   '*.verify_token',
 ];
 
+/** Request headers worth logging; the rest may carry credentials (custom auth headers of providers, tokens). */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'x-request-id', 'x-forwarded-for'];
+
+interface SerializedRequest {
+  id?: unknown;
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  remoteAddress?: string;
+}
+
+/**
+ * Logs a request by its path only: query strings can hold secrets (Meta's
+ * `hub.verify_token`, signed receipt parameters), and only known-safe headers.
+ */
+export function serializeRequest(req: SerializedRequest): SerializedRequest {
+  const headers: Record<string, unknown> = {};
+  for (const name of LOGGED_HEADERS) if (req.headers?.[name] !== undefined) headers[name] = req.headers[name];
+  return { id: req.id, method: req.method, url: req.url?.split('?')[0], headers, remoteAddress: req.remoteAddress };
+}
+
 /** Structured JSON logs (pino) for every app; one line per request at info level. */
 @Module({
   imports: [
@@ -25,6 +46,7 @@ export const REDACTED_PATHS = [
         pinoHttp: {
           level: config.get('LOG_LEVEL', { infer: true }),
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+          serializers: { req: serializeRequest },
           autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
           customProps: () => ({ service: process.env.HOOKHUB_SERVICE ?? 'hookhub' }),
           transport: config.get('LOG_PRETTY', { infer: true }) ? { target: 'pino-pretty' } : undefined,
