@@ -23,6 +23,7 @@ export type ReceiveOutcome =
   | { kind: 'method_not_allowed' }
   | { kind: 'reply'; reply: ProviderReply }
   | { kind: 'unauthorized'; reason: string }
+  | { kind: 'unavailable'; reason: string }
   | { kind: 'malformed'; detail: string }
   | { kind: 'accepted'; callbackId: string | null; duplicate: boolean };
 
@@ -61,7 +62,7 @@ export class CallbackReceiver {
     const verification = await adapter.verify(req, credentials);
     if (!verification.ok) {
       this.logger.warn({ provider, connectionId, reason: verification.reason }, 'provider callback rejected');
-      return { kind: 'unauthorized', reason: verification.reason };
+      return verification.unavailable ? { kind: 'unavailable', reason: verification.reason } : { kind: 'unauthorized', reason: verification.reason };
     }
     try {
       await adapter.parse(req);

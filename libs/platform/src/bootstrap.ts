@@ -5,11 +5,14 @@ import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problems/problem';
 import { ProblemFilter } from './problems/problem.filter';
+import { answerProtocolErrorsWithProblems, jsonBodyGuard, requireHostHeader } from './problems/request-guards';
 import { createValidationPipe } from './problems/validation';
 
 export interface HttpAppOptions {
   /** Largest JSON body accepted; larger ones get a 413 problem document. */
   jsonLimit?: string;
+  /** Deepest nesting of a JSON body (400 beyond it); default DEFAULT_MAX_JSON_DEPTH. */
+  maxJsonDepth?: number;
   /** Answer 415 to bodies that are not JSON (admin APIs); provider-ingest takes any type. */
   requireJsonBodies?: boolean;
   /**
@@ -34,12 +37,17 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  answerProtocolErrorsWithProblems(app.getHttpServer());
+  app.use(requireHostHeader);
   if (options.requireJsonBodies) app.use(requireJsonBodies);
   if (options.rawBodyLimit) {
     const limit = typeof options.rawBodyLimit === 'function' ? options.rawBodyLimit(app) : options.rawBodyLimit;
     app.useBodyParser('raw', { limit, type: () => true });
   }
-  else app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+  else {
+    app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+    app.use(jsonBodyGuard(options.maxJsonDepth));
+  }
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');

@@ -4,6 +4,7 @@ export * from './config/validate-config';
 export * from './problems/problem';
 export * from './problems/problem.filter';
 export * from './problems/validation';
+export * from './problems/request-guards';
 export * from './logging/logging.module';
 export * from './health/readiness';
 export * from './health/health.module';

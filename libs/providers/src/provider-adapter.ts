@@ -47,7 +47,12 @@ export interface CredentialField {
 }
 export type CredentialSpec = Readonly<Record<string, CredentialField>>;
 
-export type Verification = { ok: true } | { ok: false; reason: string };
+/**
+ * `unavailable`: the check could not be made (the provider's certificate
+ * could not be fetched); answered 503 so the provider retries, instead of a
+ * 401 it would take as final.
+ */
+export type Verification = { ok: true } | { ok: false; reason: string; unavailable?: boolean };
 
 export type MessageChannel = 'email' | 'sms' | 'whatsapp';
 

@@ -61,6 +61,8 @@ export class IngestController {
         throw Problems.methodNotAllowed('This provider calls with POST only');
       case 'unauthorized':
         throw Problems.unauthorized(`The callback's signature could not be verified: ${outcome.reason}`);
+      case 'unavailable':
+        throw Problems.unavailable(`The callback's signature cannot be checked right now (${outcome.reason}); retry later`);
       case 'malformed':
         throw Problems.malformedCallback(`The callback could not be read: ${outcome.detail}`);
       case 'reply':

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 import { ListQuery } from '../common/pagination.dto';
+import { IsParseableDate } from '../common/parseable-date';
 import { DELIVERY_STATUSES, DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '@hookhub/persistence';
 
 export class DeliveryListQuery extends ListQuery {
@@ -17,11 +18,13 @@ export class DeliveryListQuery extends ListQuery {
   @ApiPropertyOptional({ description: 'Created at or after (ISO-8601)' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @IsParseableDate()
   since?: string;
 
   @ApiPropertyOptional({ description: 'Created before (ISO-8601)' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @IsParseableDate()
   until?: string;
 }
 

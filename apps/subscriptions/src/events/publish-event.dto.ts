@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { EVENT_ID_PATTERN, EVENT_TYPES, MODEL_TYPES } from '@hookhub/contracts';
+import { IsParseableDate } from '../common/parseable-date';
 
 /**
  * An event as a publisher sends it: the envelope of the full format, where
@@ -23,6 +24,7 @@ export class PublishEventDto {
   @ApiPropertyOptional({ description: 'ISO-8601; defaults to now', example: '2016-10-17T19:52:43Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @IsParseableDate()
   created_at?: string;
 
   @ApiPropertyOptional({ description: "Must be the caller's tenant when given" })

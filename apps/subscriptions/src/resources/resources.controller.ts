@@ -48,6 +48,7 @@ export class ResourcesController {
     what: string,
     parent?: Record<string, string>,
   ): Promise<Record<string, unknown>> {
+    if (id.includes('\0')) throw Problems.notFound(what); // no model id holds U+0000 (PostgreSQL cannot store it), and the query would fail
     const snap = await this.log.findSnapshot(p.tenantId, modelType, id);
     if (!snap || snap.version === 0) throw Problems.notFound(what);
     if (snap.deletedAt) throw Problems.gone(what);

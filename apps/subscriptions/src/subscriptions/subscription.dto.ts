@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { ListQuery } from '../common/pagination.dto';
+import { IsParseableDate } from '../common/parseable-date';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -211,6 +212,7 @@ export class RotatedSecretView {
 export class ReplayDto {
   @ApiProperty({ description: 'Re-send events recorded since this time (ISO-8601)', example: '2026-11-23T10:00:00Z' })
   @IsISO8601({ strict: true })
+  @IsParseableDate()
   since: string;
 
   @ApiPropertyOptional({ description: 'Only deliveries that failed for good', default: false })

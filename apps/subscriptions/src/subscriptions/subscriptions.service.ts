@@ -60,6 +60,12 @@ export class SubscriptionsService {
   }
 
   async update(principal: Principal, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionEntity> {
+    // The partial DTO lets every field be null (which clears the optional ones); these three cannot be cleared.
+    const nulls = (['url', 'event_types', 'format'] as const).filter((k) => dto[k] === null);
+    if (nulls.length > 0) {
+      const errors = nulls.map((k) => ({ pointer: `#/${k}`, detail: `${k} cannot be null` }));
+      throw Problems.validation(errors.map((e) => e.detail).join('; '), errors);
+    }
     const sub = await this.get(principal, id);
     let reverify = false;
     if (dto.url !== undefined && dto.url !== sub.url) {

@@ -165,7 +165,7 @@ describe('SesAdapter', () => {
 
     it('reports an unreachable certificate as ok:false', async () => {
       const req = edited(signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION)), (m) => (m.SigningCertURL = new URL('/missing.pem', signer.certUrl).toString()));
-      await expect(adapter.verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable' });
+      await expect(adapter.verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable', unavailable: true });
     });
 
     it('refuses a certificate that is not valid now', async () => {
@@ -196,7 +196,7 @@ describe('SesAdapter', () => {
 
     it.each(['/huge.pem', '/redirect.pem'])('refuses %s (size cap, no redirects)', async (path) => {
       const req = edited(signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION)), (m) => (m.SigningCertURL = `${origin}${path}`));
-      await expect(new SesAdapter(LOOPBACK).verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable' });
+      await expect(new SesAdapter(LOOPBACK).verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable', unavailable: true });
     });
 
     it('keeps at most 100 certificates and retries failed downloads', async () => {
@@ -213,7 +213,7 @@ describe('SesAdapter', () => {
       const base = signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION));
       const at = (path: string) => ingest(edited(base, (m) => (m.SigningCertURL = `http://127.0.0.1${path}`)));
 
-      await expect(bounded.verify(at('/flaky.pem'), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable' });
+      await expect(bounded.verify(at('/flaky.pem'), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable', unavailable: true });
       fail = false;
       await expect(bounded.verify(at('/flaky.pem'), {})).resolves.toEqual({ ok: true });
 

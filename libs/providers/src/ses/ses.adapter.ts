@@ -326,7 +326,7 @@ export class SesAdapter implements ProviderAdapter {
     try {
       certificate = await this.certificates.get(certUrl);
     } catch {
-      return { ok: false, reason: 'signing certificate unavailable' };
+      return { ok: false, reason: 'signing certificate unavailable', unavailable: true };
     }
     if (!isCurrent(certificate, new Date())) return { ok: false, reason: 'signing certificate is not valid now' };
     const signature = Buffer.from(message.field('Signature'), 'base64');

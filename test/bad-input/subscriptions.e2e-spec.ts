@@ -1,0 +1,577 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { isIn, isISO8601, isURL, length as isLength, matches } from 'class-validator';
+import { DELIVERY_STATUSES as MESSAGE_STATUSES, EVENT_ID_PATTERN, EVENT_TYPES } from '@hookhub/contracts';
+import { API_KEY_ROLES, DELIVERY_STATUSES, PAYLOAD_FORMATS, ProviderCallbackRepository, SIGNATURE_SCHEMES, SUBSCRIPTION_STATES } from '@hookhub/persistence';
+import { PROVIDER_NAMES } from '@hookhub/providers';
+import * as bad from '../support/bad-input';
+import { eventually } from '../support/eventually';
+import { ApiClient, RunningHub, startHub } from '../support/hub';
+import { TestReceiver } from '../support/receiver';
+import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+
+/**
+ * Issue #6: thousands of malformed requests at every public route of the
+ * subscriptions app. Every request is invalid by construction (bad
+ * credentials, a key without the role or of another tenant, a broken body,
+ * an invalid field, an invalid query, an id that names nothing, an unknown
+ * route or method, broken HTTP framing) and must get a 4xx problem document
+ * and change nothing; GET noise, which may be valid, must never get a 5xx.
+ */
+
+type IdKind = 'tenant' | 'subscription' | 'delivery' | 'apiKey' | 'connection' | 'callback' | 'ticket' | 'message' | 'survey' | 'response';
+
+interface DtoSpec {
+  /** A body the route accepts. */
+  valid: Record<string, unknown>;
+  required: string[];
+  /** Per field, values the route refuses. */
+  invalid: Record<string, fc.Arbitrary<unknown>>;
+}
+
+interface Route {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path with `:kind` placeholders for ids. */
+  pattern: string;
+  auth: 'admin-token' | 'api-key' | 'public';
+  /** Roles that may call (admin always may). */
+  roles?: string[];
+  body?: DtoSpec;
+  query?: bad.QueryParamSpec[];
+}
+
+const LIMIT = 256 * 1024;
+const MAX_DEPTH = 64;
+const RUNS = {
+  auth: 300,
+  roles: 150,
+  bodies: 400,
+  dtos: 800,
+  queries: 250,
+  ids: 300,
+  routes: 200,
+  framing: 200,
+  noise: 250,
+  static: 150,
+};
+
+/* --------------------------------------------------------- field predicates */
+
+const str = (min: number, max: number) => (s: string) => isLength(s, min, max);
+const oneOf = (values: readonly string[]) => (s: string) => isIn(s, values as string[]);
+const timestamp = (s: string) => isISO8601(s, { strict: true }) && !Number.isNaN(Date.parse(s));
+const WEIRD_DATES = fc.constantFrom('2020-W01-1', '2020-W53', '2020-W01', '2026-W47-7T10:00:00Z', '+002020-01-01', '2020-02-30', '2021-02-29T00:00:00Z', '2020-13-01', '2020-01-01T25:00:00Z', '2020-01-01T10:60', '0000-00-00', '2020-1-1', '20200101T1000', '2020-01-01T10:00:00+25:00', 'now', 'today');
+const EVENT_TYPE_PATTERN = /^(\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
+const GROUPS = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
+const knownPattern = (p: string) => p === '*' || (p.endsWith('.*') ? GROUPS.has(p.slice(0, -2)) : EVENT_TYPES.includes(p));
+const RESERVED_HEADER = /^(content-type|content-length|host|connection|transfer-encoding|user-agent|x-webhook-.*|webhook-.*|enchant-signature)$/i;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+const validHeaderMap = (v: unknown) =>
+  bad.isPlainObject(v) &&
+  Object.keys(v).length <= 20 &&
+  Object.entries(v).every(([k, x]) => HEADER_NAME.test(k) && !RESERVED_HEADER.test(k) && typeof x === 'string' && x.length <= 1000 && !/[\r\n\0]/.test(x));
+const PUBLIC_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+/** Arrays that are invalid because of one element (or their size). */
+function badArray(element: fc.Arbitrary<unknown>, validElement: (v: unknown) => boolean, options: { maxLength?: number; minLength?: number; unique?: boolean } = {}): fc.Arbitrary<unknown> {
+  const arbs: fc.Arbitrary<unknown>[] = [bad.notAnArray, fc.array(bad.anyJson, { minLength: 1, maxLength: 4 }).filter((a) => a.some((x) => !validElement(x)))];
+  arbs.push(fc.tuple(fc.array(element, { maxLength: 3 }), fc.oneof(bad.anyJson, bad.nastyString)).filter(([, x]) => !validElement(x)).map(([a, x]) => [...a, x]));
+  if (options.minLength) arbs.push(fc.constant([]));
+  if (options.maxLength) arbs.push(element.map((e) => Array.from({ length: options.maxLength! + 1 }, () => e)));
+  if (options.unique) arbs.push(element.map((e) => [e, e]));
+  return fc.oneof(...arbs);
+}
+
+/** A string containing U+0000 (no column can store it) of an otherwise acceptable length. */
+const withNul = fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 })).map(([a, b]) => `${a || 'x'}\u0000${b}`);
+
+/* ---------------------------------------------------------------- DTO specs */
+
+const tenantDto: DtoSpec = {
+  valid: { name: 'Fuzz tenant', account_url: 'https://fuzz.example.com' },
+  required: ['name'],
+  invalid: {
+    name: fc.oneof(bad.invalidString(str(1, 200)), withNul),
+    account_url: bad.invalidString((s) => isURL(s, { protocols: ['https', 'http'], require_protocol: true }) && s.length <= 2048),
+  },
+};
+
+const keyDto: DtoSpec = {
+  valid: { name: 'fuzz key', roles: ['reader'] },
+  required: ['name', 'roles'],
+  invalid: {
+    name: fc.oneof(bad.invalidString(str(1, 200)), withNul),
+    roles: badArray(fc.constantFrom(...API_KEY_ROLES), (v) => typeof v === 'string' && isIn(v, [...API_KEY_ROLES]), { minLength: 1, unique: true }),
+  },
+};
+
+const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
+  url: fc.oneof(
+    bad.notAString,
+    bad.hugeString(2_049, 5_000).map((s) => `https://example.com/${s}`),
+    bad.nastyString.filter((s) => !/^https?:\/\//i.test(s.trim())),
+    fc.constantFrom('ftp://example.com/hook', 'file:///etc/passwd', 'https://', 'https://exa mple.com/', 'gopher://x', 'javascript:alert(1)', '//example.com/hook', 'https://user:pass@[::1', 'data:text/plain,hi'),
+  ),
+  event_types: fc.oneof(
+    badArray(fc.constantFrom('ticket.created', 'message.*', '*'), (v) => typeof v === 'string' && EVENT_TYPE_PATTERN.test(v), { minLength: 1, maxLength: 100, unique: true }),
+    fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,10}$/).filter((t) => !knownPattern(t)).map((t) => [t]),
+  ),
+  model_ids: badArray(fc.constant('m-1'), (v) => typeof v === 'string' && isLength(v, 1, 128), { maxLength: 1000 }),
+  format: bad.invalidString(oneOf(PAYLOAD_FORMATS)),
+  signature_scheme: bad.invalidString(oneOf(SIGNATURE_SCHEMES)),
+  secret: bad.invalidString(str(16, 256)),
+  headers: fc.oneof(
+    bad.notAnObject,
+    fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('Content-Type', 'host', 'X-Webhook-Id', 'webhook-signature', 'bad name', 'é')), fc.oneof(bad.anyJson, bad.nastyString), { minKeys: 1, maxKeys: 25 }),
+  ).filter((v) => !validHeaderMap(v)),
+  retry_policy_ms: badArray(fc.constant(1000), (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 7 * 24 * 3_600_000, { maxLength: 20 }),
+  verify_token: fc.oneof(bad.invalidString(str(1, 256)), withNul),
+  description: fc.oneof(bad.invalidString((s) => s.length <= 1000), withNul),
+};
+
+const createSubscriptionDto = (receiverUrl: string): DtoSpec => ({
+  valid: { url: `${receiverUrl}/fuzz-created`, event_types: ['ticket.created'] },
+  required: ['url', 'event_types'],
+  invalid: createSubscriptionFields,
+});
+
+const updateSubscriptionDto: DtoSpec = {
+  valid: { description: 'changed by fuzzing' },
+  required: [],
+  invalid: {
+    ...Object.fromEntries(Object.entries(createSubscriptionFields).filter(([k]) => k !== 'secret' && k !== 'signature_scheme')),
+    url: fc.oneof(createSubscriptionFields.url, fc.constant(null)),
+    event_types: fc.oneof(createSubscriptionFields.event_types, fc.constant(null)),
+    format: fc.oneof(createSubscriptionFields.format, fc.constant(null)),
+  },
+};
+
+const rotateDto: DtoSpec = {
+  valid: { overlap_ms: 1_000 },
+  required: [],
+  invalid: { secret: bad.invalidString(str(16, 256)), overlap_ms: bad.notAnIntegerIn(0, 7 * 24 * 3_600_000) },
+};
+
+const replayDto: DtoSpec = {
+  valid: { since: '2020-01-01T00:00:00Z', only_failed: true },
+  required: ['since'],
+  invalid: { since: bad.invalidString(timestamp, [WEIRD_DATES]), only_failed: bad.notABoolean },
+};
+
+const eventDto = (tenantId: string): DtoSpec => ({
+  valid: { type: 'ticket.created', model_id: 'fuzz-ticket', model: { id: 'fuzz-ticket', subject: 'never published' } },
+  required: ['type', 'model_id'],
+  invalid: {
+    id: fc.oneof(bad.invalidString((s) => matches(s, new RegExp(EVENT_ID_PATTERN)))),
+    type: fc.oneof(bad.notAString, bad.nastyString.filter((s) => !EVENT_TYPES.includes(s)), fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/).filter((t) => !EVENT_TYPES.includes(t))),
+    created_at: bad.invalidString(timestamp, [WEIRD_DATES]),
+    account_id: fc.oneof(bad.notAString, bad.nastyString.filter((s) => s !== tenantId), fc.uuid().filter((u) => u !== tenantId)),
+    data: fc.oneof(bad.notAnObject, fc.record({ nul: withNul })),
+    actor_type: fc.oneof(bad.notAString, bad.hugeString(65, 300)),
+    actor_id: fc.oneof(bad.notAString, bad.hugeString(129, 300)),
+    actor_name: fc.oneof(bad.notAString, bad.hugeString(257, 600)),
+    model_type: fc.oneof(bad.notAString, bad.nastyString.filter((s) => s !== 'ticket'), fc.constantFrom('message', 'survey_response', 'subscription', 'Ticket')),
+    model_id: fc.oneof(bad.invalidString(str(1, 128)), withNul),
+    model: bad.notAnObject,
+  },
+});
+
+const createConnectionDto: DtoSpec = {
+  valid: { provider: 'twilio_sms', name: 'fuzz connection', credentials: { auth_token: 'fuzz-token' } },
+  required: ['provider', 'credentials'],
+  invalid: {
+    provider: bad.invalidString(oneOf(PROVIDER_NAMES)),
+    name: fc.oneof(bad.invalidString(str(1, 200)), withNul),
+    public_url: bad.invalidString((s) => isURL(s, PUBLIC_URL) && s.length <= 2000),
+    credentials: fc.oneof(
+      bad.notAnObject,
+      fc.constant({}),
+      fc.record({ auth_token: fc.oneof(bad.notAString, fc.constant(''), bad.hugeString(8_193, 20_000)) }),
+      fc.tuple(bad.unknownKey(['auth_token']), fc.string()).map(([k, v]) => ({ auth_token: 't', [k]: v })),
+    ),
+    status_map: fc.oneof(
+      bad.notAnObject,
+      fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(bad.anyJson, fc.string()), { minKeys: 1, maxKeys: 3 }).filter((m) => Object.entries(m).some(([k, v]) => k === '' || !(MESSAGE_STATUSES as readonly unknown[]).includes(v))),
+      fc.constant(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`s${i}`, 'delivered']))),
+    ),
+  },
+};
+
+const updateConnectionDto: DtoSpec = {
+  valid: { name: 'renamed by fuzzing' },
+  required: [],
+  invalid: {
+    name: createConnectionDto.invalid.name,
+    public_url: createConnectionDto.invalid.public_url,
+    credentials: fc.oneof(
+      bad.notAnObject,
+      fc.record({ auth_token: fc.oneof(bad.notAString, fc.constant('')) }),
+      fc.tuple(bad.unknownKey(['auth_token']), fc.string()).map(([k, v]) => ({ [k]: v })),
+    ),
+    status_map: createConnectionDto.invalid.status_map,
+  },
+};
+
+/* ------------------------------------------------------------ query specs */
+
+const listParams: bad.QueryParamSpec[] = [
+  { name: 'limit', valid: (v) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 200 },
+  { name: 'cursor', valid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) },
+];
+const eventTypeParam: bad.QueryParamSpec = { name: 'event_type', valid: (v) => /^[a-z_]+\.[a-z_]+$/.test(v) };
+const subscriptionParams = [...listParams, { name: 'state', valid: oneOf(SUBSCRIPTION_STATES) }, eventTypeParam];
+const deliveryParams = [...listParams, { name: 'status', valid: oneOf(DELIVERY_STATUSES) }, eventTypeParam, { name: 'since', valid: timestamp }, { name: 'until', valid: timestamp }];
+
+describe('bad input: the subscriptions app', () => {
+  let env: TestEnvironment;
+  let hub: RunningHub;
+  let api: ApiClient;
+  let receiver: TestReceiver;
+  let client: bad.BadInputClient;
+  let probe: bad.SideEffectProbe;
+  let ctx: bad.BadInputContext;
+  let initial: bad.WorldState;
+  let routes: Route[];
+  let ids: Record<IdKind, string>;
+  let existing: string[];
+  let tokens: { admin: string; tenantAdmin: string; reader: string; publisher: string; otherTenant: string; revoked: string };
+  const reports: Record<string, bad.GroupReport> = {};
+  const started = Date.now();
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    hub = await startHub(env);
+    api = hub.api;
+    receiver = await new TestReceiver().start();
+
+    const a = await api.createTenant('Fuzz A');
+    const b = await api.createTenant('Fuzz B');
+    const reader = await api.createKey(a.tenantId, ['reader']);
+    const publisher = await api.createKey(a.tenantId, ['publisher']);
+    const victim = await api.createKey(a.tenantId, ['reader']);
+    const revoked = await api.createKey(a.tenantId, ['admin']);
+    expect((await api.request('DELETE', `/v1/api-keys/${revoked.id}`, { token: a.adminKey })).status).toBe(204);
+    tokens = { admin: env.adminToken, tenantAdmin: a.adminKey, reader: reader.key, publisher: publisher.key, otherTenant: b.adminKey, revoked: revoked.key };
+
+    const s1 = await api.request<{ id: string }>('POST', '/v1/subscriptions', {
+      token: a.adminKey,
+      body: { url: `${receiver.url}/fuzz`, event_types: ['ticket.created'], secret: 'fuzz-secret-0123456789' },
+    });
+    const s2 = await api.request<{ id: string }>('POST', '/v1/subscriptions', { token: a.adminKey, body: { url: `${receiver.url}/off`, event_types: ['*'] } });
+    expect([s1.status, s2.status]).toEqual([201, 201]);
+    await api.request('POST', `/v1/subscriptions/${s2.body.id}/disable`, { token: a.adminKey });
+    for (const body of [
+      { id: 'fuzz-evt-1', type: 'ticket.created', model_id: 't-1', model: { id: 't-1', subject: 'fixture' } },
+      { id: 'fuzz-evt-2', type: 'message.created', model_id: 'm-1', model: { id: 'm-1', ticket_id: 't-1' } },
+      { id: 'fuzz-evt-3', type: 'survey.response_completed', model_id: 'r-1', model: { id: 'r-1', survey_id: 's-1' } },
+    ]) {
+      expect((await api.request('POST', '/v1/events', { token: publisher.key, body })).status).toBe(202);
+    }
+    let deliveryId = '';
+    await eventually(async () => {
+      const d = await api.request<{ items: Array<{ id: string; status: string }> }>('GET', `/v1/subscriptions/${s1.body.id}/deliveries`, { token: a.adminKey });
+      expect(d.body.items.map((i) => i.status)).toEqual(['delivered']);
+      deliveryId = d.body.items[0].id;
+      for (const path of ['/v0/tickets/t-1', '/v0/tickets/t-1/messages/m-1', '/v0/surveys/s-1/responses/r-1']) {
+        expect((await api.request('GET', path, { token: reader.key })).status).toBe(200);
+      }
+    }, 15_000);
+
+    const conn = await api.request<{ id: string }>('POST', '/v1/provider-connections', { token: a.adminKey, body: createConnectionDto.valid });
+    expect(conn.status).toBe(201);
+    const callbacks = hub.subscriptions.get(ProviderCallbackRepository);
+    const callbackId = randomUUID();
+    await callbacks.insertPending(
+      { id: callbackId, connectionId: conn.body.id, tenantId: a.tenantId, provider: 'twilio_sms', digest: 'fuzz', method: 'POST', url: `/ingest/twilio_sms/${conn.body.id}`, headers: {}, body: Buffer.from('x=1'), receivedAt: new Date() },
+      0,
+    );
+    await callbacks.markProcessed(callbackId, []);
+
+    // Nothing runs in the background from here on: the dispatcher has done its part.
+    for (const d of hub.dispatchers.splice(0)) await d.close();
+
+    ids = {
+      tenant: a.tenantId,
+      subscription: s1.body.id,
+      delivery: deliveryId,
+      apiKey: victim.id,
+      connection: conn.body.id,
+      callback: callbackId,
+      ticket: 't-1',
+      message: 'm-1',
+      survey: 's-1',
+      response: 'r-1',
+    };
+    existing = [...Object.values(ids), b.tenantId, s2.body.id, a.keyId, b.keyId, reader.id, publisher.id, revoked.id, 'fuzz-evt-1', 'fuzz-evt-2', 'fuzz-evt-3'];
+
+    const admin = ['admin'];
+    const readers = ['admin', 'reader'];
+    const sub = '/v1/subscriptions/:subscription';
+    const conns = '/v1/provider-connections';
+    routes = [
+      { method: 'POST', pattern: '/v1/tenants', auth: 'admin-token', body: tenantDto },
+      { method: 'POST', pattern: '/v1/tenants/:tenant/api-keys', auth: 'admin-token', body: keyDto },
+      { method: 'POST', pattern: '/v1/api-keys', auth: 'api-key', roles: admin, body: keyDto },
+      { method: 'GET', pattern: '/v1/api-keys', auth: 'api-key', roles: admin },
+      { method: 'DELETE', pattern: '/v1/api-keys/:apiKey', auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: '/v1/subscriptions', auth: 'api-key', roles: admin, body: createSubscriptionDto(receiver.url) },
+      { method: 'GET', pattern: '/v1/subscriptions', auth: 'api-key', roles: readers, query: subscriptionParams },
+      { method: 'GET', pattern: sub, auth: 'api-key', roles: readers },
+      { method: 'PATCH', pattern: sub, auth: 'api-key', roles: admin, body: updateSubscriptionDto },
+      { method: 'DELETE', pattern: sub, auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: `${sub}/rotate-secret`, auth: 'api-key', roles: admin, body: rotateDto },
+      { method: 'POST', pattern: `${sub}/verify`, auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: `${sub}/test`, auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: `${sub}/replay`, auth: 'api-key', roles: admin, body: replayDto },
+      { method: 'POST', pattern: `${sub}/enable`, auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: `${sub}/disable`, auth: 'api-key', roles: admin },
+      { method: 'GET', pattern: `${sub}/deliveries`, auth: 'api-key', roles: readers, query: deliveryParams },
+      { method: 'GET', pattern: '/v1/deliveries/:delivery', auth: 'api-key', roles: readers },
+      { method: 'POST', pattern: '/v1/deliveries/:delivery/retry', auth: 'api-key', roles: admin },
+      { method: 'POST', pattern: '/v1/events', auth: 'api-key', roles: ['publisher'], body: eventDto(a.tenantId) },
+      { method: 'GET', pattern: '/v1/event-types', auth: 'public' },
+      { method: 'GET', pattern: '/v0/tickets/:ticket', auth: 'api-key', roles: ['reader', 'publisher'] },
+      { method: 'GET', pattern: '/v0/tickets/:ticket/messages/:message', auth: 'api-key', roles: ['reader', 'publisher'] },
+      { method: 'GET', pattern: '/v0/surveys/:survey/responses/:response', auth: 'api-key', roles: ['reader', 'publisher'] },
+      { method: 'GET', pattern: '/v1/providers', auth: 'api-key', roles: readers },
+      { method: 'POST', pattern: conns, auth: 'api-key', roles: admin, body: createConnectionDto },
+      { method: 'GET', pattern: conns, auth: 'api-key', roles: readers, query: listParams },
+      { method: 'GET', pattern: `${conns}/:connection`, auth: 'api-key', roles: readers },
+      { method: 'PATCH', pattern: `${conns}/:connection`, auth: 'api-key', roles: admin, body: updateConnectionDto },
+      { method: 'DELETE', pattern: `${conns}/:connection`, auth: 'api-key', roles: admin },
+      { method: 'GET', pattern: `${conns}/:connection/callbacks`, auth: 'api-key', roles: readers, query: listParams },
+      { method: 'GET', pattern: `${conns}/:connection/callbacks/:callback`, auth: 'api-key', roles: readers },
+      { method: 'POST', pattern: `${conns}/:connection/callbacks/:callback/reprocess`, auth: 'api-key', roles: admin },
+      { method: 'GET', pattern: '/docs', auth: 'public' },
+      { method: 'GET', pattern: '/docs/swagger-ui-init.js', auth: 'public' },
+      { method: 'GET', pattern: '/docs/swagger-ui.css', auth: 'public' },
+      { method: 'GET', pattern: '/docs-json', auth: 'public' },
+      { method: 'GET', pattern: '/docs-yaml', auth: 'public' },
+      { method: 'GET', pattern: '/healthz', auth: 'public' },
+      { method: 'GET', pattern: '/readyz', auth: 'public' },
+    ];
+
+    client = new bad.BadInputClient(api.baseUrl);
+    probe = await bad.SideEffectProbe.open(env, { extra: () => `requests received by the test receiver: ${receiver.requests.length}` });
+    initial = await probe.capture();
+    ctx = { client, probe, baseline: initial };
+  });
+
+  afterAll(async () => {
+    try {
+      if (probe && initial) await probe.expectUnchanged(initial, 'the whole run');
+    } finally {
+      const total = Object.values(reports).reduce((x, r) => x + r.sent, 0);
+      // eslint-disable-next-line no-console
+      console.log(`bad input, subscriptions app: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${Object.entries(reports).map(([g, r]) => `  ${g}: ${bad.formatReport(r)}`).join('\n')}`);
+      await client?.close();
+      await probe?.close();
+      await hub?.close();
+      await receiver?.stop();
+      await env?.teardown();
+    }
+  });
+
+  /* ------------------------------------------------------------ helpers */
+
+  const protectedRoutes = () => routes.filter((r) => r.auth !== 'public');
+  const validToken = (r: Route) => (r.auth === 'admin-token' ? tokens.admin : r.auth === 'api-key' ? (r.roles?.includes('publisher') && !r.roles.includes('reader') ? tokens.publisher : tokens.tenantAdmin) : undefined);
+  const paramsOf = (r: Route) => [...r.pattern.matchAll(/:(\w+)/g)].map((m) => m[1] as IdKind);
+  const pathOf = (r: Route, override: Partial<Record<IdKind, string>> = {}) => r.pattern.replace(/:(\w+)/g, (_, k: IdKind) => override[k] ?? encodeURIComponent(ids[k]));
+  const noise = fc.record({ accept: fc.option(bad.oddAccept, { nil: undefined }), extra: bad.noiseHeaders });
+  const withNoise = (headers: Record<string, string>, n: { accept?: string; extra: Record<string, string> }) => ({ ...n.extra, ...(n.accept === undefined ? {} : { accept: n.accept }), ...headers });
+  const auth = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
+  const jsonBody = (r: Route): { headers: Record<string, string>; body?: string } => (r.body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body.valid) } : { headers: {} });
+
+  const run = async (group: keyof typeof RUNS, arb: fc.Arbitrary<bad.BadRequest>, check?: (req: bad.BadRequest, reply: bad.HttpReply) => void) => {
+    reports[group] = await bad.assertEveryRequest(`subscriptions/${group}`, RUNS[group], arb, ctx, check);
+  };
+  const refusedWith = (...statuses: number[]) => (req: bad.BadRequest, reply: bad.HttpReply) => bad.expectRefused(req, reply, statuses);
+
+  /* ------------------------------------------------------------- groups */
+
+  it('refuses every protected route without valid credentials (401)', async () => {
+    const cross = (r: Route) =>
+      r.auth === 'admin-token' ? [tokens.tenantAdmin, tokens.reader] : [tokens.admin, tokens.revoked, `${tokens.tenantAdmin}=`, tokens.admin.toUpperCase()];
+    const arb = fc
+      .constantFrom(...protectedRoutes())
+      .chain((r) =>
+        fc.record({
+          r: fc.constant(r),
+          authorization: fc.oneof(bad.badAuthorization(Object.values(tokens)), fc.constantFrom(...cross(r)).map((t) => `Bearer ${t}`)),
+          n: noise,
+        }),
+      )
+      .map(({ r, authorization, n }) => {
+        const { headers, body } = jsonBody(r);
+        return bad.request({
+          method: r.method,
+          path: pathOf(r),
+          headers: withNoise({ ...headers, ...(authorization === undefined ? {} : { authorization }) }, n),
+          body,
+          why: `bad credentials for ${r.method} ${r.pattern}`,
+        });
+      });
+    await run('auth', arb, refusedWith(401, 431));
+  });
+
+  it('refuses keys without the role (403) and keys of another tenant (404)', async () => {
+    const cases: Array<{ r: Route; token: string; why: string }> = [];
+    for (const r of protectedRoutes().filter((x) => x.auth === 'api-key')) {
+      if (!r.roles?.includes('reader')) cases.push({ r, token: tokens.reader, why: 'reader key' });
+      if (!r.roles?.includes('publisher')) cases.push({ r, token: tokens.publisher, why: 'publisher key' });
+      if (paramsOf(r).length > 0) cases.push({ r, token: tokens.otherTenant, why: "another tenant's admin key" });
+    }
+    const arb = fc.tuple(fc.constantFrom(...cases), noise).map(([c, n]) => {
+      const { headers, body } = jsonBody(c.r);
+      return bad.request({ method: c.r.method, path: pathOf(c.r), headers: withNoise({ ...headers, ...auth(c.token) }, n), body, why: `${c.why} for ${c.r.method} ${c.r.pattern}` });
+    });
+    await run('roles', arb, (req, reply) => bad.expectRefused(req, reply, [req.why.startsWith('another') ? 404 : 403]));
+  });
+
+  it('refuses bodies that are not well-formed JSON at every route (400, 413, 415)', async () => {
+    const arb = fc
+      .constantFrom(...routes)
+      .chain((r) => fc.tuple(fc.constant(r), bad.brokenBody(JSON.stringify(r.body?.valid ?? {}), LIMIT, { maxDepth: MAX_DEPTH }), noise))
+      .map(([r, b, n]) =>
+        bad.request({ method: r.method, path: pathOf(r), headers: withNoise({ ...b.headers, ...auth(validToken(r)) }, n), body: b.body, why: `${b.why} for ${r.method} ${r.pattern}` }),
+      );
+    await run('bodies', arb, refusedWith(400, 413, 415));
+  });
+
+  it('refuses invalid fields, missing fields, unknown fields and wrong shapes in every request body', async () => {
+    const bodyRoutes = routes.filter((r) => r.body);
+    const mutation = (spec: DtoSpec): fc.Arbitrary<{ value: unknown; why: string }> => {
+      const fields = Object.keys(spec.invalid);
+      type Mutation = fc.Arbitrary<{ value: unknown; why: string }>;
+      const oneField: Mutation = fc
+        .constantFrom(...fields)
+        .chain((k) => spec.invalid[k].map((v) => ({ value: { ...spec.valid, [k]: v }, why: `invalid ${k}` })));
+      const someFields: Mutation = fc
+        .record(spec.invalid, { requiredKeys: [] })
+        .filter((o) => Object.keys(o).length > 1)
+        .map((o) => ({ value: { ...spec.valid, ...o }, why: `invalid ${Object.keys(o).join(', ')}` }));
+      const setFields = fc.oneof({ weight: 3, arbitrary: oneField }, { weight: 1, arbitrary: someFields });
+      const known = [...fields, ...Object.keys(spec.valid)];
+      const unknown: Mutation = fc
+        .tuple(fc.uniqueArray(bad.unknownKey(known), { minLength: 1, maxLength: 3 }), fc.array(bad.anyJson, { minLength: 3, maxLength: 3 }))
+        .map(([keys, values]) => ({ value: { ...spec.valid, ...Object.fromEntries(keys.map((k, i) => [k, values[i]])) }, why: `unknown field ${keys.map((k) => JSON.stringify(k)).join(', ')}` }));
+      const arbs: Mutation[] = [setFields, setFields, setFields, setFields, unknown, unknown];
+      if (spec.required.length) {
+        arbs.push(fc.constantFrom(...spec.required).map((k) => ({ value: Object.fromEntries(Object.entries(spec.valid).filter(([f]) => f !== k)), why: `missing ${k}` })));
+      }
+      arbs.push(fc.array(bad.anyJson, { maxLength: 3 }).map((value) => ({ value, why: 'an array instead of an object' })));
+      arbs.push(fc.tuple(fc.dictionary(fc.string(), bad.anyJson), bad.unknownKey(known)).map(([o, k]) => ({ value: { ...o, [k]: 1 }, why: 'a random object' })));
+      // Keys the validation pipe strips must not pollute anything, or hide an invalid field.
+      arbs.push(
+        fc.tuple(fc.oneof(setFields, unknown), fc.constantFrom('__proto__', 'constructor', 'prototype'), bad.anyJson).map(([m, k, v]) => ({
+          value: JSON.parse(`{${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'},${JSON.stringify(m.value).slice(1)}`) as unknown,
+          why: `${m.why}, with ${k}`,
+        })),
+      );
+      return fc.oneof(...arbs);
+    };
+    // Publishing and subscribing matter most: their routes get more runs.
+    const weight = (r: Route) => (r.pattern === '/v1/events' ? 4 : r.pattern.startsWith('/v1/subscriptions') ? 2 : 1);
+    const arb = fc
+      .oneof(...bodyRoutes.map((r) => ({ weight: weight(r), arbitrary: fc.constant(r) })))
+      .chain((r) => fc.tuple(fc.constant(r), mutation(r.body!), noise))
+      .map(([r, m, n]) =>
+        bad.request({
+          method: r.method,
+          path: pathOf(r),
+          headers: withNoise({ 'content-type': 'application/json', ...auth(validToken(r)) }, n),
+          body: JSON.stringify(m.value),
+          why: `${m.why} for ${r.method} ${r.pattern}`,
+        }),
+      );
+    await run('dtos', arb);
+  });
+
+  it('refuses invalid, unknown and repeated query parameters on every list route (400)', async () => {
+    const listRoutes = routes.filter((r) => r.query);
+    const arb = fc
+      .constantFrom(...listRoutes)
+      .chain((r) => fc.tuple(fc.constant(r), bad.invalidQuery(r.query!), noise))
+      .map(([r, q, n]) => bad.request({ method: r.method, path: `${pathOf(r)}?${q}`, headers: withNoise(auth(validToken(r)), n), why: `invalid query for ${r.pattern}` }));
+    await run('queries', arb, refusedWith(400, 431));
+  });
+
+  it('refuses ids that name nothing in every path (400, 404)', async () => {
+    const idRoutes = routes.filter((r) => paramsOf(r).length > 0);
+    const arb = fc
+      .constantFrom(...idRoutes)
+      .chain((r) => fc.tuple(fc.constant(r), fc.constantFrom(...paramsOf(r)), bad.badIdSegment(existing), noise))
+      .map(([r, param, segment, n]) => {
+        const { headers, body } = jsonBody(r);
+        return bad.request({ method: r.method, path: pathOf(r, { [param]: segment }), headers: withNoise({ ...headers, ...auth(validToken(r)) }, n), body, why: `bad ${param} id for ${r.method} ${r.pattern}` });
+      });
+    await run('ids', arb, refusedWith(400, 404, 431));
+  });
+
+  it('refuses unknown routes and methods (4xx)', async () => {
+    const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'PURGE', 'SEARCH', 'REPORT', 'LINK', 'M-SEARCH', 'NOTIFY', 'QUERY', 'FOO', 'get', 'Post'];
+    const defined = new Set(routes.flatMap((r) => [`${r.method} ${r.pattern}`, ...(r.method === 'GET' ? [`HEAD ${r.pattern}`] : [])]));
+    const wrongMethod = fc
+      .tuple(fc.constantFrom(...routes), fc.constantFrom(...METHODS))
+      .filter(([r, m]) => !defined.has(`${m} ${r.pattern}`) && !(m.toUpperCase() === 'HEAD'))
+      .map(([r, m]) => ({ method: m, r, path: pathOf(r), why: `${m} on ${r.pattern}` }));
+    const segment = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.~%'.split('')), minLength: 1, maxLength: 12 });
+    const extraSegment = fc
+      .tuple(fc.constantFrom(...routes.filter((r) => !r.pattern.startsWith('/docs'))), segment)
+      .map(([r, s]) => ({ method: r.method, r, path: `${pathOf(r)}/x-${s}`, why: `extra segment after ${r.pattern}` }));
+    const unknownTop = fc
+      .tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom(...routes))
+      .filter(([segs]) => !['v1', 'v0', 'docs', 'docs-json', 'healthz', 'readyz'].includes((bad.decodedSegment(segs[0]) ?? '').toLowerCase()))
+      .map(([segs, r]) => ({ method: r.method, r, path: `/${segs.join('/')}`, why: 'unknown path' }));
+    const arb = fc.tuple(fc.oneof(wrongMethod, extraSegment, unknownTop), noise).map(([c, n]) => {
+      const { headers, body } = jsonBody(c.r);
+      return bad.request({ method: c.method, path: c.path, headers: withNoise({ ...headers, ...auth(validToken(c.r)) }, n), body: c.method === 'GET' || c.method === 'get' ? undefined : body, why: c.why });
+    });
+    await run('routes', arb);
+  });
+
+  it('refuses broken HTTP/1.1 framing, even with valid credentials on routes that change things', async () => {
+    const targets = routes.filter((r) => r.method !== 'GET');
+    const arb = fc
+      .constantFrom(...targets)
+      .chain((r) => bad.rawFramingAttack(r.method, pathOf(r), { ...auth(validToken(r)), 'Content-Type': 'application/json' }).map((attack) => ({ ...attack, why: `${attack.why}, ${r.method} ${r.pattern}` })));
+    reports.framing = await bad.assertEveryRawRequest('subscriptions/framing', RUNS.framing, arb, ctx);
+  });
+
+  it('never answers GET noise (any query, id, accept value or header) with a server error', async () => {
+    const gets = routes.filter((r) => r.method === 'GET');
+    const arb = fc
+      .constantFrom(...gets)
+      .chain((r) =>
+        fc.record({
+          r: fc.constant(r),
+          method: fc.constantFrom('GET', 'GET', 'HEAD'),
+          query: r.query ? bad.anyQuery(r.query) : fc.option(bad.anyQuery([]), { nil: undefined }),
+          ids: fc.record(Object.fromEntries(paramsOf(r).map((p) => [p, fc.oneof(fc.constant(encodeURIComponent(ids[p])), bad.badIdSegment(existing))]))) as fc.Arbitrary<Partial<Record<IdKind, string>>>,
+          n: noise,
+        }),
+      )
+      .map(({ r, method, query, ids: override, n }) =>
+        bad.request({ method, path: `${pathOf(r, override)}${query ? `?${query}` : ''}`, headers: withNoise(auth(validToken(r)), n), why: `noise: ${method} ${r.pattern}` }),
+      );
+    await run('noise', arb, bad.expectNoServerError);
+  });
+
+  it('serves no file outside the documentation assets, whatever the path (no 5xx)', async () => {
+    const traversal = fc.constantFrom('..', '%2e%2e', '%2E%2E', '..%2f..', '..%5c..', '%2e%2e%2f%2e%2e', '....', '.%2e', '%252e%252e', '..;', '%c0%ae%c0%ae', '..%00');
+    const target = fc.constantFrom('package.json', 'etc/passwd', '.env.development', 'tsconfig.json', 'dist/apps/subscriptions/main.js', 'node_modules/express/package.json');
+    const path = fc.oneof(
+      fc.tuple(fc.array(traversal, { minLength: 1, maxLength: 8 }), target).map(([up, t]) => `/docs/${up.join('/')}/${t}`),
+      fc.tuple(traversal, fc.nat(8), target).map(([up, n, t]) => `/docs/${`${up}%2f`.repeat(n + 1)}${t}`),
+      bad.badIdSegment([]).map((s) => `/docs/${s}`),
+      fc.constantFrom('/docs/', '/docs//', '/docs/.', '/docs/index.html', '/docs/swagger-ui-bundle.js', '/docs/.env', '/docs/%00', '/docs/swagger-ui.css%00.json', '/docs/docs/swagger-ui-init.js'),
+    );
+    const arb = fc.tuple(path, fc.constantFrom('GET', 'HEAD'), noise).map(([p, method, n]) => bad.request({ method, path: p, headers: withNoise({}, n), why: `noise: static ${method}` }));
+    await run('static', arb, (req, reply) => {
+      bad.expectNoServerError(req, reply);
+      const text = reply.body.toString('utf8');
+      if (/"name":\s*"hookhub"|root:x:0:0|SECRETS_ENCRYPTION_KEY|"compilerOptions"|"name":\s*"express"/.test(text)) throw new Error(`served a file outside the assets: ${bad.describeRequest(req)}`);
+    });
+  });
+});
