@@ -149,6 +149,14 @@ describe('toThinNotification', () => {
     expect(resource).toBe('/v0/tickets/t%201/messages/a%2Fb');
   });
 
+  it("locates a delivery report about a message the hub does not know by the message id alone", () => {
+    const unknown = envelope({ type: 'message.delivery_status', model_type: 'message', model_id: 'SM1', model: null, data: { status: 'delivered' } });
+    expect(resourceLocator(unknown)).toEqual({ params: { id: 'SM1' }, resource: '/v0/messages/SM1' });
+    const known = envelope({ type: 'message.delivery_status', model_type: 'message', model_id: 'm1', model: { id: 'm1', ticket_id: 't1' } });
+    expect(resourceLocator(known).resource).toBe('/v0/tickets/t1/messages/m1');
+    expect(() => resourceLocator(envelope({ type: 'message.updated', model_type: 'message', model_id: 'm2', model: null }))).toThrow(/no ticket_id/);
+  });
+
   it('has the sac_* topic of each domain model type', () => {
     expect(TOPICS).toMatchObject({ ticket: 'sac_ticket', message: 'sac_message', survey_response: 'sac_survey_response' });
   });

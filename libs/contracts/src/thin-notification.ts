@@ -31,7 +31,7 @@ export function changeStatusOf(eventType: string): ChangeStatus {
 }
 
 /** The ids that locate a resource, and its path in the `/v0` resource API. */
-export function resourceLocator(e: Pick<EventEnvelope, 'model_type' | 'model_id' | 'model' | 'data'>): {
+export function resourceLocator(e: Pick<EventEnvelope, 'type' | 'model_type' | 'model_id' | 'model' | 'data'>): {
   params: Record<string, string>;
   resource: string;
 } {
@@ -47,6 +47,10 @@ export function resourceLocator(e: Pick<EventEnvelope, 'model_type' | 'model_id'
     case 'ticket':
       return { params: { id }, resource: `/v0/tickets/${encodeURIComponent(id)}` };
     case 'message': {
+      // A provider's report about a message the hub does not know has no ticket: it is found by id alone.
+      if (e.type === 'message.delivery_status' && typeof (e.model?.ticket_id ?? e.data?.ticket_id) !== 'string') {
+        return { params: { id }, resource: `/v0/messages/${encodeURIComponent(id)}` };
+      }
       const ticketId = parent('ticket_id');
       return {
         params: { ticket_id: ticketId, id },

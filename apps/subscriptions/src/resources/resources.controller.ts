@@ -33,6 +33,14 @@ export class ResourcesController {
     return this.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
   }
 
+  @Get('messages/:id')
+  @ApiOperation({ summary: 'Latest snapshot of a message, by id alone (thin notifications of delivery reports on unknown messages point here)' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiGoneResponse({ description: 'The message was deleted' })
+  messageById(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.snapshot(p, 'message', id, 'Message');
+  }
+
   @Get('surveys/:surveyId/responses/:id')
   @ApiOperation({ summary: 'Latest snapshot of a survey response' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
