@@ -502,4 +502,33 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const [status] = await statusEvents(tenant.tenantId);
     expect(status).toMatchObject({ model_id: 'msg-sms-1', model: { ...model, delivery_status: 'delivered' }, data: { provider_message_id: 'SMlinked', status: 'delivered' } });
   });
+
+  it('checks URL signatures against the public URL behind a proxy: configured public_url, or X-Forwarded-* when trusted', async () => {
+    const tenant = await hub.api.createTenant('proxy');
+    const token = secret();
+    const created = await hub.api.request<{ id: string; ingest_path: string }>('POST', '/v1/provider-connections', {
+      token: tenant.adminKey,
+      body: { provider: 'twilio_sms', credentials: { auth_token: token } },
+    });
+    const publicUrl = `https://hooks.acme.example${created.body.ingest_path}`;
+    const signed = signTwilioForm(publicUrl, { MessageSid: 'SMproxy', MessageStatus: 'sent' }, { auth_token: token });
+    const viaProxy = (base: string): SignedRequest => ({
+      ...signed,
+      url: base + created.body.ingest_path,
+      headers: { ...signed.headers, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'hooks.acme.example' },
+    });
+
+    // Not trusted: the forwarded headers are ignored, so the URL seen is the loopback one.
+    expect((await send(viaProxy(ingest.baseUrl))).status).toBe(401);
+    const trusting = await startIngest(env, { TRUST_PROXY: true });
+    try {
+      expect((await send(viaProxy(trusting.baseUrl))).status).toBe(200);
+    } finally {
+      await trusting.close();
+    }
+    // A configured public URL wins over whatever the request says.
+    await hub.api.request('PATCH', `/v1/provider-connections/${created.body.id}`, { token: tenant.adminKey, body: { public_url: publicUrl } });
+    const direct = signTwilioForm(publicUrl, { MessageSid: 'SMproxy', MessageStatus: 'delivered' }, { auth_token: token });
+    expect((await send({ ...direct, url: ingest.baseUrl + created.body.ingest_path })).status).toBe(200);
+  });
 });
