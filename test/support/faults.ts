@@ -115,6 +115,8 @@ export interface PublishReport {
   duplicates: number;
   /** Distinct error descriptions, for the test log. */
   errorKinds: Map<string, number>;
+  /** Longest time from an id's first failed try to its 202. */
+  longestStallMs: number;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function publishThroughApi(
   events: Array<ReturnType<typeof ticketEvent>>,
   options: { concurrency: number; onAccepted?: (count: number) => void; giveUpAfterMs?: number },
 ): Promise<PublishReport> {
-  const report: PublishReport = { accepted: new Set(), errors: 0, retriedIds: new Set(), duplicates: 0, errorKinds: new Map() };
+  const report: PublishReport = { accepted: new Set(), errors: 0, retriedIds: new Set(), duplicates: 0, errorKinds: new Map(), longestStallMs: 0 };
   const deadline = Date.now() + (options.giveUpAfterMs ?? 90_000);
   let next = 0;
   const fail = (id: string, kind: string): void => {
@@ -140,6 +142,7 @@ export async function publishThroughApi(
   const worker = async (): Promise<void> => {
     while (next < events.length) {
       const event = events[next++];
+      let firstFailure: number | undefined;
       for (;;) {
         if (Date.now() > deadline) throw new Error(`publishing ${event.id} did not succeed before the deadline`);
         try {
@@ -153,11 +156,20 @@ export async function publishThroughApi(
           if (res.status === 202) {
             if ((JSON.parse(text) as { duplicate?: boolean }).duplicate) report.duplicates++;
             report.accepted.add(event.id);
+            if (firstFailure !== undefined) report.longestStallMs = Math.max(report.longestStallMs, Date.now() - firstFailure);
             options.onAccepted?.(report.accepted.size);
             break;
           }
-          fail(event.id, `HTTP ${res.status}`);
+          firstFailure ??= Date.now();
+          let detail = '';
+          try {
+            detail = String((JSON.parse(text) as { detail?: string }).detail ?? '').replace(/^.*\((.*)\)$/, '$1');
+          } catch {
+            /* not a problem document */
+          }
+          fail(event.id, `HTTP ${res.status}${detail ? ` ${detail}` : ''}`);
         } catch (err) {
+          firstFailure ??= Date.now();
           fail(event.id, (err as Error).name === 'TimeoutError' ? 'timeout' : `fetch: ${(err as Error).message}`);
         }
         await sleep(200 + Math.floor(Math.random() * 300));
@@ -170,19 +182,26 @@ export async function publishThroughApi(
 
 /**
  * Counts what a receiver gets as it arrives: distinct event ids, distinct
- * delivery ids, and which event each delivery id carried.
+ * delivery ids, and which event each delivery id carried. Optionally fails the
+ * first attempt of chosen events (HTTP 500), so their second attempt goes
+ * through the retries stream.
  */
 export class DeliveryTally {
+  /** Events answered 200 at least once. */
   readonly eventIds = new Set<string>();
   readonly deliveryToEvent = new Map<string, string>();
-  /** Requests per delivery id (> 1: the same delivery sent again). */
+  /** 200 answers per delivery id (> 1: the same delivery sent again after it had succeeded). */
   readonly copies = new Map<string, number>();
+  /** Events whose first attempt was answered 500 on purpose. */
+  readonly failedOnPurpose = new Set<string>();
   /** A delivery id seen with two different event ids, or a request without the headers: must stay empty. */
   readonly anomalies: string[] = [];
+  /** Every request per event: attempt header, answer and time, for diagnosing a missing event. */
+  readonly history = new Map<string, string[]>();
   requests = 0;
 
-  /** Replaces the receiver's responder: answers 200 after `delayMs` and tallies each request. */
-  constructor(receiver: TestReceiver, delayMs = 0) {
+  /** Replaces the receiver's responder: answers after `delayMs` and tallies each request. */
+  constructor(receiver: TestReceiver, delayMs = 0, options: { failFirstAttemptOf?: (eventId: string) => boolean } = {}) {
     receiver.respond = (req) => {
       this.requests++;
       const deliveryId = req.headers['x-webhook-delivery'];
@@ -196,18 +215,31 @@ export class DeliveryTally {
         this.anomalies.push(`request without delivery id or event id: ${req.raw.toString('utf8').slice(0, 200)}`);
         return { status: 200, delayMs };
       }
+      const answer = (status: number): void => {
+        const h = this.history.get(eventId!) ?? [];
+        h.push(`${new Date().toISOString()} attempt ${String(req.headers['x-webhook-attempt'])} delivery ${deliveryId} -> ${status}`);
+        this.history.set(eventId!, h);
+      };
       const known = this.deliveryToEvent.get(deliveryId);
       if (known !== undefined && known !== eventId) this.anomalies.push(`delivery ${deliveryId} carried ${known} and ${eventId}`);
       this.deliveryToEvent.set(deliveryId, eventId);
+      if (req.headers['x-webhook-attempt'] === '1' && options.failFirstAttemptOf?.(eventId)) {
+        this.failedOnPurpose.add(eventId);
+        answer(500);
+        return { status: 500, body: 'failing the first attempt on purpose', delayMs };
+      }
       this.copies.set(deliveryId, (this.copies.get(deliveryId) ?? 0) + 1);
       this.eventIds.add(eventId);
+      answer(200);
       return { status: 200, delayMs };
     };
   }
 
-  /** Requests beyond the first of each delivery id. */
+  /** Successful sends beyond the first of each delivery id (at-least-once repeats). */
   get duplicates(): number {
-    return this.requests - this.copies.size;
+    let n = 0;
+    for (const c of this.copies.values()) n += c - 1;
+    return n;
   }
 
   /** Resolves once every expected event id arrived; the error names how many are missing. */
@@ -261,11 +293,92 @@ export async function expectExactAccount(tally: DeliveryTally, db: Client, expec
   expect(events.rows.length).toBe(expected.size);
   expect(new Set(events.rows.map((e) => e.id))).toEqual(expected);
 
-  const deliveries = await db.query<{ id: string; event_id: string; successes: number }>(
-    `SELECT d.id, d.event_id, (SELECT count(*)::int FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.outcome = 'success') AS successes
-       FROM deliveries d`,
+  const deliveries = await db.query<{ id: string; event_id: string; attempt_count: number; successes: number; failures: number }>(
+    `SELECT d.id, d.event_id, d.attempt_count,
+            count(*) FILTER (WHERE a.outcome = 'success')::int AS successes,
+            count(*) FILTER (WHERE a.outcome = 'failure')::int AS failures
+       FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id
+      GROUP BY d.id`,
   );
   const fromDb = new Map(deliveries.rows.map((d) => [d.id, d.event_id]));
   expect(fromDb).toEqual(tally.deliveryToEvent);
-  expect(deliveries.rows.filter((d) => d.successes < 1).map((d) => d.id)).toEqual([]);
+  expect(deliveries.rows.filter((d) => d.successes < 1).map((d) => d.event_id)).toEqual([]);
+  // A first attempt failed on purpose is on record, and the delivery succeeded on a later attempt.
+  expect(deliveries.rows.filter((d) => tally.failedOnPurpose.has(d.event_id) && (d.failures < 1 || d.attempt_count < 2)).map((d) => d.event_id)).toEqual([]);
+}
+
+/** What the apps complained about (pino warn and above), message → count, to show that a fault reached them. */
+export function loggedProblems(processes: AppProcess[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of processes) {
+    for (const line of p.output.join('').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string };
+        if ((entry.level ?? 0) >= 40 && entry.msg) counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
+      } catch {
+        /* not a log line */
+      }
+    }
+  }
+  return counts;
+}
+
+/**
+ * Everything known about events that did not arrive: what the receiver saw,
+ * their rows in PostgreSQL, the consumers' state and the app log lines that
+ * name them. Appended to the error when a test gives up waiting.
+ */
+export async function describeMissing(
+  tally: DeliveryTally,
+  expected: Set<string>,
+  sources: { databaseUrl: string; natsUrl?: string; prefix?: string; processes?: AppProcess[] },
+): Promise<string> {
+  const missing = [...expected].filter((id) => !tally.eventIds.has(id)).slice(0, 5);
+  const out: string[] = [`missing (first 5): ${missing.join(', ')}`];
+  const db = new Client({ connectionString: sources.databaseUrl });
+  try {
+    await db.connect();
+    for (const id of missing) {
+      out.push(`-- ${id}: receiver ${JSON.stringify(tally.history.get(id) ?? [])}`);
+      out.push(`   event row: ${JSON.stringify((await db.query(`SELECT id, version, recorded_at FROM events WHERE id = $1`, [id])).rows)}`);
+      const deliveries = (await db.query(`SELECT id, status, attempt_count, reason, next_attempt_at, parked, created_at, updated_at FROM deliveries WHERE event_id = $1`, [id])).rows;
+      out.push(`   deliveries: ${JSON.stringify(deliveries)}`);
+      for (const d of deliveries as Array<{ id: string }>) {
+        const attempts = (await db.query(`SELECT attempt, outcome, response_status, error, started_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY started_at`, [d.id])).rows;
+        out.push(`   attempts of ${d.id}: ${JSON.stringify(attempts)}`);
+        for (const p of sources.processes ?? []) {
+          const lines = p.output.join('').split('\n').filter((l) => l.includes(d.id) || l.includes(`"${id}"`));
+          if (lines.length > 0) out.push(`   log (port ${p.port}): ${lines.slice(0, 10).join('\n      ')}`);
+        }
+      }
+    }
+    out.push(`status counts: ${JSON.stringify((await db.query(`SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`)).rows)}`);
+  } catch (err) {
+    out.push(`database: ${String(err)}`);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  if (sources.natsUrl && sources.prefix) {
+    try {
+      const nc = await connect({ servers: sources.natsUrl.split(','), reconnect: false, timeout: 2_000 });
+      try {
+        const jsm = await nc.jetstreamManager();
+        const subjects = { events: `${sources.prefix.toUpperCase()}_EVENTS`, retries: `${sources.prefix.toUpperCase()}_RETRIES` };
+        for (const [stream, durable] of [[subjects.events, 'dispatcher'], [subjects.retries, 'retry']]) {
+          const si = await jsm.streams.info(stream);
+          const ci = await jsm.consumers.info(stream, durable);
+          out.push(
+            `${stream}: ${JSON.stringify(si.state)}; ${durable}: pending ${ci.num_pending}, ack_pending ${ci.num_ack_pending}, redelivered ${ci.num_redelivered}, ` +
+              `waiting ${ci.num_waiting}, delivered ${JSON.stringify(ci.delivered)}, ack_floor ${JSON.stringify(ci.ack_floor)}`,
+          );
+        }
+      } finally {
+        await nc.close();
+      }
+    } catch (err) {
+      out.push(`nats: ${String(err)}`);
+    }
+  }
+  return out.join('\n');
 }
