@@ -141,6 +141,7 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         const valid = signPlivoV3(url, params, { auth_token: plivoToken });
         return {
           'tampered body': flipBody(valid),
+          'tampered GET query': flipQuery(signPlivoV3(url, params, { auth_token: plivoToken }, { method: 'GET' })),
           'wrong token': signPlivoV3(url, params, { auth_token: secret() }),
           'missing signature': without(valid, 'x-plivo-signature-v3'),
         };

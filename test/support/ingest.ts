@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { EventEnvelope, SubjectNames } from '@hookhub/contracts';
@@ -14,9 +15,11 @@ export interface RunningIngest {
   close(): Promise<void>;
 }
 
-/** provider-ingest, in this process, against the test environment. */
+/** provider-ingest, in this process, against the test environment; the body limit is `INGEST_BODY_LIMIT` (default 30mb), as in main.ts. */
 export async function startIngest(env: TestEnvironment, extra: Record<string, string | number | boolean> = {}): Promise<RunningIngest> {
-  const app = await createHttpApp(ProviderIngestAppModule.forRoot(env.config({ PROVIDER_INGEST_PORT: 0, ...extra })), { rawBodyLimit: '30mb' });
+  const app = await createHttpApp(ProviderIngestAppModule.forRoot(env.config({ PROVIDER_INGEST_PORT: 0, ...extra })), {
+    rawBodyLimit: (a) => a.get(ConfigService).get<string>('INGEST_BODY_LIMIT') ?? '30mb',
+  });
   await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   return { app, baseUrl, close: () => app.close() };

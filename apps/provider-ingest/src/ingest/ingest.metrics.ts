@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
+import { ProviderRegistry } from '@hookhub/ingest';
 import { MetricsRegistry } from '@hookhub/platform';
 
 @Injectable()
@@ -16,7 +17,8 @@ export class IngestMetrics {
   }
 
   count(provider: string, outcome: string): void {
-    // Unknown provider names come from the URL: one label value for all of them keeps cardinality bounded.
-    this.callbacks.inc({ provider: /^[a-z_]{1,32}$/.test(provider) ? provider : 'other', outcome });
+    // Unknown provider names come from the URL: one label value for all of them keeps cardinality bounded
+    // (a name-shaped pattern did not: every /ingest/<random>/<uuid> added a series).
+    this.callbacks.inc({ provider: ProviderRegistry.isProvider(provider) ? provider : 'other', outcome });
   }
 }

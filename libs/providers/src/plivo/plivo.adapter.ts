@@ -36,6 +36,8 @@ type ParamMap = ReadonlyMap<string, readonly string[]>;
 /** Plivo message status callbacks (form POSTs, or GETs when the message asked for them). */
 export class PlivoAdapter implements ProviderAdapter {
   readonly provider = 'plivo' as const;
+  /** A message sent with `method=GET` gets its status callbacks as GET with the report in the query. */
+  readonly acceptsGet = true;
   readonly credentials = PLIVO_CREDENTIALS;
 
   async verify(req: IngestRequest, credentials: Credentials): Promise<Verification> {
