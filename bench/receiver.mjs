@@ -27,7 +27,7 @@ function labelStats(label) {
 
 function summary(label) {
   const s = labelStats(label);
-  return { label, unique: s.ids.size, requests: s.requests, duplicates: s.duplicates, first: s.first, last: s.last, latencies: s.latencies };
+  return { label, connections, unique: s.ids.size, requests: s.requests, duplicates: s.duplicates, first: s.first, last: s.last, latencies: s.latencies };
 }
 
 function notify(label) {
@@ -75,6 +75,8 @@ const server = createServer((req, res) => {
     else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   });
 });
+let connections = 0;
+server.on('connection', () => connections++);
 server.keepAliveTimeout = 60_000;
 server.headersTimeout = 65_000;
 server.requestTimeout = 0;

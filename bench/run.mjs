@@ -12,12 +12,14 @@
 //   --tickets=5000                        distinct tickets the events update (round robin)
 //   --rate=1000 --seconds=10              latency and isolation: offered load
 //   --fanout-events=200 --fanout-subs=100 fan-out
-//   --scale-events=6000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
+//   --scale-events=2000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
+//   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
 //   --rest-events=5000 --rest-concurrency=32                                REST publishing
+//   --repeat=1                            run each scenario (with its baseline) this many times
 //   --no-baseline                         skip the baseline runs
 //   --set=KEY=VALUE                       extra dispatcher environment (repeatable)
 //   --log-level=info                      the apps' LOG_LEVEL (production default)
-//   --cpu-prof                            profile the dispatcher(s) into bench-profiles/
+//   --cpu-prof[=dispatcher,subscriptions] profile these apps (default the dispatchers) into bench-profiles/
 // Prints one JSON line per scenario. Needs NATS with JetStream and PostgreSQL
 // (NATS_URL, BENCH_DATABASE_ADMIN_URL or TEST_DATABASE_ADMIN_URL).
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -40,9 +42,9 @@ const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest']
 const opts = {
   events: 20_000, body: 1024, tickets: 5_000, rate: 1_000, seconds: 10,
   'fanout-events': 200, 'fanout-subs': 100,
-  'scale-events': 6_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3',
+  'scale-events': 2_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3', 'scale-concurrency': 20,
   'rest-events': 5_000, 'rest-concurrency': 32,
-  baseline: true, 'log-level': 'info', 'cpu-prof': false,
+  baseline: true, 'log-level': 'info', 'cpu-prof': false, repeat: 1,
 };
 const extraEnv = {};
 const picked = [];
@@ -148,7 +150,8 @@ async function startApp(app, env, portVariable, name) {
   const logFile = join(workDir, `${name}.log`);
   const out = openSync(logFile, 'a');
   const nodeArgs = [];
-  if (opts['cpu-prof'] && app === 'dispatcher') {
+  const profiled = opts['cpu-prof'] === true ? ['dispatcher'] : opts['cpu-prof'] ? String(opts['cpu-prof']).split(',') : [];
+  if (profiled.includes(app)) {
     const dir = join(ROOT, 'bench-profiles');
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
@@ -316,6 +319,35 @@ async function persisted(subscriptionIds, count, timeoutMs = 120_000) {
   }
 }
 
+/** Where the time goes, per delivery: publish → fan-out transaction started (recorded_at), → HTTP attempt started, and the attempt's duration. */
+async function latencyBreakdown(subscriptionId) {
+  const r = await db.query(
+    `WITH t AS (
+       SELECT extract(epoch FROM e.recorded_at) * 1000 - (e.envelope->'data'->>'sent_at')::float8 AS to_fan_out,
+              extract(epoch FROM a.started_at) * 1000 - (e.envelope->'data'->>'sent_at')::float8 AS to_send,
+              a.duration_ms::float8 AS send
+         FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+         JOIN delivery_attempts a ON a.delivery_id = d.id AND a.attempt = 1
+        WHERE d.subscription_id = $1)
+     SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY to_fan_out) AS fan_out_p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY to_fan_out) AS fan_out_p99,
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY to_send) AS send_start_p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY to_send) AS send_start_p99,
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY send) AS send_p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY send) AS send_p99
+       FROM t`,
+    [subscriptionId],
+  );
+  return Object.fromEntries(Object.entries(r.rows[0]).map(([k, v]) => [`${k}_ms`, Math.round(v)]));
+}
+
+/** Duration of the HTTP attempts as the dispatcher measured them (request sent to response read). */
+async function attemptDurations(subscriptionIds) {
+  const r = await db.query(
+    `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY a.duration_ms) AS p99
+       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = ANY($1)`,
+    [subscriptionIds],
+  );
+  return { attempt_p50_ms: r.rows[0].p50, attempt_p99_ms: r.rows[0].p99 };
+}
+
 async function metric(app, name) {
   const text = await (await fetch(`${app.url}/metrics`)).text();
   let sum = 0;
@@ -325,11 +357,59 @@ async function metric(app, name) {
 
 async function dispatcherCounters(world) {
   let deferred = 0, attempts = 0;
+  const perPod = [];
   for (const d of world.apps.dispatchers) {
     deferred += await metric(d, 'hookhub_deliveries_deferred_total');
-    attempts += await metric(d, 'hookhub_delivery_attempts_total');
+    const a = await metric(d, 'hookhub_delivery_attempts_total');
+    attempts += a;
+    perPod.push(a);
   }
-  return { deferred, attempts };
+  return { deferred, attempts, perPod };
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU used during a scenario by the hub's processes, this database's PostgreSQL backends, NATS, the receiver and this script. */
+async function cpuMeter(world) {
+  const pgPids = async () => (await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])).rows.map((r) => r.pid);
+  const natsPids = () => {
+    try { return execFileSync('pgrep', ['-x', 'nats-server'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number); } catch { return []; }
+  };
+  const groups = async () => ({
+    dispatcher: world.apps.dispatchers.map((d) => d.pid),
+    subscriptions: [world.apps.subscriptions.pid],
+    postgres: await pgPids(),
+    nats: natsPids(),
+    receiver: [receiver.pid],
+  });
+  const take = async () => {
+    const g = await groups();
+    const out = Object.fromEntries(Object.entries(g).map(([k, pids]) => [k, new Map(pids.map((p) => [p, cpuSeconds(p)]))]));
+    out.bench = process.cpuUsage();
+    return out;
+  };
+  const before = await take();
+  return async () => {
+    const after = await take();
+    const used = {};
+    for (const k of Object.keys(after)) {
+      if (k === 'bench') continue;
+      let sum = 0;
+      for (const [pid, t] of after[k]) sum += t - (before[k].get(pid) ?? 0);
+      used[k] = round(sum, 1);
+    }
+    const b = process.cpuUsage(before.bench);
+    used.bench = round((b.user + b.system) / 1e6, 1);
+    return used;
+  };
 }
 
 function rssSampler(apps) {
@@ -376,14 +456,17 @@ async function throughput() {
     const [sid] = await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
     const apps = [world.apps.subscriptions, ...world.apps.dispatchers, ...(world.apps.ingest ? [world.apps.ingest] : [])];
     const stopSampling = rssSampler(apps);
+    const stopCpu = await cpuMeter(world);
     const received = waitReceived(label, n, 600_000);
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, filler: modelFiller(opts.body) });
     const publishedAt = Date.now();
     const got = await received;
     const recordedAt = await persisted([sid], n);
     const peak = stopSampling();
+    const cpu = await stopCpu();
     const counters = await dispatcherCounters(world);
     const batches = (await db.query(`SELECT count(DISTINCT recorded_at)::int AS n FROM events WHERE tenant_id = $1`, [t.id])).rows[0].n;
+    const flushes = (await db.query(`SELECT count(DISTINCT updated_at)::int AS n FROM deliveries WHERE subscription_id = $1`, [sid])).rows[0].n;
     const hubRate = n / ((recordedAt - started) / 1000);
     results.throughput = hubRate;
     emit({
@@ -392,7 +475,9 @@ async function throughput() {
         deliveries_per_s: Math.round(hubRate),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
         publish_per_s: Math.round(n / ((publishedAt - started) / 1000)),
-        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts, fan_out_transactions: batches,
+        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts, fan_out_transactions: batches, attempt_log_writes: flushes, receiver_connections: got.connections,
+        ...(await attemptDurations([sid])),
+        cpu_s: cpu,
       },
       baseline: base && { deliveries_per_s: base.deliveries_per_s },
       ratio: base && round(hubRate / base.deliveries_per_s),
@@ -429,6 +514,7 @@ async function steadyLoad({ withDeadEndpoint }) {
       p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), max_ms: lat[lat.length - 1],
       delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
       duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
+      breakdown: await latencyBreakdown(sids[0]),
     };
   } finally {
     await world.stop();
@@ -491,7 +577,10 @@ async function scaleout() {
   const n = events * subs;
   const out = {};
   for (const pods of String(opts['scale-pods']).split(',').map(Number)) {
-    const world = await startWorld({ dispatchers: pods });
+    // Each pod is held to `scale-concurrency` open requests, so one pod is bound by the endpoints'
+    // 100 ms and not by the CPU; three pods then show whether anything shared (consumer, database,
+    // subscription rows) keeps them from tripling it.
+    const world = await startWorld({ dispatchers: pods, dispatcherEnv: { DISPATCHER_MAX_CONCURRENT_REQUESTS: opts['scale-concurrency'] } });
     try {
       const t = await world.api.tenant(`bench-scale-${pods}`);
       const label = `scale${worldCount}`;
@@ -504,7 +593,8 @@ async function scaleout() {
       out[pods] = {
         deliveries_per_s: Math.round(n / ((recordedAt - started) / 1000)),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
-        duplicates: got.duplicates, deferred: counters.deferred,
+        duplicates: got.duplicates, deferred: counters.deferred, attempts_per_pod: counters.perPod,
+        ...(await attemptDurations(sids)),
       };
     } finally {
       await world.stop();
@@ -514,6 +604,7 @@ async function scaleout() {
   const ratio = many ? out[many].deliveries_per_s / out[one].deliveries_per_s : null;
   emit({
     scenario: 'scaleout', events, subscriptions: subs, deliveries: n, endpoint_delay_ms: opts['scale-delay'],
+    open_requests_per_pod: opts['scale-concurrency'],
     hub: Object.fromEntries(Object.entries(out).map(([k, v]) => [`pods_${k}`, v])),
     ratio: round(ratio), target: `${many} pods >= 2.5x ${one}`, met: ratio === null ? null : ratio >= 2.5,
   });
@@ -566,8 +657,8 @@ let failed = false;
 try {
   await setup();
   log(`database ${database}, receiver ${receiverUrl}, scenarios: ${scenarios.join(' ')}`);
-  for (const s of scenarios) {
-    log(`scenario ${s}`);
+  for (const s of scenarios) for (let run = 1; run <= opts.repeat; run++) {
+    log(`scenario ${s}${opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : ''}`);
     try {
       await RUNNERS[s]();
     } catch (err) {

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
+import { DeliveryExecutor, DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamConnection, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
 import { MetricsRegistry } from '@hookhub/platform';
 import { Gauge } from 'prom-client';
@@ -29,6 +29,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly retries: RetryPipeline,
     private readonly scheduler: RetryScheduler,
     private readonly connection: JetstreamConnection,
+    private readonly executor: DeliveryExecutor,
     registry: MetricsRegistry,
   ) {
     const lag = new Gauge({
@@ -77,6 +78,8 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
         durable: EVENTS_DURABLE,
         maxInFlight,
         maxBatch,
+        workingEveryMs: Math.floor(ackWaitMs / 3),
+        backlogged: (waiting) => this.events.backlogged(waiting),
         handleBatch: (batch) => this.events.handleBatch(batch),
       }),
       await this.runner.run({
@@ -84,6 +87,8 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
         durable: RETRIES_DURABLE,
         maxInFlight,
         maxBatch,
+        workingEveryMs: Math.floor(ackWaitMs / 3),
+        backlogged: (waiting) => this.executor.backlogged(waiting),
         handleBatch: (batch) => this.retries.handleBatch(batch),
       }),
     ];

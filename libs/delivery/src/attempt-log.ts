@@ -11,7 +11,9 @@ interface Pending {
  * Writes attempt records in batches: one transaction for everything finished
  * within a few milliseconds, instead of two round trips per delivery. A write
  * resolves once its batch is committed, so a message is acked only after its
- * delivery record is durable.
+ * delivery record is durable. Few transactions run at once (they would only
+ * queue on the same rows and commits); records finished meanwhile form the
+ * next, larger batch. The acks wait for the linger, the deliveries do not.
  */
 export class AttemptLog {
   private readonly logger = new Logger(AttemptLog.name);
@@ -21,25 +23,34 @@ export class AttemptLog {
 
   constructor(
     private readonly repo: DeliveryRepository,
-    private readonly options: { maxBatch: number; lingerMs: number; retryForMs: number; disableAfter: number },
+    private readonly options: { maxBatch: number; lingerMs: number; retryForMs: number; disableAfter: number; maxConcurrent?: number },
     private readonly onDisabled: (subscriptions: DisabledSubscription[]) => Promise<void>,
   ) {}
 
   write(record: AttemptRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      if (this.queue.length >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+      if (this.queue.length >= this.options.maxBatch) this.flush(true);
+      else this.timer ??= setTimeout(() => this.flush(false), this.options.lingerMs);
     });
   }
 
-  private flush(): void {
+  /**
+   * Starts a transaction for what is queued. One runs at a time, unless a full
+   * batch is waiting (then up to `maxConcurrent`): records finished meanwhile
+   * join the next batch, so a busy pod writes few large batches.
+   */
+  private flush(full: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.queue.splice(0, this.queue.length);
+    if (this.flushing >= (full ? (this.options.maxConcurrent ?? 2) : 1)) return;
+    const batch = this.queue.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
     this.flushing++;
-    void this.persist(batch).finally(() => this.flushing--);
+    void this.persist(batch).finally(() => {
+      this.flushing--;
+      if (this.queue.length > 0) this.flush(this.queue.length >= this.options.maxBatch);
+    });
   }
 
   private async persist(batch: Pending[]): Promise<void> {
@@ -67,10 +78,10 @@ export class AttemptLog {
 
   /** Waits until everything written so far is committed or failed. */
   async drain(): Promise<void> {
-    this.flush();
+    this.flush(true);
     while (this.flushing > 0 || this.queue.length > 0) {
       await new Promise((r) => setTimeout(r, 10));
-      this.flush();
+      this.flush(true);
     }
   }
 }

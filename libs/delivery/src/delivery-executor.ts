@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AttemptRecord, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
 import { AttemptLog } from './attempt-log';
-import { Semaphore } from './concurrency';
+import { EndpointLimiter, Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DisableNotifier } from './disable-notifier';
@@ -20,6 +20,25 @@ export interface DeliveryJob {
   payloads: EventPayloads;
 }
 
+/**
+ * An attempt does not queue for a slot of its subscription when it would wait
+ * longer than this, or longer than `MAX_LONG_LINE_WAIT_MS` behind a line of
+ * `LONG_LINE_PER_SLOT` times the subscription's slots: a fast endpoint's burst
+ * queues, a slow or hanging endpoint's attempts go to the retries stream
+ * instead of holding their events (and the pod's in-flight window).
+ */
+export const MAX_SLOT_WAIT_MS = 1_000;
+export const MAX_LONG_LINE_WAIT_MS = 250;
+export const LONG_LINE_PER_SLOT = 4;
+
+export interface AttemptOptions {
+  /**
+   * When the subscription's slots on this pod are busy (see `isBusy`), do
+   * nothing and return `null`: the caller hands it to the retries stream.
+   */
+  deferWhenBusy?: boolean;
+}
+
 export interface AttemptOutcome {
   status: DeliveryStatus;
   result: SendResult | null;
@@ -35,7 +54,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   readonly sender: WebhookSender;
   private readonly attemptLog: AttemptLog;
   private readonly global: Semaphore;
-  private readonly perSubscription = new Map<string, Semaphore>();
+  private readonly perSubscription = new Map<string, EndpointLimiter>();
 
   constructor(
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
@@ -49,47 +68,67 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     this.sender = new WebhookSender({
       timeoutMs: settings.timeoutMs,
       allowInsecureTargets: settings.allowInsecureTargets,
-      connections: Math.max(8, settings.maxPerSubscription),
+      // Per origin. Subscriptions on one host share a pool, so it must never be what limits them:
+      // with as many connections as the pod has requests, a hanging endpoint holds only its own slots.
+      connections: Math.max(8, settings.maxPerSubscription, settings.maxConcurrentRequests),
     });
     this.attemptLog = new AttemptLog(
       deliveries,
-      { maxBatch: 500, lingerMs: 5, retryForMs: 60_000, disableAfter: settings.disableAfterFailures },
+      { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, disableAfter: settings.disableAfterFailures, maxConcurrent: 2 },
       (disabled) => notifier.notify(disabled),
     );
     this.global = new Semaphore(settings.maxConcurrentRequests);
   }
 
-  /** Whether a request to this subscription could start now without waiting. */
-  hasCapacityFor(subscriptionId: string): boolean {
-    return this.global.available && (this.perSubscription.get(subscriptionId)?.available ?? true);
+  /** Attempts admitted and not sending yet (waiting for their subscription's or the pod's slots). */
+  private queued = 0;
+
+  /**
+   * Enough attempts are queued (with `coming`, those about to be) to keep
+   * every connection of the pod busy for a while: the consumers stop taking
+   * messages until the line shortens, so another pod with free connections
+   * gets them.
+   */
+  backlogged(coming = 0): boolean {
+    return this.queued + coming >= 2 * this.settings.maxConcurrentRequests;
   }
 
-  async attempt(job: DeliveryJob): Promise<AttemptOutcome> {
-    const refusal = await this.permissions.refusal(job.subscription);
-    if (refusal) {
-      const blocked = { status: 'blocked' as const, nextAttemptAt: null, reason: refusal, parked: false };
+  /** How long an attempt for this subscription would wait for a slot on this pod (0: one is free). */
+  expectedWaitFor(subscriptionId: string): number {
+    return this.perSubscription.get(subscriptionId)?.expectedWaitMs() ?? 0;
+  }
+
+  /** How long this subscription's endpoint has answered nothing while requests to it are open here. */
+  silenceOf(subscriptionId: string): number {
+    return this.perSubscription.get(subscriptionId)?.silenceMs() ?? 0;
+  }
+
+  /** Whether an attempt for this subscription would be deferred now (see `MAX_SLOT_WAIT_MS`). */
+  isBusy(subscriptionId: string): boolean {
+    const limiter = this.perSubscription.get(subscriptionId);
+    return limiter ? this.tooBusy(limiter) : false;
+  }
+
+  private tooBusy(limiter: EndpointLimiter): boolean {
+    const wait = limiter.expectedWaitMs();
+    return wait > MAX_SLOT_WAIT_MS || (limiter.waiting >= LONG_LINE_PER_SLOT * limiter.limit && wait > MAX_LONG_LINE_WAIT_MS);
+  }
+
+  /**
+   * Makes the attempt and records it. Returns `null`, having done nothing,
+   * when `deferWhenBusy` is set and the subscription is busy.
+   */
+  async attempt(job: DeliveryJob, options: AttemptOptions = {}): Promise<AttemptOutcome | null> {
+    const limiter = this.limiterFor(job.subscription.id);
+    if (options.deferWhenBusy && this.tooBusy(limiter)) return null;
+    const sent = await this.send(job, limiter);
+    if ('refusal' in sent) {
+      const blocked = { status: 'blocked' as const, nextAttemptAt: null, reason: sent.refusal, parked: false };
       await this.attemptLog.write(this.record(job, null, blocked, job.subscription.url, {}));
       this.metrics.attempts.inc({ outcome: 'blocked' });
-      return { status: 'blocked', result: null, reason: refusal };
+      return { status: 'blocked', result: null, reason: sent.refusal };
     }
-    const body = job.payloads.body(job.subscription.format);
-    const headers = this.requests.headers({
-      subscription: job.subscription,
-      eventType: job.payloads.event.type,
-      deliveryId: job.deliveryId,
-      attempt: job.attempt,
-      body,
-    });
-    const limiter = this.limiterFor(job.subscription.id);
-    await limiter.acquire();
-    await this.global.acquire();
-    let result: SendResult;
-    try {
-      result = await this.sender.send({ url: job.subscription.url, headers, body });
-    } finally {
-      this.global.release();
-      limiter.release();
-    }
+    const { result, headers } = sent;
     const next: RetryDecision = result.ok
       ? { status: 'delivered', nextAttemptAt: null, reason: null, parked: false }
       : await this.planner.afterFailure({
@@ -105,10 +144,55 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return { status: next.status, result, reason: next.reason };
   }
 
-  private limiterFor(subscriptionId: string): Semaphore {
+  /**
+   * Waits for a slot of the subscription (joining its line at once, so the
+   * next estimate counts this attempt), checks the creator's rights, signs,
+   * waits for a slot of the pod and sends.
+   */
+  private async send(
+    job: DeliveryJob,
+    limiter: EndpointLimiter,
+  ): Promise<{ result: SendResult; headers: Record<string, string> } | { refusal: string }> {
+    this.queued++;
+    let inLine = true;
+    const leaveLine = (): void => {
+      if (inLine) this.queued--;
+      inLine = false;
+    };
+    const slot = limiter.acquire();
+    try {
+      await slot;
+      const refusal = await this.permissions.refusal(job.subscription);
+      if (refusal) return { refusal };
+      const body = job.payloads.body(job.subscription.format);
+      const headers = this.requests.headers({
+        subscription: job.subscription,
+        eventType: job.payloads.event.type,
+        deliveryId: job.deliveryId,
+        attempt: job.attempt,
+        body,
+      });
+      await this.global.acquire();
+      leaveLine();
+      limiter.started();
+      let result: SendResult | undefined;
+      try {
+        result = await this.sender.send({ url: job.subscription.url, headers, body });
+      } finally {
+        limiter.finished(result?.durationMs ?? 0);
+        this.global.release();
+      }
+      return { result, headers };
+    } finally {
+      leaveLine();
+      limiter.release();
+    }
+  }
+
+  private limiterFor(subscriptionId: string): EndpointLimiter {
     let s = this.perSubscription.get(subscriptionId);
     if (!s) {
-      s = new Semaphore(this.settings.maxPerSubscription);
+      s = new EndpointLimiter(this.settings.maxPerSubscription);
       this.perSubscription.set(subscriptionId, s);
     }
     return s;

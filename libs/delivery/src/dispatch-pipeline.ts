@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEnvelope, EventValidator, canonicalEnvelope } from '@hookhub/contracts';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
+import { DeliveryRepository } from '@hookhub/persistence';
 import { DeliveryExecutor } from './delivery-executor';
 import { RetryPlanner } from './retry-planner';
 import { FanOutService } from './fan-out.service';
@@ -19,6 +20,8 @@ const decoder = new TextDecoder();
 export class DispatchPipeline {
   private readonly logger = new Logger(DispatchPipeline.name);
   private readonly validator = new EventValidator();
+  /** Moving average of the deliveries an event brings: how much work events still in line will add. */
+  private deliveriesPerEvent = 1;
   /** Last attempt queued per (subscription, resource): later events of a resource wait for earlier ones. */
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -26,7 +29,13 @@ export class DispatchPipeline {
     private readonly fanOut: FanOutService,
     private readonly executor: DeliveryExecutor,
     private readonly planner: RetryPlanner,
+    private readonly deliveries: DeliveryRepository,
   ) {}
+
+  /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
+  backlogged(waiting: number): boolean {
+    return this.executor.backlogged(waiting * this.deliveriesPerEvent);
+  }
 
   async handleBatch(batch: InboundMessage[]): Promise<void> {
     const accepted: Array<{ msg: InboundMessage; event: EventEnvelope }> = [];
@@ -37,39 +46,53 @@ export class DispatchPipeline {
     if (accepted.length === 0) return;
 
     const plan = await this.fanOut.fanOut(accepted.map((a) => a.event));
+    let planned = 0;
+    for (const deliveries of plan.values()) planned += deliveries.length;
+    this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (planned / accepted.length) * 0.2;
 
     for (const { msg, event } of accepted) {
       const payloads = new EventPayloads(event);
-      // A redelivered message resumes the deliveries it left unfinished; a new message carrying an event
-      // that is already recorded (re-published after the duplicate window) sends only what it created.
-      const resumable = msg.deliveryCount > 1;
-      const pending = (plan.get(eventKey(event)) ?? []).filter(
-        (p) => p.delivery.status === 'pending' && (p.delivery.created || resumable),
-      );
+      // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
+      // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
+      // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
+      const pending = (plan.get(eventKey(event)) ?? []).filter((p) => p.delivery.status === 'pending');
       if (pending.length === 0) {
         msg.ack();
         continue;
       }
-      Promise.all(
+      // Settled once every delivery is: a failure must not hand the event back while its other
+      // deliveries are still being sent (the redelivery would send them a second time).
+      Promise.allSettled(
         pending.map((p) => {
           const attempt = p.delivery.attemptCount + 1;
-          // A saturated subscription (slow or dead endpoint) must not hold this event, and with it
-          // every other subscription's delivery: its attempt moves to the retries stream unchanged.
-          if (!this.executor.hasCapacityFor(p.subscription.id)) {
-            return this.planner.defer(p.delivery.id, p.subscription.id, attempt);
-          }
-          return this.inResourceOrder(`${p.subscription.id}:${event.model_type}:${event.model_id}`, () =>
-            this.executor.attempt({ deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads }),
-          );
+          // A busy subscription (slow or dead endpoint) must not hold this event, and with it every
+          // other subscription's delivery: its attempt moves to the retries stream unchanged, at once
+          // rather than behind an earlier event of the resource stuck at that endpoint, or when its
+          // turn comes and the subscription has become busy meanwhile. (The retry pipeline drops a
+          // job whose delivery is no longer pending or already past this attempt.)
+          const defer = (): Promise<void> => this.planner.defer(p.delivery.id, p.subscription.id, attempt);
+          if (this.executor.isBusy(p.subscription.id)) return defer();
+          return this.inResourceOrder(`${p.subscription.id}:${event.model_type}:${event.model_id}`, async () => {
+            // A delivery this message did not create may have been in work here (this runs after it) or
+            // elsewhere (an event re-published after the duplicate window, a redelivery): send it only if
+            // it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
+            if (!p.delivery.created && !(await this.stillPending(p.delivery.id, p.delivery.attemptCount))) return;
+            const job = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads };
+            if ((await this.executor.attempt(job, { deferWhenBusy: true })) === null) await defer();
+          });
         }),
-      ).then(
-        () => msg.ack(),
-        (err: unknown) => {
-          this.logger.error({ err, eventId: event.id }, 'delivery failed before it was recorded; redelivering the event');
-          msg.nak(5_000);
-        },
-      );
+      ).then((outcomes) => {
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (!failed) return msg.ack();
+        this.logger.error({ err: failed.reason, eventId: event.id }, 'delivery failed before it was recorded; redelivering the event');
+        msg.nak(5_000);
+      });
     }
+  }
+
+  private async stillPending(deliveryId: string, attemptCount: number): Promise<boolean> {
+    const now = (await this.deliveries.loadRetryContexts([deliveryId])).get(deliveryId);
+    return now?.status === 'pending' && now.attemptCount === attemptCount;
   }
 
   /**

@@ -29,20 +29,18 @@ export class FanOutService {
   /** Every delivery of each event, keyed by `eventKey`. */
   async fanOut(events: EventEnvelope[]): Promise<Map<string, PlannedDelivery[]>> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
-    const subs = await this.subscriptions.findActiveForTenants(tenantIds);
-    const byTenant = new Map<string, SubscriptionEntity[]>();
-    for (const s of subs) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s]);
-
-    const rows: NewDeliveryRow[] = [];
-    for (const event of events) {
-      for (const sub of byTenant.get(event.account_id) ?? []) {
-        if (!subscriptionMatches(sub, event)) continue;
-        rows.push({ id: randomUUID(), tenantId: event.account_id, subscriptionId: sub.id, eventId: event.id, eventType: event.type });
-      }
-    }
-
+    let rows: NewDeliveryRow[] = [];
+    let subs: SubscriptionEntity[] = [];
+    // The subscriptions are read on another connection while the transaction records the
+    // events: one round trip less before the first delivery can start.
+    const candidates = this.subscriptions.findActiveForTenants(tenantIds).then((found) => {
+      subs = found;
+      rows = this.deliveryRows(events, found);
+    });
+    candidates.catch(() => undefined); // awaited (and its error raised) inside the transaction
     const existing = await this.dataSource.transaction(async (m) => {
       await this.recorder.record(m, events);
+      await candidates;
       return this.deliveries.upsertMany(m, rows);
     });
 
@@ -54,8 +52,28 @@ export class FanOutService {
       const tenantId = tenantOf.get(`${delivery.subscriptionId}:${delivery.eventId}`);
       if (!subscription || !tenantId) continue;
       const key = eventKey({ account_id: tenantId, id: delivery.eventId });
-      plan.set(key, [...(plan.get(key) ?? []), { delivery, subscription }]);
+      const planned = plan.get(key);
+      if (planned) planned.push({ delivery, subscription });
+      else plan.set(key, [{ delivery, subscription }]);
     }
     return plan;
+  }
+
+  /** One delivery per event and matching subscription of its tenant. */
+  private deliveryRows(events: EventEnvelope[], subs: SubscriptionEntity[]): NewDeliveryRow[] {
+    const byTenant = new Map<string, SubscriptionEntity[]>();
+    for (const s of subs) {
+      const list = byTenant.get(s.tenantId);
+      if (list) list.push(s);
+      else byTenant.set(s.tenantId, [s]);
+    }
+    const rows: NewDeliveryRow[] = [];
+    for (const event of events) {
+      for (const sub of byTenant.get(event.account_id) ?? []) {
+        if (!subscriptionMatches(sub, event)) continue;
+        rows.push({ id: randomUUID(), tenantId: event.account_id, subscriptionId: sub.id, eventId: event.id, eventType: event.type });
+      }
+    }
+    return rows;
   }
 }

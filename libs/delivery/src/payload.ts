@@ -1,4 +1,5 @@
-import { EventEnvelope, serializeEnvelope, toThinNotification } from '@hookhub/contracts';
+import { EventEnvelope, toThinNotification } from '@hookhub/contracts';
+import { envelopeText } from '@hookhub/event-store';
 
 export type PayloadFormatName = 'full' | 'thin';
 
@@ -11,6 +12,6 @@ export class EventPayloads {
 
   body(format: PayloadFormatName): string {
     if (format === 'thin') return (this.thin ??= JSON.stringify(toThinNotification(this.event)));
-    return (this.full ??= serializeEnvelope(this.event));
+    return (this.full ??= envelopeText(this.event));
   }
 }

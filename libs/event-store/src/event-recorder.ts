@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { changeStatusOf, EventEnvelope, serializeEnvelope } from '@hookhub/contracts';
 import { EventLogRepository, NewEventRow, ResourceKey, SnapshotWrite } from '@hookhub/persistence';
+import { envelopeText } from './envelope-text';
 
 export interface RecordResult {
   /** `<tenant>:<event id>` of the events that were not in the log before. */
@@ -53,32 +54,32 @@ export class EventRecorder {
         deleted: deletedBefore || status === 'DELETION',
         lastEventId: event.id,
         sourceCreatedAt: previous?.sourceCreatedAt ?? current.sourceCreatedAt,
-        model: previous?.model,
+        modelEventId: previous?.modelEventId,
       };
       if (status === 'DELETION' || deletedBefore) {
-        write.model = null;
+        write.modelEventId = null;
         write.sourceCreatedAt = newer ? createdAt : write.sourceCreatedAt;
         if (!deletedBefore) newlyDeleted.set(k, key);
       } else if (newer) {
-        write.model = event.model ? JSON.stringify(event.model) : null;
+        write.modelEventId = event.id;
         write.sourceCreatedAt = createdAt;
       }
       writes.set(k, write);
 
-      const stored = write.deleted ? { ...event, model: null } : event;
+      // A deleted resource's model is not logged; otherwise the row keeps the bytes subscribers get.
+      const envelope = write.deleted ? serializeEnvelope({ ...event, model: null }) : envelopeText(event);
       rows.push({
         ...key,
         id: event.id,
         type: event.type,
         version,
         changeStatus: status,
-        envelope: serializeEnvelope(stored),
+        envelope,
         createdAt,
       });
     }
 
-    await this.log.insertEvents(m, rows);
-    await this.log.writeSnapshots(m, [...writes.values()]);
+    await this.log.appendEvents(m, rows, [...writes.values()]);
     await this.log.scrubModels(m, [...newlyDeleted.values()]);
     return { fresh: new Set(fresh.map(eventKey)) };
   }

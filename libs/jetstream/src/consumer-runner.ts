@@ -30,6 +30,32 @@ export interface ConsumerRunOptions {
   maxInFlight: number;
   /** Most messages passed to one `handleBatch` call. */
   maxBatch: number;
+  /**
+   * `handleBatch` calls running at once (default 2). Messages that arrive
+   * meanwhile wait and form the next batch, so a busy pod makes few large
+   * batches (one transaction each) and an idle one starts a batch at once.
+   */
+  maxConcurrentBatches?: number;
+  /**
+   * Tells the server every this many milliseconds that held messages are
+   * still in work (`working()`), so a long queue of attempts on a busy pod
+   * does not pass `ack_wait` and get the message redelivered to another pod
+   * while this one still sends it. A crashed pod stops telling, and its
+   * messages come back after `ack_wait`. Keep it well below `ack_wait`.
+   */
+  workingEveryMs?: number;
+  /**
+   * …but for no longer than this after a message arrived (default 5 minutes):
+   * a pod that is wedged with messages in hand lets another pod take them.
+   */
+  workingForMs?: number;
+  /**
+   * True while the app has enough work queued (e.g. attempts waiting for a
+   * connection), counting the `waiting` messages taken but not yet through
+   * `handleBatch`: the runner takes no further messages until it is false,
+   * so a busy pod does not hoard messages that idle pods could work on.
+   */
+  backlogged?: (waiting: number) => boolean;
   /** Processes a batch; may return before every message is settled. */
   handleBatch(batch: InboundMessage[]): Promise<void>;
   /** Delay before a batch whose handler threw is redelivered. */
@@ -41,6 +67,11 @@ export interface RunningConsumer {
   stop(graceMs: number): Promise<void>;
   readonly inFlight: number;
 }
+
+/** Most messages one pull asks for. */
+const PULL_SIZE = 32;
+/** How often a pod paused by its backlog looks again. */
+const BACKLOG_CHECK_MS = 20;
 
 class Settleable implements InboundMessage {
   settled = false;
@@ -96,7 +127,10 @@ export class ConsumerRunner {
 
   async run(options: ConsumerRunOptions): Promise<RunningConsumer> {
     const consumer = await this.connection.js.consumers.get(options.stream, options.durable);
-    const pullSize = Math.max(1, Math.min(options.maxInFlight, 256));
+    // Small pulls: messages in the client's buffer are this pod's (their ack_wait runs) but not in work
+    // yet, and a pod paused by its backlog should leave the rest to the others. The client pulls again
+    // only as the loop takes messages, so a paused loop holds at most this many.
+    const pullSize = Math.max(1, Math.min(options.maxInFlight, options.maxBatch, PULL_SIZE));
     const messages: ConsumerMessages = await consumer.consume({ max_messages: pullSize });
 
     let inFlight = 0;
@@ -104,29 +138,61 @@ export class ConsumerRunner {
     const queue: Settleable[] = [];
     let spaceWaiter: (() => void) | undefined;
     let idleWaiter: (() => void) | undefined;
-    let draining = false;
+    let scheduled = false;
+    let running = 0;
+    /** Messages in `handleBatch` calls that have not returned. */
+    let inBatches = 0;
+    const maxConcurrent = Math.max(1, options.maxConcurrentBatches ?? 2);
+    /** Unsettled messages and when they arrived. */
+    const held = new Map<Settleable, number>();
+    const workingFor = options.workingForMs ?? 5 * 60_000;
+    const heartbeat = options.workingEveryMs
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const [m, arrived] of held) if (now - arrived < workingFor) m.working();
+        }, options.workingEveryMs)
+      : undefined;
+    heartbeat?.unref();
 
-    const release = (): void => {
-      inFlight--;
+    const wakePump = (): void => {
       const wake = spaceWaiter;
       spaceWaiter = undefined;
       wake?.();
+    };
+
+    const release = (): void => {
+      inFlight--;
+      wakePump();
       if (inFlight === 0) idleWaiter?.();
     };
 
-    const drain = (): void => {
-      if (draining) return;
-      draining = true;
-      queueMicrotask(() => {
-        draining = false;
-        while (queue.length > 0) {
-          const batch = queue.splice(0, options.maxBatch);
-          options.handleBatch(batch).catch((err: unknown) => {
+    const startBatches = (): void => {
+      scheduled = false;
+      while (queue.length > 0 && running < maxConcurrent) {
+        const batch = queue.splice(0, options.maxBatch);
+        running++;
+        inBatches += batch.length;
+        wakePump();
+        options
+          .handleBatch(batch)
+          .catch((err: unknown) => {
             this.logger.error({ err, durable: options.durable }, 'batch failed; redelivering');
             for (const m of batch) m.nak(options.failureDelayMs ?? 1_000);
+          })
+          .finally(() => {
+            running--;
+            inBatches -= batch.length;
+            drain();
           });
-        }
-      });
+      }
+    };
+
+    // After the I/O callbacks of this turn: every message the client has already
+    // parsed joins the batch, instead of one batch (and one transaction) per message.
+    const drain = (): void => {
+      if (scheduled || queue.length === 0 || running >= maxConcurrent) return;
+      scheduled = true;
+      setImmediate(startBatches);
     };
 
     const pump = (async () => {
@@ -136,10 +202,23 @@ export class ConsumerRunner {
           continue;
         }
         inFlight++;
-        queue.push(new Settleable(msg, release));
+        const m: Settleable = new Settleable(msg, () => {
+          held.delete(m);
+          release();
+        });
+        held.set(m, Date.now());
+        queue.push(m);
         drain();
-        while (inFlight >= options.maxInFlight && !stopping) {
-          await new Promise<void>((resolve) => (spaceWaiter = resolve));
+        // A full batch waiting is enough; so is a backlog, counting what the waiting messages will add.
+        while (
+          !stopping &&
+          (inFlight >= options.maxInFlight || queue.length >= options.maxBatch || options.backlogged?.(queue.length + inBatches))
+        ) {
+          // A settled message wakes the loop; a backlog that drains without one is seen on the next check.
+          await new Promise<void>((resolve) => {
+            spaceWaiter = resolve;
+            setTimeout(resolve, BACKLOG_CHECK_MS);
+          });
         }
       }
     })().catch((err: unknown) => this.logger.error({ err, durable: options.durable }, 'consumer stopped'));
@@ -150,15 +229,18 @@ export class ConsumerRunner {
       },
       stop: async (graceMs: number) => {
         stopping = true;
-        spaceWaiter?.();
+        wakePump();
         messages.stop();
         await pump;
+        // Not started yet: back to the server at once, for another pod (or the next start).
+        for (const m of queue.splice(0)) m.nak();
         if (inFlight > 0) {
           await Promise.race([
             new Promise<void>((resolve) => (idleWaiter = resolve)),
             new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
           ]);
         }
+        clearInterval(heartbeat);
       },
     };
   }

@@ -77,6 +77,37 @@ export interface RetryContext {
   envelope: unknown;
 }
 
+/** The attempt records of `recordAttempts`, from its one JSON parameter. */
+const RECORD_INPUT = `input AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(
+    id uuid, delivery_id uuid, attempt int, outcome text, started_at timestamptz, duration_ms int, request_url text,
+    request_headers jsonb, response_status int, response_headers jsonb, response_body text, error text,
+    status text, reason text, next_attempt_at timestamptz, finished_at timestamptz, parked bool, subscription_id uuid, health text))`;
+
+const INSERT_ATTEMPTS = `attempts AS (
+  INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
+    request_headers, response_status, response_headers, response_body, error)
+  SELECT id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
+    request_headers, response_status, response_headers, response_body, error FROM input)`;
+
+// Delivered and cancelled are final, whatever a late attempt says; an attempt that would
+// retry for a subscription disabled meanwhile is cancelled instead of waiting forever.
+const UPDATE_DELIVERIES = `UPDATE deliveries d SET
+  status = CASE
+    WHEN d.status IN ('delivered', 'cancelled') THEN d.status
+    WHEN u.status = 'retrying' AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.state = 'disabled')
+      THEN 'cancelled'
+    ELSE u.status END,
+  attempt_count = GREATEST(d.attempt_count, u.attempt),
+  last_status_code = u.response_status,
+  reason = CASE WHEN d.status IN ('delivered', 'cancelled') THEN d.reason ELSE u.reason END,
+  next_attempt_at = CASE WHEN d.status IN ('delivered', 'cancelled') THEN NULL ELSE u.next_attempt_at END,
+  parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false ELSE u.parked END,
+  delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
+  updated_at = now()
+FROM input u
+WHERE d.id = u.delivery_id`;
+
 @Injectable()
 export class DeliveryRepository {
   constructor(
@@ -127,63 +158,55 @@ export class DeliveryRepository {
 
   /**
    * Writes a batch of attempts, the delivery states they lead to and the
-   * subscriptions' consecutive-failure counts, in one transaction. A
-   * subscription reaching `disableAfter` failures in a row is disabled and its
-   * waiting retries are cancelled; those subscriptions are returned.
+   * subscriptions' consecutive-failure counts, atomically. A subscription
+   * reaching `disableAfter` failures in a row is disabled and its waiting
+   * retries are cancelled; those subscriptions are returned.
+   *
+   * The batch travels as one JSON parameter (one `JSON.stringify`, no
+   * per-element array escaping). A batch without failures, the usual case,
+   * is one statement: attempts, delivery states and the reset of any failure
+   * count, with no transaction round trips around it.
    */
   async recordAttempts(records: AttemptRecord[], disableAfter: number): Promise<DisabledSubscription[]> {
     if (records.length === 0) return [];
+    const input = JSON.stringify(
+      records.map((r) => ({
+        id: r.id,
+        delivery_id: r.deliveryId,
+        attempt: r.attempt,
+        outcome: r.outcome,
+        started_at: r.startedAt.toISOString(),
+        duration_ms: r.durationMs,
+        request_url: r.requestUrl,
+        request_headers: r.requestHeaders,
+        response_status: r.responseStatus,
+        response_headers: r.responseHeaders,
+        response_body: r.responseBody,
+        error: r.error,
+        status: r.status,
+        reason: r.reason,
+        next_attempt_at: r.nextAttemptAt ? r.nextAttemptAt.toISOString() : null,
+        finished_at: new Date(r.startedAt.getTime() + r.durationMs).toISOString(),
+        parked: r.parked,
+        subscription_id: r.subscriptionId,
+        health: r.health,
+      })),
+    );
+    if (!records.some((r) => r.health === 'failure')) {
+      // A single statement is atomic: no failure in the batch means no subscription can be disabled by it.
+      await this.deliveries.manager.query(
+        `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS},
+         healthy AS (
+           UPDATE subscriptions s SET consecutive_failures = 0
+            WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0
+         )
+         ${UPDATE_DELIVERIES}`,
+        [input],
+      );
+      return [];
+    }
     return this.deliveries.manager.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
-           request_headers, response_status, response_headers, response_body, error)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::text[],
-           $8::jsonb[], $9::int[], $10::jsonb[], $11::text[], $12::text[])`,
-        [
-          records.map((r) => r.id),
-          records.map((r) => r.deliveryId),
-          records.map((r) => r.attempt),
-          records.map((r) => r.outcome),
-          records.map((r) => r.startedAt),
-          records.map((r) => r.durationMs),
-          records.map((r) => r.requestUrl),
-          records.map((r) => JSON.stringify(r.requestHeaders)),
-          records.map((r) => r.responseStatus),
-          records.map((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
-          records.map((r) => r.responseBody),
-          records.map((r) => r.error),
-        ],
-      );
-      // Delivered and cancelled are final, whatever a late attempt says; an attempt that would
-      // retry for a subscription disabled meanwhile is cancelled instead of waiting forever.
-      await m.query(
-        `UPDATE deliveries d SET
-           status = CASE
-             WHEN d.status IN ('delivered', 'cancelled') THEN d.status
-             WHEN u.status = 'retrying' AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.state = 'disabled')
-               THEN 'cancelled'
-             ELSE u.status END,
-           attempt_count = GREATEST(d.attempt_count, u.attempt),
-           last_status_code = u.response_status,
-           reason = CASE WHEN d.status IN ('delivered', 'cancelled') THEN d.reason ELSE u.reason END,
-           next_attempt_at = CASE WHEN d.status IN ('delivered', 'cancelled') THEN NULL ELSE u.next_attempt_at END,
-           parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false ELSE u.parked END,
-           delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
-           updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bool[])
-           AS u(id, status, attempt, response_status, reason, next_attempt_at, finished_at, parked)
-         WHERE d.id = u.id`,
-        [
-          records.map((r) => r.deliveryId),
-          records.map((r) => r.status),
-          records.map((r) => r.attempt),
-          records.map((r) => r.responseStatus),
-          records.map((r) => r.reason),
-          records.map((r) => r.nextAttemptAt),
-          records.map((r) => new Date(r.startedAt.getTime() + r.durationMs)),
-          records.map((r) => r.parked),
-        ],
-      );
+      await m.query(`WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS} ${UPDATE_DELIVERIES}`, [input]);
       return this.updateHealth(m, records, disableAfter);
     });
   }
@@ -207,9 +230,11 @@ export class DeliveryRepository {
     const ids = [...health.keys()];
     const counts = returnedRows<{ id: string; consecutive_failures: number }>(
       await m.query(
+      // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
+      // would otherwise rewrite the row and queue behind the other batches' row lock.
       `UPDATE subscriptions s SET consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END
          FROM unnest($1::uuid[], $2::bool[], $3::int[]) AS u(id, reset, failures)
-        WHERE s.id = u.id
+        WHERE s.id = u.id AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
         RETURNING s.id, s.consecutive_failures`,
         [ids, ids.map((id) => health.get(id)!.reset), ids.map((id) => health.get(id)!.failures)],
       ),

@@ -27,12 +27,20 @@ export interface NewEventRow extends ResourceKey {
 
 export interface SnapshotWrite extends ResourceKey {
   version: number;
-  /** `undefined`: keep the stored model (an older event arrived late). */
-  model?: string | null;
+  /**
+   * The event (appended by the same `appendEvents`) whose model becomes the
+   * snapshot's: the model is read from the log row rather than sent twice.
+   * `null`: no model (a deletion). `undefined`: keep the stored model and its
+   * `sourceCreatedAt` (an older event arrived late).
+   */
+  modelEventId?: string | null;
   deleted: boolean;
   lastEventId: string;
   sourceCreatedAt: Date | null;
 }
+
+/** A JSON array of JSON texts, built without re-serialising them. */
+const jsonArray = (texts: string[]): string => `[${texts.join(',')}]`;
 
 const keyOf = (k: ResourceKey): string => `${k.tenantId}\u0000${k.modelType}\u0000${k.modelId}`;
 
@@ -89,11 +97,38 @@ export class EventLogRepository {
     return new Set(rows.map((r) => `${r.tenant_id}:${r.id}`));
   }
 
-  async insertEvents(m: EntityManager, rows: NewEventRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Appends events to the log and writes the snapshots they lead to, in one
+   * statement. The envelopes are JSON texts already: joined into one JSON
+   * array they need no escaping (a text[] parameter would escape every quote
+   * of every envelope), and `json` keeps their bytes. A snapshot's model is
+   * taken from the logged envelope of its `modelEventId` rather than sent twice.
+   */
+  async appendEvents(m: EntityManager, rows: NewEventRow[], writes: SnapshotWrite[]): Promise<void> {
+    if (rows.length === 0 && writes.length === 0) return;
     await m.query(
-      `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::json[], $9::timestamptz[])`,
+      `WITH ev AS (
+         INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
+         SELECT u.tenant_id, u.id, u.type, u.model_type, u.model_id, u.version, u.change_status, j.envelope, u.created_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $9::timestamptz[]) WITH ORDINALITY
+             AS u(tenant_id, id, type, model_type, model_id, version, change_status, created_at, ord)
+           JOIN json_array_elements($8::json) WITH ORDINALITY AS j(envelope, ord) ON j.ord = u.ord
+         RETURNING tenant_id, id, envelope
+       )
+       UPDATE snapshots s SET
+         version = w.version,
+         model = CASE
+           WHEN w.deleted THEN NULL
+           WHEN w.apply THEN CASE WHEN json_typeof(ev.envelope->'model') = 'null' THEN NULL ELSE ev.envelope->'model' END
+           ELSE s.model END,
+         deleted_at = CASE WHEN w.deleted THEN COALESCE(s.deleted_at, now()) ELSE s.deleted_at END,
+         last_event_id = w.last_event_id,
+         source_created_at = CASE WHEN w.apply THEN w.source_created_at ELSE s.source_created_at END,
+         updated_at = now()
+       FROM unnest($10::uuid[], $11::text[], $12::text[], $13::int[], $14::text[], $15::bool[], $16::bool[], $17::text[], $18::timestamptz[])
+         AS w(tenant_id, model_type, model_id, version, model_event_id, apply, deleted, last_event_id, source_created_at)
+       LEFT JOIN ev ON ev.tenant_id = w.tenant_id AND ev.id = w.model_event_id
+       WHERE s.tenant_id = w.tenant_id AND s.model_type = w.model_type AND s.model_id = w.model_id`,
       [
         rows.map((r) => r.tenantId),
         rows.map((r) => r.id),
@@ -102,32 +137,14 @@ export class EventLogRepository {
         rows.map((r) => r.modelId),
         rows.map((r) => r.version),
         rows.map((r) => r.changeStatus),
-        rows.map((r) => r.envelope),
+        jsonArray(rows.map((r) => r.envelope)),
         rows.map((r) => r.createdAt),
-      ],
-    );
-  }
-
-  async writeSnapshots(m: EntityManager, writes: SnapshotWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    await m.query(
-      `UPDATE snapshots s SET
-         version = u.version,
-         model = CASE WHEN u.deleted THEN NULL WHEN u.apply THEN u.model ELSE s.model END,
-         deleted_at = CASE WHEN u.deleted THEN COALESCE(s.deleted_at, now()) ELSE s.deleted_at END,
-         last_event_id = u.last_event_id,
-         source_created_at = CASE WHEN u.apply THEN u.source_created_at ELSE s.source_created_at END,
-         updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::json[], $6::bool[], $7::bool[], $8::text[], $9::timestamptz[])
-         AS u(tenant_id, model_type, model_id, version, model, apply, deleted, last_event_id, source_created_at)
-       WHERE s.tenant_id = u.tenant_id AND s.model_type = u.model_type AND s.model_id = u.model_id`,
-      [
         writes.map((w) => w.tenantId),
         writes.map((w) => w.modelType),
         writes.map((w) => w.modelId),
         writes.map((w) => w.version),
-        writes.map((w) => (w.model === undefined ? null : w.model)),
-        writes.map((w) => w.model !== undefined),
+        writes.map((w) => w.modelEventId ?? null),
+        writes.map((w) => w.modelEventId !== undefined),
         writes.map((w) => w.deleted),
         writes.map((w) => w.lastEventId),
         writes.map((w) => w.sourceCreatedAt),

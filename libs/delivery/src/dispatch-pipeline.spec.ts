@@ -1,0 +1,83 @@
+import type { InboundMessage } from '@hookhub/jetstream';
+import type { DeliveryRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
+import type { DeliveryExecutor } from './delivery-executor';
+import { DispatchPipeline } from './dispatch-pipeline';
+import type { FanOutService, PlannedDelivery } from './fan-out.service';
+import type { RetryPlanner } from './retry-planner';
+
+const TENANT = '3b5c0c1e-0000-4000-8000-000000000001';
+const event = {
+  id: 'evt-1', account_id: TENANT, account_url: '', created_at: '2026-01-01T00:00:00Z', type: 'ticket.updated', data: {},
+  actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: 't-1', model: { id: 't-1' },
+};
+
+function message(deliveryCount: number): InboundMessage & { acked: number; naked: number } {
+  const m = {
+    subject: `hookhub.events.${TENANT}.ticket.updated`,
+    data: new TextEncoder().encode(JSON.stringify(event)),
+    deliveryCount,
+    streamSequence: 1,
+    settled: false,
+    acked: 0,
+    naked: 0,
+    header: () => undefined,
+    ack: () => void m.acked++,
+    nak: () => void m.naked++,
+    term: () => undefined,
+    working: () => undefined,
+  };
+  return m;
+}
+
+/** A pipeline whose fan-out finds the event's one delivery as `created`, and the database as `now`. */
+function pipeline(created: boolean, now: Partial<RetryContext>) {
+  const subscription = { id: 'sub-1' } as SubscriptionEntity;
+  const planned: PlannedDelivery = {
+    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, created },
+    subscription,
+  };
+  const attempts: number[] = [];
+  const fanOut = { fanOut: async () => new Map([[`${TENANT}:evt-1`, [planned]]]) } as unknown as FanOutService;
+  const executor = {
+    isBusy: () => false,
+    attempt: async (job: { attempt: number }) => {
+      attempts.push(job.attempt);
+      return { status: 'delivered', result: null, reason: null };
+    },
+  } as unknown as DeliveryExecutor;
+  const deliveries = {
+    loadRetryContexts: async (ids: string[]) => new Map(ids.map((id) => [id, { id, status: 'pending', attemptCount: 0, ...now } as RetryContext])),
+  } as unknown as DeliveryRepository;
+  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries), attempts };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+describe('DispatchPipeline: deliveries a message did not create', () => {
+  it('attempts a delivery still pending although the message is not marked redelivered (JetStream after a crash)', async () => {
+    const { p, attempts } = pipeline(false, { status: 'pending', attemptCount: 0 });
+    const msg = message(1);
+    await p.handleBatch([msg]);
+    await settle();
+    expect(attempts).toEqual([1]);
+    expect(msg.acked).toBe(1);
+  });
+
+  it('does not repeat an attempt that was recorded meanwhile (an event re-published after the duplicate window)', async () => {
+    const { p, attempts } = pipeline(false, { status: 'delivered', attemptCount: 1 });
+    const msg = message(1);
+    await p.handleBatch([msg]);
+    await settle();
+    expect(attempts).toEqual([]);
+    expect(msg.acked).toBe(1);
+  });
+
+  it('attempts the deliveries it created without asking the database', async () => {
+    const { p, attempts } = pipeline(true, { status: 'delivered', attemptCount: 1 });
+    const msg = message(1);
+    await p.handleBatch([msg]);
+    await settle();
+    expect(attempts).toEqual([1]);
+    expect(msg.acked).toBe(1);
+  });
+});
