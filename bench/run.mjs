@@ -18,6 +18,7 @@
 //   --repeat=1                            run each scenario (with its baseline) this many times
 //   --no-baseline                         skip the baseline runs
 //   --set=KEY=VALUE                       extra dispatcher environment (repeatable)
+//   --node-args="--trace-gc …"            extra node flags for the dispatchers
 //   --log-level=info                      the apps' LOG_LEVEL (production default)
 //   --cpu-prof[=dispatcher,subscriptions] profile these apps (default the dispatchers) into bench-profiles/
 // Prints one JSON line per scenario. Needs NATS with JetStream and PostgreSQL
@@ -44,7 +45,7 @@ const opts = {
   'fanout-events': 200, 'fanout-subs': 100,
   'scale-events': 2_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3', 'scale-concurrency': 20,
   'rest-events': 5_000, 'rest-concurrency': 32,
-  baseline: true, 'log-level': 'info', 'cpu-prof': false, repeat: 1,
+  baseline: true, 'log-level': 'info', 'cpu-prof': false, repeat: 1, 'node-args': '',
 };
 const extraEnv = {};
 const picked = [];
@@ -151,6 +152,7 @@ async function startApp(app, env, portVariable, name) {
   const out = openSync(logFile, 'a');
   const nodeArgs = [];
   const profiled = opts['cpu-prof'] === true ? ['dispatcher'] : opts['cpu-prof'] ? String(opts['cpu-prof']).split(',') : [];
+  if (app === 'dispatcher' && opts['node-args']) nodeArgs.push(...String(opts['node-args']).split(' ').filter(Boolean));
   if (profiled.includes(app)) {
     const dir = join(ROOT, 'bench-profiles');
     mkdirSync(dir, { recursive: true });
@@ -507,6 +509,10 @@ async function steadyLoad({ withDeadEndpoint }) {
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, rate: opts.rate, filler: modelFiller(opts.body) });
     const got = await received;
     await persisted([sids[0]], n);
+    const lag = {
+      p99: round((await metric(world.apps.dispatchers[0], 'nodejs_eventloop_lag_p99_seconds')) * 1000, 1),
+      max: round((await metric(world.apps.dispatchers[0], 'nodejs_eventloop_lag_max_seconds')) * 1000, 1),
+    };
     const counters = await dispatcherCounters(world);
     const dead = withDeadEndpoint ? await receiverStats(`hang${worldCount}`) : null;
     const lat = got.latencies.sort((a, b) => a - b);
@@ -515,6 +521,7 @@ async function steadyLoad({ withDeadEndpoint }) {
       delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
       duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
       breakdown: await latencyBreakdown(sids[0]),
+      dispatcher_event_loop_lag_ms: lag,
     };
   } finally {
     await world.stop();
