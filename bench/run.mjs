@@ -129,7 +129,8 @@ async function cleanup() {
     await db?.end();
     const admin = new pg.Client({ connectionString: ADMIN_DB_URL });
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP_DB) log(`database ${database} kept (BENCH_KEEP_DB)`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   } catch (err) { log('database cleanup failed:', err.message); }
   rmSync(appsDir, { recursive: true, force: true });

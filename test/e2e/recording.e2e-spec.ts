@@ -122,6 +122,32 @@ describe('recording in bulk: event log, snapshots and attempts', () => {
     expect(models.rows).toEqual([{ model: null }, { model: null }, { model: null }]);
   });
 
+  it('numbers versions 1..n per resource when concurrent batches create the same new resources', async () => {
+    // Two batches in flight at once both meet resources that neither has seen: one creates each snapshot
+    // row, the other waits for it and must still lock it before numbering its events.
+    const tickets = Array.from({ length: 20 }, (_, i) => `race-t${i}`);
+    const events = Array.from({ length: 300 }, (_, i) =>
+      envelope(`race-${i}`, 'ticket.updated', tickets[i % tickets.length], new Date(Date.UTC(2026, 0, 3, 10, 0, i)).toISOString(), {
+        id: tickets[i % tickets.length],
+        n: i,
+      }),
+    );
+    await Promise.all([publishAll(events.slice(0, 150)), publishAll(events.slice(150))]);
+    await eventually(async () => {
+      const n = await db.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = $1 AND model_id LIKE 'race-t%'`, [tenantId]);
+      expect(n.rows[0].n).toBe(300);
+    }, 20_000);
+    const versions = await db.query(
+      `SELECT model_id, array_agg(version ORDER BY version) AS versions, max(version) AS top FROM events
+        WHERE tenant_id = $1 AND model_id LIKE 'race-t%' GROUP BY model_id`,
+      [tenantId],
+    );
+    expect(versions.rows).toHaveLength(20);
+    for (const row of versions.rows) expect(row.versions).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    const snaps = await db.query(`SELECT model_id, version FROM snapshots WHERE tenant_id = $1 AND model_id LIKE 'race-t%'`, [tenantId]);
+    expect(snaps.rows.every((r: { version: number }) => r.version === 15)).toBe(true);
+  });
+
   it('records attempts in bulk: statuses, headers, and a response body with NUL bytes', async () => {
     receiver.respond = (req) =>
       req.url.includes('nul') ? { status: 200, body: 'ok\u0000done', headers: { 'x-receiver': 'yes' } } : { status: 200, body: 'ok' };

@@ -28,8 +28,11 @@ export class EventRecorder {
     const unique = [...new Map(events.map((e) => [eventKey(e), e])).values()];
     if (unique.length === 0) return { fresh: new Set() };
 
-    const locked = await this.log.lockResources(m, unique.map(resourceOf));
-    const recorded = await this.log.findRecorded(m, unique.map((e) => ({ tenantId: e.account_id, id: e.id })));
+    const { locked, recorded } = await this.log.lockForRecording(
+      m,
+      unique.map(resourceOf),
+      unique.map((e) => ({ tenantId: e.account_id, id: e.id })),
+    );
     const fresh = unique.filter((e) => !recorded.has(eventKey(e)));
 
     const rows: NewEventRow[] = [];

@@ -42,6 +42,16 @@ export interface SnapshotWrite extends ResourceKey {
 /** A JSON array of JSON texts, built without re-serialising them. */
 const jsonArray = (texts: string[]): string => `[${texts.join(',')}]`;
 
+interface LockRow {
+  tenant_id: string;
+  model_type: string | null;
+  model_id: string | null;
+  version: number | null;
+  source_created_at: Date | null;
+  deleted_at: Date | null;
+  event_id: string | null;
+}
+
 const keyOf = (k: ResourceKey): string => `${k.tenantId}\u0000${k.modelType}\u0000${k.modelId}`;
 
 /**
@@ -59,42 +69,65 @@ export class EventLogRepository {
 
   /**
    * Locks the snapshot rows of these resources (creating empty ones), in a
-   * fixed order so concurrent batches cannot deadlock. Versions are assigned
-   * under this lock, so they never collide or skip.
+   * fixed order so concurrent batches cannot deadlock, and reports which of
+   * these events are in the log already: one round trip. Versions are
+   * assigned under this lock, so they never collide or skip.
    */
-  async lockResources(m: EntityManager, keys: ResourceKey[]): Promise<Map<string, LockedSnapshot>> {
+  async lockForRecording(
+    m: EntityManager,
+    keys: ResourceKey[],
+    events: Array<{ tenantId: string; id: string }>,
+  ): Promise<{ locked: Map<string, LockedSnapshot>; recorded: Set<string> }> {
     const sorted = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
     const cols = [sorted.map((k) => k.tenantId), sorted.map((k) => k.modelType), sorted.map((k) => k.modelId)];
-    await m.query(
-      `INSERT INTO snapshots (tenant_id, model_type, model_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
-       ON CONFLICT DO NOTHING`,
-      cols,
+    // Rows this statement creates come back from RETURNING, the others from the locking read (whose
+    // snapshot predates the insert). A row another transaction created meanwhile is in neither: it is
+    // locked by a second statement below, which sees it once that transaction has committed.
+    const rows: LockRow[] = await m.query(
+      `WITH k AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS k(tenant_id, model_type, model_id, ord)
+       ), created AS (
+         INSERT INTO snapshots (tenant_id, model_type, model_id)
+         SELECT tenant_id, model_type, model_id FROM k ORDER BY ord
+         ON CONFLICT DO NOTHING
+         RETURNING tenant_id, model_type, model_id, version, source_created_at, deleted_at
+       ), existing AS (
+         SELECT s.tenant_id, s.model_type, s.model_id, s.version, s.source_created_at, s.deleted_at FROM snapshots s
+          WHERE (s.tenant_id, s.model_type, s.model_id) IN (SELECT tenant_id, model_type, model_id FROM k)
+          ORDER BY s.tenant_id, s.model_type, s.model_id
+          FOR UPDATE
+       )
+       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL::text AS event_id FROM created
+       UNION ALL
+       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL FROM existing
+       UNION ALL
+       SELECT tenant_id, NULL, NULL, NULL, NULL, NULL, id FROM events
+        WHERE (tenant_id, id) IN (SELECT * FROM unnest($4::uuid[], $5::text[]))`,
+      [...cols, events.map((e) => e.tenantId), events.map((e) => e.id)],
     );
-    const rows: Array<{ tenant_id: string; model_type: string; model_id: string; version: number; source_created_at: Date | null; deleted_at: Date | null }> =
-      await m.query(
-        `SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at FROM snapshots
-         WHERE (tenant_id, model_type, model_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
-         ORDER BY tenant_id, model_type, model_id
-         FOR UPDATE`,
-        cols,
+    const locked = new Map<string, LockedSnapshot>();
+    const recorded = new Set<string>();
+    const add = (r: LockRow): void => {
+      if (r.event_id !== null) {
+        recorded.add(`${r.tenant_id}:${r.event_id}`);
+        return;
+      }
+      const k = { tenantId: r.tenant_id, modelType: r.model_type!, modelId: r.model_id! };
+      locked.set(keyOf(k), { ...k, version: r.version!, sourceCreatedAt: r.source_created_at, deleted: r.deleted_at !== null });
+    };
+    rows.forEach(add);
+    const missing = sorted.filter((k) => !locked.has(keyOf(k)));
+    if (missing.length > 0) {
+      const late: LockRow[] = await m.query(
+        `SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL AS event_id FROM snapshots
+          WHERE (tenant_id, model_type, model_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
+          ORDER BY tenant_id, model_type, model_id
+          FOR UPDATE`,
+        [missing.map((k) => k.tenantId), missing.map((k) => k.modelType), missing.map((k) => k.modelId)],
       );
-    return new Map(
-      rows.map((r) => {
-        const k = { tenantId: r.tenant_id, modelType: r.model_type, modelId: r.model_id };
-        return [keyOf(k), { ...k, version: r.version, sourceCreatedAt: r.source_created_at, deleted: r.deleted_at !== null }];
-      }),
-    );
-  }
-
-  /** Which of these events are in the log already. */
-  async findRecorded(m: EntityManager, ids: Array<{ tenantId: string; id: string }>): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows: Array<{ tenant_id: string; id: string }> = await m.query(
-      `SELECT tenant_id, id FROM events WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
-      [ids.map((i) => i.tenantId), ids.map((i) => i.id)],
-    );
-    return new Set(rows.map((r) => `${r.tenant_id}:${r.id}`));
+      late.forEach(add);
+    }
+    return { locked, recorded };
   }
 
   /**
