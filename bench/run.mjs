@@ -11,6 +11,8 @@
 //   --events=20000 --body=1024            throughput: events, model bytes
 //   --tickets=5000                        distinct tickets the events update (round robin)
 //   --rate=1000 --seconds=10              latency and isolation: offered load
+//   --warmup=3                            latency and isolation: seconds of the same load to another tenant first
+//                                         (its latencies are reported as cold_start; 0 measures a cold pod)
 //   --fanout-events=200 --fanout-subs=100 fan-out
 //   --scale-events=2000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
@@ -41,7 +43,7 @@ const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest']
 
 // ---------------------------------------------------------------- arguments
 const opts = {
-  events: 20_000, body: 1024, tickets: 5_000, rate: 1_000, seconds: 10,
+  events: 20_000, body: 1024, tickets: 5_000, rate: 1_000, seconds: 10, warmup: 3,
   'fanout-events': 200, 'fanout-subs': 100,
   'scale-events': 2_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3', 'scale-concurrency': 20,
   'rest-events': 5_000, 'rest-concurrency': 32,
@@ -496,6 +498,23 @@ async function throughput() {
   }
 }
 
+/**
+ * The same load for `--warmup` seconds to a tenant of its own, before the
+ * measured run: the dispatcher's code is compiled by then and its connections
+ * (PostgreSQL, the receiver's origin) are open, as in a pod that has been
+ * running. Returns the warm-up's own latencies: what a cold pod shows.
+ */
+async function warmUp(world) {
+  const count = Math.round(opts.rate * opts.warmup);
+  const t = await world.api.tenant(`bench-warmup-${worldCount}`);
+  const label = `warm${worldCount}`;
+  await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
+  const received = waitReceived(label, count, 300_000);
+  await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count, rate: opts.rate, filler: modelFiller(opts.body), idPrefix: 'w' });
+  const lat = (await received).latencies.sort((a, b) => a - b);
+  return { seconds: opts.warmup, p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), max_ms: lat[lat.length - 1] };
+}
+
 /** Offered load for `seconds`; returns the healthy endpoint's latencies. */
 async function steadyLoad({ withDeadEndpoint }) {
   const n = opts.rate * opts.seconds;
@@ -506,6 +525,7 @@ async function steadyLoad({ withDeadEndpoint }) {
     const urls = [`${receiverUrl}/${label}/hook`];
     if (withDeadEndpoint) urls.push(`${receiverUrl}/hang${worldCount}/hook`);
     const sids = await world.api.subscribe(t.key, urls);
+    const coldStart = opts.warmup > 0 ? await warmUp(world) : null;
     const received = waitReceived(label, n, 300_000);
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, rate: opts.rate, filler: modelFiller(opts.body) });
     const got = await received;
@@ -523,6 +543,7 @@ async function steadyLoad({ withDeadEndpoint }) {
       duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
       breakdown: await latencyBreakdown(sids[0]),
       dispatcher_event_loop_lag_ms: lag,
+      cold_start: coldStart,
     };
   } finally {
     await world.stop();

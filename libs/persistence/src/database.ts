@@ -4,7 +4,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize: number, poolMin = 0): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -13,7 +13,7 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+    extra: { max: poolSize, min: Math.min(poolMin, poolSize), connectionTimeoutMillis: 10_000 },
   };
 }
 
@@ -60,5 +60,15 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.release();
+  }
+}
+
+/** Opens the pool's `min` connections now, instead of while the first requests wait for them. */
+export async function warmPool(dataSource: DataSource, min: number): Promise<void> {
+  const runners = Array.from({ length: min }, () => dataSource.createQueryRunner());
+  try {
+    await Promise.all(runners.map((r) => r.connect()));
+  } finally {
+    await Promise.all(runners.map((r) => r.release()));
   }
 }

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BaseConfig, ReadinessCheck, ReadinessRegistry } from '@hookhub/platform';
-import { dataSourceOptions, ensureDatabaseExists, runMigrations } from './database';
+import { dataSourceOptions, ensureDatabaseExists, runMigrations, warmPool } from './database';
 import { ENTITIES } from './entities';
 import { REPOSITORIES } from './repositories';
 
@@ -14,6 +14,7 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly config: ConfigService<BaseConfig, true>,
     readiness: ReadinessRegistry,
   ) {
     readiness.register(this);
@@ -21,6 +22,8 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
 
   async onModuleInit(): Promise<void> {
     await runMigrations(this.dataSource);
+    const size = this.config.get('DATABASE_POOL_SIZE', { infer: true });
+    await warmPool(this.dataSource, Math.min(size, this.config.get('DATABASE_POOL_MIN', { infer: true })));
   }
 
   async checkReadiness(): Promise<void> {
@@ -36,7 +39,8 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
       useFactory: async (config: ConfigService<BaseConfig, true>) => {
         const url = config.get('DATABASE_URL', { infer: true });
         await ensureDatabaseExists(url);
-        return { ...dataSourceOptions(url, config.get('DATABASE_POOL_SIZE', { infer: true })), retryAttempts: 30, retryDelay: 1_000 };
+        const pool = dataSourceOptions(url, config.get('DATABASE_POOL_SIZE', { infer: true }), config.get('DATABASE_POOL_MIN', { infer: true }));
+        return { ...pool, retryAttempts: 30, retryDelay: 1_000 };
       },
     }),
     TypeOrmModule.forFeature(ENTITIES),

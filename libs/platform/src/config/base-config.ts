@@ -19,6 +19,15 @@ export class BaseConfig {
   @Max(100)
   DATABASE_POOL_SIZE: number = 10;
 
+  /**
+   * Connections opened at start-up and kept open when idle (at most the pool size): a cold pod's
+   * first events would otherwise wait for PostgreSQL to start a backend per connection.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  DATABASE_POOL_MIN: number = 4;
+
   /** Prefix of every stream and subject name, so several hubs (or test runs) can share one NATS server. */
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'JETSTREAM_PREFIX must be lowercase letters, digits or _' })
