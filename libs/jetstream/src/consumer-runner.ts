@@ -73,10 +73,35 @@ const PULL_SIZE = 32;
 /** How often a pod paused by its backlog looks again. */
 const BACKLOG_CHECK_MS = 20;
 
+/**
+ * Sends the acks of one event-loop turn together. The client writes to the
+ * socket once per turn in which something was published, and acks arrive one
+ * by one as attempts finish: gathered, they cost one write instead of one each.
+ */
+class AckBatcher {
+  private pending: JsMsg[] = [];
+  private scheduled = false;
+
+  add(msg: JsMsg): void {
+    this.pending.push(msg);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    const due = this.pending;
+    this.pending = [];
+    for (const m of due) m.ack();
+  };
+}
+
 class Settleable implements InboundMessage {
   settled = false;
   constructor(
     private readonly msg: JsMsg,
+    private readonly acks: AckBatcher,
     private readonly onSettle: () => void,
   ) {}
   get subject(): string {
@@ -95,7 +120,7 @@ class Settleable implements InboundMessage {
     return this.msg.headers?.get(name) || undefined;
   }
   ack(): void {
-    if (this.settle()) this.msg.ack();
+    if (this.settle()) this.acks.add(this.msg);
   }
   nak(delayMs = 0): void {
     if (this.settle()) this.msg.nak(delayMs > 0 ? delayMs : undefined);
@@ -131,8 +156,11 @@ export class ConsumerRunner {
     // yet, and a pod paused by its backlog should leave the rest to the others. The client pulls again
     // only as the loop takes messages, so a paused loop holds at most this many.
     const pullSize = Math.max(1, Math.min(options.maxInFlight, options.maxBatch, PULL_SIZE));
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: pullSize });
+    // The client pulls again once a quarter is left (by default at three quarters: a pull for every
+    // eighth of the buffer, each a request the server answers separately).
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: pullSize, threshold_messages: Math.floor(pullSize / 4) });
 
+    const acks = new AckBatcher();
     let inFlight = 0;
     let stopping = false;
     const queue: Settleable[] = [];
@@ -202,7 +230,7 @@ export class ConsumerRunner {
           continue;
         }
         inFlight++;
-        const m: Settleable = new Settleable(msg, () => {
+        const m: Settleable = new Settleable(msg, acks, () => {
           held.delete(m);
           release();
         });
@@ -241,6 +269,7 @@ export class ConsumerRunner {
           ]);
         }
         clearInterval(heartbeat);
+        acks.flush();
       },
     };
   }
