@@ -526,10 +526,12 @@ async function steadyLoad({ withDeadEndpoint }) {
     if (withDeadEndpoint) urls.push(`${receiverUrl}/hang${worldCount}/hook`);
     const sids = await world.api.subscribe(t.key, urls);
     const coldStart = opts.warmup > 0 ? await warmUp(world) : null;
+    const stopCpu = await cpuMeter(world);
     const received = waitReceived(label, n, 300_000);
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, rate: opts.rate, filler: modelFiller(opts.body) });
     const got = await received;
     await persisted([sids[0]], n);
+    const cpu = await stopCpu();
     const lag = {
       p99: round((await metric(world.apps.dispatchers[0], 'nodejs_eventloop_lag_p99_seconds')) * 1000, 1),
       max: round((await metric(world.apps.dispatchers[0], 'nodejs_eventloop_lag_max_seconds')) * 1000, 1),
@@ -543,6 +545,7 @@ async function steadyLoad({ withDeadEndpoint }) {
       duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
       breakdown: await latencyBreakdown(sids[0]),
       dispatcher_event_loop_lag_ms: lag,
+      cpu_s: cpu,
       cold_start: coldStart,
     };
   } finally {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
-import { returnedRows } from './sql';
+import { preparedQuery, returnedRows } from './sql';
 
 export interface NewDeliveryRow {
   id: string;
@@ -122,8 +122,9 @@ export class DeliveryRepository {
    */
   async upsertMany(m: EntityManager, rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
     if (rows.length === 0) return [];
-    const result: Array<{ id: string; subscription_id: string; event_id: string; status: DeliveryStatus; attempt_count: number; created: boolean }> =
-      await m.query(
+    const result = await preparedQuery<{ id: string; subscription_id: string; event_id: string; status: DeliveryStatus; attempt_count: number; created: boolean }>(
+        m,
+        'hookhub_upsert_deliveries',
         `WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
              AS u(id, tenant_id, subscription_id, event_id, event_type)
@@ -194,7 +195,9 @@ export class DeliveryRepository {
     );
     if (!records.some((r) => r.health === 'failure')) {
       // A single statement is atomic: no failure in the batch means no subscription can be disabled by it.
-      await this.deliveries.manager.query(
+      await preparedQuery(
+        this.deliveries.manager,
+        'hookhub_record_attempts',
         `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS},
          healthy AS (
            UPDATE subscriptions s SET consecutive_failures = 0

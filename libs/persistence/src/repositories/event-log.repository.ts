@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { EventEntity, SnapshotEntity } from '../entities';
+import { preparedQuery } from './sql';
 
 export interface ResourceKey {
   tenantId: string;
@@ -83,7 +84,9 @@ export class EventLogRepository {
     // Rows this statement creates come back from RETURNING, the others from the locking read (whose
     // snapshot predates the insert). A row another transaction created meanwhile is in neither: it is
     // locked by a second statement below, which sees it once that transaction has committed.
-    const rows: LockRow[] = await m.query(
+    const rows = await preparedQuery<LockRow>(
+      m,
+      'hookhub_lock_for_recording',
       `WITH k AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS k(tenant_id, model_type, model_id, ord)
        ), created AS (
@@ -139,7 +142,9 @@ export class EventLogRepository {
    */
   async appendEvents(m: EntityManager, rows: NewEventRow[], writes: SnapshotWrite[]): Promise<void> {
     if (rows.length === 0 && writes.length === 0) return;
-    await m.query(
+    await preparedQuery(
+      m,
+      'hookhub_append_events',
       `WITH ev AS (
          INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
          SELECT u.tenant_id, u.id, u.type, u.model_type, u.model_id, u.version, u.change_status, j.envelope, u.created_at
