@@ -231,3 +231,58 @@ describe('isolation: retries waiting for a dead endpoint do not delay a healthy 
     expect(dead.requests).toHaveLength(1_000);
   });
 });
+
+describe('isolation: a saturated endpoint’s new deliveries wait in PostgreSQL', () => {
+  let ctx: Ctx;
+  let stuck: TestReceiver;
+  let healthy: TestReceiver;
+  let release: () => void = () => undefined;
+
+  beforeAll(async () => {
+    ctx = await setup({ DISPATCHER_MAX_PER_SUBSCRIPTION: 2, WEBHOOK_TIMEOUT_MS: 20_000 });
+    stuck = await new TestReceiver().start();
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    stuck.respond = async () => {
+      await answered;
+      return { status: 200, body: 'ok' };
+    };
+    healthy = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    release();
+    await stuck.stop();
+    await healthy.stop();
+    await teardown(ctx);
+  });
+
+  it('parks them with a reason instead of holding the events, then delivers each once the endpoint answers', async () => {
+    const stuckSub = await subscribe(ctx, { url: `${stuck.url}/stuck`, event_types: ['ticket.created'] });
+    await subscribe(ctx, { url: `${healthy.url}/ok`, event_types: ['ticket.created'] });
+    const ids = Array.from({ length: 150 }, (_, i) => `evt-p-${i}`);
+    for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id) => publish(ctx, id)));
+
+    // Every event reaches the healthy endpoint although the other one answers nothing.
+    await healthy.waitFor(150, 15_000);
+    // Most were created parked (the first few wait in the pod's queue before the subscription counts as
+    // saturated); the scheduler may already have released some of them to the retries stream.
+    const parked = await ctx.db.query(
+      `SELECT count(*)::int AS n, bool_and(next_attempt_at > created_at) AS scheduled
+         FROM deliveries WHERE subscription_id = $1 AND status = 'pending' AND attempt_count = 0
+          AND reason = 'waiting: the endpoint has too many requests open'`,
+      [stuckSub],
+    );
+    expect(parked.rows[0].n).toBeGreaterThanOrEqual(75);
+    expect(parked.rows[0].scheduled).toBe(true);
+    // The stuck endpoint has only its two open requests, nothing was attempted beyond them.
+    expect(stuck.requests.length).toBeLessThanOrEqual(2 * 2);
+
+    release();
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT status, count(*)::int AS n FROM deliveries WHERE subscription_id = $1 GROUP BY status`, [stuckSub]);
+      expect(d.rows).toEqual([{ status: 'delivered', n: 150 }]);
+    }, 60_000);
+    const received = stuck.requests.map((r) => (r.json() as { id: string }).id);
+    expect(new Set(received).size).toBe(150);
+    expect(received.length).toBe(150);
+  }, 90_000);
+});

@@ -30,6 +30,10 @@ export interface DeliveryJob {
 export const MAX_SLOT_WAIT_MS = 1_000;
 export const MAX_LONG_LINE_WAIT_MS = 250;
 export const LONG_LINE_PER_SLOT = 4;
+/** How long an attempt for a busy subscription waits at least before it asks again… */
+const MIN_BUSY_BACKOFF_MS = 1_000;
+/** …and at most (plus jitter), however long the endpoint has been silent. */
+const MAX_BUSY_BACKOFF_MS = 30_000;
 
 export interface AttemptOptions {
   /**
@@ -101,6 +105,17 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   /** How long this subscription's endpoint has answered nothing while requests to it are open here. */
   silenceOf(subscriptionId: string): number {
     return this.perSubscription.get(subscriptionId)?.silenceMs() ?? 0;
+  }
+
+  /**
+   * How long an attempt for a busy subscription should wait before it asks
+   * again: about a second, or the expected wait or the endpoint's silence so
+   * far when longer (capped), so attempts for a hanging endpoint come back
+   * less and less often instead of churning.
+   */
+  busyBackoffMs(subscriptionId: string): number {
+    const wait = Math.min(MAX_BUSY_BACKOFF_MS, Math.max(this.expectedWaitFor(subscriptionId), this.silenceOf(subscriptionId)));
+    return Math.max(MIN_BUSY_BACKOFF_MS, wait) + Math.floor(Math.random() * MIN_BUSY_BACKOFF_MS);
   }
 
   /** Whether an attempt for this subscription would be deferred now (see `MAX_SLOT_WAIT_MS`). */

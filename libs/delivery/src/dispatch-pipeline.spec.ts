@@ -1,6 +1,7 @@
 import type { InboundMessage } from '@hookhub/jetstream';
 import type { DeliveryRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
 import type { DeliveryExecutor } from './delivery-executor';
+import type { DeliveryMetrics } from './delivery-metrics';
 import { DispatchPipeline } from './dispatch-pipeline';
 import type { FanOutService, PlannedDelivery } from './fan-out.service';
 import type { RetryPlanner } from './retry-planner';
@@ -30,10 +31,10 @@ function message(deliveryCount: number): InboundMessage & { acked: number; naked
 }
 
 /** A pipeline whose fan-out finds the event's one delivery as `created`, and the database as `now`. */
-function pipeline(created: boolean, now: Partial<RetryContext>) {
+function pipeline(created: boolean, now: Partial<RetryContext>, parked = false) {
   const subscription = { id: 'sub-1' } as SubscriptionEntity;
   const planned: PlannedDelivery = {
-    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, created },
+    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, parked, created },
     subscription,
   };
   const attempts: number[] = [];
@@ -48,7 +49,9 @@ function pipeline(created: boolean, now: Partial<RetryContext>) {
   const deliveries = {
     loadRetryContexts: async (ids: string[]) => new Map(ids.map((id) => [id, { id, status: 'pending', attemptCount: 0, ...now } as RetryContext])),
   } as unknown as DeliveryRepository;
-  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries), attempts };
+  const metrics = { deferred: { inc: () => void deferred++ } } as unknown as DeliveryMetrics;
+  let deferred = 0;
+  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries, metrics), attempts, deferred: () => deferred };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
@@ -78,6 +81,16 @@ describe('DispatchPipeline: deliveries a message did not create', () => {
     await p.handleBatch([msg]);
     await settle();
     expect(attempts).toEqual([1]);
+    expect(msg.acked).toBe(1);
+  });
+
+  it('leaves a delivery it created parked to the retry scheduler and acks the event', async () => {
+    const { p, attempts, deferred } = pipeline(true, { status: 'pending', attemptCount: 0 }, true);
+    const msg = message(1);
+    await p.handleBatch([msg]);
+    await settle();
+    expect(attempts).toEqual([]);
+    expect(deferred()).toBe(1);
     expect(msg.acked).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { DeliveryRepository } from '@hookhub/persistence';
 import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryMetrics } from './delivery-metrics';
 import { RetryPlanner } from './retry-planner';
 import { FanOutService } from './fan-out.service';
 import { EventPayloads } from './payload';
@@ -30,6 +31,7 @@ export class DispatchPipeline {
     private readonly executor: DeliveryExecutor,
     private readonly planner: RetryPlanner,
     private readonly deliveries: DeliveryRepository,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
@@ -45,7 +47,12 @@ export class DispatchPipeline {
     }
     if (accepted.length === 0) return;
 
-    const plan = await this.fanOut.fanOut(accepted.map((a) => a.event));
+    // A subscription already saturated here (slow or dead endpoint) gets its new deliveries parked in
+    // PostgreSQL by the fan-out itself, for the retry scheduler: nothing to send or publish for them now.
+    const plan = await this.fanOut.fanOut(
+      accepted.map((a) => a.event),
+      (subscriptionId) => (this.executor.isBusy(subscriptionId) ? this.executor.busyBackoffMs(subscriptionId) : null),
+    );
     let planned = 0;
     for (const deliveries of plan.values()) planned += deliveries.length;
     this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (planned / accepted.length) * 0.2;
@@ -55,7 +62,10 @@ export class DispatchPipeline {
       // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
       // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
-      const pending = (plan.get(eventKey(event)) ?? []).filter((p) => p.delivery.status === 'pending');
+      // A parked delivery belongs to the retry scheduler, which releases it when due.
+      const planned = plan.get(eventKey(event)) ?? [];
+      for (const p of planned) if (p.delivery.created && p.delivery.parked) this.metrics.deferred.inc();
+      const pending = planned.filter((p) => p.delivery.status === 'pending' && !p.delivery.parked);
       if (pending.length === 0) {
         msg.ack();
         continue;

@@ -26,8 +26,12 @@ export class FanOutService {
     private readonly deliveries: DeliveryRepository,
   ) {}
 
-  /** Every delivery of each event, keyed by `eventKey`. */
-  async fanOut(events: EventEnvelope[]): Promise<Map<string, PlannedDelivery[]>> {
+  /**
+   * Every delivery of each event, keyed by `eventKey`. New deliveries for which
+   * `parkFor` gives a delay are created parked: the retry scheduler releases
+   * them when it is over.
+   */
+  async fanOut(events: EventEnvelope[], parkFor: (subscriptionId: string) => number | null = () => null): Promise<Map<string, PlannedDelivery[]>> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
     let rows: NewDeliveryRow[] = [];
     let subs: SubscriptionEntity[] = [];
@@ -35,7 +39,7 @@ export class FanOutService {
     // events: one round trip less before the first delivery can start.
     const candidates = this.subscriptions.findActiveForTenants(tenantIds).then((found) => {
       subs = found;
-      rows = this.deliveryRows(events, found);
+      rows = this.deliveryRows(events, found, parkFor);
     });
     candidates.catch(() => undefined); // awaited (and its error raised) inside the transaction
     const existing = await this.dataSource.transaction(async (m) => {
@@ -60,18 +64,26 @@ export class FanOutService {
   }
 
   /** One delivery per event and matching subscription of its tenant. */
-  private deliveryRows(events: EventEnvelope[], subs: SubscriptionEntity[]): NewDeliveryRow[] {
+  private deliveryRows(events: EventEnvelope[], subs: SubscriptionEntity[], parkFor: (subscriptionId: string) => number | null): NewDeliveryRow[] {
     const byTenant = new Map<string, SubscriptionEntity[]>();
     for (const s of subs) {
       const list = byTenant.get(s.tenantId);
       if (list) list.push(s);
       else byTenant.set(s.tenantId, [s]);
     }
+    const parkMs = new Map(subs.map((s) => [s.id, parkFor(s.id)]));
     const rows: NewDeliveryRow[] = [];
     for (const event of events) {
       for (const sub of byTenant.get(event.account_id) ?? []) {
         if (!subscriptionMatches(sub, event)) continue;
-        rows.push({ id: randomUUID(), tenantId: event.account_id, subscriptionId: sub.id, eventId: event.id, eventType: event.type });
+        rows.push({
+          id: randomUUID(),
+          tenantId: event.account_id,
+          subscriptionId: sub.id,
+          eventId: event.id,
+          eventType: event.type,
+          parkMs: parkMs.get(sub.id),
+        });
       }
     }
     return rows;

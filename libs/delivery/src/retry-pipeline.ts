@@ -8,10 +8,6 @@ import { EventPayloads } from './payload';
 const decoder = new TextDecoder();
 /** Jobs this close to their time run now rather than paying another round trip. */
 const EARLY_MS = 20;
-/** How long a job for a busy subscription waits at least before it asks again. */
-const SATURATED_BACKOFF_MS = 1_000;
-/** …and at most (plus jitter), however long the endpoint has been silent. */
-const MAX_BUSY_BACKOFF_MS = 30_000;
 
 /**
  * Runs retry jobs from the retries stream. A job before its time is nak'd with
@@ -37,7 +33,7 @@ export class RetryPipeline {
       if (!job) continue;
       if (job.due_at - now > EARLY_MS) msg.nak(job.due_at - now);
       // Asking the database about a job whose subscription is busy here would only cost a round trip.
-      else if (this.executor.isBusy(job.subscription_id)) msg.nak(this.busyBackoff(job.subscription_id));
+      else if (this.executor.isBusy(job.subscription_id)) msg.nak(this.executor.busyBackoffMs(job.subscription_id));
       else due.push({ msg, job });
     }
     if (due.length === 0) return;
@@ -58,26 +54,13 @@ export class RetryPipeline {
       }
       const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope));
       this.executor.attempt({ deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads }, { deferWhenBusy: true }).then(
-        (outcome) => (outcome === null ? msg.nak(this.busyBackoff(sub.id)) : msg.ack()),
+        (outcome) => (outcome === null ? msg.nak(this.executor.busyBackoffMs(sub.id)) : msg.ack()),
         (err: unknown) => {
           this.logger.error({ err, deliveryId: ctx.id }, 'retry failed before it was recorded; running it again');
           msg.nak(5_000);
         },
       );
     }
-  }
-
-  /**
-   * A job for a busy subscription asks again after about a second, or after
-   * the expected wait or the endpoint's silence so far when longer: jobs for
-   * a hanging endpoint come back less and less often instead of churning.
-   */
-  private busyBackoff(subscriptionId: string): number {
-    const wait = Math.min(
-      MAX_BUSY_BACKOFF_MS,
-      Math.max(this.executor.expectedWaitFor(subscriptionId), this.executor.silenceOf(subscriptionId)),
-    );
-    return Math.max(SATURATED_BACKOFF_MS, wait) + Math.floor(Math.random() * SATURATED_BACKOFF_MS);
   }
 
   private parse(msg: InboundMessage): RetryJob | null {

@@ -10,6 +10,8 @@ export interface NewDeliveryRow {
   subscriptionId: string;
   eventId: string;
   eventType: string;
+  /** Created parked: its first attempt waits this long in PostgreSQL (its subscription is saturated). */
+  parkMs?: number | null;
 }
 
 export interface ExistingDelivery {
@@ -18,6 +20,8 @@ export interface ExistingDelivery {
   eventId: string;
   status: DeliveryStatus;
   attemptCount: number;
+  /** Waiting in PostgreSQL for the retry scheduler, which owns its next attempt. */
+  parked: boolean;
   /** True when this call inserted it, false when it existed. */
   created: boolean;
 }
@@ -122,37 +126,50 @@ export class DeliveryRepository {
    */
   async upsertMany(m: EntityManager, rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
     if (rows.length === 0) return [];
-    const result = await preparedQuery<{ id: string; subscription_id: string; event_id: string; status: DeliveryStatus; attempt_count: number; created: boolean }>(
-        m,
-        'hookhub_upsert_deliveries',
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
-             AS u(id, tenant_id, subscription_id, event_id, event_type)
-         ), inserted AS (
-           INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status)
-           SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending' FROM input
-           ON CONFLICT (subscription_id, event_id) DO NOTHING
-           RETURNING id, subscription_id, event_id, status, attempt_count
-         )
-         SELECT *, true AS created FROM inserted
-         UNION ALL
-         SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, false AS created
-           FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id
-          WHERE d.id <> i.id`,
-        [
-          rows.map((r) => r.id),
-          rows.map((r) => r.tenantId),
-          rows.map((r) => r.subscriptionId),
-          rows.map((r) => r.eventId),
-          rows.map((r) => r.eventType),
-        ],
-      );
+    const result = await preparedQuery<{
+      id: string;
+      subscription_id: string;
+      event_id: string;
+      status: DeliveryStatus;
+      attempt_count: number;
+      parked: boolean;
+      created: boolean;
+    }>(
+      m,
+      'hookhub_upsert_deliveries',
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
+           AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
+       ), inserted AS (
+         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason)
+         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', park_ms IS NOT NULL,
+                now() + park_ms * interval '1 millisecond',
+                CASE WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END
+           FROM input
+         ON CONFLICT (subscription_id, event_id) DO NOTHING
+         RETURNING id, subscription_id, event_id, status, attempt_count, parked
+       )
+       SELECT *, true AS created FROM inserted
+       UNION ALL
+       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, false AS created
+         FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id
+        WHERE d.id <> i.id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.tenantId),
+        rows.map((r) => r.subscriptionId),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.eventType),
+        rows.map((r) => (r.parkMs == null ? null : Math.round(r.parkMs))),
+      ],
+    );
     return result.map((r) => ({
       id: r.id,
       subscriptionId: r.subscription_id,
       eventId: r.event_id,
       status: r.status,
       attemptCount: r.attempt_count,
+      parked: r.parked,
       created: r.created,
     }));
   }
