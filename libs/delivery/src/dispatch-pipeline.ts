@@ -53,9 +53,9 @@ export class DispatchPipeline {
       accepted.map((a) => a.event),
       (subscriptionId) => (this.executor.isBusy(subscriptionId) ? this.executor.busyBackoffMs(subscriptionId) : null),
     );
-    let planned = 0;
-    for (const deliveries of plan.values()) planned += deliveries.length;
-    this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (planned / accepted.length) * 0.2;
+    let plannedCount = 0;
+    for (const deliveries of plan.values()) plannedCount += deliveries.length;
+    this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (plannedCount / accepted.length) * 0.2;
 
     for (const { msg, event } of accepted) {
       const payloads = new EventPayloads(event);

@@ -63,8 +63,9 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
   }
 }
 
-/** Opens the pool's `min` connections now, instead of while the first requests wait for them. */
-export async function warmPool(dataSource: DataSource, min: number): Promise<void> {
+/** Opens the pool's `min` connections (see `dataSourceOptions`) now, instead of while the first requests wait for them. */
+export async function warmPool(dataSource: DataSource): Promise<void> {
+  const min = (dataSource.options.extra as { min?: number } | undefined)?.min ?? 0;
   const runners = Array.from({ length: min }, () => dataSource.createQueryRunner());
   try {
     await Promise.all(runners.map((r) => r.connect()));

@@ -14,7 +14,6 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly config: ConfigService<BaseConfig, true>,
     readiness: ReadinessRegistry,
   ) {
     readiness.register(this);
@@ -22,8 +21,7 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
 
   async onModuleInit(): Promise<void> {
     await runMigrations(this.dataSource);
-    const size = this.config.get('DATABASE_POOL_SIZE', { infer: true });
-    await warmPool(this.dataSource, Math.min(size, this.config.get('DATABASE_POOL_MIN', { infer: true })));
+    await warmPool(this.dataSource);
   }
 
   async checkReadiness(): Promise<void> {
