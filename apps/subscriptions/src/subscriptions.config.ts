@@ -1,19 +1,15 @@
-import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
-import { BaseConfig } from '@hookhub/platform';
+import { BaseConfig, EnvInteger, EnvString } from '@hookhub/platform';
 
+/** Every variable takes one `Env*` decorator from @hookhub/platform, which parses it strictly; the config spec checks that. */
 export class SubscriptionsConfig extends BaseConfig {
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @EnvInteger({ min: 0, max: 65_535 })
   SUBSCRIPTIONS_PORT: number = 3000;
 
   /** Bootstrap credential that creates tenants and their first keys. Keep it long and secret. */
-  @IsString()
-  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @EnvString({ accepts: 'at least 16 characters', minLength: 16 })
   ADMIN_TOKEN: string;
 
   /** How long a rotated-out secret keeps signing alongside the new one. */
-  @IsInt()
-  @Min(0)
+  @EnvInteger({ min: 0, unit: 'ms' })
   SECRET_ROTATION_OVERLAP_MS: number = 24 * 3_600_000;
 }

@@ -10,3 +10,4 @@ export * from './health/readiness';
 export * from './health/health.module';
 export * from './bootstrap';
 export * from './metrics/metrics.module';
+export * from './config/env-decorators';

@@ -1,81 +1,77 @@
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EnvBoolean, EnvInteger, EnvOneOf, EnvString } from './env-decorators';
 
-export const toBoolean = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
-
-/** Settings every Hookhub app shares: where NATS and PostgreSQL are and how streams are named. */
+/**
+ * Settings every Hookhub app shares: where NATS and PostgreSQL are and how streams are named.
+ * Every variable carries exactly one `Env*` decorator (see env-decorators.ts); the config spec
+ * fails for a variable without one.
+ */
 export class BaseConfig {
-  @IsString()
-  @Matches(/^(nats|tls|ws|wss):\/\/.+/, { message: 'NATS_URL must be a nats:// URL (comma-separate several servers)' })
+  @EnvString({ accepts: 'a nats:// URL (comma-separate several servers)', pattern: /^(nats|tls|ws|wss):\/\/.+/ })
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
-  @IsString()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @EnvString({ accepts: 'a postgres:// URL', pattern: /^postgres(ql)?:\/\/.+/ })
   DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/hookhub';
 
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @EnvInteger({ min: 1, max: 100 })
   DATABASE_POOL_SIZE: number = 10;
 
   /**
    * Connections opened at start-up and kept open when idle (at most the pool size): a cold pod's
    * first events would otherwise wait for PostgreSQL to start a backend per connection.
    */
-  @IsInt()
-  @Min(0)
-  @Max(100)
+  @EnvInteger({ min: 0, max: 100 })
   DATABASE_POOL_MIN: number = 4;
 
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long (0: the server's setting), so a
+   * pod frozen mid-batch (SIGSTOP, a stalled VM) releases its row locks and other pods go on.
+   */
+  @EnvInteger({ min: 0, max: 3_600_000, unit: 'ms' })
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = 10_000;
+
+  /** A statement waiting this long for a lock fails (0: the server's setting); its batch is redelivered. */
+  @EnvInteger({ min: 0, max: 3_600_000, unit: 'ms' })
+  DATABASE_LOCK_TIMEOUT_MS: number = 5_000;
+
+  /** A statement running this long is cancelled (0: the server's setting). Migrations run without it. */
+  @EnvInteger({ min: 0, max: 3_600_000, unit: 'ms' })
+  DATABASE_STATEMENT_TIMEOUT_MS: number = 30_000;
+
   /** Prefix of every stream and subject name, so several hubs (or test runs) can share one NATS server. */
-  @IsString()
-  @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'JETSTREAM_PREFIX must be lowercase letters, digits or _' })
+  @EnvString({ accepts: 'lowercase letters, digits or _ (a letter first, at most 32)', pattern: /^[a-z][a-z0-9_]{0,31}$/ })
   JETSTREAM_PREFIX: string = 'hookhub';
 
-  @IsInt()
-  @Min(1)
-  @Max(5)
+  @EnvInteger({ min: 1, max: 5 })
   JETSTREAM_REPLICAS: number = 1;
 
   /** How long JetStream remembers a Nats-Msg-Id to de-duplicate a re-published event. */
-  @IsInt()
-  @Min(1_000)
+  @EnvInteger({ min: 1_000, unit: 'ms' })
   JETSTREAM_DUPLICATE_WINDOW_MS: number = 10 * 60_000;
 
   /** How long events stay in the stream (replay beyond this uses the PostgreSQL event log). */
-  @IsInt()
-  @Min(60_000)
+  @EnvInteger({ min: 60_000, unit: 'ms' })
   JETSTREAM_MAX_AGE_MS: number = 7 * 24 * 3_600_000;
 
   /** 32 bytes (64 hex or 44 base64 characters) that encrypt signing secrets at rest. */
-  @IsString()
-  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, { message: 'SECRETS_ENCRYPTION_KEY must be 32 bytes as 64 hex or 44 base64 characters' })
+  @EnvString({ accepts: '32 bytes as 64 hex or 44 base64 characters', pattern: /^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/ })
   SECRETS_ENCRYPTION_KEY: string;
 
   /**
    * Development only: lets subscriptions target http:// and loopback URLs
    * (local receivers, tests). Off by default; never enable in production.
    */
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBoolean()
   ALLOW_INSECURE_WEBHOOK_TARGETS: boolean = false;
 
-  @IsInt()
-  @Min(100)
-  @Max(60_000)
+  @EnvInteger({ min: 100, max: 60_000, unit: 'ms' })
   WEBHOOK_TIMEOUT_MS: number = 10_000;
 
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @EnvOneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
-  @IsOptional()
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBoolean()
   LOG_PRETTY: boolean = false;
 
-  @IsInt()
-  @Min(0)
-  @Max(300_000)
+  @EnvInteger({ min: 0, max: 300_000, unit: 'ms' })
   SHUTDOWN_GRACE_MS: number = 15_000;
 }

@@ -5,14 +5,18 @@ type ConfigClass<T extends object> = new () => T;
 
 /**
  * Turns the raw environment into a typed, validated configuration object and
- * refuses to start with a message naming every bad variable, so a
- * misconfigured pod fails at boot rather than on its first request.
+ * refuses to start with one line per bad variable, so a misconfigured pod
+ * fails at boot rather than on its first request.
+ *
+ * No implicit conversion: it would turn "false" into `true` (`Boolean("false")`)
+ * and "1e3" into 1000 before any check ran. Each variable's `Env*` decorator
+ * parses its own string strictly instead.
  */
 export function validateConfig<T extends object>(schema: ConfigClass<T>, raw: Record<string, unknown>): T {
-  const config = plainToInstance(schema, raw, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const config = plainToInstance(schema, raw, { enableImplicitConversion: false, exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((e) => `  ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return config;
