@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProviderCallbackRepository, ProviderConnectionEntity, ProviderConnectionRepository } from '@hookhub/persistence';
-import { Credentials, IngestRequest, MalformedCallbackError, ProviderAdapter, ProviderReply } from '@hookhub/providers';
+import { Credentials, IngestRequest, MalformedCallbackError, ProviderAdapter, ProviderReply, UnsupportedMediaTypeError } from '@hookhub/providers';
 import { CallbackProcessor } from './callback-processor';
 import { ConnectionCredentials } from './connection-credentials';
 import { INGEST_SETTINGS, IngestSettings } from './ingest.settings';
@@ -25,6 +25,7 @@ export type ReceiveOutcome =
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'unavailable'; reason: string }
   | { kind: 'malformed'; detail: string }
+  | { kind: 'unsupported_media_type'; detail: string }
   | { kind: 'accepted'; callbackId: string | null; duplicate: boolean };
 
 /** Headers that carry credentials of the caller and must not be kept. */
@@ -64,9 +65,11 @@ export class CallbackReceiver {
       this.logger.warn({ provider, connectionId, reason: verification.reason }, 'provider callback rejected');
       return verification.unavailable ? { kind: 'unavailable', reason: verification.reason } : { kind: 'unauthorized', reason: verification.reason };
     }
+    // After the signature: a forged callback learns nothing about what would have been read.
     try {
       await adapter.parse(req);
     } catch (err) {
+      if (err instanceof UnsupportedMediaTypeError) return { kind: 'unsupported_media_type', detail: err.message };
       if (err instanceof MalformedCallbackError) return { kind: 'malformed', detail: err.message };
       throw err;
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DELIVERY_STATUSES, DeliveryStatus, EventEnvelope, Model } from '@hookhub/contracts';
-import { MessageLookupRepository } from '@hookhub/persistence';
+import { MessageLookupRepository, TenantRepository } from '@hookhub/persistence';
 import type { DeliveryStatusItem, InboundEmailItem, NormalisedItem } from '@hookhub/providers';
 import { derivedId } from './event-ids';
 
@@ -20,7 +20,7 @@ function envelope(tenantId: string, fields: Omit<EventEnvelope, 'account_id' | '
   return {
     id: fields.id,
     account_id: tenantId,
-    account_url: '',
+    account_url: '', // set by eventsFor
     created_at: fields.created_at,
     type: fields.type,
     data: fields.data,
@@ -41,7 +41,10 @@ function envelope(tenantId: string, fields: Omit<EventEnvelope, 'account_id' | '
  */
 @Injectable()
 export class IngestEventFactory {
-  constructor(private readonly lookup: MessageLookupRepository) {}
+  constructor(
+    private readonly lookup: MessageLookupRepository,
+    private readonly tenants: TenantRepository,
+  ) {}
 
   async eventsFor(connection: ConnectionRef, items: NormalisedItem[]): Promise<EventEnvelope[]> {
     const events: EventEnvelope[] = [];
@@ -49,7 +52,9 @@ export class IngestEventFactory {
       if (item.kind === 'delivery_status') events.push(await this.deliveryStatus(connection, item));
       else events.push(...(await this.inboundEmail(connection, item)));
     }
-    return events;
+    // The tenant's account URL, from the one place every envelope the hub builds takes it.
+    const accountUrl = await this.tenants.accountUrl(connection.tenantId);
+    return events.map((e) => ({ ...e, account_url: accountUrl }));
   }
 
   private async deliveryStatus(connection: ConnectionRef, item: DeliveryStatusItem): Promise<EventEnvelope> {

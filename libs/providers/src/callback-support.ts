@@ -1,5 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { MalformedCallbackError } from './provider-adapter';
+import { MIMEType } from 'node:util';
+import { MalformedCallbackError, UnsupportedMediaTypeError, type IngestRequest } from './provider-adapter';
+
+export const JSON_MEDIA_TYPE = 'application/json';
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+export const MULTIPART_MEDIA_TYPE = 'multipart/form-data';
+/** What SNS declares by default for its JSON messages. */
+export const TEXT_MEDIA_TYPE = 'text/plain';
+
+/** Bodies are decoded as UTF-8; US-ASCII is its subset, any other charset would be misread. */
+const UTF8_CHARSETS: ReadonlySet<string> = new Set(['utf-8', 'utf8', 'us-ascii']);
 
 /** Compares two strings in time independent of where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -49,4 +59,30 @@ export function isoTime(value: unknown, fallback: Date): string {
     if (!Number.isNaN(d.getTime())) return d.toISOString();
   }
   return fallback.toISOString();
+}
+
+/**
+ * The declared Content-Type's essence (`type/subtype`, lower case) when it is
+ * one of `accepted`, which the caller then parses the body as. A missing,
+ * unparsable or other type, or a charset other than UTF-8 on a text type,
+ * throws `UnsupportedMediaTypeError`: a body is read as what it declares, and
+ * what it declares must be what the provider sends.
+ */
+export function declaredMediaType<T extends string>(req: IngestRequest, accepted: readonly T[]): T {
+  const header = req.headers['content-type'];
+  const expected = accepted.join(' or ');
+  if (header === undefined || header.trim() === '') throw new UnsupportedMediaTypeError(`Content-Type is missing; expected ${expected}`);
+  let mime: MIMEType;
+  try {
+    mime = new MIMEType(header);
+  } catch {
+    throw new UnsupportedMediaTypeError(`Content-Type is not a media type; expected ${expected}`);
+  }
+  const essence = accepted.find((type) => type === mime.essence);
+  if (essence === undefined) throw new UnsupportedMediaTypeError(`Content-Type ${mime.essence} is not what this provider sends here; expected ${expected}`);
+  const charset = mime.params.get('charset');
+  if (essence !== MULTIPART_MEDIA_TYPE && charset !== null && !UTF8_CHARSETS.has(charset.toLowerCase())) {
+    throw new UnsupportedMediaTypeError(`charset ${charset} is not supported; the provider sends UTF-8`);
+  }
+  return essence;
 }

@@ -123,7 +123,16 @@ export interface ProviderReply {
 
 /** The request is not a well-formed callback of this provider: answered 400, nothing stored. */
 export class MalformedCallbackError extends Error {
-  override readonly name = 'MalformedCallbackError';
+  override readonly name: string = 'MalformedCallbackError';
+}
+
+/**
+ * The declared Content-Type is not one this provider sends for this kind of
+ * callback, so the body cannot be read as what it claims to be: answered 415,
+ * nothing stored. A subclass, so code that only knows "unreadable" still refuses it.
+ */
+export class UnsupportedMediaTypeError extends MalformedCallbackError {
+  override readonly name = 'UnsupportedMediaTypeError';
 }
 
 /**
@@ -143,6 +152,10 @@ export interface ProviderAdapter {
    */
   handshake?(req: IngestRequest, credentials: Credentials): ProviderReply | null;
   verify(req: IngestRequest, credentials: Credentials): Promise<Verification>;
-  /** Reads a verified callback; throws `MalformedCallbackError` when it cannot. */
+  /**
+   * Reads a verified callback according to its declared Content-Type (never by
+   * sniffing the bytes); throws `UnsupportedMediaTypeError` when that type is
+   * not one the provider sends, `MalformedCallbackError` when the body cannot be read.
+   */
   parse(req: IngestRequest): Promise<ParsedCallback>;
 }

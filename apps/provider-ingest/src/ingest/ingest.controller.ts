@@ -1,8 +1,8 @@
-import { All, Controller, Param, Req, Res } from '@nestjs/common';
+import { All, Controller, HttpStatus, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CallbackReceiver, IncomingCallback, ReceiveOutcome } from '@hookhub/ingest';
-import { Problems } from '@hookhub/platform';
+import { ProblemException, Problems } from '@hookhub/platform';
 import { IngestMetrics } from './ingest.metrics';
 import { TrustProxy } from './trust-proxy';
 
@@ -65,6 +65,9 @@ export class IngestController {
         throw Problems.unavailable(`The callback's signature cannot be checked right now (${outcome.reason}); retry later`);
       case 'malformed':
         throw Problems.malformedCallback(`The callback could not be read: ${outcome.detail}`);
+      case 'unsupported_media_type':
+        // Same type as the admin APIs' 415, so clients branch on one problem type.
+        throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported-media-type', 'Unsupported media type', `The callback's body is not what it declares: ${outcome.detail}`);
       case 'reply':
         res.status(outcome.reply.status).type(outcome.reply.contentType).send(outcome.reply.body);
         return;

@@ -10,7 +10,7 @@ export class IngestMetrics {
   constructor(registry: MetricsRegistry) {
     this.callbacks = new Counter({
       name: 'hookhub_provider_callbacks_total',
-      help: 'Provider callbacks received, by provider and outcome (accepted, unauthorized, malformed, not_found, reply, method_not_allowed)',
+      help: 'Provider callbacks received, by provider and outcome (accepted, unauthorized, unavailable, malformed, unsupported_media_type, not_found, reply, method_not_allowed)',
       labelNames: ['provider', 'outcome'],
       registers: [registry],
     });

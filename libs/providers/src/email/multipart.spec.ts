@@ -1,5 +1,5 @@
-import { MalformedCallbackError } from '../provider-adapter';
-import { MAX_FORM_BYTES, MAX_FORM_FILES, parseFormBody, parseMultipart } from './multipart';
+import { MalformedCallbackError, UnsupportedMediaTypeError } from '../provider-adapter';
+import { MAX_FORM_FILES, parseFormBody, parseMultipart } from './multipart';
 
 interface Part {
   name: string;
@@ -58,9 +58,12 @@ describe('parseMultipart', () => {
     await expect(parseMultipart(tooMany.body, tooMany.contentType)).rejects.toThrow(MalformedCallbackError);
   });
 
-  it('rejects a body over 25 MiB', async () => {
-    const { contentType } = await encode([{ name: 'a', value: 'b' }]);
-    await expect(parseMultipart(Buffer.alloc(MAX_FORM_BYTES + 1), contentType)).rejects.toThrow('multipart body is too large');
+  it('reads a raw MIME field of 26 MiB: the only size bound is the HTTP body limit (a 25 MiB cap refused a 25 MB Mailgun message)', async () => {
+    const big = 'x'.repeat(26 * 1024 * 1024);
+    const { body, contentType } = await encode([{ name: 'body-mime', value: big }, { name: 'signature', value: 'abc' }]);
+    const form = await parseMultipart(body, contentType);
+    expect(form.fields.get('body-mime')).toHaveLength(big.length);
+    expect(form.fields.get('signature')).toBe('abc');
   });
 
   it.each([
@@ -75,6 +78,11 @@ describe('parseMultipart', () => {
     ['a malformed part header', 'multipart/form-data; boundary=b', Buffer.from(`--b\r\n${'X'.repeat(90000)}\r\n\r\nv\r\n--b--\r\n`)],
   ])('rejects %s', async (_name, contentType, body) => {
     await expect(parseMultipart(body, contentType)).rejects.toThrow(MalformedCallbackError);
+  });
+
+  it('refuses a body declared as anything but multipart/form-data as an unsupported media type', async () => {
+    await expect(parseMultipart(Buffer.from('{}'), 'application/json')).rejects.toThrow(UnsupportedMediaTypeError);
+    await expect(parseMultipart(Buffer.from('x'), undefined)).rejects.toThrow(UnsupportedMediaTypeError);
   });
 });
 

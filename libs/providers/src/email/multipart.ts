@@ -1,9 +1,13 @@
 import busboy from 'busboy';
 import { formParams } from '../callback-support';
-import { MalformedCallbackError } from '../provider-adapter';
+import { MalformedCallbackError, UnsupportedMediaTypeError } from '../provider-adapter';
 
-/** Inbound mail posts are the largest callbacks we accept; providers cap theirs near this too (SendGrid 30 MB, Mailgun 25 MB). */
-export const MAX_FORM_BYTES = 25 * 1024 * 1024;
+/*
+ * No byte cap of our own: the body is already in memory and bounded by
+ * INGEST_BODY_LIMIT, which must admit the providers' largest posts (SendGrid
+ * Inbound Parse 30 MB, Mailgun 25 MB messages, in raw MIME or with
+ * attachments). A cap below it refused real mail the HTTP layer had accepted.
+ */
 export const MAX_FORM_FILES = 100;
 /** Generous: Mailgun posts every MIME header as its own field besides the documented ones. */
 const MAX_FORM_FIELDS = 1000;
@@ -26,18 +30,15 @@ export interface FormBody {
 /** Reads a `multipart/form-data` body already held in memory. */
 export function parseMultipart(rawBody: Buffer, contentType: string | undefined): Promise<FormBody> {
   if (!contentType || !/^multipart\/form-data\b/i.test(contentType)) {
-    return Promise.reject(new MalformedCallbackError('body is not multipart/form-data'));
-  }
-  if (rawBody.length > MAX_FORM_BYTES) {
-    return Promise.reject(new MalformedCallbackError('multipart body is too large'));
+    return Promise.reject(new UnsupportedMediaTypeError('body is not multipart/form-data'));
   }
   return new Promise<FormBody>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
       parser = busboy({
         headers: { 'content-type': contentType },
-        // Per-part limits equal the whole budget: a raw MIME field (`email`, `body-mime`) may be most of the body.
-        limits: { fieldSize: MAX_FORM_BYTES, fileSize: MAX_FORM_BYTES, files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS },
+        // Per-part limits equal the whole body: a raw MIME field (`email`, `body-mime`) may be most of it.
+        limits: { fieldSize: rawBody.length, fileSize: rawBody.length, files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS },
         defParamCharset: 'utf8',
       });
     } catch {
@@ -107,7 +108,6 @@ function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
  */
 export async function parseFormBody(rawBody: Buffer, contentType: string | undefined): Promise<FormBody> {
   if (contentType && /^application\/x-www-form-urlencoded\b/i.test(contentType)) {
-    if (rawBody.length > MAX_FORM_BYTES) throw new MalformedCallbackError('form body is too large');
     const fields = new Map<string, string>();
     for (const [name, value] of formParams(rawBody)) if (!fields.has(name)) fields.set(name, value);
     return { fields, files: [] };

@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -103,6 +103,7 @@ export class GupshupAdapter implements ProviderAdapter {
 
   /** Only `message-event`s are delivery reports; inbound `message`, `user-event` and `billing-event` yield no items. */
   async parse(req: IngestRequest): Promise<ParsedCallback> {
+    declaredMediaType(req, [JSON_MEDIA_TYPE]);
     const body = jsonBody(req.rawBody);
     if (!isObject(body)) throw new MalformedCallbackError('body is not a JSON object');
     const type = requiredString(body.type, 'type');

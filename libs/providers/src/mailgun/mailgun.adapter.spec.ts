@@ -118,7 +118,12 @@ describe('MailgunAdapter', () => {
         reason: 'body carries no readable signature',
       });
       const noType = ingest({ ...signed, headers: {} });
-      await expect(adapter.verify(noType, CREDS)).resolves.toEqual({ ok: false, reason: 'body carries no readable signature' });
+      await expect(adapter.verify(noType, CREDS)).resolves.toEqual({ ok: false, reason: expect.stringContaining('Content-Type is missing') });
+      // A signed JSON event declared as a form is read as a form, where there is no signature.
+      const asForm = ingest({ ...signed, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      await expect(adapter.verify(asForm, CREDS)).resolves.toEqual({ ok: false, reason: 'signature fields are missing' });
+      const asText = ingest({ ...signed, headers: { 'content-type': 'text/plain' } });
+      await expect(adapter.verify(asText, CREDS)).resolves.toEqual({ ok: false, reason: expect.stringContaining('Content-Type text/plain is not what this provider sends') });
       await expect(adapter.verify(ingest(signed), {})).resolves.toEqual({ ok: false, reason: 'connection has no signing key' });
     });
   });

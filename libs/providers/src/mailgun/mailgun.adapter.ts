@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, isoTime, JSON_MEDIA_TYPE, jsonBody, MULTIPART_MEDIA_TYPE, optionalString, requiredString } from '../callback-support';
 import { headerBlockFromPairs, inboundEmailFromFields, inboundEmailFromMime } from '../email/inbound-email';
 import { parseFormBody, type FormBody } from '../email/multipart';
 import {
   MalformedCallbackError,
+  UnsupportedMediaTypeError,
   type AttachmentInfo,
   type CredentialSpec,
   type Credentials,
@@ -204,7 +205,7 @@ export class MailgunAdapter implements ProviderAdapter {
   readonly provider = 'mailgun' as const;
   readonly credentials: CredentialSpec = MAILGUN_CREDENTIALS;
   /** verify and parse both need the body; a large multipart body is read once per request. */
-  private readonly bodies = new WeakMap<Buffer, Promise<Body>>();
+  private readonly bodies = new WeakMap<Buffer, { contentType: string | undefined; body: Promise<Body> }>();
 
   async verify(req: IngestRequest, credentials: Credentials): Promise<Verification> {
     const signingKey = credentials['signing_key'];
@@ -212,8 +213,9 @@ export class MailgunAdapter implements ProviderAdapter {
     let sig: MailgunSignature | null;
     try {
       sig = signatureOf(await this.body(req));
-    } catch {
-      return fail('body carries no readable signature');
+    } catch (err) {
+      // The signature is inside the body: a body that cannot be read as what it declares carries none.
+      return fail(err instanceof UnsupportedMediaTypeError ? err.message : 'body carries no readable signature');
     }
     if (!sig) return fail('signature fields are missing');
     if (!/^\d{1,12}$/.test(sig.timestamp)) return fail('timestamp is not a Unix time');
@@ -230,18 +232,20 @@ export class MailgunAdapter implements ProviderAdapter {
   }
 
   private body(req: IngestRequest): Promise<Body> {
-    let body = this.bodies.get(req.rawBody);
-    if (!body) {
-      body = readBody(req);
-      this.bodies.set(req.rawBody, body);
-    }
+    // The same bytes declared as another type are another body.
+    const contentType = req.headers['content-type'];
+    const cached = this.bodies.get(req.rawBody);
+    if (cached && cached.contentType === contentType) return cached.body;
+    const body = readBody(req);
+    this.bodies.set(req.rawBody, { contentType, body });
     return body;
   }
 }
 
+/** JSON events, or a Routes form (URL-encoded, multipart with attachments), told apart by the declared type only. */
 async function readBody(req: IngestRequest): Promise<Body> {
   const contentType = req.headers['content-type'];
-  if (contentType && /^application\/json\b/i.test(contentType)) {
+  if (declaredMediaType(req, [JSON_MEDIA_TYPE, FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE]) === JSON_MEDIA_TYPE) {
     const json = record(jsonBody(req.rawBody));
     if (!json) throw new MalformedCallbackError('body is not a JSON object');
     return { kind: 'event', json };

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { stringify as stringifyQuery } from 'node:querystring';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, formParams, isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -179,12 +179,14 @@ function queryOf(url: string): URLSearchParams {
   return new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1).split('#')[0]);
 }
 
-/** Status report fields: the query, overlaid by a form or JSON body when there is one. */
+/**
+ * Status report fields: the query, overlaid by a form or JSON body when there
+ * is one, read as what its Content-Type declares (never guessed from the bytes).
+ */
 function reportFields(req: IngestRequest): Fields {
   const fields = new Map<string, string>(queryOf(req.url));
   if (req.rawBody.length === 0) return fields;
-  const contentType = req.headers['content-type'] ?? '';
-  if (/\bjson\b/i.test(contentType) || req.rawBody.toString('utf8').trimStart().startsWith('{')) {
+  if (declaredMediaType(req, [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE]) === JSON_MEDIA_TYPE) {
     const body = jsonBody(req.rawBody);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MalformedCallbackError('body is not a JSON object');
     for (const [name, value] of Object.entries(body)) {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -120,6 +120,7 @@ export class MetaWhatsappAdapter implements ProviderAdapter {
    * no items.
    */
   async parse(req: IngestRequest): Promise<ParsedCallback> {
+    declaredMediaType(req, [JSON_MEDIA_TYPE]);
     const body = jsonBody(req.rawBody);
     if (!isObject(body) || body.object !== 'whatsapp_business_account') {
       throw new MalformedCallbackError('not a WhatsApp Business Account webhook');

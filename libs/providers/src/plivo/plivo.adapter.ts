@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, formParams, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, optionalString, requiredString } from '../callback-support';
 import type {
   CredentialSpec,
   Credentials,
@@ -51,6 +51,8 @@ export class PlivoAdapter implements ProviderAdapter {
   }
 
   async parse(req: IngestRequest): Promise<ParsedCallback> {
+    // V3 signed the body as form parameters; a body declared as anything else is not what Plivo sends.
+    if (req.method === 'POST' && req.rawBody.length > 0) declaredMediaType(req, [FORM_MEDIA_TYPE]);
     const params = req.method === 'POST' ? formParams(req.rawBody) : new URLSearchParams(splitUrl(req.url).query);
     const messageUuid = requiredString(params.get('MessageUUID'), 'MessageUUID');
     const rawStatus = requiredString(params.get('Status'), 'Status');

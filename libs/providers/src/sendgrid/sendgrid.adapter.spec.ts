@@ -6,8 +6,8 @@ import {
   type SendgridKeyPair,
 } from '../../../../test/support/provider-signers/sendgrid';
 import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
-import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
-import { SendgridAdapter } from './sendgrid.adapter';
+import { MalformedCallbackError, UnsupportedMediaTypeError, type IngestRequest } from '../provider-adapter';
+import { SENDGRID_MAX_BATCH_BYTES, SendgridAdapter } from './sendgrid.adapter';
 
 const URL = 'https://hooks.example.com/ingest/sendgrid/3b5cf468-c858-404b-9e53-630e3df9d74a';
 const NOW = new Date('2025-03-04T09:20:00.000Z');
@@ -228,10 +228,18 @@ describe('SendgridAdapter', () => {
       expect(item).toMatchObject({ occurredAt: NOW.toISOString() });
     });
 
-    it('accepts 128 events and rejects 129', async () => {
-      const batch = (n: number) => Array.from({ length: n }, (_, i) => sendgridEvent('open', { sg_event_id: `e${i}` }));
-      expect((await adapter.parse(ingest(sign(batch(128))))).items).toHaveLength(128);
-      await expect(adapter.parse(ingest(sign(batch(129))))).rejects.toThrow(MalformedCallbackError);
+    it('reads a full 768 KB batch (thousands of events, no count limit) into one item per event, in order', async () => {
+      const events: Record<string, unknown>[] = [];
+      for (let i = 0; ; i++) {
+        const next = sendgridEvent(i % 2 ? 'open' : 'delivered', { sg_event_id: `e${i}` });
+        if (JSON.stringify([...events, next]).length + 2 > SENDGRID_MAX_BATCH_BYTES) break;
+        events.push(next);
+      }
+      const signed = sign(events);
+      expect(signed.body.length).toBeGreaterThan(SENDGRID_MAX_BATCH_BYTES - 1_000);
+      expect(events.length).toBeGreaterThan(2_000);
+      const { items } = await adapter.parse(ingest(signed));
+      expect(items.map((i) => i.providerEventId)).toEqual(events.map((e) => e['sg_event_id']));
     });
 
     it.each([
@@ -239,8 +247,28 @@ describe('SendgridAdapter', () => {
       ['an object instead of an array', Buffer.from(JSON.stringify(sendgridEvent('open')))],
       ['an array of non-objects', Buffer.from('["open"]')],
     ])('rejects a body that is %s', async (_name, body) => {
-      const req: IngestRequest = { method: 'POST', url: URL, headers: {}, rawBody: body, receivedAt: NOW };
+      const req: IngestRequest = { method: 'POST', url: URL, headers: { 'content-type': 'application/json' }, rawBody: body, receivedAt: NOW };
       await expect(adapter.parse(req)).rejects.toThrow(MalformedCallbackError);
+      await expect(adapter.parse(req)).rejects.not.toThrow(UnsupportedMediaTypeError);
+    });
+
+    it.each([
+      ['no content type', undefined],
+      ['a form', 'application/x-www-form-urlencoded'],
+      ['text', 'text/plain'],
+      ['JSON in another charset', 'application/json; charset=utf-16'],
+      ['garbage', 'json'],
+    ])('refuses a signed batch declared as %s: SendGrid posts application/json', async (_name, contentType) => {
+      const signed = sign([sendgridEvent('delivered')]);
+      const req = ingest(signed);
+      await expect(adapter.parse({ ...req, headers: { ...req.headers, 'content-type': contentType } })).rejects.toThrow(UnsupportedMediaTypeError);
+    });
+
+    it('accepts application/json with parameters and in any case', async () => {
+      const signed = sign([sendgridEvent('delivered')]);
+      for (const contentType of ['application/json; charset=utf-8', 'Application/JSON']) {
+        expect((await adapter.parse(ingest({ ...signed, headers: { ...signed.headers, 'content-type': contentType } }))).items).toHaveLength(1);
+      }
     });
   });
 });

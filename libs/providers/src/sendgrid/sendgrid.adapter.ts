@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { isoTime, jsonBody, optionalString } from '../callback-support';
+import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString } from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -16,8 +16,12 @@ export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
 /** SendGrid documents no window; 10 minutes absorbs clock skew and its quick retries while bounding replays. */
 export const SENDGRID_TIMESTAMP_TOLERANCE_MS = 10 * 60 * 1000;
-/** SendGrid batches at most 128 events per post; more means the body is not SendGrid's. */
-export const SENDGRID_MAX_EVENTS = 128;
+/**
+ * SendGrid posts a batch every 30 seconds or when it reaches 768 KB, so a
+ * post holds as many events as fit (thousands of small ones). There is no
+ * event count to enforce: the body size is bounded by INGEST_BODY_LIMIT.
+ */
+export const SENDGRID_MAX_BATCH_BYTES = 768 * 1024;
 
 export const SENDGRID_CREDENTIALS: CredentialSpec = {
   public_key: {
@@ -147,11 +151,9 @@ export class SendgridAdapter implements ProviderAdapter {
   }
 
   async parse(req: IngestRequest): Promise<ParsedCallback> {
+    declaredMediaType(req, [JSON_MEDIA_TYPE]);
     const body = jsonBody(req.rawBody);
     if (!Array.isArray(body)) throw new MalformedCallbackError('body is not a JSON array of events');
-    if (body.length > SENDGRID_MAX_EVENTS) {
-      throw new MalformedCallbackError(`body has more than ${SENDGRID_MAX_EVENTS} events`);
-    }
     const items: DeliveryStatusItem[] = [];
     for (const event of body) {
       if (!isRecord(event)) throw new MalformedCallbackError('event is not a JSON object');

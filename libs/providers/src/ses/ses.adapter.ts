@@ -1,7 +1,7 @@
 import { X509Certificate, verify as verifySignature } from 'node:crypto';
 import { request } from 'undici';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString, TEXT_MEDIA_TYPE } from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -293,6 +293,8 @@ export class SesAdapter implements ProviderAdapter {
   }
 
   async parse(req: IngestRequest): Promise<ParsedCallback> {
+    // SNS declares its JSON as text/plain unless the subscription's delivery policy sets headerContentType to application/json.
+    declaredMediaType(req, [TEXT_MEDIA_TYPE, JSON_MEDIA_TYPE]);
     const body = jsonBody(req.rawBody);
     if (!isObject(body)) throw new MalformedCallbackError('body is not an SNS message');
     switch (body.Type) {

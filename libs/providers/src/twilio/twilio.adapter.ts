@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, formParams, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -145,9 +145,15 @@ function urlVariants(url: string): string[] {
   return [...new Set([url, prefix + rest, prefix + (portStart === -1 ? defaultPort : hostAndPort.slice(portStart)) + rest])];
 }
 
-/** Status callbacks are forms; callbacks signed with `bodySHA256` carry the same fields as a JSON object. */
+/**
+ * Status callbacks are forms; callbacks signed with `bodySHA256` carry the
+ * same fields as a JSON object. The signature covered the body as one or the
+ * other, so the declared type must say the same: a form signed as a form but
+ * declared JSON is not what Twilio sends.
+ */
 function callbackFields(req: IngestRequest): Fields {
   if (bodySha256Param(req.url) !== null) {
+    declaredMediaType(req, [JSON_MEDIA_TYPE]);
     const body = jsonBody(req.rawBody);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new MalformedCallbackError('body is not a JSON object');
@@ -155,6 +161,7 @@ function callbackFields(req: IngestRequest): Fields {
     const record = body as Record<string, unknown>;
     return (name) => (Object.hasOwn(record, name) ? optionalString(record[name]) : null);
   }
+  if (req.method === 'POST') declaredMediaType(req, [FORM_MEDIA_TYPE]);
   const params = req.method === 'POST' ? formParams(req.rawBody) : queryParams(req.url);
   return (name) => optionalString(params.get(name));
 }

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { DeliveryStatus } from '@hookhub/contracts';
-import { constantTimeEqual, formParams, isoTime, jsonBody, optionalString, requiredString } from '../callback-support';
+import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -133,21 +133,21 @@ function checkTimestamp(value: string | undefined, receivedAt: Date): string | n
   return skew > VONAGE_TIMESTAMP_TOLERANCE_MS ? 'stale timestamp' : null;
 }
 
-/** The receipt's parameters: the query of a GET, else the form or JSON body. */
+/**
+ * The receipt's parameters: the query of a GET, else the body read as what it
+ * declares (Vonage's "POST" sends a form, "POST-JSON" JSON). The signature is
+ * inside, so a body read as the wrong kind would be checked and stored as
+ * something Vonage never sent.
+ */
 function receiptParams(req: IngestRequest): ReceiptParams {
   if (req.method === 'GET') return new Map(queryOf(req.url));
-  if (isJson(req)) return jsonParams(jsonBody(req.rawBody));
+  if (declaredMediaType(req, [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE]) === JSON_MEDIA_TYPE) return jsonParams(jsonBody(req.rawBody));
   return new Map(formParams(req.rawBody));
 }
 
 function queryOf(url: string): URLSearchParams {
   const queryStart = url.indexOf('?');
   return new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1).split('#')[0]);
-}
-
-function isJson(req: IngestRequest): boolean {
-  const contentType = req.headers['content-type'] ?? '';
-  return /\bjson\b/i.test(contentType) || req.rawBody.toString('utf8').trimStart().startsWith('{');
 }
 
 function jsonParams(body: unknown): ReceiptParams {
