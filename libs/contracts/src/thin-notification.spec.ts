@@ -1,5 +1,5 @@
 import { ENVELOPE_FIELDS, EventEnvelope, canonicalEnvelope, serializeEnvelope } from './envelope';
-import { TOPICS, changeStatusOf, resourceLocator, toThinNotification } from './thin-notification';
+import { TOPICS, changeStatusFor, isDeletionType, parentResource, resourceLocator, toThinNotification } from './thin-notification';
 
 const TENANT = '3b5cf468-c858-404b-9e53-630e3df9d74a';
 const TICKET_ID = 'debde69a-2dbb-427b-b478-6cffd7930ecf';
@@ -25,32 +25,62 @@ function envelope(overrides: Partial<EventEnvelope>): EventEnvelope {
   };
 }
 
-describe('changeStatusOf', () => {
+describe('changeStatusFor', () => {
+  const ev = (type: string, model_type: EventEnvelope['model_type'] = 'ticket') => ({ type, model_type });
+
   it.each([
-    ['ticket.created', 'CREATION'],
-    ['message.created', 'CREATION'],
-    ['ticket.deleted', 'DELETION'],
-    ['message.deleted', 'DELETION'],
-    ['ticket.updated', 'UPDATE'],
-    ['ticket.status_changed', 'UPDATE'],
-    ['ticket.label_added', 'UPDATE'],
-    ['ticket.assigned', 'UPDATE'],
-    ['ticket.resolved', 'UPDATE'],
-    ['message.delivery_status', 'UPDATE'],
-    ['survey.response_completed', 'UPDATE'],
-  ] as const)('%s → %s', (type, status) => {
-    expect(changeStatusOf(type)).toBe(status);
+    ['ticket.created', 'ticket'],
+    ['ticket.updated', 'ticket'],
+    ['ticket.status_changed', 'ticket'],
+    ['message.created', 'message'],
+    ['message.delivery_status', 'message'],
+    ['survey.response_completed', 'survey_response'],
+  ] as const)('the first event of a resource is a CREATION whatever its name: %s', (type, modelType) => {
+    expect(changeStatusFor(ev(type, modelType), true)).toBe('CREATION');
   });
 
-  it('only looks at the suffix after the last dot', () => {
-    expect(changeStatusOf('ticket.created_by_rule')).toBe('UPDATE');
-    expect(changeStatusOf('ticket.undeleted')).toBe('UPDATE');
+  it.each([
+    ['ticket.created', 'ticket'],
+    ['ticket.label_added', 'ticket'],
+    ['message.created', 'message'],
+    ['survey.response_completed', 'survey_response'],
+  ] as const)('any later event is an UPDATE, even one named *.created: %s', (type, modelType) => {
+    expect(changeStatusFor(ev(type, modelType), false)).toBe('UPDATE');
+  });
+
+  it('a deletion type is a DELETION, first or not', () => {
+    expect(changeStatusFor(ev('ticket.deleted'), true)).toBe('DELETION');
+    expect(changeStatusFor(ev('message.deleted', 'message'), false)).toBe('DELETION');
+  });
+
+  it("events about the hub's own subscriptions never create them (the admin API did)", () => {
+    expect(changeStatusFor(ev('webhook.disabled', 'subscription'), true)).toBe('UPDATE');
+    expect(changeStatusFor(ev('webhook.test', 'subscription'), true)).toBe('UPDATE');
+  });
+
+  it('only the last suffix marks a deletion', () => {
+    expect(isDeletionType('ticket.deleted')).toBe(true);
+    expect(isDeletionType('ticket.undeleted')).toBe(false);
+    expect(isDeletionType('ticket.deleted_label')).toBe(false);
+  });
+});
+
+describe('parentResource', () => {
+  it("is a message's ticket, from the model or, for a deletion, from data", () => {
+    expect(parentResource({ model_type: 'message', model: { id: 'm', ticket_id: 't1' }, data: {} })).toEqual({ modelType: 'ticket', modelId: 't1' });
+    expect(parentResource({ model_type: 'message', model: null, data: { ticket_id: 't2' } })).toEqual({ modelType: 'ticket', modelId: 't2' });
+  });
+
+  it('is none for a message without a ticket and for every other type', () => {
+    expect(parentResource({ model_type: 'message', model: null, data: { status: 'delivered' } })).toBeNull();
+    expect(parentResource({ model_type: 'ticket', model: { id: 't', ticket_id: 'x' }, data: {} })).toBeNull();
+    expect(parentResource({ model_type: 'survey_response', model: { id: 'r', survey_id: 's' }, data: {} })).toBeNull();
   });
 });
 
 describe('toThinNotification', () => {
   it('produces exactly the seed sample shape for a ticket creation', () => {
-    const thin = toThinNotification(envelope({ type: 'ticket.created' }));
+    const thin = toThinNotification(envelope({ type: 'ticket.created' }), 'CREATION');
     expect(JSON.stringify(thin)).toBe(
       JSON.stringify({
         data: { status: 'CREATION', params: { id: TICKET_ID }, resource: `/v0/tickets/${TICKET_ID}` },
@@ -64,12 +94,12 @@ describe('toThinNotification', () => {
   });
 
   it('maps ticket updates and deletions (deletion has no model)', () => {
-    expect(toThinNotification(envelope({ type: 'ticket.status_changed', data: { from: 'open', to: 'hold' } }))).toEqual({
+    expect(toThinNotification(envelope({ type: 'ticket.status_changed', data: { from: 'open', to: 'hold' } }), 'UPDATE')).toEqual({
       data: { status: 'UPDATE', params: { id: TICKET_ID }, resource: `/v0/tickets/${TICKET_ID}` },
       tenant_id: TENANT,
       topic: 'sac_ticket',
     });
-    expect(toThinNotification(envelope({ type: 'ticket.deleted', model: null }))).toEqual({
+    expect(toThinNotification(envelope({ type: 'ticket.deleted', model: null }), 'DELETION')).toEqual({
       data: { status: 'DELETION', params: { id: TICKET_ID }, resource: `/v0/tickets/${TICKET_ID}` },
       tenant_id: TENANT,
       topic: 'sac_ticket',
@@ -84,6 +114,7 @@ describe('toThinNotification', () => {
         model_id: MESSAGE_ID,
         model: { id: MESSAGE_ID, ticket_id: TICKET_ID },
       }),
+      'CREATION',
     );
     expect(JSON.stringify(thin)).toBe(
       JSON.stringify({
@@ -101,6 +132,7 @@ describe('toThinNotification', () => {
   it('takes a deleted message’s ticket id from data when the model is null', () => {
     const thin = toThinNotification(
       envelope({ type: 'message.deleted', model_type: 'message', model_id: MESSAGE_ID, model: null, data: { ticket_id: TICKET_ID } }),
+      'DELETION',
     );
     expect(thin).toEqual({
       data: {
@@ -115,11 +147,11 @@ describe('toThinNotification', () => {
 
   it('throws when a message event carries no ticket id at all', () => {
     expect(() =>
-      toThinNotification(envelope({ type: 'message.deleted', model_type: 'message', model_id: MESSAGE_ID, model: null, data: {} })),
+      toThinNotification(envelope({ type: 'message.deleted', model_type: 'message', model_id: MESSAGE_ID, model: null, data: {} }), 'DELETION'),
     ).toThrow(/ticket_id/);
   });
 
-  it('locates a survey response under its survey', () => {
+  it('locates a survey response under its survey, with the status the event log recorded', () => {
     const thin = toThinNotification(
       envelope({
         type: 'survey.response_completed',
@@ -127,11 +159,12 @@ describe('toThinNotification', () => {
         model_id: RESPONSE_ID,
         model: { id: RESPONSE_ID, survey_id: SURVEY_ID, score: 9 },
       }),
+      'CREATION',
     );
     expect(JSON.stringify(thin)).toBe(
       JSON.stringify({
         data: {
-          status: 'UPDATE',
+          status: 'CREATION',
           params: { survey_id: SURVEY_ID, id: RESPONSE_ID },
           resource: `/v0/surveys/${SURVEY_ID}/responses/${RESPONSE_ID}`,
         },

@@ -23,11 +23,39 @@ export const TOPICS: Record<ModelType, string> = {
   subscription: 'hookhub_subscription',
 };
 
-/** `*.created` creates, `*.deleted` deletes; every other event changes an existing resource. */
-export function changeStatusOf(eventType: string): ChangeStatus {
-  if (eventType.endsWith('.created')) return 'CREATION';
-  if (eventType.endsWith('.deleted')) return 'DELETION';
+/** Whether an event type's name says it deletes its resource: such an event must carry no model. */
+export function isDeletionType(eventType: string): boolean {
+  return eventType.endsWith('.deleted');
+}
+
+/**
+ * What an event did to its resource, decided where the event is recorded and
+ * nowhere else: a deletion type deletes; the first event of a resource in the
+ * event log creates it, whatever the type is called (a survey response's first
+ * event is `survey.response_completed`, and a `ticket.updated` that overtook its
+ * `ticket.created` is still the ticket's first); every later one updates it (so
+ * a `*.created` arriving after other events of its resource is an UPDATE).
+ * The hub's own subscriptions are created through the admin API, not by an
+ * event, so no event about them is their creation.
+ */
+export function changeStatusFor(e: Pick<EventEnvelope, 'type' | 'model_type'>, firstOfResource: boolean): ChangeStatus {
+  if (isDeletionType(e.type)) return 'DELETION';
+  if (firstOfResource && e.model_type !== 'subscription') return 'CREATION';
   return 'UPDATE';
+}
+
+/**
+ * The resource a resource belongs to, when the hub keeps both: a message
+ * belongs to its ticket (`ticket_id` in the model, or in `data` for a
+ * deletion). Deleting the parent deletes the children with it. A survey's
+ * responses have no parent here: surveys are not resources of the hub.
+ */
+export function parentResource(e: Pick<EventEnvelope, 'model_type' | 'model' | 'data'>): { modelType: 'ticket'; modelId: string } | null {
+  if (e.model_type !== 'message') return null;
+  const fromModel = e.model?.ticket_id;
+  const fromData = e.data?.ticket_id;
+  const ticketId = typeof fromModel === 'string' ? fromModel : typeof fromData === 'string' ? fromData : undefined;
+  return ticketId ? { modelType: 'ticket', modelId: ticketId } : null;
 }
 
 /** The ids that locate a resource, and its path in the `/v0` resource API. */
@@ -69,10 +97,14 @@ export function resourceLocator(e: Pick<EventEnvelope, 'type' | 'model_type' | '
   }
 }
 
-export function toThinNotification(e: EventEnvelope): ThinNotification {
+/**
+ * `status` is the one the event log recorded for this event (see
+ * `changeStatusFor`): the type's name alone cannot tell a resource's first event.
+ */
+export function toThinNotification(e: EventEnvelope, status: ChangeStatus): ThinNotification {
   const { params, resource } = resourceLocator(e);
   return {
-    data: { status: changeStatusOf(e.type), params, resource },
+    data: { status, params, resource },
     tenant_id: e.account_id,
     topic: TOPICS[e.model_type],
   };

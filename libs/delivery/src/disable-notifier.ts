@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventPublisher } from '@hookhub/jetstream';
-import type { DisabledSubscription } from '@hookhub/persistence';
+import { DisabledSubscription, TenantRepository } from '@hookhub/persistence';
 import { DeliveryMetrics } from './delivery-metrics';
 
 /**
@@ -16,6 +16,7 @@ export class DisableNotifier {
   constructor(
     private readonly publisher: EventPublisher,
     private readonly metrics: DeliveryMetrics,
+    private readonly tenants: TenantRepository,
   ) {}
 
   async notify(subscriptions: DisabledSubscription[]): Promise<void> {
@@ -26,7 +27,7 @@ export class DisableNotifier {
       await this.publisher.publish({
         id: `webhook-disabled-${s.id}-${Date.parse(now)}`,
         account_id: s.tenantId,
-        account_url: '',
+        account_url: await this.tenants.accountUrl(s.tenantId),
         created_at: now,
         type: 'webhook.disabled',
         data: { subscription_id: s.id, reason: s.reason, consecutive_failures: s.consecutiveFailures, last_error: s.lastError },

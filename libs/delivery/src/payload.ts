@@ -1,5 +1,5 @@
-import { EventEnvelope, toThinNotification } from '@hookhub/contracts';
-import { envelopeText } from '@hookhub/event-store';
+import { ChangeStatus, EventEnvelope, toThinNotification } from '@hookhub/contracts';
+import { envelopeText, recordedChangeStatus } from '@hookhub/event-store';
 
 export type PayloadFormatName = 'full' | 'thin';
 
@@ -8,10 +8,24 @@ export class EventPayloads {
   private full?: string;
   private thin?: string;
 
-  constructor(readonly event: EventEnvelope) {}
+  /**
+   * `status`: the change status the event log holds for the event; without it,
+   * the one the recorder gave this envelope object. A thin notification is
+   * never guessed from the type's name (that cannot tell a resource's first event).
+   */
+  constructor(
+    readonly event: EventEnvelope,
+    private readonly status?: ChangeStatus,
+  ) {}
 
   body(format: PayloadFormatName): string {
-    if (format === 'thin') return (this.thin ??= JSON.stringify(toThinNotification(this.event)));
+    if (format === 'thin') return (this.thin ??= JSON.stringify(toThinNotification(this.event, this.changeStatus())));
     return (this.full ??= envelopeText(this.event));
+  }
+
+  private changeStatus(): ChangeStatus {
+    const status = this.status ?? recordedChangeStatus(this.event);
+    if (!status) throw new Error(`event ${this.event.id} has no recorded change status; record it before sending a thin notification`);
+    return status;
   }
 }

@@ -52,7 +52,7 @@ export class RetryPipeline {
         msg.ack();
         continue;
       }
-      const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope));
+      const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.changeStatus);
       this.executor.attempt({ deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads }, { deferWhenBusy: true }).then(
         (outcome) => (outcome === null ? msg.nak(this.executor.busyBackoffMs(sub.id)) : msg.ack()),
         (err: unknown) => {

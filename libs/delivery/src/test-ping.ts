@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { serializeEnvelope } from '@hookhub/contracts';
-import type { SubscriptionEntity } from '@hookhub/persistence';
+import { SubscriptionEntity, TenantRepository } from '@hookhub/persistence';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { WebhookRequestBuilder } from './webhook-request';
 import { SendResult, WebhookSender } from './webhook-sender';
@@ -17,16 +17,17 @@ export class TestPing implements OnApplicationShutdown {
   constructor(
     @Inject(DELIVERY_SETTINGS) settings: DeliverySettings,
     private readonly requests: WebhookRequestBuilder,
+    private readonly tenants: TenantRepository,
   ) {
     this.sender = new WebhookSender({ timeoutMs: settings.timeoutMs, allowInsecureTargets: settings.allowInsecureTargets, connections: 16 });
   }
 
-  async ping(sub: SubscriptionEntity, accountUrl: string): Promise<SendResult> {
+  async ping(sub: SubscriptionEntity): Promise<SendResult> {
     const deliveryId = randomUUID();
     const body = serializeEnvelope({
       id: `test-${deliveryId}`,
       account_id: sub.tenantId,
-      account_url: accountUrl,
+      account_url: await this.tenants.accountUrl(sub.tenantId),
       created_at: new Date().toISOString(),
       type: 'webhook.test',
       data: { message: 'This is a test event from Hookhub.' },

@@ -15,7 +15,6 @@ import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
 @Controller('v1/events')
 export class EventsController {
   private readonly validator = new EventValidator();
-  private readonly accountUrls = new Map<string, string>();
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -40,7 +39,7 @@ export class EventsController {
     const candidate: EventEnvelope = {
       id: dto.id ?? randomUUID(),
       account_id: principal.tenantId,
-      account_url: await this.accountUrl(principal.tenantId),
+      account_url: await this.tenants.accountUrl(principal.tenantId),
       created_at: dto.created_at ? new Date(dto.created_at).toISOString().replace('.000Z', 'Z') : new Date().toISOString(),
       type: dto.type,
       data: dto.data ?? {},
@@ -67,15 +66,5 @@ export class EventsController {
       throw Problems.unavailable(`the event could not be stored; retry with the same id (${(err as Error).message})`);
     }
     return { id: candidate.id, duplicate: receipt.duplicate };
-  }
-
-  /** Tenants' account URLs rarely change; one lookup per tenant per process is enough. */
-  private async accountUrl(tenantId: string): Promise<string> {
-    let url = this.accountUrls.get(tenantId);
-    if (url === undefined) {
-      url = (await this.tenants.findById(tenantId))?.accountUrl ?? '';
-      this.accountUrls.set(tenantId, url);
-    }
-    return url;
   }
 }

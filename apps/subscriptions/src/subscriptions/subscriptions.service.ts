@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EVENT_TYPES } from '@hookhub/contracts';
 import { EndpointVerifier, RedeliveryService, TestPing, VerificationResult } from '@hookhub/delivery';
-import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository, SubscriptionState, TenantRepository } from '@hookhub/persistence';
+import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository, SubscriptionState } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { generateSecret, isValidSecret, SecretVault } from '@hookhub/signing';
 import { checkWebhookDestination } from '@hookhub/url-safety';
@@ -22,7 +22,6 @@ export class SubscriptionsService {
 
   constructor(
     private readonly repo: SubscriptionRepository,
-    private readonly tenants: TenantRepository,
     private readonly vault: SecretVault,
     private readonly verifier: EndpointVerifier,
     private readonly pinger: TestPing,
@@ -144,9 +143,7 @@ export class SubscriptionsService {
   }
 
   async ping(principal: Principal, id: string): Promise<SendResult> {
-    const sub = await this.get(principal, id);
-    const tenant = await this.tenants.findById(principal.tenantId);
-    return this.pinger.ping(sub, tenant?.accountUrl ?? '');
+    return this.pinger.ping(await this.get(principal, id));
   }
 
   async replay(principal: Principal, id: string, since: Date, onlyFailed: boolean): Promise<number> {

@@ -1,4 +1,4 @@
-import { changeStatusOf } from '../thin-notification';
+import { isDeletionType } from '../thin-notification';
 import type { EventTypeDefinition } from './event-types';
 
 type JsonSchema = Record<string, unknown>;
@@ -7,7 +7,7 @@ export const EVENT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 
 /** The JSON Schema of a whole event of one type: envelope, `data` and `model`. */
 export function envelopeSchema(def: EventTypeDefinition): JsonSchema {
-  const deletion = changeStatusOf(def.type) === 'DELETION';
+  const deletion = isDeletionType(def.type);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: def.type,

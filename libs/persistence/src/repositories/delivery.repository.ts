@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import type { ChangeStatus } from '@hookhub/contracts';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
 import { preparedQuery, returnedRows } from './sql';
 
@@ -79,6 +80,8 @@ export interface RetryContext {
   status: DeliveryStatus;
   attemptCount: number;
   envelope: unknown;
+  /** What the event log recorded the event as: a thin notification says this, not what the type's name suggests. */
+  changeStatus: ChangeStatus;
 }
 
 /** The attempt records of `recordAttempts`, from its one JSON parameter. */
@@ -314,9 +317,9 @@ export class DeliveryRepository {
   /** Delivery state and event envelope of the deliveries that retry jobs name. */
   async loadRetryContexts(ids: string[]): Promise<Map<string, RetryContext>> {
     if (ids.length === 0) return new Map();
-    const rows: Array<{ id: string; tenant_id: string; subscription_id: string; status: DeliveryStatus; attempt_count: number; envelope: unknown }> =
+    const rows: Array<{ id: string; tenant_id: string; subscription_id: string; status: DeliveryStatus; attempt_count: number; envelope: unknown; change_status: ChangeStatus }> =
       await this.deliveries.manager.query(
-        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, e.envelope
+        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, e.envelope, e.change_status
            FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
           WHERE d.id = ANY($1)`,
         [ids],
@@ -324,7 +327,7 @@ export class DeliveryRepository {
     return new Map(
       rows.map((r) => [
         r.id,
-        { id: r.id, tenantId: r.tenant_id, subscriptionId: r.subscription_id, status: r.status, attemptCount: r.attempt_count, envelope: r.envelope },
+        { id: r.id, tenantId: r.tenant_id, subscriptionId: r.subscription_id, status: r.status, attemptCount: r.attempt_count, envelope: r.envelope, changeStatus: r.change_status },
       ]),
     );
   }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import type { ChangeStatus } from '@hookhub/contracts';
 import { EventEntity, SnapshotEntity } from '../entities';
-import { preparedQuery } from './sql';
+import { preparedQuery, returnedRows } from './sql';
 
 export interface ResourceKey {
   tenantId: string;
@@ -51,9 +52,19 @@ interface LockRow {
   source_created_at: Date | null;
   deleted_at: Date | null;
   event_id: string | null;
+  change_status: ChangeStatus | null;
 }
 
 const keyOf = (k: ResourceKey): string => `${k.tenantId}\u0000${k.modelType}\u0000${k.modelId}`;
+
+/**
+ * The order every transaction locks snapshot rows in: tickets first, then the
+ * rest by key. A ticket's deletion purges its messages while holding the
+ * ticket's row, and whoever records a message locks its ticket too: taking
+ * the ticket first on both sides means they queue instead of deadlocking.
+ */
+const lockRank = (k: ResourceKey): string => `${k.modelType === 'ticket' ? 0 : 1}\u0000${keyOf(k)}`;
+const LOCK_ORDER_SQL = `(s.model_type <> 'ticket'), s.tenant_id, s.model_type, s.model_id`;
 
 /**
  * SQL of the event log and snapshots, in bulk: one statement per step for a
@@ -71,15 +82,17 @@ export class EventLogRepository {
   /**
    * Locks the snapshot rows of these resources (creating empty ones), in a
    * fixed order so concurrent batches cannot deadlock, and reports which of
-   * these events are in the log already: one round trip. Versions are
-   * assigned under this lock, so they never collide or skip.
+   * these events are in the log already, with the change status recorded for
+   * each (`<tenant>:<event id>` → status): one round trip. Versions, and with
+   * them which event created a resource, are decided under this lock, so they
+   * never collide or skip, whichever pod records first.
    */
   async lockForRecording(
     m: EntityManager,
     keys: ResourceKey[],
     events: Array<{ tenantId: string; id: string }>,
-  ): Promise<{ locked: Map<string, LockedSnapshot>; recorded: Set<string> }> {
-    const sorted = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+  ): Promise<{ locked: Map<string, LockedSnapshot>; recorded: Map<string, ChangeStatus> }> {
+    const sorted = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) => (lockRank(a) < lockRank(b) ? -1 : 1));
     const cols = [sorted.map((k) => k.tenantId), sorted.map((k) => k.modelType), sorted.map((k) => k.modelId)];
     // Rows this statement creates come back from RETURNING, the others from the locking read (whose
     // snapshot predates the insert). A row another transaction created meanwhile is in neither: it is
@@ -97,22 +110,22 @@ export class EventLogRepository {
        ), existing AS (
          SELECT s.tenant_id, s.model_type, s.model_id, s.version, s.source_created_at, s.deleted_at FROM snapshots s
           WHERE (s.tenant_id, s.model_type, s.model_id) IN (SELECT tenant_id, model_type, model_id FROM k)
-          ORDER BY s.tenant_id, s.model_type, s.model_id
+          ORDER BY ${LOCK_ORDER_SQL}
           FOR UPDATE
        )
-       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL::text AS event_id FROM created
+       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL::text AS event_id, NULL::text AS change_status FROM created
        UNION ALL
-       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL FROM existing
+       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL, NULL FROM existing
        UNION ALL
-       SELECT tenant_id, NULL, NULL, NULL, NULL, NULL, id FROM events
+       SELECT tenant_id, NULL, NULL, NULL, NULL, NULL, id, change_status FROM events
         WHERE (tenant_id, id) IN (SELECT * FROM unnest($4::uuid[], $5::text[]))`,
       [...cols, events.map((e) => e.tenantId), events.map((e) => e.id)],
     );
     const locked = new Map<string, LockedSnapshot>();
-    const recorded = new Set<string>();
+    const recorded = new Map<string, ChangeStatus>();
     const add = (r: LockRow): void => {
       if (r.event_id !== null) {
-        recorded.add(`${r.tenant_id}:${r.event_id}`);
+        recorded.set(`${r.tenant_id}:${r.event_id}`, r.change_status!);
         return;
       }
       const k = { tenantId: r.tenant_id, modelType: r.model_type!, modelId: r.model_id! };
@@ -122,9 +135,9 @@ export class EventLogRepository {
     const missing = sorted.filter((k) => !locked.has(keyOf(k)));
     if (missing.length > 0) {
       const late: LockRow[] = await m.query(
-        `SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL AS event_id FROM snapshots
+        `SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL AS event_id, NULL AS change_status FROM snapshots s
           WHERE (tenant_id, model_type, model_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
-          ORDER BY tenant_id, model_type, model_id
+          ORDER BY ${LOCK_ORDER_SQL}
           FOR UPDATE`,
         [missing.map((k) => k.tenantId), missing.map((k) => k.modelType), missing.map((k) => k.modelId)],
       );
@@ -203,6 +216,27 @@ export class EventLogRepository {
          AND (envelope->'model')::text <> 'null'`,
       [keys.map((k) => k.tenantId), keys.map((k) => k.modelType), keys.map((k) => k.modelId)],
     );
+  }
+
+  /**
+   * Deletes the messages of these (just deleted) tickets with them: each
+   * snapshot loses its model and answers 410, and `scrubModels` must then
+   * erase their logged models. The caller holds the tickets' rows, and
+   * whoever records a message locks its ticket first, so no message of these
+   * tickets can appear alive after this runs. Returns the messages purged.
+   */
+  async purgeChildren(m: EntityManager, tickets: ResourceKey[]): Promise<ResourceKey[]> {
+    if (tickets.length === 0) return [];
+    const rows = returnedRows<{ tenant_id: string; model_id: string }>(
+      await m.query(
+        `UPDATE snapshots s SET model = NULL, deleted_at = now(), updated_at = now()
+          FROM unnest($1::uuid[], $2::text[]) AS t(tenant_id, ticket_id)
+          WHERE s.tenant_id = t.tenant_id AND s.model_type = 'message' AND s.model->>'ticket_id' = t.ticket_id AND s.deleted_at IS NULL
+          RETURNING s.tenant_id, s.model_id`,
+        [tickets.map((t) => t.tenantId), tickets.map((t) => t.modelId)],
+      ),
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, modelType: 'message', modelId: r.model_id }));
   }
 
   /** A tenant's events recorded since a time, oldest first, for replays. */
