@@ -215,7 +215,7 @@ const updateConnectionDto: DtoSpec = {
 /* ------------------------------------------------------------ query specs */
 
 const listParams: bad.QueryParamSpec[] = [
-  { name: 'limit', valid: (v) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 200 },
+  { name: 'limit', valid: (v) => /^-?\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 200 },
   { name: 'cursor', valid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) },
 ];
 const eventTypeParam: bad.QueryParamSpec = { name: 'event_type', valid: (v) => /^[a-z_]+\.[a-z_]+$/.test(v) };

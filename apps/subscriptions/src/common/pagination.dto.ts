@@ -1,12 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { toDecimalInteger } from '@hookhub/platform';
 
 /** Cursor pagination of every list route: newest first, `next_cursor` leads to the next page. */
 export class ListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toDecimalInteger)
   @IsInt()
   @Min(1)
   @Max(200)

@@ -191,3 +191,14 @@ export const toBoolean = ({ obj, key, value }: { obj?: Record<string, unknown>; 
   const raw = obj && key !== undefined ? obj[key] : value;
   return parseEnvBoolean(raw) ?? raw;
 };
+
+/**
+ * `@Transform(toDecimalInteger)` for query-string DTO fields: a decimal integer
+ * string becomes a number; anything else (`1e1`, `0x10`, ` 5`, `5.0`, a
+ * repeated parameter) stays as given, so `@IsInt()` refuses it where
+ * `@Type(() => Number)` would have read `Number(value)`.
+ */
+export const toDecimalInteger = ({ obj, key, value }: { obj?: Record<string, unknown>; key?: string; value: unknown }): unknown => {
+  const raw = obj && key !== undefined ? obj[key] : value;
+  return parseEnvInteger(raw) ?? raw;
+};
