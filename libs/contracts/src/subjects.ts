@@ -51,7 +51,12 @@ export interface RetryJob {
   due_at: number;
 }
 
-/** De-duplication key of a job: one per delivery attempt, however often it is scheduled. */
-export function retryMsgId(job: Pick<RetryJob, 'delivery_id' | 'attempt'>): string {
-  return `${job.delivery_id}:${job.attempt}`;
+/**
+ * De-duplication key of a job: one per delivery attempt and due time, so a
+ * job enqueued twice for the same schedule (a crash between enqueue and
+ * commit) is stored once, while a manual retry or replay (due now) is not
+ * swallowed by the job already waiting for the same attempt later.
+ */
+export function retryMsgId(job: Pick<RetryJob, 'delivery_id' | 'attempt' | 'due_at'>): string {
+  return `${job.delivery_id}:${job.attempt}:${job.due_at}`;
 }

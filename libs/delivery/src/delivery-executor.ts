@@ -6,6 +6,7 @@ import { EndpointLimiter, Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DisableNotifier } from './disable-notifier';
+import { ResourceOrder } from './resource-order';
 import { RetryDecision, RetryPlanner } from './retry-planner';
 import { EventPayloads } from './payload';
 import { SenderPermissions } from './sender-permissions';
@@ -18,7 +19,19 @@ export interface DeliveryJob {
   attempt: number;
   subscription: SubscriptionEntity;
   payloads: EventPayloads;
+  /** The event's version in its resource's log (`X-Webhook-Resource-Version`); null for deliveries made before it was kept. */
+  resourceVersion: number | null;
+  /** When the delivery's state was last read from PostgreSQL (`Date.now()`): see `RECHECK_AFTER_MS`. */
+  admittedAt: number;
 }
+
+/**
+ * An attempt that has waited longer than this since its delivery's state was
+ * read (a frozen or overloaded process) reads it again before sending: its
+ * message may have been handed to another pod meanwhile, which delivered it.
+ * Far below any ack wait, so a message is never in two pods' hands unchecked.
+ */
+export const RECHECK_AFTER_MS = 5_000;
 
 /**
  * An attempt does not queue for a slot of its subscription when it would wait
@@ -35,10 +48,13 @@ const MIN_BUSY_BACKOFF_MS = 1_000;
 /** …and at most (plus jitter), however long the endpoint has been silent. */
 const MAX_BUSY_BACKOFF_MS = 30_000;
 
+/** The attempt did not happen: its subscription is busy (`deferWhenBusy`) or another attempt already settled it. */
+export type NoAttempt = 'deferred' | 'superseded';
+
 export interface AttemptOptions {
   /**
    * When the subscription's slots on this pod are busy (see `isBusy`), do
-   * nothing and return `null`: the caller hands it to the retries stream.
+   * nothing and return `'deferred'`: the caller hands it to the retries stream.
    */
   deferWhenBusy?: boolean;
 }
@@ -62,12 +78,13 @@ export class DeliveryExecutor implements OnApplicationShutdown {
 
   constructor(
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
-    deliveries: DeliveryRepository,
+    private readonly deliveries: DeliveryRepository,
     private readonly requests: WebhookRequestBuilder,
     private readonly permissions: SenderPermissions,
     private readonly planner: RetryPlanner,
     notifier: DisableNotifier,
     private readonly metrics: DeliveryMetrics,
+    private readonly order: ResourceOrder,
   ) {
     this.sender = new WebhookSender({
       timeoutMs: settings.timeoutMs,
@@ -78,7 +95,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     });
     this.attemptLog = new AttemptLog(
       deliveries,
-      { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, disableAfter: settings.disableAfterFailures, maxConcurrent: 2 },
+      { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, disableAfter: settings.disableAfterFailures, disableAfterFailingMs: settings.disableAfterFailingMs, maxConcurrent: 2 },
       (disabled) => notifier.notify(disabled),
     );
     this.global = new Semaphore(settings.maxConcurrentRequests);
@@ -130,16 +147,19 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   }
 
   /**
-   * Makes the attempt and records it. Returns `null`, having done nothing,
-   * when `deferWhenBusy` is set and the subscription is busy.
+   * Makes the attempt and records it. Returns `'deferred'`, having done
+   * nothing, when `deferWhenBusy` is set and the subscription is busy, and
+   * `'superseded'` when a re-read found the attempt already made elsewhere.
    */
-  async attempt(job: DeliveryJob, options: AttemptOptions = {}): Promise<AttemptOutcome | null> {
+  async attempt(job: DeliveryJob, options: AttemptOptions = {}): Promise<AttemptOutcome | NoAttempt> {
     const limiter = this.limiterFor(job.subscription.id);
-    if (options.deferWhenBusy && this.tooBusy(limiter)) return null;
+    if (options.deferWhenBusy && this.tooBusy(limiter)) return 'deferred';
     const sent = await this.send(job, limiter);
+    if ('superseded' in sent) return 'superseded';
     if ('refusal' in sent) {
       const blocked = { status: 'blocked' as const, nextAttemptAt: null, reason: sent.refusal, parked: false };
       await this.attemptLog.write(this.record(job, null, blocked, job.subscription.url, {}));
+      this.order.attemptRecorded(job.deliveryId);
       this.metrics.attempts.inc({ outcome: 'blocked' });
       return { status: 'blocked', result: null, reason: sent.refusal };
     }
@@ -154,6 +174,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
           error: result.error ?? 'failed',
         });
     await this.attemptLog.write(this.record(job, result, next, job.subscription.url, this.requests.loggable(job.subscription, headers)));
+    this.order.attemptRecorded(job.deliveryId);
     this.metrics.attempts.inc({ outcome: next.status });
     this.metrics.attemptSeconds.observe({ outcome: result.ok ? 'success' : 'failure' }, result.durationMs / 1000);
     return { status: next.status, result, reason: next.reason };
@@ -167,7 +188,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   private async send(
     job: DeliveryJob,
     limiter: EndpointLimiter,
-  ): Promise<{ result: SendResult; headers: Record<string, string> } | { refusal: string }> {
+  ): Promise<{ result: SendResult; headers: Record<string, string> } | { refusal: string } | { superseded: true }> {
     this.queued++;
     let inLine = true;
     const leaveLine = (): void => {
@@ -177,6 +198,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     const slot = limiter.acquire();
     try {
       await slot;
+      if (Date.now() - job.admittedAt > RECHECK_AFTER_MS && !(await this.stillDue(job))) return { superseded: true };
       const refusal = await this.permissions.refusal(job.subscription);
       if (refusal) return { refusal };
       const body = job.payloads.body(job.subscription.format);
@@ -185,6 +207,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
         eventType: job.payloads.event.type,
         deliveryId: job.deliveryId,
         attempt: job.attempt,
+        resourceVersion: job.resourceVersion,
         body,
       });
       await this.global.acquire();
@@ -202,6 +225,12 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       leaveLine();
       limiter.release();
     }
+  }
+
+  /** Whether the delivery still waits for exactly this attempt. */
+  private async stillDue(job: DeliveryJob): Promise<boolean> {
+    const now = (await this.deliveries.loadRetryContexts([job.deliveryId])).get(job.deliveryId);
+    return !!now && (now.status === 'pending' || now.status === 'retrying') && now.attemptCount < job.attempt;
   }
 
   private limiterFor(subscriptionId: string): EndpointLimiter {
@@ -244,6 +273,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.attemptLog.drain();
+    await this.order.drain();
     await this.sender.close();
   }
 }

@@ -7,6 +7,7 @@ import { DELIVERY_SETTINGS, deliverySettings } from './delivery.settings';
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
 import { FanOutService } from './fan-out.service';
+import { ResourceOrder } from './resource-order';
 import { RetryPipeline } from './retry-pipeline';
 import { RetryPlanner } from './retry-planner';
 import { RetryScheduler } from './retry-scheduler';
@@ -27,6 +28,7 @@ import { WebhookRequestBuilder } from './webhook-request';
     DispatchPipeline,
     RetryPipeline,
     RetryScheduler,
+    ResourceOrder,
   ],
   exports: [DELIVERY_SETTINGS, DeliveryExecutor, DispatchPipeline, FanOutService, RetryPipeline, RetryScheduler],
 })

@@ -4,6 +4,7 @@ import type { DeliveryExecutor } from './delivery-executor';
 import type { DeliveryMetrics } from './delivery-metrics';
 import { DispatchPipeline } from './dispatch-pipeline';
 import type { FanOutService, PlannedDelivery } from './fan-out.service';
+import type { ResourceOrder } from './resource-order';
 import type { RetryPlanner } from './retry-planner';
 
 const TENANT = '3b5c0c1e-0000-4000-8000-000000000001';
@@ -31,18 +32,20 @@ function message(deliveryCount: number): InboundMessage & { acked: number; naked
 }
 
 /** A pipeline whose fan-out finds the event's one delivery as `created`, and the database as `now`. */
-function pipeline(created: boolean, now: Partial<RetryContext>, parked = false) {
+function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, held = false) {
   const subscription = { id: 'sub-1' } as SubscriptionEntity;
   const planned: PlannedDelivery = {
-    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, parked, created },
+    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, parked, held, resourceVersion: 3, created },
     subscription,
   };
   const attempts: number[] = [];
+  const rechecked: string[][] = [];
   const fanOut = { fanOut: async () => new Map([[`${TENANT}:evt-1`, [planned]]]) } as unknown as FanOutService;
   const executor = {
     isBusy: () => false,
-    attempt: async (job: { attempt: number }) => {
+    attempt: async (job: { attempt: number; resourceVersion: number | null }) => {
       attempts.push(job.attempt);
+      expect(job.resourceVersion).toBe(3);
       return { status: 'delivered', result: null, reason: null };
     },
   } as unknown as DeliveryExecutor;
@@ -51,7 +54,8 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false) 
   } as unknown as DeliveryRepository;
   const metrics = { deferred: { inc: () => void deferred++ } } as unknown as DeliveryMetrics;
   let deferred = 0;
-  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries, metrics), attempts, deferred: () => deferred };
+  const order = { recheck: async (ids: string[]) => void rechecked.push(ids) } as unknown as ResourceOrder;
+  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries, metrics, order), attempts, deferred: () => deferred, rechecked };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
@@ -91,6 +95,17 @@ describe('DispatchPipeline: deliveries a message did not create', () => {
     await settle();
     expect(attempts).toEqual([]);
     expect(deferred()).toBe(1);
+    expect(msg.acked).toBe(1);
+  });
+
+  it('leaves a delivery it created held behind an earlier one of its resource, and checks it again after the commit', async () => {
+    const { p, attempts, deferred, rechecked } = pipeline(true, { status: 'pending', attemptCount: 0 }, true, true);
+    const msg = message(1);
+    await p.handleBatch([msg]);
+    await settle();
+    expect(attempts).toEqual([]);
+    expect(deferred()).toBe(0);
+    expect(rechecked).toEqual([['del-1']]);
     expect(msg.acked).toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryMetrics } from './delivery-metrics';
 import { RetryPlanner } from './retry-planner';
 import { FanOutService } from './fan-out.service';
+import { ResourceOrder } from './resource-order';
 import { EventPayloads } from './payload';
 
 const decoder = new TextDecoder();
@@ -23,8 +24,6 @@ export class DispatchPipeline {
   private readonly validator = new EventValidator();
   /** Moving average of the deliveries an event brings: how much work events still in line will add. */
   private deliveriesPerEvent = 1;
-  /** Last attempt queued per (subscription, resource): later events of a resource wait for earlier ones. */
-  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly fanOut: FanOutService,
@@ -32,6 +31,7 @@ export class DispatchPipeline {
     private readonly planner: RetryPlanner,
     private readonly deliveries: DeliveryRepository,
     private readonly metrics: DeliveryMetrics,
+    private readonly order: ResourceOrder,
   ) {}
 
   /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
@@ -53,9 +53,19 @@ export class DispatchPipeline {
       accepted.map((a) => a.event),
       (subscriptionId) => (this.executor.isBusy(subscriptionId) ? this.executor.busyBackoffMs(subscriptionId) : null),
     );
+    const admittedAt = Date.now();
     let plannedCount = 0;
-    for (const deliveries of plan.values()) plannedCount += deliveries.length;
+    const held: string[] = [];
+    for (const deliveries of plan.values()) {
+      plannedCount += deliveries.length;
+      for (const p of deliveries) if (p.delivery.created && p.delivery.held) held.push(p.delivery.id);
+    }
     this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (plannedCount / accepted.length) * 0.2;
+    // Held behind an earlier delivery of their resource: if that one settled before our commit made them
+    // visible, its release missed them, so look again now. Failing here only delays them until the sweep.
+    if (held.length > 0) {
+      this.order.recheck(held).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'releasing held deliveries failed; the sweep will'));
+    }
 
     for (const { msg, event } of accepted) {
       const payloads = new EventPayloads(event);
@@ -64,7 +74,7 @@ export class DispatchPipeline {
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
       // A parked delivery belongs to the retry scheduler, which releases it when due.
       const planned = plan.get(eventKey(event)) ?? [];
-      for (const p of planned) if (p.delivery.created && p.delivery.parked) this.metrics.deferred.inc();
+      for (const p of planned) if (p.delivery.created && p.delivery.parked && !p.delivery.held) this.metrics.deferred.inc();
       const pending = planned.filter((p) => p.delivery.status === 'pending' && !p.delivery.parked);
       if (pending.length === 0) {
         msg.ack();
@@ -76,20 +86,19 @@ export class DispatchPipeline {
         pending.map((p) => {
           const attempt = p.delivery.attemptCount + 1;
           // A busy subscription (slow or dead endpoint) must not hold this event, and with it every
-          // other subscription's delivery: its attempt moves to the retries stream unchanged, at once
-          // rather than behind an earlier event of the resource stuck at that endpoint, or when its
-          // turn comes and the subscription has become busy meanwhile. (The retry pipeline drops a
-          // job whose delivery is no longer pending or already past this attempt.)
+          // other subscription's delivery: its attempt moves to the retries stream unchanged (still
+          // pending, so later deliveries of its resource stay held behind it). The retry pipeline
+          // drops a job whose delivery is no longer pending or already past this attempt.
           const defer = (): Promise<void> => this.planner.defer(p.delivery.id, p.subscription.id, attempt);
           if (this.executor.isBusy(p.subscription.id)) return defer();
-          return this.inResourceOrder(`${p.subscription.id}:${event.model_type}:${event.model_id}`, async () => {
-            // A delivery this message did not create may have been in work here (this runs after it) or
-            // elsewhere (an event re-published after the duplicate window, a redelivery): send it only if
-            // it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
+          return (async () => {
+            // A delivery this message did not create may be in work elsewhere (an event re-published
+            // after the duplicate window, a redelivery): send it only if it is still pending as the
+            // fan-out saw it, so a recorded attempt is not repeated.
             if (!p.delivery.created && !(await this.stillPending(p.delivery.id, p.delivery.attemptCount))) return;
-            const job = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads };
-            if ((await this.executor.attempt(job, { deferWhenBusy: true })) === null) await defer();
-          });
+            const job = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads, resourceVersion: p.delivery.resourceVersion, admittedAt };
+            if ((await this.executor.attempt(job, { deferWhenBusy: true })) === 'deferred') await defer();
+          })();
         }),
       ).then((outcomes) => {
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -103,23 +112,6 @@ export class DispatchPipeline {
   private async stillPending(deliveryId: string, attemptCount: number): Promise<boolean> {
     const now = (await this.deliveries.loadRetryContexts([deliveryId])).get(deliveryId);
     return now?.status === 'pending' && now.attemptCount === attemptCount;
-  }
-
-  /**
-   * Sends a subscription the events of one resource in the order they arrived
-   * (created before updated), while events of other resources go in parallel.
-   * Retries and several pods can still reorder: receivers get attempt numbers
-   * and delivery ids to sort that out.
-   */
-  private inResourceOrder<T>(key: string, attempt: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key);
-    const run = previous ? previous.then(attempt, attempt) : attempt();
-    const tail = run.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return run;
   }
 
   /** An event that can never be valid is terminated: redelivering it would only fail again. */

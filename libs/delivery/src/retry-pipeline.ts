@@ -53,8 +53,9 @@ export class RetryPipeline {
         continue;
       }
       const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.changeStatus);
-      this.executor.attempt({ deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads }, { deferWhenBusy: true }).then(
-        (outcome) => (outcome === null ? msg.nak(this.executor.busyBackoffMs(sub.id)) : msg.ack()),
+      const attempt = { deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads, resourceVersion: ctx.resourceVersion, admittedAt: now };
+      this.executor.attempt(attempt, { deferWhenBusy: true }).then(
+        (outcome) => (outcome === 'deferred' ? msg.nak(this.executor.busyBackoffMs(sub.id)) : msg.ack()),
         (err: unknown) => {
           this.logger.error({ err, deliveryId: ctx.id }, 'retry failed before it was recorded; running it again');
           msg.nak(5_000);

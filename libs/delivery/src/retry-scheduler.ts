@@ -1,36 +1,65 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RetryQueue } from '@hookhub/jetstream';
-import { DeliveryRepository } from '@hookhub/persistence';
+import { DeliveryRepository, ResourceOrderRepository } from '@hookhub/persistence';
+
+/** A held delivery untouched this long whose wait is over lost its releaser (a pod died): the sweep releases it. */
+const STRANDED_HOLD_MS = 5_000;
+const SWEEP_EVERY_MS = 5_000;
 
 /**
  * Moves parked retries (long delays kept in PostgreSQL) onto the retries
  * stream when they fall due. Every pod runs it; `FOR UPDATE SKIP LOCKED`
- * gives each due row to one of them.
+ * gives each due row to one of them. It also sweeps held deliveries (see
+ * ResourceOrder) whose releaser died.
  */
 @Injectable()
 export class RetryScheduler {
   private readonly logger = new Logger(RetryScheduler.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private again = false;
+  private lastSweep = 0;
+  private stopped = false;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
+    private readonly order: ResourceOrderRepository,
     private readonly queue: RetryQueue,
   ) {}
 
   start(intervalMs: number): void {
-    const tick = async (): Promise<void> => {
-      try {
-        while ((await this.releaseBatch()) === 500) {
-          /* a full batch: more may be due */
-        }
-      } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, 'releasing parked retries failed; trying again');
+    this.stopped = false;
+    this.timer = setInterval(() => this.poke(), intervalMs);
+  }
+
+  /** Runs a pass now (or right after the one under way): deliveries were just made due. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.tick().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.poke();
       }
-    };
-    this.timer = setInterval(() => {
-      this.running ??= tick().finally(() => (this.running = undefined));
-    }, intervalMs);
+    });
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+        this.lastSweep = Date.now();
+        await this.order.releaseStranded(STRANDED_HOLD_MS, 500);
+      }
+      while ((await this.releaseBatch()) === 500) {
+        /* a full batch: more may be due */
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'releasing parked retries failed; trying again');
+    }
   }
 
   releaseBatch(): Promise<number> {
@@ -42,6 +71,7 @@ export class RetryScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.running;
   }

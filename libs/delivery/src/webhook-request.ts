@@ -10,6 +10,8 @@ export interface WebhookMessage {
   /** Delivery UUID: `X-Webhook-Delivery`, and `webhook-id` for Standard Webhooks. */
   deliveryId: string;
   attempt: number;
+  /** The event's version in its resource's log, when known: receivers drop a version older than one they have. */
+  resourceVersion?: number | null;
   body: string;
 }
 
@@ -34,6 +36,7 @@ export class WebhookRequestBuilder {
       'X-Webhook-Delivery': m.deliveryId,
       'X-Webhook-Subscription': sub.id,
       'X-Webhook-Attempt': String(m.attempt),
+      ...(m.resourceVersion != null ? { 'X-Webhook-Resource-Version': String(m.resourceVersion) } : {}),
       ...signatureHeaders({
         scheme: sub.signatureScheme,
         secrets: this.signingSecrets(sub),

@@ -22,6 +22,8 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import {
+  DELIVERY_ORDERINGS,
+  DeliveryOrdering,
   PAYLOAD_FORMATS,
   PayloadFormat,
   SIGNATURE_SCHEMES,
@@ -92,6 +94,18 @@ export class CreateSubscriptionDto {
   @IsIn(SIGNATURE_SCHEMES)
   signature_scheme?: SignatureScheme;
 
+  @ApiPropertyOptional({
+    enum: DELIVERY_ORDERINGS,
+    default: 'default',
+    description:
+      'Order of the deliveries of one resource (same model type and id). `default`: a delivery waits while the previous one ' +
+      'has its first attempt in flight, so first attempts arrive in event-log order. `strict`: it also waits while the previous ' +
+      'one is retrying, until that one is delivered or dead-lettered. Other resources never wait.',
+  })
+  @IsOptional()
+  @IsIn(DELIVERY_ORDERINGS)
+  ordering?: DeliveryOrdering;
+
   @ApiPropertyOptional({ description: 'Signing secret; generated when omitted. `whsec_…` for standard-webhooks.' })
   @IsOptional()
   @IsString()
@@ -112,6 +126,22 @@ export class CreateSubscriptionDto {
   @Min(0, { each: true })
   @Max(7 * 24 * 3_600_000, { each: true })
   retry_policy_ms?: number[];
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 7 * 24 * 3_600_000,
+    example: 86_400_000,
+    description:
+      'Auto-disable needs ten consecutive failed attempts and an endpoint failing for at least this long (ms); ' +
+      'null or omitted: the hub default (`DISABLE_AFTER_FAILING_MS`, a day)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3_600_000)
+  disable_after_failing_ms?: number | null;
 
   @ApiPropertyOptional({ description: 'When set, the endpoint must echo a challenge before it receives events' })
   @IsOptional()
@@ -134,12 +164,19 @@ export class SubscriptionView {
   @ApiProperty({ type: [String], nullable: true }) model_ids: string[] | null;
   @ApiProperty({ enum: PAYLOAD_FORMATS }) format: PayloadFormat;
   @ApiProperty({ enum: SIGNATURE_SCHEMES }) signature_scheme: SignatureScheme;
+  @ApiProperty({ enum: DELIVERY_ORDERINGS }) ordering: DeliveryOrdering;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Custom header names; values are not shown' })
   headers: Record<string, string>;
   @ApiProperty({ type: [Number] }) retry_policy_ms: number[];
   @ApiProperty() has_verify_token: boolean;
   @ApiProperty({ enum: SUBSCRIPTION_STATES }) state: SubscriptionState;
   @ApiProperty({ nullable: true, type: String }) state_reason: string | null;
+  @ApiProperty({ description: 'Failed attempts in a row; a success resets it' }) consecutive_failures: number;
+  @ApiProperty({ nullable: true, type: String, description: 'When the current run of failures began; null while the endpoint answers' })
+  failing_since: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Its own minimum failing time before auto-disable; null: the hub default' })
+  disable_after_failing_ms: number | null;
+  @ApiProperty({ nullable: true, type: String }) disabled_at: string | null;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
@@ -153,11 +190,16 @@ export class SubscriptionView {
       model_ids: s.modelIds,
       format: s.format,
       signature_scheme: s.signatureScheme,
+      ordering: s.ordering,
       headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '[redacted]'])),
       retry_policy_ms: s.retryPolicyMs,
       has_verify_token: s.verifyToken !== null,
       state: s.state,
       state_reason: s.stateReason,
+      consecutive_failures: s.consecutiveFailures,
+      failing_since: s.failingSince ? s.failingSince.toISOString() : null,
+      disable_after_failing_ms: s.disableAfterFailingMs,
+      disabled_at: s.disabledAt ? s.disabledAt.toISOString() : null,
       description: s.description,
       created_at: s.createdAt.toISOString(),
       updated_at: s.updatedAt.toISOString(),

@@ -44,9 +44,11 @@ export class SubscriptionsService {
       modelIds: dto.model_ids?.length ? dto.model_ids : null,
       format: dto.format ?? 'full',
       signatureScheme: scheme,
+      ordering: dto.ordering ?? 'default',
       secretCiphertext: this.vault.encrypt(secret),
       headers: dto.headers ?? {},
       retryPolicyMs: dto.retry_policy_ms ?? DEFAULT_RETRY_POLICY_MS,
+      disableAfterFailingMs: dto.disable_after_failing_ms ?? null,
       verifyToken: dto.verify_token ?? null,
       state: dto.verify_token ? 'pending_verification' : 'active',
       stateReason: dto.verify_token ? PENDING_REASON : null,
@@ -59,8 +61,8 @@ export class SubscriptionsService {
   }
 
   async update(principal: Principal, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionEntity> {
-    // The partial DTO lets every field be null (which clears the optional ones); these three cannot be cleared.
-    const nulls = (['url', 'event_types', 'format'] as const).filter((k) => dto[k] === null);
+    // The partial DTO lets every field be null (which clears the optional ones); these cannot be cleared.
+    const nulls = (['url', 'event_types', 'format', 'ordering'] as const).filter((k) => dto[k] === null);
     if (nulls.length > 0) {
       const errors = nulls.map((k) => ({ pointer: `#/${k}`, detail: `${k} cannot be null` }));
       throw Problems.validation(errors.map((e) => e.detail).join('; '), errors);
@@ -77,8 +79,10 @@ export class SubscriptionsService {
     }
     if (dto.model_ids !== undefined) sub.modelIds = dto.model_ids?.length ? dto.model_ids : null;
     if (dto.format !== undefined) sub.format = dto.format;
+    if (dto.ordering !== undefined) sub.ordering = dto.ordering;
     if (dto.headers !== undefined) sub.headers = dto.headers ?? {};
     if (dto.retry_policy_ms !== undefined) sub.retryPolicyMs = dto.retry_policy_ms ?? DEFAULT_RETRY_POLICY_MS;
+    if (dto.disable_after_failing_ms !== undefined) sub.disableAfterFailingMs = dto.disable_after_failing_ms ?? null;
     if (dto.description !== undefined) sub.description = dto.description ?? null;
     if (dto.verify_token !== undefined && dto.verify_token !== sub.verifyToken) {
       sub.verifyToken = dto.verify_token ?? null;

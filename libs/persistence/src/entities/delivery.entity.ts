@@ -26,6 +26,14 @@ export class DeliveryEntity {
   @Column({ type: 'text' })
   status: DeliveryStatus;
 
+  /** `<model type>/<model id>` of the event: deliveries of one resource go out in `resourceVersion` order. */
+  @Column({ type: 'text', nullable: true })
+  resource: string | null;
+
+  /** The event's version in the resource's event log (`X-Webhook-Resource-Version`). */
+  @Column({ name: 'resource_version', type: 'integer', nullable: true })
+  resourceVersion: number | null;
+
   @Column({ name: 'attempt_count', type: 'integer', default: 0 })
   attemptCount: number;
 

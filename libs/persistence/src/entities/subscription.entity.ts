@@ -9,6 +9,14 @@ export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 export const SUBSCRIPTION_STATES = ['pending_verification', 'active', 'disabled'] as const;
 export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
 
+/**
+ * `default`: a delivery of a resource waits while the previous one of the same
+ * resource to the subscription has its first attempt in flight. `strict`: it
+ * also waits while that one is retrying, until it is delivered or dead.
+ */
+export const DELIVERY_ORDERINGS = ['default', 'strict'] as const;
+export type DeliveryOrdering = (typeof DELIVERY_ORDERINGS)[number];
+
 export const DEFAULT_RETRY_POLICY_MS = [1_000, 5_000, 30_000, 300_000, 1_800_000, 7_200_000];
 
 @Entity({ name: 'subscriptions' })
@@ -55,6 +63,9 @@ export class SubscriptionEntity {
   @Column({ name: 'retry_policy_ms', type: 'integer', array: true })
   retryPolicyMs: number[];
 
+  @Column({ type: 'text', default: 'default' })
+  ordering: DeliveryOrdering;
+
   @Column({ name: 'verify_token', type: 'text', nullable: true })
   verifyToken: string | null;
 
@@ -73,6 +84,14 @@ export class SubscriptionEntity {
 
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures: number;
+
+  /** When the current run of consecutive failures began; null while the endpoint answers. */
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince: Date | null;
+
+  /** How long the endpoint must have been failing before it is disabled; null: the hub's default. */
+  @Column({ name: 'disable_after_failing_ms', type: 'integer', nullable: true })
+  disableAfterFailingMs: number | null;
 
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt: Date | null;

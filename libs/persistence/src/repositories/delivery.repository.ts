@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { ChangeStatus } from '@hookhub/contracts';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
+import { HELD_REASON } from './resource-order.repository';
 import { preparedQuery, returnedRows } from './sql';
 
 export interface NewDeliveryRow {
@@ -23,6 +24,10 @@ export interface ExistingDelivery {
   attemptCount: number;
   /** Waiting in PostgreSQL for the retry scheduler, which owns its next attempt. */
   parked: boolean;
+  /** Parked until the previous delivery of its resource is out of the way (see ResourceOrderRepository). */
+  held: boolean;
+  /** The event's version in its resource's log. */
+  resourceVersion: number | null;
   /** True when this call inserted it, false when it existed. */
   created: boolean;
 }
@@ -60,6 +65,8 @@ export interface DisabledSubscription {
   state: string;
   eventTypes: string[];
   consecutiveFailures: number;
+  /** When its run of failures began. */
+  failingSince: Date;
   reason: string;
   lastError: string | null;
 }
@@ -79,6 +86,7 @@ export interface RetryContext {
   subscriptionId: string;
   status: DeliveryStatus;
   attemptCount: number;
+  resourceVersion: number | null;
   envelope: unknown;
   /** What the event log recorded the event as: a thin notification says this, not what the type's name suggests. */
   changeStatus: ChangeStatus;
@@ -91,11 +99,18 @@ const RECORD_INPUT = `input AS (
     request_headers jsonb, response_status int, response_headers jsonb, response_body text, error text,
     status text, reason text, next_attempt_at timestamptz, finished_at timestamptz, parked bool, subscription_id uuid, health text))`;
 
-const INSERT_ATTEMPTS = `attempts AS (
+// A delivery deleted with its subscription while its attempt was in flight has nowhere to record
+// it: \`live\` locks the deliveries that still exist (a concurrent delete waits for this batch, or
+// has committed and its rows are skipped) so the batch never fails on the foreign key and the
+// other rows are written. Locking in id order, like \`SubscriptionRepository.deleteForTenant\`,
+// keeps the cascade of a delete and the batches from deadlocking.
+const INSERT_ATTEMPTS = `live AS (
+  SELECT d.id FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM input) ORDER BY d.id FOR NO KEY UPDATE),
+attempts AS (
   INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
     request_headers, response_status, response_headers, response_body, error)
-  SELECT id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
-    request_headers, response_status, response_headers, response_body, error FROM input)`;
+  SELECT i.id, i.delivery_id, i.attempt, i.outcome, i.started_at, i.duration_ms, i.request_url,
+    i.request_headers, i.response_status, i.response_headers, i.response_body, i.error FROM input i)`; //REVERT-SQL
 
 // Delivered and cancelled are final, whatever a late attempt says; an attempt that would
 // retry for a subscription disabled meanwhile is cancelled instead of waiting forever.
@@ -112,7 +127,7 @@ const UPDATE_DELIVERIES = `UPDATE deliveries d SET
   parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false ELSE u.parked END,
   delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
   updated_at = now()
-FROM input u
+FROM input u JOIN live l ON l.id = u.delivery_id
 WHERE d.id = u.delivery_id`;
 
 @Injectable()
@@ -136,25 +151,48 @@ export class DeliveryRepository {
       status: DeliveryStatus;
       attempt_count: number;
       parked: boolean;
+      held: boolean;
+      resource_version: number | null;
       created: boolean;
     }>(
       m,
       'hookhub_upsert_deliveries',
+      // A new delivery is created held when the previous delivery of its resource to the subscription
+      // is in flight: an earlier event of the resource in this very batch, or one already stored (see
+      // ResourceOrderRepository). Versions and resources come from the log rows this transaction wrote.
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
-           AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
+         SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
+             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
+           JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
+       ), gated AS (
+         SELECT i.*, (
+             lag(i.resource_version) OVER (PARTITION BY i.subscription_id, i.resource ORDER BY i.resource_version) IS NOT NULL
+             OR EXISTS (
+               SELECT 1 FROM (
+                 SELECT p.status FROM deliveries p
+                  WHERE p.subscription_id = i.subscription_id AND p.resource = i.resource AND p.resource_version < i.resource_version
+                  ORDER BY p.resource_version DESC LIMIT 1) prev
+                JOIN subscriptions s ON s.id = i.subscription_id
+               WHERE prev.status = 'pending' OR (s.ordering = 'strict' AND prev.status = 'retrying'))
+           ) AS held
+           FROM input i
        ), inserted AS (
-         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason)
-         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', park_ms IS NOT NULL,
-                now() + park_ms * interval '1 millisecond',
-                CASE WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END
-           FROM input
+         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason, resource, resource_version)
+         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', held OR park_ms IS NOT NULL,
+                CASE WHEN NOT held THEN now() + park_ms * interval '1 millisecond' END,
+                CASE WHEN held THEN $7 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
+                resource, resource_version
+           FROM gated
          ON CONFLICT (subscription_id, event_id) DO NOTHING
-         RETURNING id, subscription_id, event_id, status, attempt_count, parked
+         RETURNING id, subscription_id, event_id, status, attempt_count, parked, next_attempt_at, resource_version
        )
-       SELECT *, true AS created FROM inserted
+       SELECT id, subscription_id, event_id, status, attempt_count, parked, parked AND next_attempt_at IS NULL AS held, resource_version,
+              true AS created
+         FROM inserted
        UNION ALL
-       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, false AS created
+       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, d.parked AND d.next_attempt_at IS NULL,
+              d.resource_version, false AS created
          FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id
         WHERE d.id <> i.id`,
       [
@@ -164,6 +202,7 @@ export class DeliveryRepository {
         rows.map((r) => r.eventId),
         rows.map((r) => r.eventType),
         rows.map((r) => (r.parkMs == null ? null : Math.round(r.parkMs))),
+        HELD_REASON,
       ],
     );
     return result.map((r) => ({
@@ -173,6 +212,8 @@ export class DeliveryRepository {
       status: r.status,
       attemptCount: r.attempt_count,
       parked: r.parked,
+      held: r.held,
+      resourceVersion: r.resource_version,
       created: r.created,
     }));
   }
@@ -180,15 +221,18 @@ export class DeliveryRepository {
   /**
    * Writes a batch of attempts, the delivery states they lead to and the
    * subscriptions' consecutive-failure counts, atomically. A subscription
-   * reaching `disableAfter` failures in a row is disabled and its waiting
-   * retries are cancelled; those subscriptions are returned.
+   * with at least `disableAfter` failures in a row whose endpoint has also
+   * been failing for its minimum time (its own `disable_after_failing_ms`, or
+   * `disableAfterFailingMs`) is disabled and its waiting retries are
+   * cancelled; those subscriptions are returned. An attempt whose delivery no
+   * longer exists (its subscription was deleted) is left out.
    *
    * The batch travels as one JSON parameter (one `JSON.stringify`, no
    * per-element array escaping). A batch without failures, the usual case,
    * is one statement: attempts, delivery states and the reset of any failure
    * count, with no transaction round trips around it.
    */
-  async recordAttempts(records: AttemptRecord[], disableAfter: number): Promise<DisabledSubscription[]> {
+  async recordAttempts(records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     if (records.length === 0) return [];
     const input = JSON.stringify(
       records.map((r) => ({
@@ -220,7 +264,7 @@ export class DeliveryRepository {
         'hookhub_record_attempts',
         `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS},
          healthy AS (
-           UPDATE subscriptions s SET consecutive_failures = 0
+           UPDATE subscriptions s SET consecutive_failures = 0, failing_since = NULL
             WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0
          )
          ${UPDATE_DELIVERIES}`,
@@ -230,47 +274,79 @@ export class DeliveryRepository {
     }
     return this.deliveries.manager.transaction(async (m) => {
       await m.query(`WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS} ${UPDATE_DELIVERIES}`, [input]);
-      return this.updateHealth(m, records, disableAfter);
+      return this.updateHealth(m, records, disableAfter, disableAfterFailingMs);
     });
   }
 
-  /** Success resets the count; each failure after the batch's last success adds one. */
-  private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number): Promise<DisabledSubscription[]> {
-    const health = new Map<string, { reset: boolean; failures: number; lastError: string | null }>();
+  /**
+   * Success resets the count; each failure after the batch's last success adds one. `failing_since`
+   * is when the current run of failures began: the first failure after the last success.
+   */
+  private async updateHealth(
+    m: EntityManager,
+    records: AttemptRecord[],
+    disableAfter: number,
+    disableAfterFailingMs: number,
+  ): Promise<DisabledSubscription[]> {
+    const health = new Map<string, { reset: boolean; failures: number; failingFrom: Date | null; lastError: string | null }>();
     for (const r of records) {
       if (!r.health) continue;
-      const h = health.get(r.subscriptionId) ?? { reset: false, failures: 0, lastError: null };
+      const h = health.get(r.subscriptionId) ?? { reset: false, failures: 0, failingFrom: null, lastError: null };
       if (r.health === 'success') {
         h.reset = true;
         h.failures = 0;
+        h.failingFrom = null;
       } else {
         h.failures++;
         h.lastError = r.error;
+        if (!h.failingFrom || r.startedAt < h.failingFrom) h.failingFrom = r.startedAt;
       }
       health.set(r.subscriptionId, h);
     }
     if (health.size === 0) return [];
     const ids = [...health.keys()];
-    const counts = returnedRows<{ id: string; consecutive_failures: number }>(
+    const counts = returnedRows<{ id: string; consecutive_failures: number; failing_since: Date | null; long_enough: boolean }>(
       await m.query(
       // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
       // would otherwise rewrite the row and queue behind the other batches' row lock.
-      `UPDATE subscriptions s SET consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END
-         FROM unnest($1::uuid[], $2::bool[], $3::int[]) AS u(id, reset, failures)
+      `UPDATE subscriptions s SET
+          consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
+          failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
+         FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
         WHERE s.id = u.id AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
-        RETURNING s.id, s.consecutive_failures`,
-        [ids, ids.map((id) => health.get(id)!.reset), ids.map((id) => health.get(id)!.failures)],
+        RETURNING s.id, s.consecutive_failures, s.failing_since,
+          s.failing_since <= now() - COALESCE(s.disable_after_failing_ms, $5) * interval '1 millisecond' AS long_enough`,
+        [
+          ids,
+          ids.map((id) => health.get(id)!.reset),
+          ids.map((id) => health.get(id)!.failures),
+          ids.map((id) => health.get(id)!.failingFrom?.toISOString() ?? null),
+          disableAfterFailingMs,
+        ],
       ),
     );
-    const tripped = counts.filter((c) => c.consecutive_failures >= disableAfter).map((c) => c.id);
+    // Both conditions: ten failures of one burst into a brief outage are not enough on their own.
+    const tripped = counts.filter((c) => c.consecutive_failures >= disableAfter && c.long_enough && c.failing_since);
     if (tripped.length === 0) return [];
-    const reason = `disabled after ${disableAfter} consecutive failed attempts`;
-    const disabled = returnedRows<{ id: string; tenant_id: string; url: string; state: string; event_types: string[]; consecutive_failures: number }>(
+    const reasons = new Map(
+      tripped.map((c) => [c.id, `disabled after ${c.consecutive_failures} consecutive failed attempts, failing since ${new Date(c.failing_since!).toISOString()}`]),
+    );
+    const disabled = returnedRows<{
+      id: string;
+      tenant_id: string;
+      url: string;
+      state: string;
+      event_types: string[];
+      consecutive_failures: number;
+      failing_since: Date;
+      state_reason: string;
+    }>(
       await m.query(
-        `UPDATE subscriptions SET state = 'disabled', state_reason = $2, disabled_at = now(), updated_at = now()
-          WHERE id = ANY($1) AND state = 'active'
-          RETURNING id, tenant_id, url, state, event_types, consecutive_failures`,
-        [tripped, reason],
+        `UPDATE subscriptions s SET state = 'disabled', state_reason = t.reason, disabled_at = now(), updated_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS t(id, reason)
+          WHERE s.id = t.id AND s.state = 'active'
+          RETURNING s.id, s.tenant_id, s.url, s.state, s.event_types, s.consecutive_failures, s.failing_since, s.state_reason`,
+        [[...reasons.keys()], [...reasons.values()]],
       ),
     );
     if (disabled.length === 0) return [];
@@ -286,7 +362,8 @@ export class DeliveryRepository {
       state: d.state,
       eventTypes: d.event_types,
       consecutiveFailures: d.consecutive_failures,
-      reason,
+      failingSince: new Date(d.failing_since),
+      reason: d.state_reason,
       lastError: health.get(d.id)?.lastError ?? null,
     }));
   }
@@ -317,9 +394,17 @@ export class DeliveryRepository {
   /** Delivery state and event envelope of the deliveries that retry jobs name. */
   async loadRetryContexts(ids: string[]): Promise<Map<string, RetryContext>> {
     if (ids.length === 0) return new Map();
-    const rows: Array<{ id: string; tenant_id: string; subscription_id: string; status: DeliveryStatus; attempt_count: number; envelope: unknown; change_status: ChangeStatus }> =
-      await this.deliveries.manager.query(
-        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, e.envelope, e.change_status
+    const rows: Array<{
+      id: string;
+      tenant_id: string;
+      subscription_id: string;
+      status: DeliveryStatus;
+      attempt_count: number;
+      resource_version: number | null;
+      envelope: unknown;
+      change_status: ChangeStatus;
+    }> = await this.deliveries.manager.query(
+        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, e.envelope, e.change_status
            FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
           WHERE d.id = ANY($1)`,
         [ids],
@@ -327,7 +412,16 @@ export class DeliveryRepository {
     return new Map(
       rows.map((r) => [
         r.id,
-        { id: r.id, tenantId: r.tenant_id, subscriptionId: r.subscription_id, status: r.status, attemptCount: r.attempt_count, envelope: r.envelope, changeStatus: r.change_status },
+        {
+          id: r.id,
+          tenantId: r.tenant_id,
+          subscriptionId: r.subscription_id,
+          status: r.status,
+          attemptCount: r.attempt_count,
+          resourceVersion: r.resource_version,
+          envelope: r.envelope,
+          changeStatus: r.change_status,
+        },
       ]),
     );
   }

@@ -4,6 +4,7 @@ import { EventLogRepository } from './event-log.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
 import { ProviderConnectionRepository } from './provider-connection.repository';
+import { ResourceOrderRepository } from './resource-order.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
@@ -13,6 +14,7 @@ export * from './event-log.repository';
 export * from './message-lookup.repository';
 export * from './provider-callback.repository';
 export * from './provider-connection.repository';
+export * from './resource-order.repository';
 export * from './subscription.repository';
 export * from './tenant.repository';
 
@@ -25,4 +27,5 @@ export const REPOSITORIES = [
   ProviderConnectionRepository,
   ProviderCallbackRepository,
   MessageLookupRepository,
+  ResourceOrderRepository,
 ];
