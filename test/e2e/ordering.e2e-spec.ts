@@ -171,6 +171,27 @@ describe('deliveries of one resource keep event-log order across three dispatche
     await eventually(() => expect(seen.filter((s) => s.path === '/blocked' && s.ticket === 't-block').map((s) => s.version)).toEqual([1, 1, 2, 3]), 15_000);
   }, 60_000);
 
+  it('a held delivery whose releaser died is released by the sweep', async () => {
+    const sub = await subscribe({ url: `${receiver.url}/sweep`, event_types: ['ticket.*'] });
+    await burst([envelope('s-0', 'ticket.created', 't-sweep', 0)]);
+    await eventually(() => expect(seen.filter((s) => s.path === '/sweep').length).toBe(1));
+    await burst([envelope('s-1', 'ticket.updated', 't-sweep', 1)]);
+    await eventually(() => expect(seen.filter((s) => s.path === '/sweep').length).toBe(2));
+    // As if s-1 had been created held and the pod that settled s-0 died before releasing it.
+    const held = await db.query(
+      `UPDATE deliveries SET status = 'pending', attempt_count = 0, parked = true, next_attempt_at = NULL, reason = 'waiting: test',
+              updated_at = now() - interval '10 seconds'
+        WHERE subscription_id = $1 AND resource_version = 2 RETURNING id`,
+      [sub],
+    );
+    expect(held.rowCount).toBe(1);
+    await eventually(() => expect(seen.filter((s) => s.path === '/sweep').map((s) => [s.version, s.delivery])).toEqual([
+      [1, expect.any(String)],
+      [2, held.rows[0].id],
+      [2, held.rows[0].id],
+    ]), 15_000);
+  }, 30_000);
+
   it('an attempt that waited past the recheck time reads its delivery again and is not sent twice', async () => {
     const sub = await subscribe({ url: `${receiver.url}/recheck`, event_types: ['ticket.*'] });
     await burst([envelope('r-0', 'ticket.created', 't-recheck', 0)]);
