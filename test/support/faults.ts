@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, NatsConnection } from 'nats';
+import { SubjectNames } from '@hookhub/contracts';
 import { Client } from 'pg';
 import { ApiClient } from './hub';
 import { AppProcess, buildApp, startAppProcess } from './processes';
@@ -381,4 +382,29 @@ export async function describeMissing(
     }
   }
   return out.join('\n');
+}
+
+/**
+ * Publishes events straight to JetStream as a trusted service would (the documented subject and
+ * message id scheme), `chunk` at a time, each awaited until JetStream stored it. Returns the ids stored.
+ */
+export async function publishToJetStream(nc: NatsConnection, prefix: string, tenantId: string, events: Array<ReturnType<typeof ticketEvent>>, chunk = 100): Promise<Set<string>> {
+  const subjects = new SubjectNames(prefix);
+  const js = nc.jetstream();
+  const stored = new Set<string>();
+  for (let i = 0; i < events.length; i += chunk) {
+    await Promise.all(
+      events.slice(i, i + chunk).map(async (e) => {
+        const envelope = {
+          id: e.id, account_id: tenantId, account_url: '', created_at: new Date().toISOString(), type: e.type, data: {},
+          actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: e.model_id, model: e.model,
+        };
+        await js.publish(subjects.event(tenantId, e.type), new TextEncoder().encode(JSON.stringify(envelope)), {
+          msgID: SubjectNames.eventMsgId(tenantId, e.id),
+        });
+        stored.add(e.id);
+      }),
+    );
+  }
+  return stored;
 }

@@ -1,10 +1,23 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-export function dataSourceOptions(url: string, poolSize: number, poolMin = 0): DataSourceOptions {
+/**
+ * Bounds on what one session may hold or wait for, in milliseconds (0 or absent: the server's
+ * setting). Sent in the startup packet, so they hold on every pooled connection from its first query.
+ */
+export interface SessionTimeouts {
+  /** A session idle inside a transaction this long is ended by the server, releasing its locks. */
+  idleInTransactionMs?: number;
+  /** A statement waiting this long for a lock fails. */
+  lockMs?: number;
+  /** A statement running this long is cancelled. */
+  statementMs?: number;
+}
+
+export function dataSourceOptions(url: string, poolSize: number, poolMin = 0, timeouts: SessionTimeouts = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -13,7 +26,16 @@ export function dataSourceOptions(url: string, poolSize: number, poolMin = 0): D
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize, min: Math.min(poolMin, poolSize), connectionTimeoutMillis: 10_000 },
+    extra: {
+      max: poolSize,
+      min: Math.min(poolMin, poolSize),
+      connectionTimeoutMillis: 10_000,
+      // A pod frozen mid-batch (SIGSTOP, a stalled VM) would otherwise keep its transaction and row locks
+      // for as long as it is frozen, and every other pod touching those rows would wait with it.
+      ...(timeouts.idleInTransactionMs ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs } : {}),
+      ...(timeouts.lockMs ? { lock_timeout: timeouts.lockMs } : {}),
+      ...(timeouts.statementMs ? { statement_timeout: timeouts.statementMs } : {}),
+    },
   };
 }
 
@@ -49,16 +71,25 @@ const MIGRATION_LOCK = 7_436_001;
 
 /**
  * Runs pending migrations under a PostgreSQL advisory lock, so pods starting
- * together apply each migration exactly once.
+ * together apply each migration exactly once. They run on the session holding
+ * the lock, with the lock and statement timeouts lifted for it: waiting for
+ * another pod's migrations, or a long index build, is expected there.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
+    await runner.query('SET lock_timeout = 0');
+    await runner.query('SET statement_timeout = 0');
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'each';
+    await executor.executePendingMigrations();
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    // Back to the connection's configured bounds (RESET returns to the startup values) before the pool reuses it.
+    await runner.query('RESET lock_timeout').catch(() => undefined);
+    await runner.query('RESET statement_timeout').catch(() => undefined);
     await runner.release();
   }
 }

@@ -37,7 +37,11 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
       useFactory: async (config: ConfigService<BaseConfig, true>) => {
         const url = config.get('DATABASE_URL', { infer: true });
         await ensureDatabaseExists(url);
-        const pool = dataSourceOptions(url, config.get('DATABASE_POOL_SIZE', { infer: true }), config.get('DATABASE_POOL_MIN', { infer: true }));
+        const pool = dataSourceOptions(url, config.get('DATABASE_POOL_SIZE', { infer: true }), config.get('DATABASE_POOL_MIN', { infer: true }), {
+          idleInTransactionMs: config.get('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', { infer: true }),
+          lockMs: config.get('DATABASE_LOCK_TIMEOUT_MS', { infer: true }),
+          statementMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
+        });
         return { ...pool, retryAttempts: 30, retryDelay: 1_000 };
       },
     }),
