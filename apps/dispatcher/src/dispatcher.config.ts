@@ -37,6 +37,13 @@ export class DispatcherConfig extends BaseConfig {
   @EnvInteger({ min: 1 })
   DISABLE_AFTER_FAILURES: number = 10;
 
+  /**
+   * …and only once its endpoint has also been failing this long (a subscription may set its own).
+   * A day: a burst into a deploy or a night's outage never needs an operator; see the README.
+   */
+  @EnvInteger({ min: 0, max: 7 * 24 * 3_600_000, unit: 'ms' })
+  DISABLE_AFTER_FAILING_MS: number = 24 * 3_600_000;
+
   /** Redelivery after a crash waits this long; must exceed the webhook timeout with margin. */
   @EnvInteger({ min: 5_000, unit: 'ms' })
   DISPATCHER_ACK_WAIT_MS: number = 60_000;

@@ -11,17 +11,23 @@ export interface DeliverySettings {
   maxPerSubscription: number;
   /** Retry delays up to this wait in JetStream (nak with delay); longer ones wait in PostgreSQL. */
   parkThresholdMs: number;
-  /** Consecutive failed attempts after which a subscription is disabled. */
+  /** Consecutive failed attempts after which a subscription is disabled… */
   disableAfterFailures: number;
+  /** …once its endpoint has also been failing this long, unless the subscription sets its own time. */
+  disableAfterFailingMs: number;
 }
 
 export const DELIVERY_SETTINGS = Symbol('DELIVERY_SETTINGS');
+
+/** A day: see `DISABLE_AFTER_FAILING_MS` in the README. */
+export const DEFAULT_DISABLE_AFTER_FAILING_MS = 24 * 3_600_000;
 
 type DeliveryConfigKeys = BaseConfig & {
   DISPATCHER_MAX_CONCURRENT_REQUESTS?: number;
   DISPATCHER_MAX_PER_SUBSCRIPTION?: number;
   RETRY_PARK_THRESHOLD_MS?: number;
   DISABLE_AFTER_FAILURES?: number;
+  DISABLE_AFTER_FAILING_MS?: number;
 };
 
 export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>): DeliverySettings {
@@ -32,5 +38,6 @@ export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>
     maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }) ?? 64,
     parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }) ?? 60_000,
     disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }) ?? 10,
+    disableAfterFailingMs: config.get('DISABLE_AFTER_FAILING_MS', { infer: true }) ?? DEFAULT_DISABLE_AFTER_FAILING_MS,
   };
 }

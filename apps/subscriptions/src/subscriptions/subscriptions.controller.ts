@@ -132,6 +132,12 @@ export class SubscriptionsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireRoles('admin')
+  @ApiOperation({
+    summary: 'Delete a subscription with its delivery log',
+    description:
+      'Nothing more is sent: waiting and parked retries are dropped with their deliveries. A request already on its way to the ' +
+      'endpoint (or queued on a dispatcher for about a second) may still arrive; its result is not recorded. Disable instead to keep the log.',
+  })
   @ApiNoContentResponse()
   async remove(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<void> {
     await this.service.remove(principal, id);

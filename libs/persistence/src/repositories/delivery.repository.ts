@@ -110,7 +110,7 @@ attempts AS (
   INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
     request_headers, response_status, response_headers, response_body, error)
   SELECT i.id, i.delivery_id, i.attempt, i.outcome, i.started_at, i.duration_ms, i.request_url,
-    i.request_headers, i.response_status, i.response_headers, i.response_body, i.error FROM input i)`; //REVERT-SQL
+    i.request_headers, i.response_status, i.response_headers, i.response_body, i.error FROM input i JOIN live l ON l.id = i.delivery_id)`;
 
 // Delivered and cancelled are final, whatever a late attempt says; an attempt that would
 // retry for a subscription disabled meanwhile is cancelled instead of waiting forever.

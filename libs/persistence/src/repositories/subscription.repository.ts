@@ -59,7 +59,7 @@ export class SubscriptionRepository {
 
   /** Re-enables a subscription with a clean failure count. */
   async enable(tenantId: string, id: string, state: 'active' | 'pending_verification', reason: string | null): Promise<SubscriptionEntity | null> {
-    await this.repo.update({ tenantId, id }, { state, stateReason: reason, consecutiveFailures: 0, disabledAt: null });
+    await this.repo.update({ tenantId, id }, { state, stateReason: reason, consecutiveFailures: 0, failingSince: null, disabledAt: null });
     return this.findForTenant(tenantId, id);
   }
 
@@ -77,9 +77,31 @@ export class SubscriptionRepository {
     });
   }
 
+  /**
+   * Deletes a subscription with its deliveries and their attempts (the foreign keys cascade): its
+   * parked and waiting retries go with them, and a retry job already on the stream finds no
+   * delivery and is dropped. An attempt in flight meanwhile is not recorded (see `recordAttempts`).
+   */
   async deleteForTenant(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.repo.delete({ tenantId, id });
-    return (result.affected ?? 0) > 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.repo.manager.transaction(async (m) => {
+          // The cascade would lock the deliveries in index order while an attempt batch locks them
+          // in id order: taking them in id order first means the two wait for each other, never deadlock.
+          await m.query(
+            `SELECT count(*) FROM (SELECT 1 FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                                    WHERE s.tenant_id = $1 AND s.id = $2 ORDER BY d.id FOR UPDATE OF d) locked`,
+            [tenantId, id],
+          );
+          const result = await m.delete(SubscriptionEntity, { tenantId, id });
+          return (result.affected ?? 0) > 0;
+        });
+      } catch (err) {
+        // A delivery created by a fan-out after the lock can still cross an attempt batch: the deadlock
+        // detector picks one side, and a delete that lost simply runs again.
+        if ((err as { code?: unknown }).code !== '40P01' || attempt >= 3) throw err;
+      }
+    }
   }
 
   async findByIds(ids: string[]): Promise<Map<string, SubscriptionEntity>> {
