@@ -75,18 +75,25 @@ describe('resources: creation, deletion of children, account URL', () => {
       ])
     ).rows[0];
 
+  /** Transactions still open: a failed assertion must not leave one holding rows (and a connection) for the next test. */
+  const open: Array<() => void> = [];
   /** A transaction of the dispatcher's recorder that stays open until `commit` is called, as a slow pod's would. */
   const openRecording = async (events: EventEnvelope[]): Promise<{ recorded: Promise<RecordResult>; commit: () => void; done: Promise<void> }> => {
     const dataSource = hub.dispatchers[0].get(DataSource);
     const recorder = hub.dispatchers[0].get(EventRecorder);
     let commit!: () => void;
     const released = new Promise<void>((r) => (commit = r));
+    open.push(() => commit());
     let recordedResolve!: (r: RecordResult) => void;
-    const recorded = new Promise<RecordResult>((r) => (recordedResolve = r));
+    let recordedReject!: (err: unknown) => void;
+    const recorded = new Promise<RecordResult>((resolve, reject) => ((recordedResolve = resolve), (recordedReject = reject)));
     const done = dataSource.transaction(async (m) => {
       recordedResolve(await recorder.record(m, events));
       await released;
     });
+    // A failed recording (a deadlock, say) fails whoever waits for it rather than hanging the test.
+    done.catch(recordedReject);
+    recorded.catch(() => undefined);
     return { recorded, commit, done };
   };
 
@@ -105,6 +112,10 @@ describe('resources: creation, deletion of children, account URL', () => {
     publisherKey = (await hub.api.createKey(tenantId, ['publisher'])).key;
     readerKey = (await hub.api.createKey(tenantId, ['reader'])).key;
     await subscribe({ url: `${receiver.url}/thin`, event_types: ['ticket.*', 'message.*', 'survey.*'], format: 'thin' });
+  });
+
+  afterEach(() => {
+    open.splice(0).forEach((release) => release());
   });
 
   afterAll(async () => {
@@ -277,6 +288,36 @@ describe('resources: creation, deletion of children, account URL', () => {
       expect((await logged(message)).map((r) => r.model)).toEqual(['null']);
       expect((await get(`/v0/tickets/${ticket}/messages/${message}`)).status).toBe(410);
     });
+  });
+
+  it("a deletion queued behind another holder of the ticket's row, and an update of one of its messages, do not deadlock", async () => {
+    const secret = 'card number 4111 1111 1111 1111';
+    await publish({ id: 'evt-t-dl', type: 'ticket.created', model_id: 't-dl', model: { id: 't-dl', state: 'open' } });
+    await publish({ id: 'evt-m-dl-1', type: 'message.created', model_id: 'm-dl', model: { id: 'm-dl', ticket_id: 't-dl', body: 'hello' } });
+    await eventually(async () => expect((await get('/v0/tickets/t-dl/messages/m-dl')).status).toBe(200));
+    // Someone else holds the ticket's row; the deletion queues for it first, then the message's update.
+    const holder = new Client({ connectionString: env.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM snapshots WHERE tenant_id = $1 AND model_type = 'ticket' AND model_id = 't-dl' FOR UPDATE`, [tenantId]);
+      const deletion = await openRecording([envelope('evt-t-dl-del', 'ticket.deleted', 'ticket', 't-dl', null)]);
+      await new Promise((r) => setTimeout(r, 200));
+      const update = await openRecording([envelope('evt-m-dl-2', 'message.updated', 'message', 'm-dl', { id: 'm-dl', ticket_id: 't-dl', body: secret })]);
+      await new Promise((r) => setTimeout(r, 200));
+      await holder.query('COMMIT');
+      // Had the update locked the message before the ticket, the deletion's purge would wait for it while it waited for the ticket.
+      await deletion.recorded;
+      deletion.commit();
+      await deletion.done;
+      await update.recorded;
+      update.commit();
+      await update.done;
+    } finally {
+      await holder.end();
+    }
+    expect(await snapshotRow('message', 'm-dl')).toEqual({ model: null, deleted: true });
+    expect((await logged('m-dl')).map((r) => r.model)).toEqual(['null', 'null']);
   });
 
   describe("envelopes the hub builds itself carry the tenant's account URL", () => {
