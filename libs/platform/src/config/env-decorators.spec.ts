@@ -136,3 +136,16 @@ describe('envVariablesOf', () => {
     expect([...envVariablesOf(Sample).keys()]).not.toContain('EXTRA_MS');
   });
 });
+
+describe('configModuleFor', () => {
+  it('hands typed values to ConfigService and leaves process.env alone (no override leaks into the next app)', async () => {
+    const { Test } = await import('@nestjs/testing');
+    const { ConfigService } = await import('@nestjs/config');
+    const before = { ...process.env };
+    const moduleRef = await Test.createTestingModule({ imports: [await configModuleFor(Extended, { TOKEN: 'abcd', FLAG: 'false', COUNT: '7' })] }).compile();
+    const config = moduleRef.get(ConfigService);
+    expect([config.get('FLAG'), config.get('COUNT'), config.get('EXTRA_MS'), config.get('TOKEN')]).toEqual([false, 7, 1_000, 'abcd']);
+    expect(process.env).toEqual(before);
+    await moduleRef.close();
+  });
+});
