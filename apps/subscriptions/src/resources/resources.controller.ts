@@ -7,7 +7,8 @@ import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 
 /**
  * The latest snapshot of each resource, for receivers of thin notifications
- * that fetch what changed. A deleted resource answers 410 with no data.
+ * that fetch what changed. A deleted resource answers 410 with no data, and so
+ * do a deleted ticket's messages: the recorder deletes them with the ticket.
  */
 @ApiTags('resources')
 @ApiBearerAuth('api-key')
@@ -28,7 +29,7 @@ export class ResourcesController {
   @Get('tickets/:ticketId/messages/:id')
   @ApiOperation({ summary: 'Latest snapshot of a ticket message' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
-  @ApiGoneResponse({ description: 'The message was deleted' })
+  @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   message(@CurrentPrincipal() p: Principal, @Param('ticketId') ticketId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
   }
@@ -36,7 +37,7 @@ export class ResourcesController {
   @Get('messages/:id')
   @ApiOperation({ summary: 'Latest snapshot of a message, by id alone (thin notifications of delivery reports on unknown messages point here)' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
-  @ApiGoneResponse({ description: 'The message was deleted' })
+  @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   messageById(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.snapshot(p, 'message', id, 'Message');
   }
