@@ -4,6 +4,7 @@ import type { EventEnvelope } from '@hookhub/contracts';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { Connection, connectProvider, RunningIngest, send, startIngest, streamEvents } from '../support/ingest';
+import { SENDGRID_MAX_BATCH_BYTES } from '@hookhub/providers';
 import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
 import { mailgunEventData, sampleMailgunMimeFields, signedMailgunEvent, signedMailgunRoute } from '../support/provider-signers/mailgun';
 import { signMessagebirdJwt, signMessagebirdLegacy } from '../support/provider-signers/messagebird';
@@ -11,9 +12,9 @@ import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest }
 import { signPlivoV3 } from '../support/provider-signers/plivo';
 import { sendgridEvent, sendgridKeyPair, signedSendgridEvents } from '../support/provider-signers/sendgrid';
 import { sampleSendgridParsedFields, sampleSendgridParsedFiles, sendgridInboundRequest } from '../support/provider-signers/sendgrid-inbound';
-import { SES_DELIVERY_NOTIFICATION, snsNotification, snsSubscriptionConfirmation, SnsSigner, startSnsSigner } from '../support/provider-signers/ses';
+import { SES_BOUNCE_EVENT, SES_DELIVERY_NOTIFICATION, snsNotification, snsSubscriptionConfirmation, SnsSigner, startSnsSigner } from '../support/provider-signers/ses';
 import type { SignedRequest } from '../support/provider-signers/signed-request';
-import { signTwilioForm } from '../support/provider-signers/twilio';
+import { signTwilioForm, signTwilioJson } from '../support/provider-signers/twilio';
 import { signVonageReceipt } from '../support/provider-signers/vonage';
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
@@ -312,6 +313,287 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       expect(listed.body.items).toHaveLength(1);
       expect(listed.body.items[0].state).toBe('processed');
       expect(listed.body.items[0].event_ids).toEqual(events.map((e) => e.id));
+    });
+  });
+
+  /**
+   * Each provider's largest post, as documented: SendGrid batches until 768 KB;
+   * Meta's webhook payloads reach 3 MB and batch up to 1000 updates; Mailgun
+   * posts one event per webhook but forwards messages up to 25 MB to Routes;
+   * SNS messages reach 256 KB, and an SES message has up to 50 recipients.
+   * Each must be accepted and give one event per report, published once each,
+   * in the provider's order.
+   */
+  describe('the largest callbacks the providers send', () => {
+    const BIG_TIMEOUT = 180_000;
+
+    /** Waits until the callback is processed and returns the events it published, oldest first. */
+    const publishedFor = async (tenant: { tenantId: string; adminKey: string }, connection: Connection, type: string, count: number): Promise<EventEnvelope[]> => {
+      let eventIds: string[] = [];
+      await eventually(async () => {
+        const listed = await hub.api.request<{ items: { state: string; event_ids: string[]; last_error: string | null }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, {
+          token: tenant.adminKey,
+        });
+        expect(listed.body.items).toHaveLength(1);
+        expect(listed.body.items[0]).toMatchObject({ state: 'processed' });
+        eventIds = listed.body.items[0].event_ids;
+      }, 120_000, 250);
+      // Processed by its first run, within the lease it was stored with: no takeover by the sweeper.
+      const stored = await db.query('SELECT attempts, EXTRACT(EPOCH FROM processed_at - received_at) AS secs FROM provider_callbacks WHERE connection_id = $1', [connection.id]);
+      if (process.env.INGEST_TIMING) process.stdout.write(`processing took ${stored.rows[0].secs}s\n`);
+      expect(stored.rows[0].attempts).toBe(1);
+      const events = await streamEvents(env, tenant.tenantId, type);
+      expect(events).toHaveLength(count);
+      // Each once, in order, and exactly the ones the callback records.
+      expect(events.map((e) => e.id)).toEqual(eventIds);
+      expect(new Set(eventIds).size).toBe(count);
+      return events;
+    };
+
+    it(
+      'SendGrid: a signed 768 KB batch of thousands of events (not capped at 128) publishes every event once, in order',
+      async () => {
+        const tenant = await hub.api.createTenant('max-sendgrid');
+        const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'sendgrid', { public_key: sendgridKeys.publicKey });
+        const kinds = ['processed', 'delivered', 'open', 'click', 'bounce'];
+        const events: Record<string, unknown>[] = [];
+        let size = 2; // "[" "]" and the CRLF SendGrid appends
+        for (let i = 0; ; i++) {
+          const event = sendgridEvent(kinds[i % kinds.length], { sg_event_id: `max-${i}`, sg_message_id: `maxmsg${i}.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0`, email: `c${i}@customer.example` });
+          const added = JSON.stringify(event).length + 1;
+          if (size + added + 2 > SENDGRID_MAX_BATCH_BYTES) break;
+          events.push(event);
+          size += added;
+        }
+        const req = signedSendgridEvents(events, { url: connection.url, privateKey: sendgridKeys.privateKey });
+        expect(req.body.length).toBeLessThanOrEqual(SENDGRID_MAX_BATCH_BYTES);
+        expect(req.body.length).toBeGreaterThan(SENDGRID_MAX_BATCH_BYTES - 1_000);
+        expect(events.length).toBeGreaterThan(128);
+
+        const res = await send(req);
+        expect({ status: res.status, text: res.text }).toEqual({ status: 200, text: JSON.stringify({ received: true, duplicate: false }) });
+        const published = await publishedFor(tenant, connection, 'message.delivery_status', events.length);
+        expect(published.map((e) => [e.data.provider_message_id, e.data.raw_status])).toEqual(events.map((e, i) => [`maxmsg${i}`, e.event]));
+      },
+      BIG_TIMEOUT,
+    );
+
+    it(
+      'Meta: a signed 3 MB webhook with 1000 status updates publishes every update once, in order',
+      async () => {
+        const tenant = await hub.api.createTenant('max-meta');
+        const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'meta_whatsapp', { app_secret: metaSecret, verify_token: 'v' });
+        const LIMIT = 3 * 1024 * 1024;
+        const status = (i: number, details: string) => ({
+          id: `wamid.max${i}`,
+          status: 'failed',
+          timestamp: String(1741079700 + i),
+          recipient_id: '15558675310',
+          errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details } }],
+        });
+        const bodyOf = (pad: number) => metaJson(metaStatusPayload(Array.from({ length: 1000 }, (_, i) => status(i, `Receiver is incapable of receiving this message ${'·'.repeat(pad)}`))));
+        // "·" is escaped as \u00b7 (6 bytes), as Meta's serialiser does: pad to just under 3 MB.
+        const pad = Math.floor((LIMIT - bodyOf(0).length) / 1000 / 6);
+        const body = bodyOf(pad);
+        expect(body.length).toBeLessThanOrEqual(LIMIT);
+        expect(body.length).toBeGreaterThan(LIMIT - 10_000);
+
+        const res = await send(metaWebhookRequest(connection.url, body, metaSecret));
+        expect(res.status).toBe(200);
+        const published = await publishedFor(tenant, connection, 'message.delivery_status', 1000);
+        expect(published.map((e) => e.data.provider_message_id)).toEqual(Array.from({ length: 1000 }, (_, i) => `wamid.max${i}`));
+        expect(published[999].data).toMatchObject({ status: 'failed', error_code: '131026' });
+      },
+      BIG_TIMEOUT,
+    );
+
+    it(
+      'Mailgun: a signed Routes post of a 25 MB raw MIME message (above the old 25 MiB form cap) becomes a ticket and its message',
+      async () => {
+        const tenant = await hub.api.createTenant('max-mailgun');
+        const signingKey = secret();
+        const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'mailgun', { signing_key: signingKey });
+        const MESSAGE_BYTES = 25 * 1024 * 1024;
+        const head = [
+          'From: Big Sender <big@customer.example>',
+          'To: support@acme.example.com',
+          'Subject: the whole archive',
+          'Date: Tue, 04 Mar 2025 10:15:00 +0100',
+          'Message-ID: <max-mailgun@customer.example>',
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain; charset=UTF-8',
+          '',
+          'Attached.',
+          '--b',
+          'Content-Type: application/zip; name="archive.zip"',
+          'Content-Disposition: attachment; filename="archive.zip"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          '',
+        ].join('\r\n');
+        const tail = '\r\n--b--\r\n';
+        // 76-character base64 lines, as MTAs write them, filling the message to 25 MiB.
+        const lines = Math.floor((MESSAGE_BYTES - head.length - tail.length) / 78);
+        const raw = randomBytes(lines * 57);
+        const base64 = raw.toString('base64').replace(/.{76}/g, '$&\r\n').replace(/\r\n$/, '');
+        const mime = head + base64 + tail;
+        expect(mime.length).toBeLessThanOrEqual(MESSAGE_BYTES);
+        expect(mime.length).toBeGreaterThan(MESSAGE_BYTES - 100);
+
+        const fields = { recipient: 'support@acme.example.com', sender: 'big@customer.example', from: 'Big Sender <big@customer.example>', subject: 'the whole archive', 'body-mime': mime };
+        const req = await signedMailgunRoute(fields, { url: connection.url, signingKey, multipart: true });
+        expect(req.body.length).toBeGreaterThan(25 * 1024 * 1024);
+        const res = await send(req);
+        expect({ status: res.status, text: res.text.slice(0, 300) }).toMatchObject({ status: 200 });
+        const [ticket, message] = await publishedFor(tenant, connection, '*', 2);
+        expect(ticket).toMatchObject({ type: 'ticket.created', model: { subject: 'the whole archive' } });
+        expect(message).toMatchObject({
+          type: 'message.created',
+          model: { ticket_id: ticket.model_id, body: 'Attached.', attachments: [{ filename: 'archive.zip', content_type: 'application/zip', size: raw.length }] },
+        });
+      },
+      BIG_TIMEOUT,
+    );
+
+    it(
+      'SES via SNS: a signed 256 KB notification of a bounce to 50 recipients publishes one event per recipient, once, in order',
+      async () => {
+        const tenant = await hub.api.createTenant('max-ses');
+        const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'ses', { topic_arn: topicArn });
+        const SNS_MAX = 256 * 1024;
+        const recipients = Array.from({ length: 50 }, (_, i) => `r${i}@customer.example`);
+        const bounce = (pad: number) => ({
+          ...SES_BOUNCE_EVENT,
+          bounce: {
+            ...(SES_BOUNCE_EVENT as { bounce: Record<string, unknown> }).bounce,
+            bouncedRecipients: recipients.map((emailAddress) => ({ emailAddress, action: 'failed', status: '5.1.1', diagnosticCode: `smtp; 550 5.1.1 user unknown ${'x'.repeat(pad)}` })),
+          },
+          mail: { ...(SES_BOUNCE_EVENT as { mail: Record<string, unknown> }).mail, destination: recipients },
+        });
+        const pad = Math.floor((SNS_MAX - JSON.stringify(bounce(0)).length) / 50);
+        const message = JSON.stringify(bounce(pad));
+        expect(Buffer.byteLength(message)).toBeLessThanOrEqual(SNS_MAX);
+        expect(Buffer.byteLength(message)).toBeGreaterThan(SNS_MAX - 100);
+
+        const res = await send(sns.request(connection.url, snsNotification(message, { topicArn, messageId: 'sns-max-1' })));
+        expect(res.status).toBe(200);
+        const published = await publishedFor(tenant, connection, 'message.delivery_status', 50);
+        expect(published.map((e) => e.data.recipient)).toEqual(recipients);
+        expect(published.every((e) => e.data.status === 'bounced')).toBe(true);
+      },
+      BIG_TIMEOUT,
+    );
+  });
+
+  /**
+   * A body is read as what its Content-Type declares, and that must be what
+   * the provider sends. A correctly signed body declared as something else
+   * (Twilio's form sent as application/json was stored and published) gets a
+   * 415 problem and changes nothing. Where the signature is inside the body
+   * (Mailgun, Vonage POST), a body read as the wrong kind carries no
+   * signature: 401, nothing stored either.
+   */
+  describe('a declared content type the provider does not send', () => {
+    const retyped = (r: SignedRequest, contentType: string): SignedRequest => ({ ...r, headers: { ...r.headers, 'content-type': contentType } });
+    const mismatches: Array<{ provider: string; credentials: () => Record<string, string>; request: (url: string) => Promise<SignedRequest> | SignedRequest; status: number }> = [
+      {
+        provider: 'sendgrid',
+        credentials: () => ({ public_key: sendgridKeys.publicKey }),
+        request: (url) => retyped(signedSendgridEvents([sendgridEvent('delivered', { sg_event_id: 'ct-1' })], { url, privateKey: sendgridKeys.privateKey }), 'application/x-www-form-urlencoded'),
+        status: 415,
+      },
+      {
+        provider: 'twilio_sms',
+        credentials: () => ({ auth_token: twilioToken }),
+        request: (url) => retyped(signTwilioForm(url, { MessageSid: 'SMct', MessageStatus: 'delivered' }, { auth_token: twilioToken }), 'application/json'),
+        status: 415,
+      },
+      {
+        provider: 'twilio_whatsapp',
+        credentials: () => ({ auth_token: twilioToken }),
+        request: (url) => retyped(signTwilioJson(url, { MessageSid: 'SMctj', MessageStatus: 'read' }, { auth_token: twilioToken }), 'application/x-www-form-urlencoded'),
+        status: 415,
+      },
+      {
+        provider: 'meta_whatsapp',
+        credentials: () => ({ app_secret: metaSecret, verify_token: 'v' }),
+        request: (url) => retyped(metaWebhookRequest(url, metaJson(metaStatusPayload([{ id: 'wamid.ct', status: 'sent', timestamp: '1741079700', recipient_id: '1' }])), metaSecret), 'text/plain'),
+        status: 415,
+      },
+      {
+        provider: 'gupshup',
+        credentials: () => ({ header_name: 'Authorization', header_value: gupshupValue }),
+        request: (url) =>
+          retyped(
+            gupshupRequest(url, gupshupMessageEvent({ type: 'sent', gupshupId: 'gs-ct', whatsappId: 'wamid.gct', destination: '1', timestamp: 1741079700000 }), { name: 'Authorization', value: gupshupValue }),
+            'application/x-www-form-urlencoded',
+          ),
+        status: 415,
+      },
+      {
+        provider: 'ses',
+        credentials: () => ({ topic_arn: topicArn }),
+        request: (url) => retyped(sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-ct' })), 'application/x-www-form-urlencoded'),
+        status: 415,
+      },
+      {
+        provider: 'plivo',
+        credentials: () => ({ auth_token: plivoToken }),
+        request: (url) => retyped(signPlivoV3(url, { MessageUUID: 'u-ct', Status: 'delivered' }, { auth_token: plivoToken }), 'application/json'),
+        status: 415,
+      },
+      {
+        provider: 'messagebird',
+        credentials: () => ({ signing_key: messagebirdKey }),
+        request: async (url) => retyped(await signMessagebirdJwt(url, { id: 'mb-ct', status: 'delivered' }, { signing_key: messagebirdKey }, { method: 'POST' }), 'text/plain'),
+        status: 415,
+      },
+      {
+        provider: 'sendgrid_inbound',
+        credentials: () => ({ username: 'parse', password: 'ct-password' }),
+        request: async (url) => retyped(await sendgridInboundRequest(sampleSendgridParsedFields(), [], { url, username: 'parse', password: 'ct-password' }), 'application/x-www-form-urlencoded'),
+        status: 415,
+      },
+      {
+        provider: 'vonage',
+        credentials: () => ({ signature_secret: vonageSecret, signature_method: 'sha256' }),
+        request: (url) =>
+          retyped(signVonageReceipt(url, { messageId: 'v-ct', status: 'delivered' }, { signature_secret: vonageSecret, signature_method: 'sha256' }, { transport: 'POST-json' }), 'application/x-www-form-urlencoded'),
+        status: 401,
+      },
+      {
+        provider: 'mailgun',
+        credentials: () => ({ signing_key: mailgunKey }),
+        request: (url) => retyped(signedMailgunEvent(mailgunEventData('delivered'), { url, signingKey: mailgunKey }), 'text/plain'),
+        status: 401,
+      },
+    ];
+
+    it.each(mismatches)('$provider: a correctly signed body declared as another type is refused ($status problem), nothing stored or published', async (m) => {
+      const tenant = await hub.api.createTenant(`ct-${m.provider}`);
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, m.provider, m.credentials());
+      const req = await m.request(connection.url);
+      const res = await send(req);
+      expect({ status: res.status, type: res.contentType }).toEqual({ status: m.status, type: expect.stringContaining('application/problem+json') });
+      expect(JSON.parse(res.text)).toMatchObject({
+        status: m.status,
+        type: m.status === 415 ? 'https://hookhub.dev/problems/unsupported-media-type' : 'https://hookhub.dev/problems/unauthorized',
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await storedCallbacks(connection.id)).toBe(0);
+      expect(await streamEvents(env, tenant.tenantId)).toEqual([]);
+    });
+
+    it('twilio_sms: the same signed form with its true type is accepted, so the refusal is about the declared type alone', async () => {
+      const tenant = await hub.api.createTenant('ct-twilio-ok');
+      const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: twilioToken });
+      const form = signTwilioForm(connection.url, { MessageSid: 'SMct2', MessageStatus: 'delivered' }, { auth_token: twilioToken });
+      expect((await send(retyped(form, 'application/json'))).status).toBe(415);
+      expect((await send(form)).status).toBe(200);
+      await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(1));
     });
   });
 

@@ -10,6 +10,12 @@ import { SubscriptionConfirmer } from './subscription-confirmer';
 
 const SWEEP_INTERVAL_MS = 1_000;
 const SWEEP_BATCH = 50;
+/**
+ * Publishes awaiting their acks at once. A SendGrid batch (768 KB) is a few
+ * thousand events; one round trip each made it take most of the lease. They
+ * are still sent in order on the one connection, so the stream keeps it.
+ */
+const PUBLISH_WINDOW = 64;
 
 /** Retry delays for a callback whose events could not be published (NATS down, database busy). */
 const backoffMs = (attempt: number): number => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
@@ -26,6 +32,8 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CallbackProcessor.name);
   private readonly validator = new EventValidator();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Callbacks this process is working on; a sweep that claims one again leaves it to that run. */
+  private readonly working = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private stopped = false;
@@ -59,6 +67,9 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   async process(callback: ProviderCallbackEntity): Promise<void> {
+    // A large batch may outlast its lease here; the sweep's claim has just renewed the lease, so the running work goes on alone.
+    if (this.working.has(callback.id)) return;
+    this.working.add(callback.id);
     try {
       const eventIds = await this.publish(callback);
       await this.callbacks.markProcessed(callback.id, eventIds);
@@ -70,6 +81,8 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
         // The lease still runs out, so the sweeper retries it anyway.
         this.logger.error({ callbackId: callback.id, err: e instanceof Error ? e.message : String(e) }, 'could not record a processing failure');
       });
+    } finally {
+      this.working.delete(callback.id);
     }
   }
 
@@ -90,7 +103,9 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
     const events = await this.factory.eventsFor(connection, parsed.items);
     for (const event of events) this.assertValid(event);
     // In order: a new ticket's `ticket.created` is stored before its first message.
-    for (const event of events) await this.publisher.publish(event);
+    for (let i = 0; i < events.length; i += PUBLISH_WINDOW) {
+      await Promise.all(events.slice(i, i + PUBLISH_WINDOW).map((event) => this.publisher.publish(event)));
+    }
     return events.map((e) => e.id);
   }
 

@@ -11,6 +11,11 @@ export interface ConnectionRef {
   statusMap: Record<string, string>;
 }
 
+type MessageRef = NonNullable<Awaited<ReturnType<MessageLookupRepository['byProviderMessageId']>>>;
+
+/** Lookups of one batch running at once: enough to hide round trips, few enough to leave the pool to receipts. */
+const LOOKUP_CONCURRENCY = 8;
+
 /** `reply+<ticket id>@…`: the reply token the hub's outgoing mail puts in Reply-To. */
 const REPLY_TOKEN = /^[^+@\s]+\+([A-Za-z0-9-]{1,128})@/;
 
@@ -48,18 +53,37 @@ export class IngestEventFactory {
 
   async eventsFor(connection: ConnectionRef, items: NormalisedItem[]): Promise<EventEnvelope[]> {
     const events: EventEnvelope[] = [];
-    for (const item of items) {
-      if (item.kind === 'delivery_status') events.push(await this.deliveryStatus(connection, item));
-      else events.push(...(await this.inboundEmail(connection, item)));
+    // A batch holds thousands of reports, often several per message: one lookup per message, a few at a time, order kept.
+    const messages = new Map<string, Promise<MessageRef | null>>();
+    const messageOf = (id: string): Promise<MessageRef | null> => {
+      let found = messages.get(id);
+      if (!found) messages.set(id, (found = this.lookup.byProviderMessageId(connection.tenantId, id)));
+      return found;
+    };
+    for (let i = 0; i < items.length; ) {
+      const item = items[i];
+      if (item.kind !== 'delivery_status') {
+        events.push(...(await this.inboundEmail(connection, item)));
+        i += 1;
+        continue;
+      }
+      const run: DeliveryStatusItem[] = [];
+      while (i < items.length && run.length < LOOKUP_CONCURRENCY) {
+        const next = items[i];
+        if (next.kind !== 'delivery_status') break;
+        run.push(next);
+        i += 1;
+      }
+      events.push(...(await Promise.all(run.map((r) => this.deliveryStatus(connection, r, messageOf)))));
     }
     // The tenant's account URL, from the one place every envelope the hub builds takes it.
     const accountUrl = await this.tenants.accountUrl(connection.tenantId);
     return events.map((e) => ({ ...e, account_url: accountUrl }));
   }
 
-  private async deliveryStatus(connection: ConnectionRef, item: DeliveryStatusItem): Promise<EventEnvelope> {
+  private async deliveryStatus(connection: ConnectionRef, item: DeliveryStatusItem, messageOf: (id: string) => Promise<MessageRef | null>): Promise<EventEnvelope> {
     const status = this.mappedStatus(connection, item);
-    const message = await this.lookup.byProviderMessageId(connection.tenantId, item.providerMessageId);
+    const message = await messageOf(item.providerMessageId);
     const data = {
       provider: connection.provider,
       connection_id: connection.id,

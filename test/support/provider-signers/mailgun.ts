@@ -44,15 +44,16 @@ export function signedMailgunEvent(eventData: Readonly<Record<string, unknown>>,
 
 /**
  * A Routes forward() post: URL-encoded without attachments, multipart with
- * them (as Mailgun does), the signature fields added to the message's fields.
+ * them (as Mailgun does) or when `multipart` is set, the signature fields
+ * added to the message's fields.
  */
 export async function signedMailgunRoute(
   fields: Readonly<Record<string, string>>,
-  options: MailgunSignOptions & { files?: readonly MailgunFile[] },
+  options: MailgunSignOptions & { files?: readonly MailgunFile[]; multipart?: boolean },
 ): Promise<SignedRequest> {
   const all = { ...fields, ...mailgunSignature(options.signingKey, options) };
   const files = options.files ?? [];
-  if (files.length === 0) {
+  if (files.length === 0 && !options.multipart) {
     return {
       method: 'POST',
       url: options.url,
