@@ -125,6 +125,7 @@ const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
     fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('Content-Type', 'host', 'X-Webhook-Id', 'webhook-signature', 'bad name', 'é')), fc.oneof(bad.anyJson, bad.nastyString), { minKeys: 1, maxKeys: 25 }),
   ).filter((v) => !validHeaderMap(v)),
   retry_policy_ms: badArray(fc.constant(1000), (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 7 * 24 * 3_600_000, { maxLength: 20 }),
+  disable_after_failing_ms: bad.notAnIntegerIn(0, 7 * 24 * 3_600_000),
   verify_token: fc.oneof(bad.invalidString(str(1, 256)), withNul),
   description: fc.oneof(bad.invalidString((s) => s.length <= 1000), withNul),
 };
