@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { plainToInstance } from 'class-transformer';
-import { EnvBoolean, EnvInteger, EnvOneOf, EnvString, envVariablesOf, parseEnvBoolean, parseEnvInteger } from './env-decorators';
+import { plainToInstance, Transform } from 'class-transformer';
+import { EnvBoolean, EnvInteger, EnvOneOf, EnvString, envVariablesOf, parseEnvBoolean, parseEnvInteger, toDecimalInteger } from './env-decorators';
 import { configModuleFor } from './config.module';
 import { validateConfig } from './validate-config';
 
@@ -147,5 +147,19 @@ describe('configModuleFor', () => {
     expect([config.get('FLAG'), config.get('COUNT'), config.get('EXTRA_MS'), config.get('TOKEN')]).toEqual([false, 7, 1_000, 'abcd']);
     expect(process.env).toEqual(before);
     await moduleRef.close();
+  });
+});
+
+describe('toDecimalInteger (query-string DTO fields)', () => {
+  class Query {
+    @Transform(toDecimalInteger)
+    limit?: unknown;
+  }
+
+  it('turns decimal digits into a number and leaves every other spelling as given for @IsInt() to refuse', () => {
+    const read = (limit: unknown) => plainToInstance(Query, { limit }).limit;
+    expect(read('10')).toBe(10);
+    for (const raw of ['1e1', '0x10', ' 5', '5.0', '', '12abc']) expect(read(raw)).toBe(raw);
+    expect(read(['5'])).toEqual(['5']);
   });
 });

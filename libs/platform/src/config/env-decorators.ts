@@ -186,12 +186,6 @@ export function EnvOneOf(values: readonly string[]): PropertyDecorator {
   };
 }
 
-/** For code that still uses `@Transform(toBoolean)`: now as strict as `@EnvBoolean()`, which should replace it. */
-export const toBoolean = ({ obj, key, value }: { obj?: Record<string, unknown>; key?: string; value: unknown }): unknown => {
-  const raw = obj && key !== undefined ? obj[key] : value;
-  return parseEnvBoolean(raw) ?? raw;
-};
-
 /**
  * `@Transform(toDecimalInteger)` for query-string DTO fields: a decimal integer
  * string becomes a number; anything else (`1e1`, `0x10`, ` 5`, `5.0`, a
