@@ -6,6 +6,7 @@ import { DisableNotifier } from '@hookhub/delivery';
 import { EventRecorder, recordedChangeStatus, RecordResult } from '@hookhub/event-store';
 import { IngestEventFactory } from '@hookhub/ingest';
 import { MessageLookupRepository, TenantRepository } from '@hookhub/persistence';
+import { TicketChildren1764000000006 } from '../../libs/persistence/src/migrations/1764000000006-ticket-children';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { ReceivedRequest, TestReceiver } from '../support/receiver';
@@ -237,6 +238,32 @@ describe('resources: creation, deletion of children, account URL', () => {
       expect((await get('/v0/tickets/t-keep/messages/m-keep')).status).toBe(200);
     });
 
+    it('the migration purges the live messages of tickets deleted before this release', async () => {
+      // As a database written by an older release would hold it: a deleted ticket with a live message.
+      const legacy = JSON.stringify({ id: 'm-legacy', ticket_id: 't-del', body: secret });
+      await db.query(`INSERT INTO snapshots (tenant_id, model_type, model_id, version, model, last_event_id) VALUES ($1, 'message', 'm-legacy', 1, $2, 'evt-legacy')`, [
+        tenantId,
+        legacy,
+      ]);
+      const logged1 = { ...envelope('evt-legacy', 'message.created', 'message', 'm-legacy', JSON.parse(legacy)) };
+      await db.query(
+        `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at) VALUES ($1, 'evt-legacy', 'message.created', 'message', 'm-legacy', 1, 'CREATION', $2, now())`,
+        [tenantId, JSON.stringify(logged1)],
+      );
+      expect((await get('/v0/tickets/t-del/messages/m-legacy')).status).toBe(200);
+      const runner = hub.subscriptions.get(DataSource).createQueryRunner();
+      try {
+        await new TicketChildren1764000000006().down(runner);
+        await new TicketChildren1764000000006().up(runner);
+      } finally {
+        await runner.release();
+      }
+      expect((await get('/v0/tickets/t-del/messages/m-legacy')).status).toBe(410);
+      expect(await snapshotRow('message', 'm-legacy')).toEqual({ model: null, deleted: true });
+      expect((await logged('m-legacy')).map((r) => r.model)).toEqual(['null']);
+      expect((await get('/v0/tickets/t-keep/messages/m-keep')).status).toBe(200);
+    });
+
     it('messages recorded after their ticket was deleted are born deleted', async () => {
       await publish({ id: 'evt-dm-4', type: 'message.created', model_id: 'm-del-3', model: { id: 'm-del-3', ticket_id: 't-del', body: secret } });
       await publish({ id: 'evt-dm-5', type: 'message.updated', model_id: 'm-del-1', model: { id: 'm-del-1', ticket_id: 't-del', body: secret } });
@@ -288,36 +315,35 @@ describe('resources: creation, deletion of children, account URL', () => {
       expect((await logged(message)).map((r) => r.model)).toEqual(['null']);
       expect((await get(`/v0/tickets/${ticket}/messages/${message}`)).status).toBe(410);
     });
-  });
 
-  it("a deletion queued behind another holder of the ticket's row, and an update of one of its messages, do not deadlock", async () => {
-    const secret = 'card number 4111 1111 1111 1111';
-    await publish({ id: 'evt-t-dl', type: 'ticket.created', model_id: 't-dl', model: { id: 't-dl', state: 'open' } });
-    await publish({ id: 'evt-m-dl-1', type: 'message.created', model_id: 'm-dl', model: { id: 'm-dl', ticket_id: 't-dl', body: 'hello' } });
-    await eventually(async () => expect((await get('/v0/tickets/t-dl/messages/m-dl')).status).toBe(200));
-    // Someone else holds the ticket's row; the deletion queues for it first, then the message's update.
-    const holder = new Client({ connectionString: env.databaseUrl });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM snapshots WHERE tenant_id = $1 AND model_type = 'ticket' AND model_id = 't-dl' FOR UPDATE`, [tenantId]);
-      const deletion = await openRecording([envelope('evt-t-dl-del', 'ticket.deleted', 'ticket', 't-dl', null)]);
-      await new Promise((r) => setTimeout(r, 200));
-      const update = await openRecording([envelope('evt-m-dl-2', 'message.updated', 'message', 'm-dl', { id: 'm-dl', ticket_id: 't-dl', body: secret })]);
-      await new Promise((r) => setTimeout(r, 200));
-      await holder.query('COMMIT');
-      // Had the update locked the message before the ticket, the deletion's purge would wait for it while it waited for the ticket.
-      await deletion.recorded;
-      deletion.commit();
-      await deletion.done;
-      await update.recorded;
-      update.commit();
-      await update.done;
-    } finally {
-      await holder.end();
-    }
-    expect(await snapshotRow('message', 'm-dl')).toEqual({ model: null, deleted: true });
-    expect((await logged('m-dl')).map((r) => r.model)).toEqual(['null', 'null']);
+    it("a deletion queued behind another holder of the ticket's row, and an update of one of its messages, do not deadlock", async () => {
+        await publish({ id: 'evt-t-dl', type: 'ticket.created', model_id: 't-dl', model: { id: 't-dl', state: 'open' } });
+      await publish({ id: 'evt-m-dl-1', type: 'message.created', model_id: 'm-dl', model: { id: 'm-dl', ticket_id: 't-dl', body: 'hello' } });
+      await eventually(async () => expect((await get('/v0/tickets/t-dl/messages/m-dl')).status).toBe(200));
+      // Someone else holds the ticket's row; the deletion queues for it first, then the message's update.
+      const holder = new Client({ connectionString: env.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM snapshots WHERE tenant_id = $1 AND model_type = 'ticket' AND model_id = 't-dl' FOR UPDATE`, [tenantId]);
+        const deletion = await openRecording([envelope('evt-t-dl-del', 'ticket.deleted', 'ticket', 't-dl', null)]);
+        await new Promise((r) => setTimeout(r, 200));
+        const update = await openRecording([envelope('evt-m-dl-2', 'message.updated', 'message', 'm-dl', { id: 'm-dl', ticket_id: 't-dl', body: secret })]);
+        await new Promise((r) => setTimeout(r, 200));
+        await holder.query('COMMIT');
+        // Had the update locked the message before the ticket, the deletion's purge would wait for it while it waited for the ticket.
+        await deletion.recorded;
+        deletion.commit();
+        await deletion.done;
+        await update.recorded;
+        update.commit();
+        await update.done;
+      } finally {
+        await holder.end();
+      }
+      expect(await snapshotRow('message', 'm-dl')).toEqual({ model: null, deleted: true });
+      expect((await logged('m-dl')).map((r) => r.model)).toEqual(['null', 'null']);
+    });
   });
 
   describe("envelopes the hub builds itself carry the tenant's account URL", () => {
