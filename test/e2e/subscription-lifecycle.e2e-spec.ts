@@ -126,6 +126,25 @@ describe('deleting a subscription while its attempts are in flight', () => {
     ]);
   });
 
+  it('a fan-out that read a subscription deleted since creates the others’ deliveries and skips its own', async () => {
+    const kept = await receiver();
+    const keptId = await subscribe(ctx, { url: `${kept.url}/kept`, event_types: ['ticket.created'] });
+    await publish(ctx, 'evt-fanout');
+    await kept.waitFor(1);
+    // The dispatcher read both subscriptions, then one was deleted before its transaction inserted the deliveries.
+    const deletedId = randomUUID();
+    const repo = ctx.hub.dispatchers[0].get(DeliveryRepository);
+    const rows = [deletedId, keptId].map((subscriptionId) => ({
+      id: randomUUID(), tenantId: ctx.tenant.tenantId, subscriptionId, eventId: 'evt-fanout-2', eventType: 'ticket.created',
+    }));
+    await ctx.db.query(
+      `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
+       SELECT tenant_id, 'evt-fanout-2', type, model_type, model_id, version + 1, 'UPDATE', envelope, created_at FROM events WHERE id = 'evt-fanout'`,
+    );
+    const created = await repo.ensureForEvents(rows);
+    expect(created.map((d) => d.subscriptionId)).toEqual([keptId]);
+  });
+
   it('under load: other subscriptions’ attempts are recorded within a second, auto-disable keeps working, nothing more reaches the deleted one', async () => {
     const [doomed, healthy, dead, notices] = [await receiver(), await receiver(), await receiver(), await receiver()];
     // Both endpoints answer slowly, so the deleted subscription's answers arrive among the healthy one's.

@@ -64,9 +64,12 @@ export class RetryScheduler {
 
   releaseBatch(): Promise<number> {
     return this.deliveries.releaseDueRetries(500, async (due) => {
-      await Promise.all(
+      const published = await Promise.allSettled(
         due.map((d) => this.queue.enqueue({ delivery_id: d.deliveryId, subscription_id: d.subscriptionId, attempt: d.attempt, due_at: d.dueAt.getTime() })),
       );
+      const failed = published.filter((p) => p.status === 'rejected').length;
+      if (failed > 0) this.logger.warn({ failed, of: due.length }, 'some due retries could not be enqueued; they stay parked for the next pass');
+      return due.filter((_, i) => published[i].status === 'fulfilled').map((d) => d.deliveryId);
     });
   }
 

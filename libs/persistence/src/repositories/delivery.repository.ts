@@ -165,6 +165,10 @@ export class DeliveryRepository {
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
              AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
            JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
+           JOIN subscriptions sub ON sub.id = u.subscription_id
+         -- The subscriptions were read before this transaction: one deleted since is skipped (a delete
+         -- under way is waited for) instead of failing the whole batch on the foreign key.
+         FOR KEY SHARE OF sub
        ), gated AS (
          SELECT i.*, (
              lag(i.resource_version) OVER (PARTITION BY i.subscription_id, i.resource ORDER BY i.resource_version) IS NOT NULL
@@ -370,11 +374,11 @@ export class DeliveryRepository {
 
   /**
    * Claims parked retries that are due, hands them to `enqueue` (which puts
-   * them on JetStream) and un-parks them, in one transaction: a crash before
+   * them on JetStream and returns the ids it stored) and un-parks those, in one transaction: a crash before
    * commit leaves them parked, and the job's message id makes a second enqueue
    * harmless.
    */
-  async releaseDueRetries(limit: number, enqueue: (due: DueRetry[]) => Promise<void>): Promise<number> {
+  async releaseDueRetries(limit: number, enqueue: (due: DueRetry[]) => Promise<string[]>): Promise<number> {
     return this.deliveries.manager.transaction(async (m) => {
       const rows: Array<{ id: string; subscription_id: string; attempt_count: number; next_attempt_at: Date }> = await m.query(
         `SELECT id, subscription_id, attempt_count, next_attempt_at FROM deliveries
@@ -385,9 +389,13 @@ export class DeliveryRepository {
         [limit],
       );
       if (rows.length === 0) return 0;
-      await enqueue(rows.map((r) => ({ deliveryId: r.id, subscriptionId: r.subscription_id, attempt: r.attempt_count + 1, dueAt: r.next_attempt_at })));
-      await m.query(`UPDATE deliveries SET parked = false WHERE id = ANY($1)`, [rows.map((r) => r.id)]);
-      return rows.length;
+      // Only what JetStream stored is un-parked: one failed publish leaves its row for the next pass
+      // instead of rolling back the others.
+      const enqueued = await enqueue(
+        rows.map((r) => ({ deliveryId: r.id, subscriptionId: r.subscription_id, attempt: r.attempt_count + 1, dueAt: r.next_attempt_at })),
+      );
+      if (enqueued.length > 0) await m.query(`UPDATE deliveries SET parked = false WHERE id = ANY($1)`, [enqueued]);
+      return enqueued.length;
     });
   }
 
