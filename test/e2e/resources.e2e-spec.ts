@@ -276,6 +276,30 @@ describe('resources: creation, deletion of children, account URL', () => {
       expect((await logged('m-del-1'))[2].model).toBe('null');
     });
 
+    it("a retry of a message's event after its ticket was deleted is sent (the message located by id), not failed forever", async () => {
+      const flaky = await new TestReceiver().start();
+      try {
+        flaky.respond = (_req, index) => (index === 0 ? { status: 503 } : { status: 200 });
+        const sub = await subscribe({ url: `${flaky.url}/thin-retry`, event_types: ['message.*'], format: 'thin', retry_policy_ms: [1_000] });
+        await publish({ id: 'evt-rr-t', type: 'ticket.created', model_id: 't-rr', model: { id: 't-rr', state: 'open' } });
+        await publish({ id: 'evt-rr-m', type: 'message.created', model_id: 'm-rr', model: { id: 'm-rr', ticket_id: 't-rr', body: secret } });
+        await flaky.waitFor(1);
+        // The retry will read the event back from the log, whose model the deletion erases.
+        await publish({ id: 'evt-rr-del', type: 'ticket.deleted', model_id: 't-rr', model: null });
+        await eventually(async () => expect((await get('/v0/tickets/t-rr/messages/m-rr')).status).toBe(410));
+        const [first, retry] = await flaky.waitFor(2);
+        expect((first.json() as ThinNotification).data.resource).toBe('/v0/tickets/t-rr/messages/m-rr');
+        expect(retry.json()).toEqual({ data: { status: 'CREATION', params: { id: 'm-rr' }, resource: '/v0/messages/m-rr' }, tenant_id: tenantId, topic: 'sac_message' });
+        expect((await get('/v0/messages/m-rr')).status).toBe(410);
+        await eventually(async () => {
+          const d = await db.query(`SELECT status FROM deliveries WHERE subscription_id = $1 AND event_id = 'evt-rr-m'`, [sub]);
+          expect(d.rows).toEqual([{ status: 'delivered' }]);
+        });
+      } finally {
+        await flaky.stop();
+      }
+    });
+
     it('a message and its ticket deleted in one batch: the message goes too', async () => {
       const subjects = new SubjectNames(env.prefix);
       const js = nc.jetstream();

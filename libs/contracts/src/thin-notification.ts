@@ -75,11 +75,12 @@ export function resourceLocator(e: Pick<EventEnvelope, 'type' | 'model_type' | '
     case 'ticket':
       return { params: { id }, resource: `/v0/tickets/${encodeURIComponent(id)}` };
     case 'message': {
-      // A provider's report about a message the hub does not know has no ticket: it is found by id alone.
-      if (e.type === 'message.delivery_status' && typeof (e.model?.ticket_id ?? e.data?.ticket_id) !== 'string') {
-        return { params: { id }, resource: `/v0/messages/${encodeURIComponent(id)}` };
-      }
-      const ticketId = parent('ticket_id');
+      // Found by id alone when no ticket is known: a provider's report about a message the hub does not
+      // know, or an event read back from the log (a retry) after its message was deleted, alone or with
+      // its ticket, and its model erased. Throwing there would retry the delivery forever.
+      const ticket = parentResource(e);
+      if (!ticket) return { params: { id }, resource: `/v0/messages/${encodeURIComponent(id)}` };
+      const ticketId = ticket.modelId;
       return {
         params: { ticket_id: ticketId, id },
         resource: `/v0/tickets/${encodeURIComponent(ticketId)}/messages/${encodeURIComponent(id)}`,
