@@ -430,6 +430,60 @@ describe('README promises', () => {
   });
 });
 
+describe('README promises: long retry delays are parked in PostgreSQL (README 128-131)', () => {
+  let env: TestEnvironment;
+  let hub: RunningHub;
+  let db: Client;
+  let nc: NatsConnection;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    // The threshold shortened from 60 s so a parked retry comes due within the test.
+    hub = await startHub(env, { LOG_LEVEL: 'error', RETRY_PARK_THRESHOLD_MS: 500 });
+    db = new Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    nc = await connect({ servers: env.natsUrl });
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.stop();
+    await nc?.close();
+    await db?.end();
+    await env?.teardown();
+  });
+
+  it('a delay over RETRY_PARK_THRESHOLD_MS waits as a parked row (parked, next_attempt_at), not on the retries stream; the scheduler sends it when due', async () => {
+    receiver.respond = (_req, i) => (i === 0 ? { status: 503 } : { status: 200 });
+    const tenant = await hub.api.createTenant();
+    const publisher = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
+    const sub = await hub.api.request<{ id: string }>('POST', '/v1/subscriptions', {
+      token: tenant.adminKey,
+      body: { url: `${receiver.url}/parked`, event_types: ['ticket.created'], retry_policy_ms: [2_000] },
+    });
+    expect(sub.status).toBe(201);
+    const retries = new SubjectNames(env.prefix).retriesStream;
+    const jsm = await nc.jetstreamManager();
+    const before = (await jsm.streams.info(retries)).state.last_seq;
+    expect((await hub.api.request('POST', '/v1/events', { token: publisher, body: { id: 'evt-park', type: 'ticket.created', model_id: 't', model: { id: 't' } } })).status).toBe(202);
+    const [first] = await receiver.waitFor(1);
+    let row: { status: string; parked: boolean; next_attempt_at: Date } | undefined;
+    await eventually(async () => {
+      row = (await db.query(`SELECT status, parked, next_attempt_at FROM deliveries WHERE subscription_id = $1`, [sub.body.id])).rows[0];
+      expect(row).toMatchObject({ status: 'retrying', parked: true });
+    }, 1_500, 20);
+    expect(Math.abs(row!.next_attempt_at.getTime() - (first.receivedAt + 2_000))).toBeLessThan(500);
+    expect((await jsm.streams.info(retries)).state.last_seq).toBe(before);
+
+    const [, second] = await receiver.waitFor(2, 6_000);
+    expect(second.headers['x-webhook-attempt']).toBe('2');
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1_950);
+    // Moved onto the retries stream by the scheduler once due.
+    expect((await jsm.streams.info(retries)).state.last_seq).toBe(before + 1);
+  });
+});
+
 describe('README promises about start-up defaults', () => {
   let env: TestEnvironment;
   let app: INestApplication | undefined;
