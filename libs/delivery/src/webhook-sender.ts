@@ -7,6 +7,10 @@ import { checkWebhookUrl, HostResolver, isLoopbackAddress, isPublicAddress, UrlV
 export const RESPONSE_BODY_LIMIT = 4_096;
 /** Reading past this many bytes to keep a connection reusable is not worth it. */
 const DRAIN_LIMIT = 64 * 1024;
+/** A deadline timer firing this much later than due means the event loop was stalled (SIGSTOP, a long GC pause, a blocking call). */
+const STALL_THRESHOLD_MS = 50;
+/** After a stall, how long pending I/O (an answer that arrived meanwhile) gets before the timeout is declared. */
+const STALL_GRACE_MS = 100;
 
 export interface OutgoingRequest {
   url: string;
@@ -108,10 +112,19 @@ export class WebhookSender {
     // The whole attempt (connect, headers, body) within the timeout. undici takes an EventEmitter as
     // the abort signal; with a plain timer it costs far less than AbortSignal.timeout per request.
     const signal = Object.assign(new EventEmitter(), { aborted: false });
-    const deadline = setTimeout(() => {
+    const abort = (): void => {
       signal.aborted = true;
       signal.emit('abort');
-    }, this.options.timeoutMs);
+    };
+    const timeoutMs = this.options.timeoutMs;
+    const armedAt = performance.now();
+    // Timers run before I/O in each turn of the event loop: after a stall, the deadline would fire ahead
+    // of reading an answer that arrived in time, and the attempt would be recorded as timed out. A timer
+    // that fired late gives pending I/O a moment first.
+    let deadline = setTimeout(() => {
+      if (performance.now() - armedAt - timeoutMs > STALL_THRESHOLD_MS) deadline = setTimeout(abort, STALL_GRACE_MS);
+      else abort();
+    }, timeoutMs);
     try {
       const res = await request(verdict.url, {
         method,
@@ -119,8 +132,9 @@ export class WebhookSender {
         headers,
         body,
         maxRedirections: 0,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
+        // The deadline above bounds headers and body; undici's own timers would fire ahead of pending I/O after a stall.
+        headersTimeout: 0,
+        bodyTimeout: 0,
         signal,
       } as Parameters<typeof request>[1]);
       const prefix = await readPrefix(res.body);
