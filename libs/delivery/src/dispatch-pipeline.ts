@@ -24,6 +24,8 @@ export class DispatchPipeline {
   private readonly validator = new EventValidator();
   /** Moving average of the deliveries an event brings: how much work events still in line will add. */
   private deliveriesPerEvent = 1;
+  /** Attempts under way on this pod, by delivery: a second copy of an event waits for them instead of repeating them. */
+  private readonly inWork = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly fanOut: FanOutService,
@@ -91,14 +93,14 @@ export class DispatchPipeline {
           // drops a job whose delivery is no longer pending or already past this attempt.
           const defer = (): Promise<void> => this.planner.defer(p.delivery.id, p.subscription.id, attempt);
           if (this.executor.isBusy(p.subscription.id)) return defer();
-          return (async () => {
-            // A delivery this message did not create may be in work elsewhere (an event re-published
-            // after the duplicate window, a redelivery): send it only if it is still pending as the
-            // fan-out saw it, so a recorded attempt is not repeated.
+          return this.exclusively(p.delivery.id, async () => {
+            // A delivery this message did not create may have been in work here (this runs after it) or
+            // elsewhere (an event re-published after the duplicate window, a redelivery): send it only
+            // if it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
             if (!p.delivery.created && !(await this.stillPending(p.delivery.id, p.delivery.attemptCount))) return;
             const job = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads, resourceVersion: p.delivery.resourceVersion, admittedAt };
             if ((await this.executor.attempt(job, { deferWhenBusy: true })) === 'deferred') await defer();
-          })();
+          });
         }),
       ).then((outcomes) => {
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -107,6 +109,18 @@ export class DispatchPipeline {
         msg.nak(5_000);
       });
     }
+  }
+
+  /** Runs `work` after any attempt of the same delivery already under way on this pod. */
+  private exclusively(deliveryId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.inWork.get(deliveryId);
+    const run = previous ? previous.then(work, work) : work();
+    const tail = run.catch(() => undefined);
+    this.inWork.set(deliveryId, tail);
+    void tail.then(() => {
+      if (this.inWork.get(deliveryId) === tail) this.inWork.delete(deliveryId);
+    });
+    return run;
   }
 
   private async stillPending(deliveryId: string, attemptCount: number): Promise<boolean> {
