@@ -44,7 +44,7 @@ export async function createTestEnvironment(): Promise<TestEnvironment> {
       ADMIN_TOKEN: env.adminToken,
       SECRETS_ENCRYPTION_KEY: env.encryptionKey,
       ALLOW_INSECURE_WEBHOOK_TARGETS: true,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
       SUBSCRIPTIONS_PORT: 0,
       DISPATCHER_PORT: 0,
       SHUTDOWN_GRACE_MS: 2_000,
