@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { headers as natsHeaders } from 'nats';
+import { ErrorCode, headers as natsHeaders, NatsError } from 'nats';
 import { EventEnvelope, serializeEnvelope, SubjectNames } from '@hookhub/contracts';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
@@ -7,15 +7,50 @@ import { JetstreamConnection } from './jetstream-connection';
 export interface PublishReceipt {
   stream: string;
   seq: number;
-  /** True when JetStream had this event id already and stored nothing new. */
+  /** True when JetStream had this event id already and stored nothing new (an earlier try of this same publish included). */
   duplicate: boolean;
 }
 
+/** How long one publish keeps trying, in all (what a caller such as `POST /v1/events` waits at most). */
+export const PUBLISH_DEADLINE_MS = 10_000;
+/** How long one try waits for JetStream's ack before the next try (same message id, so it is de-duplicated). */
+export const PUBLISH_TRY_TIMEOUT_MS = 2_000;
+/** Pause between tries while connected (JetStream still starting, no responders yet). */
+const RETRY_PAUSE_MS = 150;
+
+/**
+ * A publish that JetStream did not confirm before the deadline. The event may
+ * have been stored all the same (a try reached the server, its ack did not
+ * come back): the caller must report it as unknown, never as not stored, and
+ * a retry with the same event id is safe (it is de-duplicated).
+ */
+export class PublishNotConfirmedError extends Error {
+  constructor(
+    readonly tries: number,
+    readonly lastError: string,
+  ) {
+    super(`JetStream did not confirm the event after ${tries} ${tries === 1 ? 'try' : 'tries'} (${lastError})`);
+    this.name = 'PublishNotConfirmedError';
+  }
+}
+
+/** Failures a later try with the same message id can get past: NATS away or restarting, an ack lost. */
+function worthRetrying(err: unknown): boolean {
+  if (!(err instanceof NatsError)) return false;
+  return [ErrorCode.Timeout, ErrorCode.NoResponders, ErrorCode.Disconnect, ErrorCode.ConnectionRefused, ErrorCode.ConnectionTimeout].includes(
+    err.code as ErrorCode,
+  );
+}
+
 const encoder = new TextEncoder();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Publishes domain events. The returned promise resolves only once JetStream
  * has stored the event (its publish ack), which is what a 202 promises.
+ * During a NATS outage it keeps trying (same `Nats-Msg-Id`) until
+ * `PUBLISH_DEADLINE_MS`, sending the next try as soon as the connection is
+ * back, so a short restart costs callers a delay rather than an error.
  */
 @Injectable()
 export class EventPublisher {
@@ -24,15 +59,31 @@ export class EventPublisher {
     @Inject(JETSTREAM_SETTINGS) private readonly settings: JetstreamSettings,
   ) {}
 
-  async publish(event: EventEnvelope): Promise<PublishReceipt> {
+  async publish(event: EventEnvelope, deadlineMs = PUBLISH_DEADLINE_MS): Promise<PublishReceipt> {
     const subject = this.settings.subjects.event(event.account_id, event.type);
     const h = natsHeaders();
     h.set('Content-Type', 'application/json');
-    const ack = await this.connection.js.publish(subject, encoder.encode(serializeEnvelope(event)), {
-      msgID: SubjectNames.eventMsgId(event.account_id, event.id),
-      headers: h,
-      timeout: 10_000,
-    });
-    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    const data = encoder.encode(serializeEnvelope(event));
+    const msgID = SubjectNames.eventMsgId(event.account_id, event.id);
+    const deadline = Date.now() + deadlineMs;
+    let tries = 0;
+    for (;;) {
+      // A try sent while disconnected would wait in the client's buffer; wait for the connection instead.
+      await this.connection.whenConnected(deadline - Date.now());
+      const left = deadline - Date.now();
+      tries++;
+      try {
+        const ack = await this.connection.js.publish(subject, data, { msgID, headers: h, timeout: Math.max(1, Math.min(PUBLISH_TRY_TIMEOUT_MS, left)) });
+        return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+      } catch (err) {
+        const description = err instanceof Error ? err.message : String(err);
+        if (!worthRetrying(err)) {
+          if (tries === 1) throw err;
+          throw new PublishNotConfirmedError(tries, description);
+        }
+        if (Date.now() + RETRY_PAUSE_MS >= deadline) throw new PublishNotConfirmedError(tries, description);
+        await sleep(RETRY_PAUSE_MS);
+      }
+    }
   }
 }

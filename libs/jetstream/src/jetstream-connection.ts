@@ -15,6 +15,9 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
   private connection?: NatsConnection;
   private jsClient?: JetStreamClient;
   private manager?: JetStreamManager;
+  /** False between a `disconnect` and the next `reconnect`. */
+  private up = true;
+  private upWaiters: Array<() => void> = [];
 
   constructor(
     @Inject(JETSTREAM_SETTINGS) private readonly settings: JetstreamSettings,
@@ -53,6 +56,19 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
     return this.manager;
   }
 
+  /** Resolves once the connection is up (at once if it is), or after `timeoutMs` if it stays down. */
+  async whenConnected(timeoutMs: number): Promise<void> {
+    if (this.up || timeoutMs <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.upWaiters.push(done);
+    });
+  }
+
   async checkReadiness(): Promise<void> {
     if (!this.connection || this.connection.isClosed()) throw new Error('not connected');
     await this.connection.flush();
@@ -69,6 +85,11 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.up = false;
+      if (s.type === 'reconnect') {
+        this.up = true;
+        for (const wake of this.upWaiters.splice(0)) wake();
+      }
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
         this.logger.warn({ type: s.type, data: String(s.data) }, 'NATS connection status');
       }

@@ -1,13 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EventEnvelope, eventTypeDefinition, EventValidator } from '@hookhub/contracts';
 import { EventPublisher } from '@hookhub/jetstream';
 import { TenantRepository } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
+import { ProblemException, Problems } from '@hookhub/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
+
+/**
+ * The answer when JetStream did not confirm a publish. A try may have reached
+ * the server and only its ack been lost, so the event may be stored: the
+ * answer must not say it was not, and the publisher's retry with the same id
+ * is what settles it (JetStream and the event log de-duplicate by id).
+ */
+export function eventNotConfirmed(eventId: string, err: unknown): ProblemException {
+  return new ProblemException(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'event-not-confirmed',
+    'Event not confirmed',
+    `the event may or may not have been stored: retry with the same id '${eventId}' (a repeated id is stored once) (${(err as Error).message})`,
+    { event_id: eventId, retry_with_same_id: true },
+  );
+}
 
 @ApiTags('events')
 @ApiBearerAuth('api-key')
@@ -63,7 +79,7 @@ export class EventsController {
     try {
       receipt = await this.publisher.publish(result.event);
     } catch (err) {
-      throw Problems.unavailable(`the event could not be stored; retry with the same id (${(err as Error).message})`);
+      throw eventNotConfirmed(candidate.id, err);
     }
     return { id: candidate.id, duplicate: receipt.duplicate };
   }
