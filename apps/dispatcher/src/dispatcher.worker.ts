@@ -96,10 +96,13 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     this.logger.log({ events: subjects.eventsStream, retries: subjects.retriesStream }, 'dispatching');
   }
 
-  /** Before connections close: stop pulling, let in-flight deliveries finish within the grace time. */
+  /**
+   * Before connections close: stop pulling and hand the messages not started yet back to JetStream at
+   * once (for the other pods), let in-flight deliveries finish within the grace time. The scheduler
+   * stops alongside, so its last round does not hold back the hand-back.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.config.get('SHUTDOWN_GRACE_MS', { infer: true });
-    await this.scheduler.stop();
-    await Promise.all(this.consumers.map((c) => c.stop(grace)));
+    await Promise.all([this.scheduler.stop(), ...this.consumers.map((c) => c.stop(grace))]);
   }
 }

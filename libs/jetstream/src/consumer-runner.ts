@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ConsumerMessages, JsMsg } from 'nats';
+import type { ConsumerMessages, JsMsg, Subscription } from 'nats';
 import { JetstreamConnection } from './jetstream-connection';
 
 /**
@@ -139,6 +139,40 @@ class Settleable implements InboundMessage {
   }
 }
 
+/** The parts of the client's pull-consumer iterator that `drainConsume` needs; its interface does not name them. */
+interface ConsumeInternals {
+  refilling?: boolean;
+  sub?: Subscription;
+  _push?: (fn: () => void) => void;
+}
+
+/**
+ * Ends `consume()` so that nothing it was sent is stranded here. A plain
+ * `stop()` unsubscribes at once: a message already on its way is dropped by
+ * the client and stays with this pod, unseen, until `ack_wait`. Worse, the
+ * client sends its pull requests lazily, as the iterator reaches them, so
+ * iterating on after the unsubscribe sends requests for an inbox nobody
+ * reads, and the server hands them messages (a nak'd one at once).
+ *
+ * So: no new pull requests; a marker through the iterator, so every request
+ * already queued is sent (while this pod still listens); then the inbox
+ * subscription is drained (unsubscribe plus a round trip), so whatever the
+ * server sent before it saw the unsubscribe still reaches the iterator, whose
+ * reader sets it aside to nak. Falls back to `stop()` if the client lacks
+ * these parts. `reader` settles when the iterator has ended.
+ */
+async function drainConsume(messages: ConsumerMessages, reader: Promise<void>): Promise<void> {
+  const impl = messages as ConsumerMessages & ConsumeInternals;
+  const push = impl._push?.bind(impl);
+  if (typeof impl.refilling === 'boolean' && push && impl.sub && !impl.sub.isClosed()) {
+    impl.refilling = false;
+    // An iterator that has already ended never reaches the marker.
+    await Promise.race([new Promise<void>((resolve) => push(resolve)), reader]);
+    await impl.sub.drain().catch(() => undefined);
+  }
+  messages.stop();
+}
+
 /**
  * Runs a durable pull consumer with explicit acks and a bound on unsettled
  * messages. `consume()` is read with the async iterator (an async callback
@@ -223,10 +257,12 @@ export class ConsumerRunner {
       setImmediate(startBatches);
     };
 
+    /** Taken while stopping: nak'd once the inbox is drained (see `stop`). */
+    const returned: JsMsg[] = [];
     const pump = (async () => {
       for await (const msg of messages) {
         if (stopping) {
-          msg.nak();
+          returned.push(msg);
           continue;
         }
         inFlight++;
@@ -258,10 +294,15 @@ export class ConsumerRunner {
       stop: async (graceMs: number) => {
         stopping = true;
         wakePump();
-        messages.stop();
+        // Pulled but not started (in the client's buffer, in flight from the server, in the queue): back to
+        // the server at once (nak without delay), so another pod takes them now rather than after `ack_wait`.
+        // Only once the server has seen the unsubscribe: a message nak'd while this pod's pull requests
+        // were still open could be handed straight back to one of them and be lost with the inbox.
+        await drainConsume(messages, pump);
         await pump;
-        // Not started yet: back to the server at once, for another pod (or the next start).
+        for (const msg of returned.splice(0)) msg.nak();
         for (const m of queue.splice(0)) m.nak();
+        acks.flush();
         if (inFlight > 0) {
           await Promise.race([
             new Promise<void>((resolve) => (idleWaiter = resolve)),
