@@ -70,6 +70,8 @@ export interface RunningConsumer {
 
 /** Most messages one pull asks for. */
 const PULL_SIZE = 32;
+/** How long stopping waits for the server to confirm the consumer's unsubscribe (see `drainConsume`). */
+const DRAIN_ROUND_TRIP_MS = 2_000;
 /** How often a pod paused by its backlog looks again. */
 const BACKLOG_CHECK_MS = 20;
 
@@ -168,7 +170,13 @@ async function drainConsume(messages: ConsumerMessages, reader: Promise<void>): 
     impl.refilling = false;
     // An iterator that has already ended never reaches the marker.
     await Promise.race([new Promise<void>((resolve) => push(resolve)), reader]);
-    await impl.sub.drain().catch(() => undefined);
+    // The round trip waits for the server; with NATS away it would wait for the reconnect, so it is bounded.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      impl.sub.drain().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_ROUND_TRIP_MS))),
+    ]);
+    clearTimeout(timer);
   }
   messages.stop();
 }
