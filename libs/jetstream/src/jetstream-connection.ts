@@ -60,11 +60,12 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
   async whenConnected(timeoutMs: number): Promise<void> {
     if (this.up || timeoutMs <= 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.upWaiters = this.upWaiters.filter((w) => w !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.upWaiters.push(done);
     });
   }
