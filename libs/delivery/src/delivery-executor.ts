@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AttemptRecord, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
+import { AttemptRecord, awaitsAttempt, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
 import { AttemptLog } from './attempt-log';
 import { EndpointLimiter, Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
@@ -230,7 +230,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   /** Whether the delivery still waits for exactly this attempt. */
   private async stillDue(job: DeliveryJob): Promise<boolean> {
     const now = (await this.deliveries.loadRetryContexts([job.deliveryId])).get(job.deliveryId);
-    return !!now && (now.status === 'pending' || now.status === 'retrying') && now.attemptCount < job.attempt;
+    return !!now && awaitsAttempt(now, job.attempt);
   }
 
   private limiterFor(subscriptionId: string): EndpointLimiter {

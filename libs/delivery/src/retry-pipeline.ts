@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { canonicalEnvelope, EventEnvelope, RetryJob } from '@hookhub/contracts';
 import type { InboundMessage } from '@hookhub/jetstream';
-import { DeliveryRepository, SubscriptionRepository } from '@hookhub/persistence';
+import { awaitsAttempt, DeliveryRepository, SubscriptionRepository } from '@hookhub/persistence';
 import { DeliveryExecutor } from './delivery-executor';
 import { EventPayloads } from './payload';
 
@@ -43,7 +43,7 @@ export class RetryPipeline {
     for (const { msg, job } of due) {
       const ctx = contexts.get(job.delivery_id);
       const sub = subs.get(job.subscription_id);
-      if (!ctx || !sub || !['pending', 'retrying'].includes(ctx.status) || job.attempt <= ctx.attemptCount) {
+      if (!ctx || !sub || !awaitsAttempt(ctx, job.attempt)) {
         msg.ack();
         continue;
       }

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { ChangeStatus } from '@hookhub/contracts';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
-import { HELD_REASON } from './resource-order.repository';
+import { HELD_REASON, previousInFlight } from './resource-order.repository';
 import { preparedQuery, returnedRows } from './sql';
 
 export interface NewDeliveryRow {
@@ -92,6 +92,15 @@ export interface RetryContext {
   changeStatus: ChangeStatus;
 }
 
+/**
+ * Whether a delivery still waits for this attempt: not settled, and no attempt
+ * with this number or a later one recorded (jobs are at-least-once, attempts
+ * must not repeat).
+ */
+export function awaitsAttempt(ctx: Pick<RetryContext, 'status' | 'attemptCount'>, attempt: number): boolean {
+  return (ctx.status === 'pending' || ctx.status === 'retrying') && ctx.attemptCount < attempt;
+}
+
 /** The attempt records of `recordAttempts`, from its one JSON parameter. */
 const RECORD_INPUT = `input AS (
   SELECT * FROM json_to_recordset($1::json) AS x(
@@ -172,13 +181,7 @@ export class DeliveryRepository {
        ), gated AS (
          SELECT i.*, (
              lag(i.resource_version) OVER (PARTITION BY i.subscription_id, i.resource ORDER BY i.resource_version) IS NOT NULL
-             OR EXISTS (
-               SELECT 1 FROM (
-                 SELECT p.status FROM deliveries p
-                  WHERE p.subscription_id = i.subscription_id AND p.resource = i.resource AND p.resource_version < i.resource_version
-                  ORDER BY p.resource_version DESC LIMIT 1) prev
-                JOIN subscriptions s ON s.id = i.subscription_id
-               WHERE prev.status = 'pending' OR (s.ordering = 'strict' AND prev.status = 'retrying'))
+             OR ${previousInFlight('i')}
            ) AS held
            FROM input i
        ), inserted AS (

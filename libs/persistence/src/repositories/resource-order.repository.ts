@@ -6,19 +6,22 @@ import { returnedRows } from './sql';
 export const HELD_REASON = 'waiting: an earlier delivery of this resource to this subscription goes first';
 
 /**
- * Whether the delivery `h` still has to wait: the previous delivery of its
- * resource to its subscription (the highest lower version) is in flight —
- * pending, or retrying when the subscription orders strictly. Only the
- * previous one is looked at: it could not have started before its own
- * previous one, so the chain holds by induction.
+ * Whether the delivery `row` (an alias with `subscription_id`, `resource` and
+ * `resource_version`) has to wait: the previous delivery of its resource to
+ * its subscription (the highest lower version) is in flight — pending, or
+ * retrying when the subscription orders strictly. Only the previous one is
+ * looked at: it could not have started before its own previous one, so the
+ * chain holds by induction. The fan-out asks it of new deliveries too.
  */
-const BLOCKED = `EXISTS (
+export const previousInFlight = (row: string): string => `EXISTS (
   SELECT 1 FROM (
     SELECT p.status FROM deliveries p
-     WHERE p.subscription_id = h.subscription_id AND p.resource = h.resource AND p.resource_version < h.resource_version
+     WHERE p.subscription_id = ${row}.subscription_id AND p.resource = ${row}.resource AND p.resource_version < ${row}.resource_version
      ORDER BY p.resource_version DESC LIMIT 1) prev
-   JOIN subscriptions s ON s.id = h.subscription_id
+   JOIN subscriptions s ON s.id = ${row}.subscription_id
   WHERE prev.status = 'pending' OR (s.ordering = 'strict' AND prev.status = 'retrying'))`;
+
+const BLOCKED = previousInFlight('h');
 
 /** A held delivery is parked without a time: nothing releases it but the end of what it waits for. */
 const RELEASE = `UPDATE deliveries h SET next_attempt_at = now(), reason = NULL, updated_at = now()`;
