@@ -208,7 +208,7 @@ describe('deliveries of one resource keep event-log order across three dispatche
       deliveryId: row.rows[0].id,
       attempt: 1,
       subscription,
-      payloads: new EventPayloads(row.rows[0].envelope),
+      payloads: new EventPayloads(row.rows[0].envelope, 'CREATION'),
       resourceVersion: 1,
       admittedAt: Date.now() - 10_000,
     });

@@ -40,7 +40,9 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, 
   };
   const attempts: number[] = [];
   const rechecked: string[][] = [];
-  const fanOut = { fanOut: async () => new Map([[`${TENANT}:evt-1`, [planned]]]) } as unknown as FanOutService;
+  const fanOut = {
+    fanOut: async () => ({ deliveries: new Map([[`${TENANT}:evt-1`, [planned]]]), statuses: new Map([[`${TENANT}:evt-1`, 'UPDATE']]) }),
+  } as unknown as FanOutService;
   const executor = {
     isBusy: () => false,
     attempt: async (job: { attempt: number; resourceVersion: number | null }) => {

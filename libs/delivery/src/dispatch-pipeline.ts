@@ -51,7 +51,7 @@ export class DispatchPipeline {
 
     // A subscription already saturated here (slow or dead endpoint) gets its new deliveries parked in
     // PostgreSQL by the fan-out itself, for the retry scheduler: nothing to send or publish for them now.
-    const plan = await this.fanOut.fanOut(
+    const { deliveries: plan, statuses } = await this.fanOut.fanOut(
       accepted.map((a) => a.event),
       (subscriptionId) => (this.executor.isBusy(subscriptionId) ? this.executor.busyBackoffMs(subscriptionId) : null),
     );
@@ -70,7 +70,7 @@ export class DispatchPipeline {
     }
 
     for (const { msg, event } of accepted) {
-      const payloads = new EventPayloads(event);
+      const payloads = new EventPayloads(event, statuses.get(eventKey(event)));
       // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
       // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.

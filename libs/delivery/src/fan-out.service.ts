@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventEnvelope } from '@hookhub/contracts';
+import type { ChangeStatus, EventEnvelope } from '@hookhub/contracts';
 import { EventRecorder, eventKey } from '@hookhub/event-store';
 import { DeliveryRepository, ExistingDelivery, NewDeliveryRow, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { subscriptionMatches } from './subscription-matcher';
+
+/** What a batch's fan-out decided: each event's deliveries, and what the log recorded each event as. */
+export interface FanOutPlan {
+  /** Every delivery of each event, keyed by `eventKey`. */
+  deliveries: Map<string, PlannedDelivery[]>;
+  /** The change status the event log holds for each event, keyed by `eventKey` (what a thin notification says). */
+  statuses: Map<string, ChangeStatus>;
+}
 
 export interface PlannedDelivery {
   delivery: ExistingDelivery;
@@ -27,11 +35,11 @@ export class FanOutService {
   ) {}
 
   /**
-   * Every delivery of each event, keyed by `eventKey`. New deliveries for which
+   * Every delivery of each event and its recorded change status. New deliveries for which
    * `parkFor` gives a delay are created parked: the retry scheduler releases
    * them when it is over.
    */
-  async fanOut(events: EventEnvelope[], parkFor: (subscriptionId: string) => number | null = () => null): Promise<Map<string, PlannedDelivery[]>> {
+  async fanOut(events: EventEnvelope[], parkFor: (subscriptionId: string) => number | null = () => null): Promise<FanOutPlan> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
     let rows: NewDeliveryRow[] = [];
     let subs: SubscriptionEntity[] = [];
@@ -42,10 +50,10 @@ export class FanOutService {
       rows = this.deliveryRows(events, found, parkFor);
     });
     candidates.catch(() => undefined); // awaited (and its error raised) inside the transaction
-    const existing = await this.dataSource.transaction(async (m) => {
-      await this.recorder.record(m, events);
+    const { existing, statuses } = await this.dataSource.transaction(async (m) => {
+      const recorded = await this.recorder.record(m, events);
       await candidates;
-      return this.deliveries.upsertMany(m, rows);
+      return { existing: await this.deliveries.upsertMany(m, rows), statuses: recorded.statuses };
     });
 
     const subsById = new Map(subs.map((s) => [s.id, s]));
@@ -60,7 +68,7 @@ export class FanOutService {
       if (planned) planned.push({ delivery, subscription });
       else plan.set(key, [{ delivery, subscription }]);
     }
-    return plan;
+    return { deliveries: plan, statuses };
   }
 
   /** One delivery per event and matching subscription of its tenant. */

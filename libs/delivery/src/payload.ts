@@ -1,5 +1,5 @@
 import { ChangeStatus, EventEnvelope, toThinNotification } from '@hookhub/contracts';
-import { envelopeText, recordedChangeStatus } from '@hookhub/event-store';
+import { envelopeText } from '@hookhub/event-store';
 
 export type PayloadFormatName = 'full' | 'thin';
 
@@ -9,13 +9,13 @@ export class EventPayloads {
   private thin?: string;
 
   /**
-   * `status`: the change status the event log holds for the event; without it,
-   * the one the recorder gave this envelope object. A thin notification is
-   * never guessed from the type's name (that cannot tell a resource's first event).
+   * `status`: the change status the event log holds for the event (from the
+   * recorder, or read back with it). A thin notification is never guessed
+   * from the type's name (that cannot tell a resource's first event).
    */
   constructor(
     readonly event: EventEnvelope,
-    private readonly status?: ChangeStatus,
+    private readonly status: ChangeStatus | undefined,
   ) {}
 
   body(format: PayloadFormatName): string {
@@ -24,7 +24,7 @@ export class EventPayloads {
   }
 
   private changeStatus(): ChangeStatus {
-    const status = this.status ?? recordedChangeStatus(this.event);
+    const status = this.status;
     if (!status) throw new Error(`event ${this.event.id} has no recorded change status; record it before sending a thin notification`);
     return status;
   }

@@ -19,18 +19,6 @@ export const eventKey = (e: Pick<EventEnvelope, 'account_id' | 'id'>): string =>
 
 const resourceOf = (e: EventEnvelope): ResourceKey => ({ tenantId: e.account_id, modelType: e.model_type, modelId: e.model_id });
 
-const recordedStatuses = new WeakMap<EventEnvelope, ChangeStatus>();
-
-/**
- * The change status the event log holds for this envelope object, once
- * `EventRecorder.record` has been given it (in the transaction that records
- * or finds it): what a thin notification of it must say. `undefined` for an
- * envelope the recorder has not seen, e.g. one read back from the log.
- */
-export function recordedChangeStatus(e: EventEnvelope): ChangeStatus | undefined {
-  return recordedStatuses.get(e);
-}
-
 /**
  * Writes events into the append-only log and keeps each resource's latest
  * snapshot, idempotently: an event already in the log changes nothing.
@@ -121,10 +109,6 @@ export class EventRecorder {
       [...newlyDeleted.values()].filter((k) => k.modelType === 'ticket'),
     );
     await this.log.scrubModels(m, [...newlyDeleted.values(), ...children]);
-    for (const e of events) {
-      const status = statuses.get(eventKey(e));
-      if (status) recordedStatuses.set(e, status);
-    }
     return { fresh: new Set(fresh.map(eventKey)), statuses };
   }
 }
