@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { isIn, isISO8601, isURL, length as isLength, matches } from 'class-validator';
-import { DELIVERY_STATUSES as MESSAGE_STATUSES, EVENT_ID_PATTERN, EVENT_TYPES } from '@hookhub/contracts';
+import { EVENT_ID_PATTERN, EVENT_TYPES, MESSAGE_STATUSES } from '@hookhub/contracts';
 import { API_KEY_ROLES, DELIVERY_STATUSES, PAYLOAD_FORMATS, ProviderCallbackRepository, SIGNATURE_SCHEMES, SUBSCRIPTION_STATES } from '@hookhub/persistence';
 import { PROVIDER_NAMES } from '@hookhub/providers';
 import * as bad from '../support/bad-input';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DELIVERY_STATUSES, DeliveryStatus, EventEnvelope, Model } from '@hookhub/contracts';
+import { MESSAGE_STATUSES, MessageStatus, EventEnvelope, Model } from '@hookhub/contracts';
 import { MessageLookupRepository, TenantRepository } from '@hookhub/persistence';
 import type { DeliveryStatusItem, InboundEmailItem, NormalisedItem } from '@hookhub/providers';
 import { derivedId } from './event-ids';
@@ -112,9 +112,9 @@ export class IngestEventFactory {
     );
   }
 
-  private mappedStatus(connection: ConnectionRef, item: DeliveryStatusItem): DeliveryStatus {
+  private mappedStatus(connection: ConnectionRef, item: DeliveryStatusItem): MessageStatus {
     const override = item.rawStatus ? connection.statusMap[item.rawStatus] : undefined;
-    return override && (DELIVERY_STATUSES as readonly string[]).includes(override) ? (override as DeliveryStatus) : item.status;
+    return override && (MESSAGE_STATUSES as readonly string[]).includes(override) ? (override as MessageStatus) : item.status;
   }
 
   private async inboundEmail(connection: ConnectionRef, item: InboundEmailItem): Promise<EventEnvelope[]> {

@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 
 /** Every provider a tenant can connect; the value is the `<provider>` segment of `/ingest/<provider>/<connectionId>`. */
 export const PROVIDER_NAMES = [
@@ -68,7 +68,7 @@ export interface DeliveryStatusItem {
   providerEventId: string;
   providerMessageId: string;
   channel: MessageChannel;
-  status: DeliveryStatus;
+  status: MessageStatus;
   rawStatus: string | null;
   errorCode: string | null;
   errorMessage: string | null;

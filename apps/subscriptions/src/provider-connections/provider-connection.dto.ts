@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, IsUrl, Length, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
-import { DELIVERY_STATUSES } from '@hookhub/contracts';
+import { MESSAGE_STATUSES } from '@hookhub/contracts';
 import type { ProviderCallbackEntity, ProviderConnectionEntity } from '@hookhub/persistence';
 import { PROVIDER_NAMES, ProviderName, type CredentialSpec } from '@hookhub/providers';
 import { ListQuery } from '../common/pagination.dto';
@@ -12,12 +12,12 @@ function IsStatusMap(options?: ValidationOptions) {
       name: 'isStatusMap',
       target: object.constructor,
       propertyName,
-      options: { message: `${propertyName} must map provider statuses to one of: ${DELIVERY_STATUSES.join(', ')} (at most 50 entries)`, ...options },
+      options: { message: `${propertyName} must map provider statuses to one of: ${MESSAGE_STATUSES.join(', ')} (at most 50 entries)`, ...options },
       validator: {
         validate(value: unknown) {
           if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
           const entries = Object.entries(value);
-          return entries.length <= 50 && entries.every(([k, v]) => k.length > 0 && k.length <= 100 && (DELIVERY_STATUSES as readonly unknown[]).includes(v));
+          return entries.length <= 50 && entries.every(([k, v]) => k.length > 0 && k.length <= 100 && (MESSAGE_STATUSES as readonly unknown[]).includes(v));
         },
       },
     });

@@ -97,7 +97,7 @@ const label: JsonSchema = {
 const labelData = { label_id: '97b0a40', label_name: 'High Priority', label_color: 'red' };
 
 /** Normalised delivery states of outgoing messages across all providers. */
-export const DELIVERY_STATUSES = [
+export const MESSAGE_STATUSES = [
   'queued',
   'sent',
   'delivered',
@@ -114,7 +114,7 @@ export const DELIVERY_STATUSES = [
   'rejected',
   'unknown',
 ] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /**
  * Operational events about the hub's own subscriptions. They reach only
@@ -199,7 +199,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       properties: {
         provider: { type: 'string' },
         provider_message_id: { type: 'string' },
-        status: { type: 'string', enum: DELIVERY_STATUSES },
+        status: { type: 'string', enum: MESSAGE_STATUSES },
         raw_status: { type: ['string', 'null'] },
         error_code: { type: ['string', 'null'] },
         error_message: { type: ['string', 'null'] },

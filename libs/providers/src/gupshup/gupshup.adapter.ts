@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   CredentialSpec,
@@ -11,7 +11,7 @@ import {
   Verification,
 } from '../provider-adapter';
 
-const STATUS_MAP: Readonly<Record<string, DeliveryStatus>> = {
+const STATUS_MAP: Readonly<Record<string, MessageStatus>> = {
   enqueued: 'queued',
   failed: 'failed',
   sent: 'sent',

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, isoTime, JSON_MEDIA_TYPE, jsonBody, MULTIPART_MEDIA_TYPE, optionalString, requiredString } from '../callback-support';
 import { headerBlockFromPairs, inboundEmailFromFields, inboundEmailFromMime } from '../email/inbound-email';
 import { parseFormBody, type FormBody } from '../email/multipart';
@@ -44,7 +44,7 @@ export function mailgunSignatureMatches(signingKey: string, sig: MailgunSignatur
 
 // ---- event webhooks (JSON) ----
 
-const STATUS_BY_EVENT: Readonly<Record<string, DeliveryStatus>> = {
+const STATUS_BY_EVENT: Readonly<Record<string, MessageStatus>> = {
   accepted: 'queued',
   rejected: 'rejected',
   delivered: 'delivered',
@@ -59,7 +59,7 @@ const STATUS_BY_EVENT: Readonly<Record<string, DeliveryStatus>> = {
  * suppression lists (`reason: suppress-bounce|suppress-complaint|suppress-unsubscribe`)
  * never reached a receiving server, so they are drops, like SendGrid's `dropped`.
  */
-export function mailgunStatus(event: string, data: Readonly<Record<string, unknown>>): DeliveryStatus {
+export function mailgunStatus(event: string, data: Readonly<Record<string, unknown>>): MessageStatus {
   if (event === 'failed') {
     const severity = optionalString(data['severity']);
     if (severity === 'temporary') return 'deferred';
@@ -69,7 +69,7 @@ export function mailgunStatus(event: string, data: Readonly<Record<string, unkno
   return Object.hasOwn(STATUS_BY_EVENT, event) ? STATUS_BY_EVENT[event] : 'unknown';
 }
 
-const ERROR_STATUSES: ReadonlySet<DeliveryStatus> = new Set(['bounced', 'deferred', 'dropped', 'failed', 'rejected']);
+const ERROR_STATUSES: ReadonlySet<MessageStatus> = new Set(['bounced', 'deferred', 'dropped', 'failed', 'rejected']);
 
 function eventItem(body: Readonly<Record<string, unknown>>, receivedAt: Date): DeliveryStatusItem {
   const data = record(body['event-data']);

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { stringify as stringifyQuery } from 'node:querystring';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
@@ -33,7 +33,7 @@ const JWT_HASHES = new Map([
   ['HS512', 'sha512'],
 ]);
 
-const STATUSES = new Map<string, DeliveryStatus>([
+const STATUSES = new Map<string, MessageStatus>([
   ['scheduled', 'queued'],
   ['buffered', 'queued'],
   ['sent', 'sent'],

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   CredentialSpec,
@@ -16,7 +16,7 @@ import {
 const SIGNATURE_HEADER = 'x-hub-signature-256';
 const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/i;
 
-const STATUS_MAP: Readonly<Record<string, DeliveryStatus>> = {
+const STATUS_MAP: Readonly<Record<string, MessageStatus>> = {
   sent: 'sent',
   delivered: 'delivered',
   read: 'read',

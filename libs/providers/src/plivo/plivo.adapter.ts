@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, optionalString, requiredString } from '../callback-support';
 import type {
   CredentialSpec,
@@ -21,7 +21,7 @@ export const PLIVO_CREDENTIALS: CredentialSpec = {
 };
 
 /** `undelivered` (the carrier gave up) and `failed` (Plivo could not send) are both final failures. */
-const STATUSES = new Map<string, DeliveryStatus>([
+const STATUSES = new Map<string, MessageStatus>([
   ['queued', 'queued'],
   ['sent', 'sent'],
   ['delivered', 'delivered'],

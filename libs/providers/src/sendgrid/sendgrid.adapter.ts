@@ -1,5 +1,5 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString } from '../callback-support';
 import {
   MalformedCallbackError,
@@ -71,7 +71,7 @@ function ecPublicKey(value: string): KeyObject | null {
   }
 }
 
-const STATUS_BY_EVENT: Readonly<Record<string, DeliveryStatus>> = {
+const STATUS_BY_EVENT: Readonly<Record<string, MessageStatus>> = {
   // Accepted by SendGrid, not yet handed to the receiving server.
   processed: 'queued',
   delivered: 'delivered',
@@ -87,9 +87,9 @@ const STATUS_BY_EVENT: Readonly<Record<string, DeliveryStatus>> = {
 };
 
 /** Statuses whose SMTP status and reason describe an error; a delivery's "250 OK" is not one. */
-const ERROR_STATUSES: ReadonlySet<DeliveryStatus> = new Set(['bounced', 'deferred', 'dropped']);
+const ERROR_STATUSES: ReadonlySet<MessageStatus> = new Set(['bounced', 'deferred', 'dropped']);
 
-export function sendgridStatus(event: string | null): DeliveryStatus {
+export function sendgridStatus(event: string | null): MessageStatus {
   return event !== null && Object.hasOwn(STATUS_BY_EVENT, event) ? STATUS_BY_EVENT[event] : 'unknown';
 }
 

@@ -1,6 +1,6 @@
 import { X509Certificate, verify as verifySignature } from 'node:crypto';
 import { request } from 'undici';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString, TEXT_MEDIA_TYPE } from '../callback-support';
 import {
   CredentialSpec,
@@ -156,7 +156,7 @@ interface RecipientReport {
 }
 
 interface SesEventReading {
-  status: DeliveryStatus;
+  status: MessageStatus;
   /** Key of the event-specific object (`bounce`, `delivery`, …). */
   detailKey: string;
   recipients(detail: JsonObject, mail: JsonObject): RecipientReport[];
@@ -213,7 +213,7 @@ const SES_EVENTS: Readonly<Record<string, SesEventReading>> = {
 };
 
 /** A transient bounce is a soft failure SES has stopped retrying; the address may work later. */
-function statusOf(reading: SesEventReading, detail: JsonObject): DeliveryStatus {
+function statusOf(reading: SesEventReading, detail: JsonObject): MessageStatus {
   return reading === SES_EVENTS.Bounce && detail.bounceType === 'Transient' ? 'deferred' : reading.status;
 }
 

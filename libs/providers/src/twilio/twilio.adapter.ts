@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
@@ -29,7 +29,7 @@ export const TWILIO_CREDENTIALS: CredentialSpec = {
  * is a scheduled message withdrawn before sending, which is what `dropped`
  * means elsewhere (never sent, by decision rather than by error).
  */
-const STATUSES = new Map<string, DeliveryStatus>([
+const STATUSES = new Map<string, MessageStatus>([
   ['accepted', 'queued'],
   ['scheduled', 'queued'],
   ['queued', 'queued'],

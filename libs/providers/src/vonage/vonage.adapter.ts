@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { DeliveryStatus } from '@hookhub/contracts';
+import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   MalformedCallbackError,
@@ -37,7 +37,7 @@ export const VONAGE_TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000;
  * `accepted` means a downstream carrier took the message but no handset has
  * confirmed it yet, hence `sent`; `buffered` waits for a retry, hence `queued`.
  */
-const STATUSES = new Map<string, DeliveryStatus>([
+const STATUSES = new Map<string, MessageStatus>([
   ['accepted', 'sent'],
   ['buffered', 'queued'],
   ['delivered', 'delivered'],
