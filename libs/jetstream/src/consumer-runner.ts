@@ -1,5 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { ConsumerMessages, JsMsg, Subscription } from 'nats';
+import { Injectable, Logger, LoggerService } from '@nestjs/common';
+import type { Subscription } from 'nats';
 import { JetstreamConnection } from './jetstream-connection';
 
 /**
@@ -68,6 +68,23 @@ export interface RunningConsumer {
   readonly inFlight: number;
 }
 
+/** The parts of a pulled JetStream message (`JsMsg`) the runner uses. */
+export interface PulledMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly info: { readonly deliveryCount: number; readonly streamSequence: number };
+  readonly headers?: { get(name: string): string };
+  ack(): void;
+  nak(millis?: number): void;
+  term(): void;
+  working(): void;
+}
+
+/** The parts of the client's `consume()` iterator (`ConsumerMessages`) the runner uses. */
+export interface PulledMessages extends AsyncIterable<PulledMessage> {
+  stop(): void;
+}
+
 /** Most messages one pull asks for. */
 const PULL_SIZE = 32;
 /** How long stopping waits for the server to confirm the consumer's unsubscribe (see `drainConsume`). */
@@ -81,10 +98,10 @@ const BACKLOG_CHECK_MS = 20;
  * by one as attempts finish: gathered, they cost one write instead of one each.
  */
 class AckBatcher {
-  private pending: JsMsg[] = [];
+  private pending: PulledMessage[] = [];
   private scheduled = false;
 
-  add(msg: JsMsg): void {
+  add(msg: PulledMessage): void {
     this.pending.push(msg);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -102,7 +119,7 @@ class AckBatcher {
 class Settleable implements InboundMessage {
   settled = false;
   constructor(
-    private readonly msg: JsMsg,
+    private readonly msg: PulledMessage,
     private readonly acks: AckBatcher,
     private readonly onSettle: () => void,
   ) {}
@@ -144,7 +161,7 @@ class Settleable implements InboundMessage {
 /** The parts of the client's pull-consumer iterator that `drainConsume` needs; its interface does not name them. */
 interface ConsumeInternals {
   refilling?: boolean;
-  sub?: Subscription;
+  sub?: Pick<Subscription, 'isClosed' | 'drain'>;
   _push?: (fn: () => void) => void;
 }
 
@@ -163,8 +180,8 @@ interface ConsumeInternals {
  * reader sets it aside to nak. Falls back to `stop()` if the client lacks
  * these parts. `reader` settles when the iterator has ended.
  */
-async function drainConsume(messages: ConsumerMessages, reader: Promise<void>): Promise<void> {
-  const impl = messages as ConsumerMessages & ConsumeInternals;
+async function drainConsume(messages: PulledMessages, reader: Promise<void>): Promise<void> {
+  const impl = messages as PulledMessages & ConsumeInternals;
   const push = impl._push?.bind(impl);
   if (typeof impl.refilling === 'boolean' && push && impl.sub && !impl.sub.isClosed()) {
     impl.refilling = false;
@@ -182,10 +199,150 @@ async function drainConsume(messages: ConsumerMessages, reader: Promise<void>): 
 }
 
 /**
- * Runs a durable pull consumer with explicit acks and a bound on unsettled
- * messages. `consume()` is read with the async iterator (an async callback
- * would not be awaited), batching what has already arrived.
+ * One running consumer: reads `consume()` with the async iterator (an async
+ * callback would not be awaited), batching what has already arrived, and
+ * holds no more than `maxInFlight` unsettled messages.
  */
+export class ConsumerLoop implements RunningConsumer {
+  private readonly acks = new AckBatcher();
+  private held = 0;
+  private stopping = false;
+  /** Taken, not yet in a `handleBatch` call. */
+  private readonly queue: Settleable[] = [];
+  private spaceWaiter: (() => void) | undefined;
+  private idleWaiter: (() => void) | undefined;
+  private scheduled = false;
+  /** `handleBatch` calls that have not returned. */
+  private running = 0;
+  /** Messages in `handleBatch` calls that have not returned. */
+  private inBatches = 0;
+  private readonly maxConcurrent: number;
+  /** Unsettled messages and when they arrived. */
+  private readonly arrivals = new Map<Settleable, number>();
+  private readonly workingFor: number;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Taken while stopping: nak'd once the inbox is drained (see `stop`). */
+  private readonly returned: PulledMessage[] = [];
+  private reader: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly messages: PulledMessages,
+    private readonly options: ConsumerRunOptions,
+    private readonly logger: Pick<LoggerService, 'error'>,
+  ) {
+    this.maxConcurrent = Math.max(1, options.maxConcurrentBatches ?? 2);
+    this.workingFor = options.workingForMs ?? 5 * 60_000;
+  }
+
+  get inFlight(): number {
+    return this.held;
+  }
+
+  /** Starts reading messages and, with `workingEveryMs`, telling the server they are in work. */
+  start(): this {
+    if (this.options.workingEveryMs) {
+      this.heartbeat = setInterval(this.keepWorking, this.options.workingEveryMs);
+      this.heartbeat.unref();
+    }
+    this.reader = this.read().catch((err: unknown) => this.logger.error({ err, durable: this.options.durable }, 'consumer stopped'));
+    return this;
+  }
+
+  /** Stops taking messages, waits up to `graceMs` for those in work, returns the rest to the server. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wakeReader();
+    // Pulled but not started (in the client's buffer, in flight from the server, in the queue): back to
+    // the server at once (nak without delay), so another pod takes them now rather than after `ack_wait`.
+    // Only once the server has seen the unsubscribe: a message nak'd while this pod's pull requests
+    // were still open could be handed straight back to one of them and be lost with the inbox.
+    await drainConsume(this.messages, this.reader);
+    await this.reader;
+    for (const msg of this.returned.splice(0)) msg.nak();
+    for (const m of this.queue.splice(0)) m.nak();
+    this.acks.flush();
+    if (this.held > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.idleWaiter = resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    }
+    clearInterval(this.heartbeat);
+    this.acks.flush();
+  }
+
+  private async read(): Promise<void> {
+    const { maxInFlight, maxBatch, backlogged } = this.options;
+    for await (const msg of this.messages) {
+      if (this.stopping) {
+        this.returned.push(msg);
+        continue;
+      }
+      this.held++;
+      const m: Settleable = new Settleable(msg, this.acks, () => this.release(m));
+      this.arrivals.set(m, Date.now());
+      this.queue.push(m);
+      this.scheduleBatches();
+      // A full batch waiting is enough; so is a backlog, counting what the waiting messages will add.
+      while (!this.stopping && (this.held >= maxInFlight || this.queue.length >= maxBatch || backlogged?.(this.queue.length + this.inBatches))) {
+        // A settled message wakes the loop; a backlog that drains without one is seen on the next check.
+        await new Promise<void>((resolve) => {
+          this.spaceWaiter = resolve;
+          setTimeout(resolve, BACKLOG_CHECK_MS);
+        });
+      }
+    }
+  }
+
+  private wakeReader(): void {
+    const wake = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    wake?.();
+  }
+
+  private release(m: Settleable): void {
+    this.arrivals.delete(m);
+    this.held--;
+    this.wakeReader();
+    if (this.held === 0) this.idleWaiter?.();
+  }
+
+  private readonly keepWorking = (): void => {
+    const now = Date.now();
+    for (const [m, arrived] of this.arrivals) if (now - arrived < this.workingFor) m.working();
+  };
+
+  // After the I/O callbacks of this turn: every message the client has already
+  // parsed joins the batch, instead of one batch (and one transaction) per message.
+  private scheduleBatches(): void {
+    if (this.scheduled || this.queue.length === 0 || this.running >= this.maxConcurrent) return;
+    this.scheduled = true;
+    setImmediate(this.startBatches);
+  }
+
+  private readonly startBatches = (): void => {
+    this.scheduled = false;
+    while (this.queue.length > 0 && this.running < this.maxConcurrent) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.running++;
+      this.inBatches += batch.length;
+      this.wakeReader();
+      this.options
+        .handleBatch(batch)
+        .catch((err: unknown) => {
+          this.logger.error({ err, durable: this.options.durable }, 'batch failed; redelivering');
+          for (const m of batch) m.nak(this.options.failureDelayMs ?? 1_000);
+        })
+        .finally(() => {
+          this.running--;
+          this.inBatches -= batch.length;
+          this.scheduleBatches();
+        });
+    }
+  };
+}
+
+/** Starts durable pull consumers with explicit acks (see `ConsumerLoop`). */
 @Injectable()
 export class ConsumerRunner {
   private readonly logger = new Logger(ConsumerRunner.name);
@@ -200,126 +357,7 @@ export class ConsumerRunner {
     const pullSize = Math.max(1, Math.min(options.maxInFlight, options.maxBatch, PULL_SIZE));
     // The client pulls again once a quarter is left (by default at three quarters: a pull for every
     // eighth of the buffer, each a request the server answers separately).
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: pullSize, threshold_messages: Math.floor(pullSize / 4) });
-
-    const acks = new AckBatcher();
-    let inFlight = 0;
-    let stopping = false;
-    const queue: Settleable[] = [];
-    let spaceWaiter: (() => void) | undefined;
-    let idleWaiter: (() => void) | undefined;
-    let scheduled = false;
-    let running = 0;
-    /** Messages in `handleBatch` calls that have not returned. */
-    let inBatches = 0;
-    const maxConcurrent = Math.max(1, options.maxConcurrentBatches ?? 2);
-    /** Unsettled messages and when they arrived. */
-    const held = new Map<Settleable, number>();
-    const workingFor = options.workingForMs ?? 5 * 60_000;
-    const heartbeat = options.workingEveryMs
-      ? setInterval(() => {
-          const now = Date.now();
-          for (const [m, arrived] of held) if (now - arrived < workingFor) m.working();
-        }, options.workingEveryMs)
-      : undefined;
-    heartbeat?.unref();
-
-    const wakePump = (): void => {
-      const wake = spaceWaiter;
-      spaceWaiter = undefined;
-      wake?.();
-    };
-
-    const release = (): void => {
-      inFlight--;
-      wakePump();
-      if (inFlight === 0) idleWaiter?.();
-    };
-
-    const startBatches = (): void => {
-      scheduled = false;
-      while (queue.length > 0 && running < maxConcurrent) {
-        const batch = queue.splice(0, options.maxBatch);
-        running++;
-        inBatches += batch.length;
-        wakePump();
-        options
-          .handleBatch(batch)
-          .catch((err: unknown) => {
-            this.logger.error({ err, durable: options.durable }, 'batch failed; redelivering');
-            for (const m of batch) m.nak(options.failureDelayMs ?? 1_000);
-          })
-          .finally(() => {
-            running--;
-            inBatches -= batch.length;
-            drain();
-          });
-      }
-    };
-
-    // After the I/O callbacks of this turn: every message the client has already
-    // parsed joins the batch, instead of one batch (and one transaction) per message.
-    const drain = (): void => {
-      if (scheduled || queue.length === 0 || running >= maxConcurrent) return;
-      scheduled = true;
-      setImmediate(startBatches);
-    };
-
-    /** Taken while stopping: nak'd once the inbox is drained (see `stop`). */
-    const returned: JsMsg[] = [];
-    const pump = (async () => {
-      for await (const msg of messages) {
-        if (stopping) {
-          returned.push(msg);
-          continue;
-        }
-        inFlight++;
-        const m: Settleable = new Settleable(msg, acks, () => {
-          held.delete(m);
-          release();
-        });
-        held.set(m, Date.now());
-        queue.push(m);
-        drain();
-        // A full batch waiting is enough; so is a backlog, counting what the waiting messages will add.
-        while (
-          !stopping &&
-          (inFlight >= options.maxInFlight || queue.length >= options.maxBatch || options.backlogged?.(queue.length + inBatches))
-        ) {
-          // A settled message wakes the loop; a backlog that drains without one is seen on the next check.
-          await new Promise<void>((resolve) => {
-            spaceWaiter = resolve;
-            setTimeout(resolve, BACKLOG_CHECK_MS);
-          });
-        }
-      }
-    })().catch((err: unknown) => this.logger.error({ err, durable: options.durable }, 'consumer stopped'));
-
-    return {
-      get inFlight() {
-        return inFlight;
-      },
-      stop: async (graceMs: number) => {
-        stopping = true;
-        wakePump();
-        // Pulled but not started (in the client's buffer, in flight from the server, in the queue): back to
-        // the server at once (nak without delay), so another pod takes them now rather than after `ack_wait`.
-        // Only once the server has seen the unsubscribe: a message nak'd while this pod's pull requests
-        // were still open could be handed straight back to one of them and be lost with the inbox.
-        await drainConsume(messages, pump);
-        await pump;
-        for (const msg of returned.splice(0)) msg.nak();
-        for (const m of queue.splice(0)) m.nak();
-        acks.flush();
-        if (inFlight > 0) {
-          await Promise.race([
-            new Promise<void>((resolve) => (idleWaiter = resolve)),
-            new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-          ]);
-        }
-        clearInterval(heartbeat);
-        acks.flush();
-      },
-    };
+    const messages = await consumer.consume({ max_messages: pullSize, threshold_messages: Math.floor(pullSize / 4) });
+    return new ConsumerLoop(messages, options, this.logger).start();
   }
 }
