@@ -6,18 +6,23 @@ import { PersistenceModule } from '@hookhub/persistence';
 import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
 import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
+import { DeliveriesService } from './deliveries/deliveries.service';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
 import { ProviderConnectionsController } from './provider-connections/provider-connections.controller';
 import { ProviderConnectionsService } from './provider-connections/provider-connections.service';
 import { ResourcesController } from './resources/resources.controller';
+import { ResourcesService } from './resources/resources.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { SubscriptionsConfig } from './subscriptions.config';
 import { TenantsController } from './tenants/tenants.controller';
+import { TenantsService } from './tenants/tenants.service';
 
 /** The REST admin API, event publishing and the resource API. */
 @Module({})
@@ -27,7 +32,18 @@ export class SubscriptionsAppModule {
       module: SubscriptionsAppModule,
       imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule, EndpointToolsModule, IngestModule.forAdmin()],
       controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController, ProviderConnectionsController],
-      providers: [EventsStreamBootstrap, AdminTokenGuard, ApiKeyGuard, SubscriptionsService, ProviderConnectionsService],
+      providers: [
+        EventsStreamBootstrap,
+        AdminTokenGuard,
+        ApiKeyGuard,
+        TenantsService,
+        ApiKeysService,
+        SubscriptionsService,
+        DeliveriesService,
+        EventsService,
+        ResourcesService,
+        ProviderConnectionsService,
+      ],
     };
   }
 }

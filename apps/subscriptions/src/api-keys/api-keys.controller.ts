@@ -1,11 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyRepository } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from '../tenants/tenant.dto';
+import { ApiKeysService } from './api-keys.service';
 
 /** A tenant's admins manage the tenant's own keys. */
 @ApiTags('api-keys')
@@ -14,14 +13,14 @@ import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from '../tenants/tenan
 @RequireRoles('admin')
 @Controller('v1/api-keys')
 export class ApiKeysController {
-  constructor(private readonly keys: ApiKeyRepository) {}
+  constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a key; it is shown once' })
   @ApiCreatedResponse({ type: CreatedApiKeyView })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    const { entity, key } = await this.keys.create({ tenantId: principal.tenantId, name: dto.name, roles: dto.roles });
+    const { entity, key } = await this.keys.create(principal.tenantId, dto);
     return { ...ApiKeyView.of(entity), key };
   }
 
@@ -29,7 +28,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: "The tenant's keys (never the keys themselves)" })
   @ApiOkResponse({ type: [ApiKeyView] })
   async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyView[]> {
-    return (await this.keys.listForTenant(principal.tenantId)).map(ApiKeyView.of);
+    return (await this.keys.list(principal.tenantId)).map(ApiKeyView.of);
   }
 
   @Delete(':id')
@@ -37,6 +36,6 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke a key at once; subscriptions it created stop sending' })
   @ApiNoContentResponse()
   async revoke(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('API key')) id: string): Promise<void> {
-    if (!(await this.keys.revoke(principal.tenantId, id))) throw Problems.notFound('API key');
+    await this.keys.revoke(principal.tenantId, id);
   }
 }

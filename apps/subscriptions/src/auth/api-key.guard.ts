@@ -1,14 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeyRepository, ApiKeyRole } from '@hookhub/persistence';
+import type { ApiKeyRole } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { bearerToken, Principal, ROLES_KEY } from './principal';
 
 /** Authenticates `Authorization: Bearer <API key>` and checks the route's roles. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly keys: ApiKeyRepository,
+    private readonly keys: ApiKeysService,
     private readonly reflector: Reflector,
   ) {}
 
@@ -16,7 +17,7 @@ export class ApiKeyGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
     const token = bearerToken(req.headers.authorization);
     if (!token) throw Problems.unauthorized('An API key is required: Authorization: Bearer <key>');
-    const key = await this.keys.findActiveByKey(token);
+    const key = await this.keys.findActive(token);
     if (!key) throw Problems.unauthorized('The API key is unknown or revoked');
     const required = this.reflector.getAllAndOverride<ApiKeyRole[] | undefined>(ROLES_KEY, [ctx.getHandler(), ctx.getClass()]);
     if (required && !key.roles.includes('admin') && !required.some((r) => key.roles.includes(r))) {

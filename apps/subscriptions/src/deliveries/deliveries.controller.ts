@@ -1,12 +1,9 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RedeliveryService } from '@hookhub/delivery';
-import { DeliveryRepository } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
-import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { DeliveriesService } from './deliveries.service';
 import { AttemptView, DeliveryDetailView, DeliveryListQuery, DeliveryPage, DeliveryView } from './delivery.dto';
 
 /** The delivery log: every (event, subscription) pair and each of its attempts. */
@@ -16,11 +13,7 @@ import { AttemptView, DeliveryDetailView, DeliveryListQuery, DeliveryPage, Deliv
 @RequireRoles('admin', 'reader')
 @Controller('v1')
 export class DeliveriesController {
-  constructor(
-    private readonly deliveries: DeliveryRepository,
-    private readonly subscriptions: SubscriptionsService,
-    private readonly redelivery: RedeliveryService,
-  ) {}
+  constructor(private readonly deliveries: DeliveriesService) {}
 
   @Get('subscriptions/:id/deliveries')
   @ApiOperation({ summary: "A subscription's deliveries, newest first" })
@@ -30,8 +23,7 @@ export class DeliveriesController {
     @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
     @Query() query: DeliveryListQuery,
   ): Promise<DeliveryPage> {
-    await this.subscriptions.get(principal, id);
-    const page = await this.deliveries.pageForSubscription(principal.tenantId, id, {
+    const page = await this.deliveries.pageForSubscription(principal, id, {
       status: query.status,
       eventType: query.event_type,
       since: query.since ? new Date(query.since) : undefined,
@@ -46,9 +38,7 @@ export class DeliveriesController {
   @ApiOperation({ summary: 'A delivery with every attempt' })
   @ApiOkResponse({ type: DeliveryDetailView })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryDetailView> {
-    const delivery = await this.deliveries.findForTenant(principal.tenantId, id);
-    if (!delivery) throw Problems.notFound('Delivery');
-    const attempts = await this.deliveries.listAttempts(id);
+    const { delivery, attempts } = await this.deliveries.withAttempts(principal, id);
     return { ...DeliveryView.of(delivery), attempts: attempts.map(AttemptView.of) };
   }
 
@@ -58,11 +48,6 @@ export class DeliveriesController {
   @ApiOperation({ summary: 'Send a delivery again now (within a second), whatever its state' })
   @ApiAcceptedResponse({ type: DeliveryView })
   async retry(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryView> {
-    const delivery = await this.deliveries.findForTenant(principal.tenantId, id);
-    if (!delivery) throw Problems.notFound('Delivery');
-    const sub = await this.subscriptions.get(principal, delivery.subscriptionId);
-    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before retrying`);
-    await this.redelivery.retryNow(principal.tenantId, id);
-    return DeliveryView.of((await this.deliveries.findForTenant(principal.tenantId, id))!);
+    return DeliveryView.of(await this.deliveries.retryNow(principal, id));
   }
 }

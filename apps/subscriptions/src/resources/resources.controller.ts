@@ -1,9 +1,8 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiGoneResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { EventLogRepository } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { ResourcesService } from './resources.service';
 
 /**
  * The latest snapshot of each resource, for receivers of thin notifications
@@ -16,14 +15,14 @@ import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 @RequireRoles('reader', 'publisher')
 @Controller('v0')
 export class ResourcesController {
-  constructor(private readonly log: EventLogRepository) {}
+  constructor(private readonly resources: ResourcesService) {}
 
   @Get('tickets/:id')
   @ApiOperation({ summary: 'Latest snapshot of a ticket' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiGoneResponse({ description: 'The ticket was deleted' })
   ticket(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.snapshot(p, 'ticket', id, 'Ticket');
+    return this.resources.snapshot(p, 'ticket', id, 'Ticket');
   }
 
   @Get('tickets/:ticketId/messages/:id')
@@ -31,7 +30,7 @@ export class ResourcesController {
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   message(@CurrentPrincipal() p: Principal, @Param('ticketId') ticketId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
+    return this.resources.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
   }
 
   @Get('messages/:id')
@@ -39,7 +38,7 @@ export class ResourcesController {
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   messageById(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.snapshot(p, 'message', id, 'Message');
+    return this.resources.snapshot(p, 'message', id, 'Message');
   }
 
   @Get('surveys/:surveyId/responses/:id')
@@ -47,22 +46,6 @@ export class ResourcesController {
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiGoneResponse({ description: 'The response was deleted' })
   surveyResponse(@CurrentPrincipal() p: Principal, @Param('surveyId') surveyId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.snapshot(p, 'survey_response', id, 'Survey response', { survey_id: surveyId });
-  }
-
-  private async snapshot(
-    p: Principal,
-    modelType: string,
-    id: string,
-    what: string,
-    parent?: Record<string, string>,
-  ): Promise<Record<string, unknown>> {
-    if (id.includes('\0')) throw Problems.notFound(what); // no model id holds U+0000 (PostgreSQL cannot store it), and the query would fail
-    const snap = await this.log.findSnapshot(p.tenantId, modelType, id);
-    if (!snap || snap.version === 0) throw Problems.notFound(what);
-    if (snap.deletedAt) throw Problems.gone(what);
-    if (!snap.model) throw Problems.notFound(what);
-    if (parent && Object.entries(parent).some(([k, v]) => snap.model?.[k] !== v)) throw Problems.notFound(what);
-    return snap.model;
+    return this.resources.snapshot(p, 'survey_response', id, 'Survey response', { survey_id: surveyId });
   }
 }

@@ -1,9 +1,8 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyRepository, TenantRepository } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView } from './tenant.dto';
+import { TenantsService } from './tenants.service';
 
 /** Bootstrap with the admin token: tenants and their first API keys. */
 @ApiTags('tenants')
@@ -11,10 +10,7 @@ import { CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView } from 
 @UseGuards(AdminTokenGuard)
 @Controller('v1/tenants')
 export class TenantsController {
-  constructor(
-    private readonly tenants: TenantRepository,
-    private readonly keys: ApiKeyRepository,
-  ) {}
+  constructor(private readonly tenants: TenantsService) {}
 
   @Post()
   @HttpCode(201)
@@ -29,9 +25,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'Create an API key for a tenant; the key is shown once' })
   @ApiCreatedResponse({ type: CreatedApiKeyView })
   async createKey(@Param('tenantId', ParseUUIDPipe) tenantId: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    const tenant = await this.tenants.findById(tenantId);
-    if (!tenant) throw Problems.notFound('Tenant');
-    const { entity, key } = await this.keys.create({ tenantId, name: dto.name, roles: dto.roles });
+    const { entity, key } = await this.tenants.createKey(tenantId, dto);
     return { ...CreatedApiKeyView.of(entity), key };
   }
 }

@@ -1,13 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
+import { DataSource, EntitySubscriberInterface, RemoveEvent, Repository, UpdateEvent } from 'typeorm';
 import { TenantEntity } from '../entities';
 
-@Injectable()
-export class TenantRepository {
-  private readonly accountUrls = new Map<string, string>();
+/**
+ * How long a pod keeps a tenant's account URL. Another pod's change (or one
+ * made in SQL) reaches this pod's envelopes within this time; the cost is one
+ * primary-key read per tenant and pod per period.
+ */
+const ACCOUNT_URL_TTL_MS = 30_000;
+/** Tenants whose account URL a pod keeps; the least recently used leave first. */
+const ACCOUNT_URL_CACHE_SIZE = 10_000;
 
-  constructor(@InjectRepository(TenantEntity) private readonly repo: Repository<TenantEntity>) {}
+@Injectable()
+export class TenantRepository implements EntitySubscriberInterface<TenantEntity> {
+  private readonly accountUrls = new LRUCache<string, string>({ max: ACCOUNT_URL_CACHE_SIZE, ttl: ACCOUNT_URL_TTL_MS });
+
+  constructor(
+    @InjectRepository(TenantEntity) private readonly repo: Repository<TenantEntity>,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    // Every change this process makes to a tenant through TypeORM reaches afterUpdate/afterRemove.
+    dataSource.subscribers.push(this);
+  }
 
   create(input: { name: string; accountUrl?: string }): Promise<TenantEntity> {
     return this.repo.save(this.repo.create({ name: input.name, accountUrl: input.accountUrl ?? '' }));
@@ -20,18 +36,34 @@ export class TenantRepository {
   /**
    * The `account_url` of every envelope the hub builds for this tenant
    * (published events, provider events, `webhook.disabled`, `webhook.test`):
-   * one source, so none of them can send an empty one by mistake. A tenant's
-   * account URL is set when it is created and never changes, so each process
-   * asks once per tenant; an unknown tenant is asked again next time.
+   * one source, so none of them can send an empty one by mistake. Kept per
+   * process (bounded, for ACCOUNT_URL_TTL_MS at most, dropped at once when this
+   * process changes or deletes the tenant); an unknown tenant is asked again next time.
    */
   async accountUrl(tenantId: string): Promise<string> {
     const known = this.accountUrls.get(tenantId);
     if (known !== undefined) return known;
     const tenant = await this.findById(tenantId);
     if (!tenant) return '';
-    if (this.accountUrls.size >= 10_000) this.accountUrls.clear();
     this.accountUrls.set(tenantId, tenant.accountUrl);
     return tenant.accountUrl;
   }
 
+  listenTo(): typeof TenantEntity {
+    return TenantEntity;
+  }
+
+  afterUpdate(event: UpdateEvent<TenantEntity>): void {
+    this.forget((event.entity as Partial<TenantEntity> | undefined)?.id ?? event.databaseEntity?.id);
+  }
+
+  afterRemove(event: RemoveEvent<TenantEntity>): void {
+    this.forget((event.entityId as string | undefined) ?? event.entity?.id ?? event.databaseEntity?.id);
+  }
+
+  /** A query-builder update or delete does not say which tenant it touched: then every entry goes. */
+  private forget(tenantId: string | undefined): void {
+    if (tenantId === undefined) this.accountUrls.clear();
+    else this.accountUrls.delete(tenantId);
+  }
 }

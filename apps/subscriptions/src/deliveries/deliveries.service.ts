@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { RedeliveryService } from '@hookhub/delivery';
+import { DeliveryAttemptEntity, DeliveryEntity, DeliveryLogRepository, DeliveryStatus } from '@hookhub/persistence';
+import { Problems } from '@hookhub/platform';
+import type { Principal } from '../auth/principal';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  eventType?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+/** The delivery log of a tenant's subscriptions, and sending a delivery again. */
+@Injectable()
+export class DeliveriesService {
+  constructor(
+    private readonly deliveries: DeliveryLogRepository,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly redelivery: RedeliveryService,
+  ) {}
+
+  async pageForSubscription(principal: Principal, subscriptionId: string, filter: DeliveryFilter): Promise<{ items: DeliveryEntity[]; nextCursor: string | null }> {
+    await this.subscriptions.get(principal, subscriptionId);
+    return this.deliveries.pageForSubscription(principal.tenantId, subscriptionId, filter);
+  }
+
+  async get(principal: Principal, id: string): Promise<DeliveryEntity> {
+    const delivery = await this.deliveries.findForTenant(principal.tenantId, id);
+    if (!delivery) throw Problems.notFound('Delivery');
+    return delivery;
+  }
+
+  async withAttempts(principal: Principal, id: string): Promise<{ delivery: DeliveryEntity; attempts: DeliveryAttemptEntity[] }> {
+    const delivery = await this.get(principal, id);
+    return { delivery, attempts: await this.deliveries.listAttempts(id) };
+  }
+
+  /** Queues the delivery to be sent within a second, whatever its state, if its subscription is active. */
+  async retryNow(principal: Principal, id: string): Promise<DeliveryEntity> {
+    const delivery = await this.get(principal, id);
+    const sub = await this.subscriptions.get(principal, delivery.subscriptionId);
+    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before retrying`);
+    await this.redelivery.retryNow(principal.tenantId, id);
+    return (await this.deliveries.findForTenant(principal.tenantId, id))!;
+  }
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { EventEnvelope, eventTypeDefinition, EventValidator } from '@hookhub/contracts';
+import { EventPublisher } from '@hookhub/jetstream';
+import { TenantRepository } from '@hookhub/persistence';
+import { ProblemException, Problems } from '@hookhub/platform';
+import type { Principal } from '../auth/principal';
+import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
+
+/**
+ * The answer when JetStream did not confirm a publish. A try may have reached
+ * the server and only its ack been lost, so the event may be stored: the
+ * answer must not say it was not, and the publisher's retry with the same id
+ * is what settles it (JetStream and the event log de-duplicate by id).
+ */
+export function eventNotConfirmed(eventId: string, err: unknown): ProblemException {
+  return new ProblemException(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'event-not-confirmed',
+    'Event not confirmed',
+    `the event may or may not have been stored: retry with the same id '${eventId}' (a repeated id is stored once) (${(err as Error).message})`,
+    { event_id: eventId, retry_with_same_id: true },
+  );
+}
+
+/** A tenant's published event: completed into an envelope, checked against its type's schema, stored on JetStream. */
+@Injectable()
+export class EventsService {
+  private readonly validator = new EventValidator();
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly tenants: TenantRepository,
+  ) {}
+
+  async publish(principal: Principal, dto: PublishEventDto): Promise<PublishReceiptView> {
+    const envelope = await this.envelope(principal, dto);
+    let receipt;
+    try {
+      receipt = await this.publisher.publish(envelope);
+    } catch (err) {
+      throw eventNotConfirmed(envelope.id, err);
+    }
+    return { id: envelope.id, duplicate: receipt.duplicate };
+  }
+
+  /** The envelope as receivers get it: the tenant's account, defaults filled in, the schema of its type checked. */
+  private async envelope(principal: Principal, dto: PublishEventDto): Promise<EventEnvelope> {
+    const def = eventTypeDefinition(dto.type);
+    if (!def) {
+      throw Problems.unprocessable('unknown-event-type', 'Unknown event type', `unknown event type '${dto.type}'; see GET /v1/event-types`, [
+        { pointer: '#/type', detail: 'is not in the catalogue' },
+      ]);
+    }
+    if (dto.account_id !== undefined && dto.account_id !== principal.tenantId) {
+      throw Problems.forbidden("account_id must be the API key's tenant");
+    }
+    const candidate: EventEnvelope = {
+      id: dto.id ?? randomUUID(),
+      account_id: principal.tenantId,
+      account_url: await this.tenants.accountUrl(principal.tenantId),
+      created_at: dto.created_at ? new Date(dto.created_at).toISOString().replace('.000Z', 'Z') : new Date().toISOString(),
+      type: dto.type,
+      data: dto.data ?? {},
+      actor_type: dto.actor_type ?? null,
+      actor_id: dto.actor_id ?? null,
+      actor_name: dto.actor_name ?? null,
+      model_type: (dto.model_type ?? def.modelType) as EventEnvelope['model_type'],
+      model_id: dto.model_id,
+      model: (dto.model ?? null) as EventEnvelope['model'],
+    };
+    const result = this.validator.validate(candidate);
+    if (!result.ok) {
+      throw Problems.unprocessable(
+        'invalid-event',
+        'Invalid event',
+        `the event does not match the schema of ${dto.type}: ${result.errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`,
+        result.errors,
+      );
+    }
+    return result.event;
+  }
+}
