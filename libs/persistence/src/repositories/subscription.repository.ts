@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { patternsMatchingEventType } from '@hookhub/contracts';
 import { SubscriptionEntity, SubscriptionState } from '../entities';
 
 export interface Page<T> {
@@ -38,9 +39,7 @@ export class SubscriptionRepository {
       .limit(limit + 1);
     if (filter.state) qb.andWhere('s.state = :state', { state: filter.state });
     if (filter.eventType) {
-      const group = `${filter.eventType.split('.')[0]}.*`;
-      const patterns = filter.eventType.startsWith('webhook.') ? [filter.eventType, group] : [filter.eventType, group, '*'];
-      qb.andWhere('s.event_types && :patterns', { patterns });
+      qb.andWhere('s.event_types && :patterns', { patterns: patternsMatchingEventType(filter.eventType) });
     }
     if (cursor) {
       qb.andWhere(
