@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { AttemptRecord, DeliveryRepository } from '@hookhub/persistence';
+import { AttemptRecord, DeliveryOutcomeRepository, FanOutRepository } from '@hookhub/persistence';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { TestReceiver } from '../support/receiver';
@@ -114,7 +114,7 @@ describe('deleting a subscription while its attempts are in flight', () => {
       subscriptionId,
       health: 'success',
     });
-    const repo = ctx.hub.dispatchers[0].get(DeliveryRepository);
+    const repo = ctx.hub.dispatchers[0].get(DeliveryOutcomeRepository);
     await expect(repo.recordAttempts([record(ids[goneId], goneId), record(ids[keptId], keptId)], 10, 0)).resolves.toEqual([]);
 
     const attempts = await ctx.db.query(`SELECT delivery_id, attempt FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY attempt`, [
@@ -133,7 +133,7 @@ describe('deleting a subscription while its attempts are in flight', () => {
     await kept.waitFor(1);
     // The dispatcher read both subscriptions, then one was deleted before its transaction inserted the deliveries.
     const deletedId = randomUUID();
-    const repo = ctx.hub.dispatchers[0].get(DeliveryRepository);
+    const repo = ctx.hub.dispatchers[0].get(FanOutRepository);
     const rows = [deletedId, keptId].map((subscriptionId) => ({
       id: randomUUID(), tenantId: ctx.tenant.tenantId, subscriptionId, eventId: 'evt-fanout-2', eventType: 'ticket.created',
     }));

@@ -1,4 +1,4 @@
-import type { AttemptRecord, DeliveryRepository, DisabledSubscription } from '@hookhub/persistence';
+import type { AttemptRecord, DeliveryOutcomeRepository, DisabledSubscription } from '@hookhub/persistence';
 import { Logger } from '@nestjs/common';
 import { AttemptLog } from './attempt-log';
 
@@ -33,7 +33,7 @@ function slowRepo() {
         batches.push(records);
         finish.push(() => resolve([]));
       }),
-  } as unknown as DeliveryRepository;
+  } as unknown as DeliveryOutcomeRepository;
   return { repo, batches, finish };
 }
 
@@ -104,7 +104,7 @@ describe('AttemptLog', () => {
           committed.push(...records.map((r) => r.deliveryId));
           return [];
         },
-      } as unknown as DeliveryRepository;
+      } as unknown as DeliveryOutcomeRepository;
       return { repo, committed, calls: () => calls };
     }
 
@@ -140,7 +140,7 @@ describe('AttemptLog', () => {
           if (records.some((r) => r.deliveryId === 'd-0')) throw foreignKey();
           return records.some((r) => r.deliveryId === 'd-3') ? [disabledSub] : [];
         },
-      } as unknown as DeliveryRepository;
+      } as unknown as DeliveryOutcomeRepository;
       const notices: DisabledSubscription[] = [];
       const log = new AttemptLog(repo, options, async (d) => void notices.push(...d));
       await Promise.allSettled([0, 1, 2, 3].map((i) => log.write(record(i))));
@@ -155,7 +155,7 @@ describe('AttemptLog', () => {
           if (batches.length === 1) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
           return [];
         },
-      } as unknown as DeliveryRepository;
+      } as unknown as DeliveryOutcomeRepository;
       const log = new AttemptLog(repo, options, async () => undefined);
       await Promise.all([0, 1, 2, 3, 4].map((i) => log.write(record(i))));
       expect(batches).toEqual([5, 5]);
@@ -163,7 +163,7 @@ describe('AttemptLog', () => {
   });
 
   it('drains everything written before shutdown', async () => {
-    const repo = { recordAttempts: async () => [] } as unknown as DeliveryRepository;
+    const repo = { recordAttempts: async () => [] } as unknown as DeliveryOutcomeRepository;
     const log = new AttemptLog(repo, { maxBatch: 7, lingerMs: 50, retryForMs: 1_000, disableAfter: 10, disableAfterFailingMs: 0 }, async () => undefined);
     let resolved = 0;
     for (let i = 0; i < 30; i++) void log.write(record(i)).then(() => resolved++);

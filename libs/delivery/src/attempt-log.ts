@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AttemptRecord, DeliveryRepository, DisabledSubscription } from '@hookhub/persistence';
+import { AttemptRecord, DeliveryOutcomeRepository, DisabledSubscription } from '@hookhub/persistence';
 
 interface Pending {
   record: AttemptRecord;
@@ -27,7 +27,7 @@ export class AttemptLog {
   private flushing = 0;
 
   constructor(
-    private readonly repo: DeliveryRepository,
+    private readonly repo: DeliveryOutcomeRepository,
     private readonly options: {
       maxBatch: number;
       lingerMs: number;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AttemptRecord, awaitsAttempt, DeliveryRepository, DeliveryStatus, SubscriptionEntity } from '@hookhub/persistence';
+import { AttemptRecord, awaitsAttempt, DeliveryOutcomeRepository, DeliveryStatus, RetryScheduleRepository, SubscriptionEntity } from '@hookhub/persistence';
 import { AttemptLog } from './attempt-log';
 import { EndpointLimiter, Semaphore } from './concurrency';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
@@ -78,7 +78,8 @@ export class DeliveryExecutor implements OnApplicationShutdown {
 
   constructor(
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: RetryScheduleRepository,
+    outcomes: DeliveryOutcomeRepository,
     private readonly requests: WebhookRequestBuilder,
     private readonly permissions: SenderPermissions,
     private readonly planner: RetryPlanner,
@@ -94,7 +95,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       connections: Math.max(8, settings.maxPerSubscription, settings.maxConcurrentRequests),
     });
     this.attemptLog = new AttemptLog(
-      deliveries,
+      outcomes,
       { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, disableAfter: settings.disableAfterFailures, disableAfterFailingMs: settings.disableAfterFailingMs, maxConcurrent: 2 },
       (disabled) => notifier.notify(disabled),
     );

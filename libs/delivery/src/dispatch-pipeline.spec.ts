@@ -1,5 +1,5 @@
 import type { InboundMessage } from '@hookhub/jetstream';
-import type { DeliveryRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
+import type { RetryScheduleRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
 import type { DeliveryExecutor } from './delivery-executor';
 import type { DeliveryMetrics } from './delivery-metrics';
 import { DispatchPipeline } from './dispatch-pipeline';
@@ -53,7 +53,7 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, 
   } as unknown as DeliveryExecutor;
   const deliveries = {
     loadRetryContexts: async (ids: string[]) => new Map(ids.map((id) => [id, { id, status: 'pending', attemptCount: 0, ...now } as RetryContext])),
-  } as unknown as DeliveryRepository;
+  } as unknown as RetryScheduleRepository;
   const metrics = { deferred: { inc: () => void deferred++ } } as unknown as DeliveryMetrics;
   let deferred = 0;
   const order = { recheck: async (ids: string[]) => void rechecked.push(ids) } as unknown as ResourceOrder;

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEnvelope, EventValidator, canonicalEnvelope } from '@hookhub/contracts';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
-import { DeliveryRepository } from '@hookhub/persistence';
+import { RetryScheduleRepository } from '@hookhub/persistence';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryMetrics } from './delivery-metrics';
 import { RetryPlanner } from './retry-planner';
@@ -31,7 +31,7 @@ export class DispatchPipeline {
     private readonly fanOut: FanOutService,
     private readonly executor: DeliveryExecutor,
     private readonly planner: RetryPlanner,
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: RetryScheduleRepository,
     private readonly metrics: DeliveryMetrics,
     private readonly order: ResourceOrder,
   ) {}

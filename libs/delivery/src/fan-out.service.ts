@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ChangeStatus, EventEnvelope } from '@hookhub/contracts';
 import { EventRecorder, eventKey } from '@hookhub/event-store';
-import { DeliveryRepository, ExistingDelivery, NewDeliveryRow, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
+import { ExistingDelivery, FanOutRepository, NewDeliveryRow, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { subscriptionMatches } from './subscription-matcher';
 
 /** What a batch's fan-out decided: each event's deliveries, and what the log recorded each event as. */
@@ -31,7 +31,7 @@ export class FanOutService {
     private readonly dataSource: DataSource,
     private readonly recorder: EventRecorder,
     private readonly subscriptions: SubscriptionRepository,
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: FanOutRepository,
   ) {}
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DeliveryRepository, EventLogRepository, SubscriptionEntity } from '@hookhub/persistence';
+import { DeliveryLogRepository, EventLogRepository, FanOutRepository, RetryScheduleRepository, SubscriptionEntity } from '@hookhub/persistence';
 import { subscriptionMatches } from './subscription-matcher';
 
 /** Most events one replay call re-sends; a larger backlog is replayed in several calls. */
@@ -15,25 +15,27 @@ export const REPLAY_LIMIT = 10_000;
 @Injectable()
 export class RedeliveryService {
   constructor(
-    private readonly deliveries: DeliveryRepository,
+    private readonly schedule: RetryScheduleRepository,
+    private readonly deliveries: DeliveryLogRepository,
+    private readonly fanOut: FanOutRepository,
     private readonly events: EventLogRepository,
   ) {}
 
   async retryNow(tenantId: string, deliveryId: string): Promise<boolean> {
-    return (await this.deliveries.requeue(tenantId, [deliveryId], 'manual retry')) === 1;
+    return (await this.schedule.requeue(tenantId, [deliveryId], 'manual retry')) === 1;
   }
 
   async replay(sub: SubscriptionEntity, since: Date, onlyFailed: boolean): Promise<number> {
     if (onlyFailed) {
       const ids = await this.deliveries.idsSince(sub.tenantId, sub.id, since, ['failed']);
-      return this.deliveries.requeue(sub.tenantId, ids.slice(0, REPLAY_LIMIT), 'replay of failed deliveries');
+      return this.schedule.requeue(sub.tenantId, ids.slice(0, REPLAY_LIMIT), 'replay of failed deliveries');
     }
     const events = await this.events.envelopesSince(sub.tenantId, since, REPLAY_LIMIT);
     const rows = events
       .filter((e) => subscriptionMatches(sub, { type: e.type, model_id: e.modelId }))
       .map((e) => ({ id: randomUUID(), tenantId: sub.tenantId, subscriptionId: sub.id, eventId: e.id, eventType: e.type }));
-    const deliveries = await this.deliveries.ensureForEvents(rows);
-    return this.deliveries.requeue(
+    const deliveries = await this.fanOut.ensureForEvents(rows);
+    return this.schedule.requeue(
       sub.tenantId,
       deliveries.map((d) => d.id),
       'replay',

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { canonicalEnvelope, EventEnvelope, RetryJob } from '@hookhub/contracts';
 import type { InboundMessage } from '@hookhub/jetstream';
-import { awaitsAttempt, DeliveryRepository, SubscriptionRepository } from '@hookhub/persistence';
+import { awaitsAttempt, RetryScheduleRepository, SubscriptionRepository } from '@hookhub/persistence';
 import { DeliveryExecutor } from './delivery-executor';
 import { EventPayloads } from './payload';
 
@@ -20,7 +20,7 @@ export class RetryPipeline {
   private readonly logger = new Logger(RetryPipeline.name);
 
   constructor(
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: RetryScheduleRepository,
     private readonly subscriptions: SubscriptionRepository,
     private readonly executor: DeliveryExecutor,
   ) {}

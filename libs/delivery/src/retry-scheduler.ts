@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RetryQueue } from '@hookhub/jetstream';
-import { DeliveryRepository, ResourceOrderRepository } from '@hookhub/persistence';
+import { ResourceOrderRepository, RetryScheduleRepository } from '@hookhub/persistence';
 
 /** A held delivery untouched this long whose wait is over lost its releaser (a pod died): the sweep releases it. */
 const STRANDED_HOLD_MS = 5_000;
@@ -22,7 +22,7 @@ export class RetryScheduler {
   private stopped = false;
 
   constructor(
-    private readonly deliveries: DeliveryRepository,
+    private readonly deliveries: RetryScheduleRepository,
     private readonly order: ResourceOrderRepository,
     private readonly queue: RetryQueue,
   ) {}

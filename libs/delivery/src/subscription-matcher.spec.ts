@@ -1,4 +1,50 @@
-import { subscriptionMatches } from './subscription-matcher';
+import { EVENT_TYPES, SYSTEM_EVENT_GROUP } from '@hookhub/contracts';
+import { eventTypeMatches, subscriptionMatches } from './subscription-matcher';
+
+const domainTypes = EVENT_TYPES.filter((t) => !t.startsWith(`${SYSTEM_EVENT_GROUP}.`));
+
+describe('eventTypeMatches', () => {
+  it.each(domainTypes.map((t) => [t]))("'*' matches the domain event %s", (type) => {
+    expect(eventTypeMatches('*', type)).toBe(true);
+  });
+
+  it("'*' matches event types outside the catalogue too", () => {
+    expect(eventTypeMatches('*', 'anything.at_all')).toBe(true);
+  });
+
+  it("'*' does not match operational webhook.* events, which must be named", () => {
+    expect(eventTypeMatches('*', `${SYSTEM_EVENT_GROUP}.disabled`)).toBe(false);
+    expect(eventTypeMatches(`${SYSTEM_EVENT_GROUP}.*`, `${SYSTEM_EVENT_GROUP}.disabled`)).toBe(true);
+    expect(eventTypeMatches(`${SYSTEM_EVENT_GROUP}.disabled`, `${SYSTEM_EVENT_GROUP}.disabled`)).toBe(true);
+  });
+
+  it("'ticket.*' matches every ticket event", () => {
+    expect(eventTypeMatches('ticket.*', 'ticket.created')).toBe(true);
+    expect(eventTypeMatches('ticket.*', 'ticket.deleted')).toBe(true);
+    expect(eventTypeMatches('ticket.*', 'ticket.status_changed')).toBe(true);
+  });
+
+  it.each([['message.created'], ['tickets.created'], ['ticket'], ['ticketcreated'], ['xticket.created'], ['survey.response_completed']])(
+    "'ticket.*' does not match %s",
+    (type) => {
+      expect(eventTypeMatches('ticket.*', type)).toBe(false);
+    },
+  );
+
+  it('matches an exact pattern only to itself', () => {
+    expect(eventTypeMatches('ticket.created', 'ticket.created')).toBe(true);
+    expect(eventTypeMatches('ticket.created', 'ticket.updated')).toBe(false);
+    expect(eventTypeMatches('ticket.created', 'ticket.created.extra')).toBe(false);
+    expect(eventTypeMatches('ticket.created', 'message.created')).toBe(false);
+    expect(eventTypeMatches('ticket.created', 'ticket.*')).toBe(false);
+  });
+
+  it('treats other wildcards literally', () => {
+    expect(eventTypeMatches('*.created', 'ticket.created')).toBe(false);
+    expect(eventTypeMatches('ticket*', 'ticket.created')).toBe(false);
+    expect(eventTypeMatches('ticket.cre*', 'ticket.created')).toBe(false);
+  });
+});
 
 describe('subscriptionMatches', () => {
   const event = { type: 'ticket.updated', model_id: 'T-1' };

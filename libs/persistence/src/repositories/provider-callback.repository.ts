@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ProviderCallbackEntity } from '../entities';
 import { returnedRows } from './sql';
-import type { Page } from './subscription.repository';
+import { keysetPage, Page } from './keyset';
 
 export type NewCallback = Pick<
   ProviderCallbackEntity,
@@ -82,22 +82,11 @@ export class ProviderCallbackRepository {
   }
 
   /** Newest first, without bodies; the cursor is the id of the last item of the previous page. */
-  async pageForConnection(tenantId: string, connectionId: string, limit: number, cursor?: string): Promise<Page<ProviderCallbackEntity>> {
+  pageForConnection(tenantId: string, connectionId: string, limit: number, cursor?: string): Promise<Page<ProviderCallbackEntity>> {
     const qb = this.repo
       .createQueryBuilder('c')
       .select(['c.id', 'c.connectionId', 'c.tenantId', 'c.provider', 'c.method', 'c.url', 'c.receivedAt', 'c.state', 'c.attempts', 'c.lastError', 'c.eventIds', 'c.processedAt'])
-      .where('c.tenant_id = :tenantId AND c.connection_id = :connectionId', { tenantId, connectionId })
-      .orderBy('c.received_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor) {
-      qb.andWhere(
-        '(c.received_at, c.id) < (SELECT p.received_at, p.id FROM provider_callbacks p WHERE p.id = :cursor AND p.connection_id = :connectionId)',
-        { cursor },
-      );
-    }
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+      .where('c.tenant_id = :tenantId AND c.connection_id = :connectionId', { tenantId, connectionId });
+    return keysetPage(qb, { orderedBy: 'received_at', limit, cursor, cursorWithin: { column: 'connection_id', value: connectionId } });
   }
 }

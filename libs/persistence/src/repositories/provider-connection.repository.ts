@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ProviderConnectionEntity } from '../entities';
-import type { Page } from './subscription.repository';
+import { keysetPage, Page } from './keyset';
 
 @Injectable()
 export class ProviderConnectionRepository {
@@ -25,22 +25,9 @@ export class ProviderConnectionRepository {
   }
 
   /** Newest first; the cursor is the id of the last item of the previous page. */
-  async listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ProviderConnectionEntity>> {
-    const qb = this.repo
-      .createQueryBuilder('c')
-      .where('c.tenant_id = :tenantId', { tenantId })
-      .orderBy('c.created_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor) {
-      qb.andWhere(
-        '(c.created_at, c.id) < (SELECT p.created_at, p.id FROM provider_connections p WHERE p.id = :cursor AND p.tenant_id = :tenantId)',
-        { cursor },
-      );
-    }
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ProviderConnectionEntity>> {
+    const qb = this.repo.createQueryBuilder('c').where('c.tenant_id = :tenantId', { tenantId });
+    return keysetPage(qb, { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'tenant_id', value: tenantId } });
   }
 
   async deleteForTenant(tenantId: string, id: string): Promise<boolean> {

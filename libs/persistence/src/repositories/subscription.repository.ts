@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { patternsMatchingEventType } from '@hookhub/contracts';
 import { SubscriptionEntity, SubscriptionState } from '../entities';
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+import { keysetPage, Page } from './keyset';
+import { cancelWaitingRetries } from './retry-schedule.repository';
 
 @Injectable()
 export class SubscriptionRepository {
@@ -25,31 +21,20 @@ export class SubscriptionRepository {
    * Newest first; the cursor is the id of the last item of the previous page.
    * `eventType` keeps the subscriptions that receive that type (exactly, by its group's `.*`, or by `*`).
    */
-  async listForTenant(
+  listForTenant(
     tenantId: string,
     limit: number,
     cursor?: string,
     filter: { state?: SubscriptionState; eventType?: string } = {},
   ): Promise<Page<SubscriptionEntity>> {
-    const qb = this.repo
-      .createQueryBuilder('s')
-      .where('s.tenant_id = :tenantId', { tenantId })
-      .orderBy('s.created_at', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .limit(limit + 1);
+    const qb = this.repo.createQueryBuilder('s').where('s.tenant_id = :tenantId', { tenantId });
     if (filter.state) qb.andWhere('s.state = :state', { state: filter.state });
     if (filter.eventType) {
-      qb.andWhere('s.event_types && :patterns', { patterns: patternsMatchingEventType(filter.eventType) });
+      const group = `${filter.eventType.split('.')[0]}.*`;
+      const patterns = filter.eventType.startsWith('webhook.') ? [filter.eventType, group] : [filter.eventType, group, '*'];
+      qb.andWhere('s.event_types && :patterns', { patterns });
     }
-    if (cursor) {
-      qb.andWhere(
-        '(s.created_at, s.id) < (SELECT c.created_at, c.id FROM subscriptions c WHERE c.id = :cursor AND c.tenant_id = :tenantId)',
-        { cursor },
-      );
-    }
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+    return keysetPage(qb, { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'tenant_id', value: tenantId } });
   }
 
   async save(sub: SubscriptionEntity): Promise<SubscriptionEntity> {
@@ -67,11 +52,7 @@ export class SubscriptionRepository {
     return this.repo.manager.transaction(async (m) => {
       const result = await m.update(SubscriptionEntity, { tenantId, id }, { state: 'disabled', stateReason: reason, disabledAt: new Date() });
       if (!result.affected) return null;
-      await m.query(
-        `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, updated_at = now()
-          WHERE subscription_id = $1 AND status IN ('retrying', 'pending')`,
-        [id],
-      );
+      await cancelWaitingRetries(m, [id]);
       return m.findOneBy(SubscriptionEntity, { tenantId, id });
     });
   }

@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { DeliveryEntity, DeliveryStatus } from '../entities';
+import { HELD_REASON, previousInFlight } from './resource-order.repository';
+import { preparedQuery } from './sql';
+
+export interface NewDeliveryRow {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  /** Created parked: its first attempt waits this long in PostgreSQL (its subscription is saturated). */
+  parkMs?: number | null;
+}
+
+export interface ExistingDelivery {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  /** Waiting in PostgreSQL for the retry scheduler, which owns its next attempt. */
+  parked: boolean;
+  /** Parked until the previous delivery of its resource is out of the way (see ResourceOrderRepository). */
+  held: boolean;
+  /** The event's version in its resource's log. */
+  resourceVersion: number | null;
+  /** True when this call inserted it, false when it existed. */
+  created: boolean;
+}
+
+/** Creates the deliveries of events: the fan-out of a batch, and a replay to a newer subscription. */
+@Injectable()
+export class FanOutRepository {
+  constructor(@InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>) {}
+
+  /**
+   * Inserts the deliveries of a fan-out, skipping (event, subscription) pairs
+   * that exist, and returns every pair's delivery, new or old: a redelivered
+   * event finds the deliveries it created the first time.
+   */
+  async upsertMany(m: EntityManager, rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
+    if (rows.length === 0) return [];
+    const result = await preparedQuery<{
+      id: string;
+      subscription_id: string;
+      event_id: string;
+      status: DeliveryStatus;
+      attempt_count: number;
+      parked: boolean;
+      held: boolean;
+      resource_version: number | null;
+      created: boolean;
+    }>(
+      m,
+      'hookhub_upsert_deliveries',
+      // A new delivery is created held when the previous delivery of its resource to the subscription
+      // is in flight: an earlier event of the resource in this very batch, or one already stored (see
+      // ResourceOrderRepository). Versions and resources come from the log rows this transaction wrote.
+      `WITH input AS (
+         SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
+             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
+           JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
+           JOIN subscriptions sub ON sub.id = u.subscription_id
+         -- The subscriptions were read before this transaction: one deleted since is skipped (a delete
+         -- under way is waited for) instead of failing the whole batch on the foreign key.
+         FOR KEY SHARE OF sub
+       ), gated AS (
+         SELECT i.*, (
+             lag(i.resource_version) OVER (PARTITION BY i.subscription_id, i.resource ORDER BY i.resource_version) IS NOT NULL
+             OR ${previousInFlight('i')}
+           ) AS held
+           FROM input i
+       ), inserted AS (
+         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason, resource, resource_version)
+         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', held OR park_ms IS NOT NULL,
+                CASE WHEN NOT held THEN now() + park_ms * interval '1 millisecond' END,
+                CASE WHEN held THEN $7 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
+                resource, resource_version
+           FROM gated
+         ON CONFLICT (subscription_id, event_id) DO NOTHING
+         RETURNING id, subscription_id, event_id, status, attempt_count, parked, next_attempt_at, resource_version
+       )
+       SELECT id, subscription_id, event_id, status, attempt_count, parked, parked AND next_attempt_at IS NULL AS held, resource_version,
+              true AS created
+         FROM inserted
+       UNION ALL
+       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, d.parked AND d.next_attempt_at IS NULL,
+              d.resource_version, false AS created
+         FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id
+        WHERE d.id <> i.id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.tenantId),
+        rows.map((r) => r.subscriptionId),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.eventType),
+        rows.map((r) => (r.parkMs == null ? null : Math.round(r.parkMs))),
+        HELD_REASON,
+      ],
+    );
+    return result.map((r) => ({
+      id: r.id,
+      subscriptionId: r.subscription_id,
+      eventId: r.event_id,
+      status: r.status,
+      attemptCount: r.attempt_count,
+      parked: r.parked,
+      held: r.held,
+      resourceVersion: r.resource_version,
+      created: r.created,
+    }));
+  }
+
+  /** Creates missing deliveries for these events (a replay to a newer subscription) and returns all of them. */
+  async ensureForEvents(rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
+    return this.deliveries.manager.transaction((m) => this.upsertMany(m, rows));
+  }
+}
