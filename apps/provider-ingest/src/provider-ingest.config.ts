@@ -1,5 +1,4 @@
 import { BaseConfig, EnvBoolean, EnvInteger, EnvString } from '@hookhub/platform';
-import { SNS_CERTIFICATE_HOST } from '@hookhub/providers';
 
 function compiles(pattern: string): boolean {
   try {
@@ -28,7 +27,7 @@ export class ProviderIngestConfig extends BaseConfig {
 
   /** Hosts allowed to serve SNS signing certificates and SubscribeURLs (a regular expression). */
   @EnvString({ accepts: 'a regular expression', check: compiles })
-  INGEST_SNS_HOST_PATTERN: string = SNS_CERTIFICATE_HOST.source;
+  INGEST_SNS_HOST_PATTERN: string = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
 
   /** Tests only: accept http:// SNS certificate and subscription URLs. */
   @EnvBoolean()

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { EVENT_TYPE_SYNTAX } from '@hookhub/contracts';
 import { ListQuery } from '../common/pagination.dto';
 import { IsParseableDate } from '../common/parseable-date';
 import { DELIVERY_STATUSES, DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '@hookhub/persistence';
@@ -12,7 +13,7 @@ export class DeliveryListQuery extends ListQuery {
 
   @ApiPropertyOptional({ example: 'ticket.created' })
   @IsOptional()
-  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'event_type must be an event type such as ticket.created' })
+  @Matches(EVENT_TYPE_SYNTAX, { message: 'event_type must be an event type such as ticket.created' })
   event_type?: string;
 
   @ApiPropertyOptional({ description: 'Created at or after (ISO-8601)' })

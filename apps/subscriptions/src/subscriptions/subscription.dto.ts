@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX } from '@hookhub/contracts';
 import { ListQuery } from '../common/pagination.dto';
 import { IsParseableDate } from '../common/parseable-date';
 import {
@@ -60,8 +61,6 @@ function IsHeaderMap(options?: ValidationOptions) {
     });
 }
 
-export const EVENT_TYPE_PATTERN = /^(\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
-
 export class CreateSubscriptionDto {
   @ApiProperty({ example: 'https://hooks.example.com/hookhub' })
   @IsString()
@@ -73,7 +72,7 @@ export class CreateSubscriptionDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @Matches(EVENT_TYPE_PATTERN, { each: true, message: 'each event type must be a type, `<group>.*` or `*`' })
+  @Matches(EVENT_TYPE_PATTERN_SYNTAX, { each: true, message: 'each event type must be a type, `<group>.*` or `*`' })
   event_types: string[];
 
   @ApiPropertyOptional({ description: 'Only events about these model ids', example: ['debde69a-2dbb-427b-b478-6cffd7930ecf'] })
@@ -227,7 +226,7 @@ export class SubscriptionListQuery extends ListQuery {
 
   @ApiPropertyOptional({ description: 'Only subscriptions that receive this event type', example: 'ticket.created' })
   @IsOptional()
-  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'event_type must be an event type such as ticket.created' })
+  @Matches(EVENT_TYPE_SYNTAX, { message: 'event_type must be an event type such as ticket.created' })
   event_type?: string;
 }
 

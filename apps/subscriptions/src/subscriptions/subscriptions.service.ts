@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EVENT_TYPES } from '@hookhub/contracts';
+import { isKnownEventTypePattern } from '@hookhub/contracts';
 import { EndpointVerifier, RedeliveryService, TestPing, VerificationResult } from '@hookhub/delivery';
 import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository, SubscriptionState } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
@@ -11,7 +11,6 @@ import type { Principal } from '../auth/principal';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import { CreateSubscriptionDto, RotateSecretDto, UpdateSubscriptionDto } from './subscription.dto';
 
-const GROUPS = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
 const PENDING_REASON = 'waiting for the endpoint to answer the verification challenge';
 
 @Injectable()
@@ -174,7 +173,7 @@ export class SubscriptionsService {
   }
 
   private checkEventTypes(patterns: string[]): void {
-    const unknown = patterns.filter((p) => !this.isKnownPattern(p));
+    const unknown = patterns.filter((p) => !isKnownEventTypePattern(p));
     if (unknown.length > 0) {
       throw Problems.unprocessable(
         'unknown-event-type',
@@ -192,11 +191,5 @@ export class SubscriptionsService {
       throw Problems.unprocessable('invalid-secret', 'Invalid secret', `secret ${detail}`, [{ pointer: '#/secret', detail }]);
     }
     return given;
-  }
-
-  private isKnownPattern(pattern: string): boolean {
-    if (pattern === '*') return true;
-    if (pattern.endsWith('.*')) return GROUPS.has(pattern.slice(0, -2));
-    return EVENT_TYPES.includes(pattern);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { patternsMatchingEventType } from '@hookhub/contracts';
 import { SubscriptionEntity, SubscriptionState } from '../entities';
 import { keysetPage, Page } from './keyset';
 import { cancelWaitingRetries } from './retry-schedule.repository';
@@ -30,9 +31,7 @@ export class SubscriptionRepository {
     const qb = this.repo.createQueryBuilder('s').where('s.tenant_id = :tenantId', { tenantId });
     if (filter.state) qb.andWhere('s.state = :state', { state: filter.state });
     if (filter.eventType) {
-      const group = `${filter.eventType.split('.')[0]}.*`;
-      const patterns = filter.eventType.startsWith('webhook.') ? [filter.eventType, group] : [filter.eventType, group, '*'];
-      qb.andWhere('s.event_types && :patterns', { patterns });
+      qb.andWhere('s.event_types && :patterns', { patterns: patternsMatchingEventType(filter.eventType) });
     }
     return keysetPage(qb, { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'tenant_id', value: tenantId } });
   }
