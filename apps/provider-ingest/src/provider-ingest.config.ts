@@ -1,4 +1,5 @@
 import { BaseConfig, EnvBoolean, EnvInteger, EnvString } from '@hookhub/platform';
+import { SNS_CERTIFICATE_HOST } from '@hookhub/providers';
 
 function compiles(pattern: string): boolean {
   try {
@@ -27,7 +28,7 @@ export class ProviderIngestConfig extends BaseConfig {
 
   /** Hosts allowed to serve SNS signing certificates and SubscribeURLs (a regular expression). */
   @EnvString({ accepts: 'a regular expression', check: compiles })
-  INGEST_SNS_HOST_PATTERN: string = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
+  INGEST_SNS_HOST_PATTERN: string = SNS_CERTIFICATE_HOST.source;
 
   /** Tests only: accept http:// SNS certificate and subscription URLs. */
   @EnvBoolean()

@@ -1,3 +1,5 @@
+import { SNS_CERTIFICATE_HOST } from '@hookhub/providers';
+
 /** What the ingest domain needs from the app's validated configuration. */
 export interface IngestSettings {
   /** Hosts allowed to serve SNS signing certificates and subscription URLs. */
@@ -13,7 +15,7 @@ export interface IngestSettings {
 export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
-  snsHost: /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/,
+  snsHost: SNS_CERTIFICATE_HOST,
   snsAllowHttp: false,
   leaseMs: 30_000,
   maxAttempts: 20,
