@@ -3,8 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, problemType } from './problems/problem';
+import { problemDocument } from './problems/problem';
 import { ProblemFilter } from './problems/problem.filter';
+import { sendProblem } from './problems/problem-response';
 import { answerProtocolErrorsWithProblems, jsonBodyGuard, requireHostHeader } from './problems/request-guards';
 import { createValidationPipe } from './problems/validation';
 
@@ -62,16 +63,6 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (!hasBody || req.is(JSON_TYPES)) return next();
-  res
-    .status(415)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: problemType('unsupported-media-type'),
-        title: 'Unsupported media type',
-        status: 415,
-        detail: 'The request body must be JSON (Content-Type: application/json)',
-        instance: req.originalUrl.split('?')[0],
-      }),
-    );
+  const detail = 'The request body must be JSON (Content-Type: application/json)';
+  sendProblem(res, problemDocument(415, detail, { instance: req.originalUrl.split('?')[0] }));
 }

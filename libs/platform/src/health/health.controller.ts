@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, problemType } from '../problems/problem';
+import { Problems } from '../problems/problem';
+import { sendProblem } from '../problems/problem-response';
 import { ReadinessRegistry } from './readiness';
 
 @ApiExcludeController()
@@ -23,18 +24,8 @@ export class HealthController implements BeforeApplicationShutdown {
       res.status(200).json({ status: 'ready', checks: report.checks });
       return;
     }
-    res
-      .status(503)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        JSON.stringify({
-          type: problemType('not-ready'),
-          title: 'Service unavailable',
-          status: 503,
-          detail: 'A dependency is not ready',
-          checks: report.checks,
-        }),
-      );
+    // Written here rather than thrown: the filter would log every failed probe as a failed request.
+    sendProblem(res, Problems.unavailable('A dependency is not ready', { checks: report.checks }).document());
   }
 
   beforeApplicationShutdown(): void {

@@ -1,22 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, ProblemDocument, ProblemException, problemType } from './problem';
-
-const SLUGS: Record<number, string> = {
-  400: 'bad-request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not-found',
-  405: 'method-not-allowed',
-  406: 'not-acceptable',
-  409: 'conflict',
-  410: 'gone',
-  413: 'payload-too-large',
-  415: 'unsupported-media-type',
-  422: 'unprocessable-entity',
-  429: 'too-many-requests',
-  503: 'unavailable',
-};
+import { ProblemDocument, problemDocument, ProblemException } from './problem';
+import { sendProblem } from './problem-response';
 
 interface ErrorWithStatus {
   status?: unknown;
@@ -53,43 +38,26 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error({ err: exception, path: problem.instance }, 'request failed');
     }
     if (res.headersSent) return;
-    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+    sendProblem(res, problem);
   }
 
   toProblem(exception: unknown): ProblemDocument {
-    if (exception instanceof ProblemException) {
-      return {
-        type: exception.typeUri,
-        title: exception.title,
-        status: exception.getStatus(),
-        detail: exception.message,
-        ...exception.extensions,
-      };
-    }
+    if (exception instanceof ProblemException) return exception.document();
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const message =
         typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
       const detail = Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
-      return this.generic(status, detail);
+      return problemDocument(status, detail);
     }
     const status = connectStatus(exception);
     if (status && status < 500) {
       const e = exception as ErrorWithStatus;
-      if (e.type === 'entity.parse.failed') return this.generic(400, 'The request body is not valid JSON', 'malformed-json');
-      if (e.type === 'entity.too.large') return this.generic(413, 'The request body exceeds the size limit');
-      return this.generic(status, e.expose === true ? String(e.message) : 'The request could not be processed');
+      if (e.type === 'entity.parse.failed') return problemDocument(400, 'The request body is not valid JSON', { slug: 'malformed-json' });
+      if (e.type === 'entity.too.large') return problemDocument(413, 'The request body exceeds the size limit');
+      return problemDocument(status, e.expose === true ? String(e.message) : 'The request could not be processed');
     }
-    return this.generic(HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred', 'internal-error');
-  }
-
-  private generic(status: number, detail: string, slug?: string): ProblemDocument {
-    const title = (HttpStatus[status] ?? 'Error')
-      .toString()
-      .toLowerCase()
-      .replace(/_/g, ' ')
-      .replace(/^\w/, (c) => c.toUpperCase());
-    return { type: problemType(slug ?? SLUGS[status] ?? 'http-error'), title, status, detail };
+    return problemDocument(HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred', { slug: 'internal-error' });
   }
 }

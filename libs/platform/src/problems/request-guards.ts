@@ -4,7 +4,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpStatus } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, ProblemException, problemType } from './problem';
+import { problemDocument, ProblemException } from './problem';
+import { problemResponseText, sendProblem } from './problem-response';
 
 /** Deepest nesting of objects and arrays a JSON body may have (the validation pipe recurses into it). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -63,19 +64,6 @@ export function jsonBodyGuard(maxDepth = DEFAULT_MAX_JSON_DEPTH) {
   };
 }
 
-function problemJson(status: number, detail: string, instance?: string): string {
-  const reason = STATUS_CODES[status] ?? 'Error';
-  const title = reason[0] + reason.slice(1).toLowerCase();
-  const slug = reason.toLowerCase().replace(/[^a-z]+/g, '-');
-  return JSON.stringify({ type: problemType(slug), title, status, detail, ...(instance === undefined ? {} : { instance }) });
-}
-
-function sendProblem(res: ServerResponse, status: number, detail: string, instance?: string): void {
-  const body = problemJson(status, detail, instance);
-  res.writeHead(status, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, 'content-length': Buffer.byteLength(body), connection: 'close' });
-  res.end(body);
-}
-
 /**
  * What Node's HTTP server answers by itself — requests its parser refuses
  * (broken Content-Length or chunking, bad header syntax, headers too large),
@@ -100,22 +88,21 @@ export function answerProtocolErrorsWithProblems(server: Server): void {
               ? HttpStatus.PAYLOAD_TOO_LARGE
               : HttpStatus.BAD_REQUEST;
       const detail = status === HttpStatus.BAD_REQUEST ? `The request is not valid HTTP/1.1${err.reason ? ` (${err.reason})` : ''}` : (STATUS_CODES[status] ?? 'Error');
-      const body = problemJson(status, detail);
-      socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      socket.write(problemResponseText(problemDocument(status, detail)));
     }
     socket.destroy();
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    sendProblem(res, HttpStatus.EXPECTATION_FAILED, `Expect: ${req.headers.expect} is not supported`, req.url?.split('?')[0]);
+    const problem = problemDocument(HttpStatus.EXPECTATION_FAILED, `Expect: ${req.headers.expect} is not supported`, { instance: req.url?.split('?')[0] });
+    sendProblem(res, problem, { closeConnection: true });
   });
 }
 
 /** RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host. */
 export function requireHostHeader(req: Request, res: Response, next: NextFunction): void {
   if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined) {
-    return sendProblem(res, HttpStatus.BAD_REQUEST, 'An HTTP/1.1 request needs a Host header', req.originalUrl.split('?')[0]);
+    const problem = problemDocument(HttpStatus.BAD_REQUEST, 'An HTTP/1.1 request needs a Host header', { instance: req.originalUrl.split('?')[0] });
+    return sendProblem(res, problem, { closeConnection: true });
   }
   next();
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
+import { PROBLEM_CONTENT_TYPE, problemDocument } from '@hookhub/platform';
 import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
 import {
   CredentialSpec,
@@ -34,11 +35,7 @@ function objects(value: unknown): JsonObject[] {
 }
 
 function forbidden(detail: string): ProviderReply {
-  return {
-    status: 403,
-    contentType: 'application/problem+json',
-    body: JSON.stringify({ type: 'https://hookhub.dev/problems/forbidden', title: 'Forbidden', status: 403, detail }),
-  };
+  return { status: 403, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problemDocument(403, detail)) };
 }
 
 function queryOf(url: string): URLSearchParams | null {
