@@ -7,11 +7,20 @@ import { PROVIDER_NAMES, plivoV3SignedString, twilioSignature, vonageSignature, 
 import * as bad from '../support/bad-input';
 import { startHub } from '../support/hub';
 import { Connection, connectProvider, RunningIngest, startIngest, streamEvents } from '../support/ingest';
-import { gupshupMessageEvent } from '../support/provider-signers/gupshup';
-import { mailgunEventData } from '../support/provider-signers/mailgun';
-import { metaJson, metaStatusPayload } from '../support/provider-signers/meta';
-import { sendgridEvent, sendgridKeyPair } from '../support/provider-signers/sendgrid';
-import { SES_DELIVERY_NOTIFICATION, snsNotification, SnsSigner, snsStringToSign, startSnsSigner, type UnsignedSnsMessage } from '../support/provider-signers/ses';
+import {
+  gupshupMessageEvent,
+  mailgunEventData,
+  metaJson,
+  metaStatusPayload,
+  sendgridEvent,
+  sendgridKeyPair,
+  SES_DELIVERY_NOTIFICATION,
+  snsNotification,
+  SnsSigner,
+  snsStringToSign,
+  startSnsSigner,
+  type UnsignedSnsMessage,
+} from '@hookhub/testing';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
 
 /**

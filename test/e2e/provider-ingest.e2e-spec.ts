@@ -5,17 +5,37 @@ import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { Connection, connectProvider, RunningIngest, send, startIngest, streamEvents } from '../support/ingest';
 import { SENDGRID_MAX_BATCH_BYTES } from '@hookhub/providers';
-import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
-import { mailgunEventData, sampleMailgunMimeFields, signedMailgunEvent, signedMailgunRoute } from '../support/provider-signers/mailgun';
-import { signMessagebirdJwt, signMessagebirdLegacy } from '../support/provider-signers/messagebird';
-import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest } from '../support/provider-signers/meta';
-import { signPlivoV3 } from '../support/provider-signers/plivo';
-import { sendgridEvent, sendgridKeyPair, signedSendgridEvents } from '../support/provider-signers/sendgrid';
-import { sampleSendgridParsedFields, sampleSendgridParsedFiles, sendgridInboundRequest } from '../support/provider-signers/sendgrid-inbound';
-import { SES_BOUNCE_EVENT, SES_DELIVERY_NOTIFICATION, snsNotification, snsSubscriptionConfirmation, SnsSigner, startSnsSigner } from '../support/provider-signers/ses';
-import type { SignedRequest } from '../support/provider-signers/signed-request';
-import { signTwilioForm, signTwilioJson } from '../support/provider-signers/twilio';
-import { signVonageReceipt } from '../support/provider-signers/vonage';
+import {
+  gupshupMessageEvent,
+  gupshupRequest,
+  mailgunEventData,
+  sampleMailgunMimeFields,
+  signedMailgunEvent,
+  signedMailgunRoute,
+  signMessagebirdJwt,
+  signMessagebirdLegacy,
+  metaHandshakeRequest,
+  metaJson,
+  metaStatusPayload,
+  metaWebhookRequest,
+  signPlivoV3,
+  sendgridEvent,
+  sendgridKeyPair,
+  signedSendgridEvents,
+  sampleSendgridParsedFields,
+  sampleSendgridParsedFiles,
+  sendgridInboundRequest,
+  SES_BOUNCE_EVENT,
+  SES_DELIVERY_NOTIFICATION,
+  snsNotification,
+  snsSubscriptionConfirmation,
+  SnsSigner,
+  startSnsSigner,
+  type SignedRequest,
+  signTwilioForm,
+  signTwilioJson,
+  signVonageReceipt,
+} from '@hookhub/testing';
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
 

@@ -4,9 +4,7 @@ import { AppProcess, buildApp, startAppProcess, stopProcess } from '../support/p
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
 import { eventually } from '../support/eventually';
-import { gupshupMessageEvent, gupshupRequest } from '../support/provider-signers/gupshup';
-import { metaHandshakeRequest } from '../support/provider-signers/meta';
-import { signTwilioForm } from '../support/provider-signers/twilio';
+import { gupshupMessageEvent, gupshupRequest, metaHandshakeRequest, signTwilioForm } from '@hookhub/testing';
 import { send } from '../support/ingest';
 
 describe('secrets stay out of logs', () => {

@@ -6,7 +6,7 @@ import { EventEnvelope, SubjectNames } from '@hookhub/contracts';
 import { createHttpApp } from '@hookhub/platform';
 import { ProviderIngestAppModule } from '../../apps/provider-ingest/src/provider-ingest-app.module';
 import type { ApiClient } from './hub';
-import type { SignedRequest } from './provider-signers/signed-request';
+import type { SignedRequest } from '@hookhub/testing';
 import type { TestEnvironment } from './test-environment';
 
 export interface RunningIngest {

@@ -1,12 +1,20 @@
-import { gupshupMessageEvent, gupshupRequest } from '../../../test/support/provider-signers/gupshup';
-import { metaJson, metaStatusPayload, metaWebhookRequest } from '../../../test/support/provider-signers/meta';
-import { signMessagebirdJwt } from '../../../test/support/provider-signers/messagebird';
-import { signPlivoV3 } from '../../../test/support/provider-signers/plivo';
-import { sampleSendgridParsedFields, sendgridInboundRequest } from '../../../test/support/provider-signers/sendgrid-inbound';
-import { SES_DELIVERY_NOTIFICATION, snsNotification } from '../../../test/support/provider-signers/ses';
-import type { SignedRequest } from '../../../test/support/provider-signers/signed-request';
-import { signTwilioForm, signTwilioJson } from '../../../test/support/provider-signers/twilio';
-import { signVonageReceipt } from '../../../test/support/provider-signers/vonage';
+import {
+  gupshupMessageEvent,
+  gupshupRequest,
+  metaJson,
+  metaStatusPayload,
+  metaWebhookRequest,
+  signMessagebirdJwt,
+  signPlivoV3,
+  sampleSendgridParsedFields,
+  sendgridInboundRequest,
+  SES_DELIVERY_NOTIFICATION,
+  snsNotification,
+  type SignedRequest,
+  signTwilioForm,
+  signTwilioJson,
+  signVonageReceipt,
+} from '@hookhub/testing';
 import { declaredMediaType } from './callback-support';
 import { GupshupAdapter } from './gupshup/gupshup.adapter';
 import { MessagebirdAdapter } from './messagebird/messagebird.adapter';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SAMPLE_REPLY, SAMPLE_REPLY_HEADER_PAIRS, SAMPLE_REPLY_HEADERS, SAMPLE_REPLY_MIME } from '../../../../test/support/provider-signers/sample-mail';
+import { SAMPLE_REPLY, SAMPLE_REPLY_HEADER_PAIRS, SAMPLE_REPLY_HEADERS, SAMPLE_REPLY_MIME } from '@hookhub/testing';
 import { MalformedCallbackError } from '../provider-adapter';
 import { headerBlockFromPairs, inboundEmailFromFields, inboundEmailFromMime, type InboundEmailFields } from './inbound-email';
 

@@ -1,5 +1,4 @@
-import { gupshupMessageEvent, gupshupRequest } from '../../../../test/support/provider-signers/gupshup';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+import { gupshupMessageEvent, gupshupRequest, type SignedRequest } from '@hookhub/testing';
 import { IngestRequest, MalformedCallbackError } from '../provider-adapter';
 import { GupshupAdapter } from './gupshup.adapter';
 

@@ -5,9 +5,9 @@ import {
   sampleMailgunRouteFiles,
   signedMailgunEvent,
   signedMailgunRoute,
-} from '../../../../test/support/provider-signers/mailgun';
-import { SAMPLE_REPLY } from '../../../../test/support/provider-signers/sample-mail';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+  SAMPLE_REPLY,
+  type SignedRequest,
+} from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { MailgunAdapter } from './mailgun.adapter';
 

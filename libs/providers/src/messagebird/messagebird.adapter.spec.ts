@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  mintMessagebirdJwt,
-  signMessagebirdJwt,
-  signMessagebirdLegacy,
-} from '../../../../test/support/provider-signers/messagebird';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+import { mintMessagebirdJwt, signMessagebirdJwt, signMessagebirdLegacy, type SignedRequest } from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { MessagebirdAdapter } from './messagebird.adapter';
 

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest } from '../../../../test/support/provider-signers/meta';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+import { metaHandshakeRequest, metaJson, metaStatusPayload, metaWebhookRequest, type SignedRequest } from '@hookhub/testing';
 import { IngestRequest, MalformedCallbackError } from '../provider-adapter';
 import { MetaWhatsappAdapter } from './meta-whatsapp.adapter';
 

@@ -1,6 +1,5 @@
 import { validateV3Signature } from 'plivo/dist/utils/v3Security';
-import { signPlivoV2, signPlivoV3 } from '../../../../test/support/provider-signers/plivo';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+import { signPlivoV2, signPlivoV3, type SignedRequest } from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { PlivoAdapter, plivoV3SignedString } from './plivo.adapter';
 

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
-import { SAMPLE_REPLY, SAMPLE_REPLY_MIME } from '../../../../test/support/provider-signers/sample-mail';
-import { sendgridKeyPair, type SendgridKeyPair } from '../../../../test/support/provider-signers/sendgrid';
 import {
+  SAMPLE_REPLY,
+  SAMPLE_REPLY_MIME,
+  sendgridKeyPair,
+  type SendgridKeyPair,
   sampleSendgridParsedFields,
   sampleSendgridParsedFiles,
   sampleSendgridRawFields,
   sendgridInboundRequest,
-} from '../../../../test/support/provider-signers/sendgrid-inbound';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+  type SignedRequest,
+} from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { SendgridInboundAdapter } from './sendgrid-inbound.adapter';
 

@@ -1,11 +1,5 @@
 import { EventWebhook } from '@sendgrid/eventwebhook';
-import {
-  sendgridEvent,
-  sendgridKeyPair,
-  signedSendgridEvents,
-  type SendgridKeyPair,
-} from '../../../../test/support/provider-signers/sendgrid';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+import { sendgridEvent, sendgridKeyPair, signedSendgridEvents, type SendgridKeyPair, type SignedRequest } from '@hookhub/testing';
 import { MalformedCallbackError, UnsupportedMediaTypeError, type IngestRequest } from '../provider-adapter';
 import { SENDGRID_MAX_BATCH_BYTES, SendgridAdapter } from './sendgrid.adapter';
 

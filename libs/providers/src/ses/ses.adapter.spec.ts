@@ -11,8 +11,8 @@ import {
   snsSubscriptionConfirmation,
   startSnsSigner,
   UnsignedSnsMessage,
-} from '../../../../test/support/provider-signers/ses';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
+  type SignedRequest,
+} from '@hookhub/testing';
 import { IngestRequest, MalformedCallbackError } from '../provider-adapter';
 import { SesAdapter, SNS_CERTIFICATE_HOST } from './ses.adapter';
 

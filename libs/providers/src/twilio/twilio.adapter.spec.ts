@@ -1,6 +1,5 @@
 import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks';
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
-import { signTwilioForm, signTwilioJson } from '../../../../test/support/provider-signers/twilio';
+import { type SignedRequest, signTwilioForm, signTwilioJson } from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { TwilioAdapter } from './twilio.adapter';
 

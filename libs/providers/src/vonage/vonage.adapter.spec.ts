@@ -1,5 +1,4 @@
-import type { SignedRequest } from '../../../../test/support/provider-signers/signed-request';
-import { signVonageReceipt, type VonageCredentials, type VonageMethod } from '../../../../test/support/provider-signers/vonage';
+import { type SignedRequest, signVonageReceipt, type VonageCredentials, type VonageMethod } from '@hookhub/testing';
 import { MalformedCallbackError, type IngestRequest } from '../provider-adapter';
 import { VonageAdapter } from './vonage.adapter';
 
