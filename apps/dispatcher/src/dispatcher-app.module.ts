@@ -7,6 +7,9 @@ import { SigningModule } from '@hookhub/signing';
 import { DispatcherConfig } from './dispatcher.config';
 import { DispatcherWorker } from './dispatcher.worker';
 
+/** The `service` field of this app's log lines and the name of its NATS connection. */
+const SERVICE = 'dispatcher';
+
 /** Fan-out and signed delivery: a durable consumer of the events stream. */
 @Module({})
 export class DispatcherAppModule {
@@ -15,11 +18,11 @@ export class DispatcherAppModule {
       module: DispatcherAppModule,
       imports: [
         configModuleFor(DispatcherConfig, overrides),
-        LoggingModule,
+        LoggingModule.forRoot({ service: SERVICE }),
         HealthModule,
         MetricsModule,
         PersistenceModule,
-        JetstreamModule,
+        JetstreamModule.forRoot({ connectionName: SERVICE }),
         SigningModule,
         DeliveryModule,
       ],

@@ -10,6 +10,9 @@ import { IngestMetrics } from './ingest/ingest.metrics';
 import { TrustProxy } from './ingest/trust-proxy';
 import { ProviderIngestConfig } from './provider-ingest.config';
 
+/** The `service` field of this app's log lines and the name of its NATS connection. */
+const SERVICE = 'provider-ingest';
+
 /** Incoming provider webhooks: verified, stored, then published as domain events. */
 @Module({})
 export class ProviderIngestAppModule {
@@ -18,11 +21,11 @@ export class ProviderIngestAppModule {
       module: ProviderIngestAppModule,
       imports: [
         configModuleFor(ProviderIngestConfig, overrides),
-        LoggingModule,
+        LoggingModule.forRoot({ service: SERVICE }),
         HealthModule,
         MetricsModule,
         PersistenceModule,
-        JetstreamModule,
+        JetstreamModule.forRoot({ connectionName: SERVICE }),
         SigningModule,
         IngestModule.forRoot({
           inject: [ConfigService],

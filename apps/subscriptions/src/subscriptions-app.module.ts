@@ -24,13 +24,25 @@ import { SubscriptionsConfig } from './subscriptions.config';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantsService } from './tenants/tenants.service';
 
+/** The `service` field of this app's log lines and the name of its NATS connection. */
+const SERVICE = 'subscriptions';
+
 /** The REST admin API, event publishing and the resource API. */
 @Module({})
 export class SubscriptionsAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: SubscriptionsAppModule,
-      imports: [configModuleFor(SubscriptionsConfig, overrides), LoggingModule, HealthModule, PersistenceModule, JetstreamModule, SigningModule, EndpointToolsModule, IngestModule.forAdmin()],
+      imports: [
+        configModuleFor(SubscriptionsConfig, overrides),
+        LoggingModule.forRoot({ service: SERVICE }),
+        HealthModule,
+        PersistenceModule,
+        JetstreamModule.forRoot({ connectionName: SERVICE }),
+        SigningModule,
+        EndpointToolsModule,
+        IngestModule.forAdmin(),
+      ],
       controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController, ProviderConnectionsController],
       providers: [
         EventsStreamBootstrap,

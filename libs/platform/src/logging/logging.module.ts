@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { BaseConfig } from '../config/base-config';
@@ -37,22 +37,32 @@ export function serializeRequest(req: SerializedRequest): SerializedRequest {
   return { id: req.id, method: req.method, url: req.url?.split('?')[0], headers, remoteAddress: req.remoteAddress };
 }
 
+export interface LoggingOptions {
+  /** The `service` field of every line: which app wrote it. */
+  service: string;
+}
+
 /** Structured JSON logs (pino) for every app; one line per request at info level. */
-@Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<BaseConfig, true>) => ({
-        pinoHttp: {
-          level: config.get('LOG_LEVEL', { infer: true }),
-          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-          serializers: { req: serializeRequest },
-          autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
-          customProps: () => ({ service: process.env.HOOKHUB_SERVICE ?? 'hookhub' }),
-          transport: config.get('LOG_PRETTY', { infer: true }) ? { target: 'pino-pretty' } : undefined,
-        },
-      }),
-    }),
-  ],
-})
-export class LoggingModule {}
+@Module({})
+export class LoggingModule {
+  static forRoot(options: LoggingOptions): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<BaseConfig, true>) => ({
+            pinoHttp: {
+              level: config.get('LOG_LEVEL', { infer: true }),
+              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              serializers: { req: serializeRequest },
+              autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+              customProps: () => ({ service: options.service }),
+              transport: config.get('LOG_PRETTY', { infer: true }) ? { target: 'pino-pretty' } : undefined,
+            },
+          }),
+        }),
+      ],
+    };
+  }
+}
