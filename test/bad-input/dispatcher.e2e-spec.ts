@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { DispatcherAppModule } from '../../apps/dispatcher/src/dispatcher-app.module';
-import { createHttpApp } from '@hookhub/platform';
+import { buildDispatcherApp } from '../../apps/dispatcher/src/build-dispatcher-app';
 import * as bad from '../support/bad-input';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
 
@@ -30,7 +29,7 @@ describe('bad input: the dispatcher', () => {
 
   beforeAll(async () => {
     env = await createTestEnvironment();
-    app = await createHttpApp(DispatcherAppModule.forRoot(env.config()));
+    app = await buildDispatcherApp(env.config());
     await app.listen(0, '127.0.0.1');
     client = new bad.BadInputClient(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
     for (const path of ENDPOINTS) expect((await client.send(bad.request({ method: 'GET', path, headers: {}, why: 'fixture' }))).status).toBe(200);

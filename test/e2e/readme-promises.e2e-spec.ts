@@ -5,8 +5,7 @@ import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { SubjectNames } from '@hookhub/contracts';
-import { createHttpApp } from '@hookhub/platform';
-import { SubscriptionsAppModule } from '../../apps/subscriptions/src/subscriptions-app.module';
+import { buildSubscriptionsApp } from '../../apps/subscriptions/src/build-subscriptions-app';
 import { eventually } from '../support/eventually';
 import { ApiClient, RunningHub, startHub } from '../support/hub';
 import { ReceivedRequest, TestReceiver } from '../support/receiver';
@@ -514,7 +513,7 @@ describe('README promises about start-up defaults', () => {
       expect(await exists()).toBe(0);
       const config: Record<string, string | number | boolean | undefined> = { ...env.config({ LOG_LEVEL: 'error' }), DATABASE_URL: missingUrl };
       delete config.ALLOW_INSECURE_WEBHOOK_TARGETS;
-      app = await createHttpApp(SubscriptionsAppModule.forRoot(config as Record<string, string | number | boolean>), { requireJsonBodies: true });
+      app = await buildSubscriptionsApp(config as Record<string, string | number | boolean>);
       await app.listen(0, '127.0.0.1');
       expect(await exists()).toBe(1);
     } finally {

@@ -1,9 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { DispatcherAppModule } from '../../apps/dispatcher/src/dispatcher-app.module';
-import { setupOpenApi } from '../../apps/subscriptions/src/openapi';
-import { SubscriptionsAppModule } from '../../apps/subscriptions/src/subscriptions-app.module';
-import { createHttpApp } from '@hookhub/platform';
+import { buildDispatcherApp } from '../../apps/dispatcher/src/build-dispatcher-app';
+import { buildSubscriptionsApp } from '../../apps/subscriptions/src/build-subscriptions-app';
 import type { TestEnvironment } from './test-environment';
 
 /** The subscriptions app and a dispatcher, started in this process against the test environment. */
@@ -20,13 +18,12 @@ export async function startHub(
   extra: Record<string, string | number | boolean> = {},
   options: { dispatchers?: number } = {},
 ): Promise<RunningHub> {
-  const subscriptions = await createHttpApp(SubscriptionsAppModule.forRoot(env.config(extra)), { requireJsonBodies: true });
-  setupOpenApi(subscriptions);
+  const subscriptions = await buildSubscriptionsApp(env.config(extra));
   await subscriptions.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(subscriptions.getHttpServer().address() as AddressInfo).port}`;
   const dispatchers: INestApplication[] = [];
   const startDispatcher = async (more: Record<string, string | number | boolean> = {}): Promise<INestApplication> => {
-    const app = await createHttpApp(DispatcherAppModule.forRoot(env.config({ ...extra, ...more })));
+    const app = await buildDispatcherApp(env.config({ ...extra, ...more }));
     await app.listen(0, '127.0.0.1');
     dispatchers.push(app);
     return app;

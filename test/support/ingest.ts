@@ -1,10 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { EventEnvelope, SubjectNames } from '@hookhub/contracts';
-import { createHttpApp } from '@hookhub/platform';
-import { ProviderIngestAppModule } from '../../apps/provider-ingest/src/provider-ingest-app.module';
+import { buildProviderIngestApp } from '../../apps/provider-ingest/src/build-provider-ingest-app';
 import type { ApiClient } from './hub';
 import type { SignedRequest } from '@hookhub/testing';
 import type { TestEnvironment } from './test-environment';
@@ -15,11 +13,9 @@ export interface RunningIngest {
   close(): Promise<void>;
 }
 
-/** provider-ingest, in this process, against the test environment; the body limit is `INGEST_BODY_LIMIT` (default 30mb), as in main.ts. */
+/** provider-ingest, in this process, built as main.ts builds it, against the test environment. */
 export async function startIngest(env: TestEnvironment, extra: Record<string, string | number | boolean> = {}): Promise<RunningIngest> {
-  const app = await createHttpApp(ProviderIngestAppModule.forRoot(env.config({ PROVIDER_INGEST_PORT: 0, ...extra })), {
-    rawBodyLimit: (a) => a.get(ConfigService).get<string>('INGEST_BODY_LIMIT') ?? '30mb',
-  });
+  const app = await buildProviderIngestApp(env.config({ PROVIDER_INGEST_PORT: 0, ...extra }));
   await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   return { app, baseUrl, close: () => app.close() };
