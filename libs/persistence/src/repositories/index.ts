@@ -21,7 +21,9 @@ export * from './message-lookup.repository';
 export * from './provider-callback.repository';
 export * from './provider-connection.repository';
 export * from './resource-order.repository';
-export * from './retry-schedule.repository';
+// cancelWaitingRetries stays inside the lib: only its repositories disable subscriptions.
+export { awaitsAttempt, RetryScheduleRepository } from './retry-schedule.repository';
+export type { DueRetry, RetryContext } from './retry-schedule.repository';
 export * from './subscription.repository';
 export * from './tenant.repository';
 
