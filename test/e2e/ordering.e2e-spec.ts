@@ -1,9 +1,8 @@
 import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { SubjectNames } from '@hookhub/contracts';
-import { DeliveryExecutor } from '@hookhub/delivery';
+import { AttemptSender, AttemptSettlement, DeliveryAdmission, DeliveryJob, EventPayloads } from '@hookhub/delivery';
 import { SubscriptionRepository } from '@hookhub/persistence';
-import { EventPayloads } from '../../libs/delivery/src/payload';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { ReceivedRequest, TestReceiver } from '../support/receiver';
@@ -201,17 +200,22 @@ describe('deliveries of one resource keep event-log order across three dispatche
     });
     const before = seen.filter((s) => s.path === '/recheck').length;
     const row = await db.query(`SELECT d.id, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.subscription_id = $1`, [sub]);
-    const executor = hub.dispatchers[0].get(DeliveryExecutor);
-    const subscription = (await hub.dispatchers[0].get(SubscriptionRepository).findByIds([sub])).get(sub)!;
+    const dispatcher = hub.dispatchers[0];
+    const subscription = (await dispatcher.get(SubscriptionRepository).findByIds([sub])).get(sub)!;
     // As a pod frozen for ten seconds between reading the delivery and sending it would find it.
-    const outcome = await executor.attempt({
+    const job: DeliveryJob = {
       deliveryId: row.rows[0].id,
       attempt: 1,
       subscription,
       payloads: new EventPayloads(row.rows[0].envelope, 'CREATION'),
       resourceVersion: 1,
       admittedAt: Date.now() - 10_000,
-    });
+    };
+    const admitted = dispatcher.get(DeliveryAdmission).admit({ subscriptionId: sub });
+    if (admitted.kind !== 'send') throw new Error(`expected admission, got ${admitted.kind}`);
+    const sent = await dispatcher.get(AttemptSender).send(job, admitted.slot);
+    expect(sent).toEqual({ kind: 'superseded' });
+    const outcome = await dispatcher.get(AttemptSettlement).settle(job, sent);
     expect(outcome).toBe('superseded');
     await new Promise((r) => setTimeout(r, 300));
     expect(seen.filter((s) => s.path === '/recheck').length).toBe(before);

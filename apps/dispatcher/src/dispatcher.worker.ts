@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DeliveryExecutor, DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
+import { DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamConnection, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
 import { MetricsRegistry } from '@hookhub/platform';
 import { Gauge } from 'prom-client';
@@ -29,7 +29,6 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly retries: RetryPipeline,
     private readonly scheduler: RetryScheduler,
     private readonly connection: JetstreamConnection,
-    private readonly executor: DeliveryExecutor,
     registry: MetricsRegistry,
   ) {
     const lag = new Gauge({
@@ -88,7 +87,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
         maxInFlight,
         maxBatch,
         workingEveryMs: Math.floor(ackWaitMs / 3),
-        backlogged: (waiting) => this.executor.backlogged(waiting),
+        backlogged: (waiting) => this.retries.backlogged(waiting),
         handleBatch: (batch) => this.retries.handleBatch(batch),
       }),
     ];

@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventStoreModule } from '@hookhub/event-store';
-import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryOutcomeRepository } from '@hookhub/persistence';
+import { DeliveryAdmission } from './admission';
+import { AttemptLog } from './attempt-log';
+import { AttemptSender } from './attempt-sender';
+import { AttemptSettlement } from './attempt-settlement';
 import { DeliveryMetrics } from './delivery-metrics';
-import { DELIVERY_SETTINGS, deliverySettings } from './delivery.settings';
+import { DELIVERY_SETTINGS, DeliverySettings, deliverySettings } from './delivery.settings';
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
 import { FanOutService } from './fan-out.service';
@@ -12,24 +16,41 @@ import { RetryPipeline } from './retry-pipeline';
 import { RetryPlanner } from './retry-planner';
 import { RetryScheduler } from './retry-scheduler';
 import { SenderPermissions } from './sender-permissions';
-import { WebhookRequestBuilder } from './webhook-request';
+import { SubscriptionLoad } from './subscription-load';
+import { WebhookClientModule } from './webhook-client.module';
 
+/** Attempt records are written in batches of up to this many, gathered for up to `lingerMs`. */
+const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcurrent: 2 };
+
+/** The dispatcher's delivery core: the pipelines of events and retries and their stages. */
 @Module({
-  imports: [EventStoreModule],
+  imports: [EventStoreModule, WebhookClientModule],
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
+    {
+      provide: AttemptLog,
+      inject: [DeliveryOutcomeRepository, DELIVERY_SETTINGS, DisableNotifier],
+      useFactory: (repo: DeliveryOutcomeRepository, settings: DeliverySettings, notifier: DisableNotifier) =>
+        new AttemptLog(
+          repo,
+          { ...ATTEMPT_LOG, disableAfter: settings.disableAfterFailures, disableAfterFailingMs: settings.disableAfterFailingMs },
+          (disabled) => notifier.notify(disabled),
+        ),
+    },
     DeliveryMetrics,
-    WebhookRequestBuilder,
     SenderPermissions,
     DisableNotifier,
+    SubscriptionLoad,
+    DeliveryAdmission,
+    AttemptSender,
+    AttemptSettlement,
     RetryPlanner,
-    DeliveryExecutor,
     FanOutService,
     DispatchPipeline,
     RetryPipeline,
     RetryScheduler,
     ResourceOrder,
   ],
-  exports: [DELIVERY_SETTINGS, DeliveryExecutor, DispatchPipeline, FanOutService, RetryPipeline, RetryScheduler],
+  exports: [DispatchPipeline, RetryPipeline, RetryScheduler],
 })
 export class DeliveryModule {}

@@ -1,43 +1,69 @@
 import { ConfigService } from '@nestjs/config';
-import type { BaseConfig } from '@hookhub/platform';
+import { BaseConfig, EnvInteger } from '@hookhub/platform';
 
-/** Dispatcher tuning read from configuration; defaults suit one pod on two cores. */
-export interface DeliverySettings {
+/**
+ * The dispatcher's delivery tuning, declared once with its defaults (suited to
+ * one pod on two cores). The dispatcher's configuration extends this class;
+ * the settings below read it without fallbacks of their own.
+ */
+export class DeliveryConfig extends BaseConfig {
+  /** Most HTTP requests one pod has open at once. */
+  @EnvInteger({ min: 1, max: 10_000 })
+  DISPATCHER_MAX_CONCURRENT_REQUESTS: number = 256;
+
+  /** Most open requests to one subscription per pod, so one slow endpoint cannot take every socket. */
+  @EnvInteger({ min: 1, max: 10_000 })
+  DISPATCHER_MAX_PER_SUBSCRIPTION: number = 64;
+
+  /** Retry delays up to this wait in JetStream; longer ones are parked in PostgreSQL. */
+  @EnvInteger({ min: 0, unit: 'ms' })
+  RETRY_PARK_THRESHOLD_MS: number = 60_000;
+
+  /** Consecutive failed attempts after which a subscription is disabled. */
+  @EnvInteger({ min: 1 })
+  DISABLE_AFTER_FAILURES: number = 10;
+
+  /**
+   * …and only once its endpoint has also been failing this long (a subscription may set its own).
+   * A day: a burst into a deploy or a night's outage never needs an operator; see the README.
+   */
+  @EnvInteger({ min: 0, max: 7 * 24 * 3_600_000, unit: 'ms' })
+  DISABLE_AFTER_FAILING_MS: number = 24 * 3_600_000;
+}
+
+/** What every sender of requests to endpoints needs (deliveries, verification, test pings). */
+export interface WebhookClientSettings {
   timeoutMs: number;
   allowInsecureTargets: boolean;
-  /** Most HTTP requests one pod has open at once. */
+}
+
+export const WEBHOOK_CLIENT_SETTINGS = Symbol('WEBHOOK_CLIENT_SETTINGS');
+
+export function webhookClientSettings(config: ConfigService<BaseConfig, true>): WebhookClientSettings {
+  return {
+    timeoutMs: config.get('WEBHOOK_TIMEOUT_MS', { infer: true }),
+    allowInsecureTargets: config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true }),
+  };
+}
+
+/** The dispatcher's settings (see DeliveryConfig for what each means). */
+export interface DeliverySettings extends WebhookClientSettings {
   maxConcurrentRequests: number;
-  /** Most open requests to one subscription per pod, so one slow endpoint cannot take every socket. */
   maxPerSubscription: number;
-  /** Retry delays up to this wait in JetStream (nak with delay); longer ones wait in PostgreSQL. */
   parkThresholdMs: number;
-  /** Consecutive failed attempts after which a subscription is disabled… */
   disableAfterFailures: number;
-  /** …once its endpoint has also been failing this long, unless the subscription sets its own time. */
   disableAfterFailingMs: number;
 }
 
 export const DELIVERY_SETTINGS = Symbol('DELIVERY_SETTINGS');
 
-/** A day: see `DISABLE_AFTER_FAILING_MS` in the README. */
-export const DEFAULT_DISABLE_AFTER_FAILING_MS = 24 * 3_600_000;
-
-type DeliveryConfigKeys = BaseConfig & {
-  DISPATCHER_MAX_CONCURRENT_REQUESTS?: number;
-  DISPATCHER_MAX_PER_SUBSCRIPTION?: number;
-  RETRY_PARK_THRESHOLD_MS?: number;
-  DISABLE_AFTER_FAILURES?: number;
-  DISABLE_AFTER_FAILING_MS?: number;
-};
-
-export function deliverySettings(config: ConfigService<DeliveryConfigKeys, true>): DeliverySettings {
+export function deliverySettings(config: ConfigService<DeliveryConfig, true>): DeliverySettings {
   return {
-    timeoutMs: config.get('WEBHOOK_TIMEOUT_MS', { infer: true }),
-    allowInsecureTargets: config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true }),
-    maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }) ?? 256,
-    maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }) ?? 64,
-    parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }) ?? 60_000,
-    disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }) ?? 10,
-    disableAfterFailingMs: config.get('DISABLE_AFTER_FAILING_MS', { infer: true }) ?? DEFAULT_DISABLE_AFTER_FAILING_MS,
+    ...webhookClientSettings(config),
+    maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }),
+    maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }),
+    parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }),
+    disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }),
+    disableAfterFailingMs: config.get('DISABLE_AFTER_FAILING_MS', { infer: true }),
   };
 }

@@ -1,11 +1,15 @@
 import type { InboundMessage } from '@hookhub/jetstream';
 import type { RetryScheduleRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
-import type { DeliveryExecutor } from './delivery-executor';
+import { DeliveryAdmission } from './admission';
+import type { AttemptSender, DeliveryJob } from './attempt-sender';
+import type { AttemptSettlement } from './attempt-settlement';
+import type { DeliverySettings } from './delivery.settings';
 import type { DeliveryMetrics } from './delivery-metrics';
 import { DispatchPipeline } from './dispatch-pipeline';
 import type { FanOutService, PlannedDelivery } from './fan-out.service';
 import type { ResourceOrder } from './resource-order';
 import type { RetryPlanner } from './retry-planner';
+import { SubscriptionLoad, SubscriptionSlot } from './subscription-load';
 
 const TENANT = '3b5c0c1e-0000-4000-8000-000000000001';
 const event = {
@@ -43,21 +47,28 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, 
   const fanOut = {
     fanOut: async () => ({ deliveries: new Map([[`${TENANT}:evt-1`, [planned]]]), statuses: new Map([[`${TENANT}:evt-1`, 'UPDATE']]) }),
   } as unknown as FanOutService;
-  const executor = {
-    isBusy: () => false,
-    attempt: async (job: { attempt: number; resourceVersion: number | null }) => {
+  const sender = {
+    send: async (job: DeliveryJob, slot: SubscriptionSlot) => {
       attempts.push(job.attempt);
       expect(job.resourceVersion).toBe(3);
-      return { status: 'delivered', result: null, reason: null };
+      slot.release();
+      return { kind: 'sent', result: { ok: true }, headers: {} };
     },
-  } as unknown as DeliveryExecutor;
+  } as unknown as AttemptSender;
+  const settlement = { settle: async () => ({ status: 'delivered', result: null, reason: null }) } as unknown as AttemptSettlement;
+  const admission = new DeliveryAdmission(new SubscriptionLoad({ maxConcurrentRequests: 8, maxPerSubscription: 2 } as DeliverySettings));
   const deliveries = {
     loadRetryContexts: async (ids: string[]) => new Map(ids.map((id) => [id, { id, status: 'pending', attemptCount: 0, ...now } as RetryContext])),
   } as unknown as RetryScheduleRepository;
   const metrics = { deferred: { inc: () => void deferred++ } } as unknown as DeliveryMetrics;
   let deferred = 0;
   const order = { recheck: async (ids: string[]) => void rechecked.push(ids) } as unknown as ResourceOrder;
-  return { p: new DispatchPipeline(fanOut, executor, {} as RetryPlanner, deliveries, metrics, order), attempts, deferred: () => deferred, rechecked };
+  return {
+    p: new DispatchPipeline(fanOut, admission, sender, settlement, {} as RetryPlanner, order, deliveries, metrics),
+    attempts,
+    deferred: () => deferred,
+    rechecked,
+  };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));

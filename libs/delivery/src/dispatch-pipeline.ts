@@ -3,20 +3,29 @@ import { EventEnvelope, EventValidator, canonicalEnvelope } from '@hookhub/contr
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { RetryScheduleRepository } from '@hookhub/persistence';
-import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryAdmission } from './admission';
+import { AttemptSender, DeliveryJob } from './attempt-sender';
+import { AttemptSettlement } from './attempt-settlement';
 import { DeliveryMetrics } from './delivery-metrics';
-import { RetryPlanner } from './retry-planner';
-import { FanOutService } from './fan-out.service';
-import { ResourceOrder } from './resource-order';
+import { FanOutService, PlannedDelivery } from './fan-out.service';
 import { EventPayloads } from './payload';
+import { ResourceOrder } from './resource-order';
+import { RetryPlanner } from './retry-planner';
 
 const decoder = new TextDecoder();
 
 /**
- * What the dispatcher does with a batch of events from JetStream: validate,
- * record and fan out in one transaction, attempt every pending delivery, and
- * ack each event once its deliveries' attempts are recorded. A failure before
- * that naks the event, and the redelivery resumes where it stopped.
+ * The path of a batch of events from JetStream to the receivers, one stage
+ * after the other:
+ *
+ *   parse      — an event that can never be valid is terminated (here)
+ *   fan out    — record the events and create their deliveries, one transaction (FanOutService)
+ *   admit      — each delivery: send now, wait on the retries stream, or stay parked (DeliveryAdmission)
+ *   send       — sign and make the HTTP request (AttemptSender)
+ *   settle     — decide what follows, record the attempt, release the resource's next delivery (AttemptSettlement)
+ *
+ * Each event is acked once all its deliveries are settled; a failure before
+ * that naks it, and the redelivery resumes where it stopped.
  */
 @Injectable()
 export class DispatchPipeline {
@@ -29,19 +38,22 @@ export class DispatchPipeline {
 
   constructor(
     private readonly fanOut: FanOutService,
-    private readonly executor: DeliveryExecutor,
+    private readonly admission: DeliveryAdmission,
+    private readonly sender: AttemptSender,
+    private readonly settlement: AttemptSettlement,
     private readonly planner: RetryPlanner,
+    private readonly order: ResourceOrder,
     private readonly deliveries: RetryScheduleRepository,
     private readonly metrics: DeliveryMetrics,
-    private readonly order: ResourceOrder,
   ) {}
 
   /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
   backlogged(waiting: number): boolean {
-    return this.executor.backlogged(waiting * this.deliveriesPerEvent);
+    return this.admission.backlogged(waiting * this.deliveriesPerEvent);
   }
 
   async handleBatch(batch: InboundMessage[]): Promise<void> {
+    // 1. Parse.
     const accepted: Array<{ msg: InboundMessage; event: EventEnvelope }> = [];
     for (const msg of batch) {
       const event = this.parse(msg);
@@ -49,65 +61,71 @@ export class DispatchPipeline {
     }
     if (accepted.length === 0) return;
 
-    // A subscription already saturated here (slow or dead endpoint) gets its new deliveries parked in
-    // PostgreSQL by the fan-out itself, for the retry scheduler: nothing to send or publish for them now.
+    // 2. Record and fan out. Subscriptions admission finds saturated here get their new deliveries parked.
     const { deliveries: plan, statuses } = await this.fanOut.fanOut(
       accepted.map((a) => a.event),
-      (subscriptionId) => (this.executor.isBusy(subscriptionId) ? this.executor.busyBackoffMs(subscriptionId) : null),
+      this.admission.parkDelays(),
     );
-    const admittedAt = Date.now();
-    let plannedCount = 0;
-    const held: string[] = [];
-    for (const deliveries of plan.values()) {
-      plannedCount += deliveries.length;
-      for (const p of deliveries) if (p.delivery.created && p.delivery.held) held.push(p.delivery.id);
-    }
-    this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (plannedCount / accepted.length) * 0.2;
-    // Held behind an earlier delivery of their resource: if that one settled before our commit made them
-    // visible, its release missed them, so look again now. Failing here only delays them until the sweep.
-    if (held.length > 0) {
-      this.order.recheck(held).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'releasing held deliveries failed; the sweep will'));
-    }
+    const readAt = Date.now();
+    this.afterFanOut(plan, accepted.length);
 
+    // 3–5. Admit, send and settle every delivery; ack each event once all of its deliveries are settled.
     for (const { msg, event } of accepted) {
       const payloads = new EventPayloads(event, statuses.get(eventKey(event)));
       // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
       // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
-      // A parked delivery belongs to the retry scheduler, which releases it when due.
-      const planned = plan.get(eventKey(event)) ?? [];
-      for (const p of planned) if (p.delivery.created && p.delivery.parked && !p.delivery.held) this.metrics.deferred.inc();
-      const pending = planned.filter((p) => p.delivery.status === 'pending' && !p.delivery.parked);
-      if (pending.length === 0) {
-        msg.ack();
-        continue;
-      }
+      const pending = (plan.get(eventKey(event)) ?? []).filter((p) => p.delivery.status === 'pending');
       // Settled once every delivery is: a failure must not hand the event back while its other
       // deliveries are still being sent (the redelivery would send them a second time).
-      Promise.allSettled(
-        pending.map((p) => {
-          const attempt = p.delivery.attemptCount + 1;
-          // A busy subscription (slow or dead endpoint) must not hold this event, and with it every
-          // other subscription's delivery: its attempt moves to the retries stream unchanged (still
-          // pending, so later deliveries of its resource stay held behind it). The retry pipeline
-          // drops a job whose delivery is no longer pending or already past this attempt.
-          const defer = (): Promise<void> => this.planner.defer(p.delivery.id, p.subscription.id, attempt);
-          if (this.executor.isBusy(p.subscription.id)) return defer();
-          return this.exclusively(p.delivery.id, async () => {
-            // A delivery this message did not create may have been in work here (this runs after it) or
-            // elsewhere (an event re-published after the duplicate window, a redelivery): send it only
-            // if it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
-            if (!p.delivery.created && !(await this.stillPending(p.delivery.id, p.delivery.attemptCount))) return;
-            const job = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads, resourceVersion: p.delivery.resourceVersion, admittedAt };
-            if ((await this.executor.attempt(job, { deferWhenBusy: true })) === 'deferred') await defer();
-          });
-        }),
-      ).then((outcomes) => {
+      void Promise.allSettled(pending.map((p) => this.exclusively(p.delivery.id, () => this.deliver(p, payloads, readAt)))).then((outcomes) => {
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
         if (!failed) return msg.ack();
         this.logger.error({ err: failed.reason, eventId: event.id }, 'delivery failed before it was recorded; redelivering the event');
         msg.nak(5_000);
       });
+    }
+  }
+
+  /** One delivery of the batch through admission, sending and settlement. */
+  private async deliver(p: PlannedDelivery, payloads: EventPayloads, readAt: number): Promise<void> {
+    const admitted = this.admission.admit({ subscriptionId: p.subscription.id, parked: p.delivery.parked });
+    // Parked: the retry scheduler releases it when due (or when its resource's earlier delivery settles).
+    if (admitted.kind === 'parked') return;
+    const attempt = p.delivery.attemptCount + 1;
+    // A busy subscription (slow or dead endpoint) must not hold this event, and with it every other
+    // subscription's delivery: its attempt moves to the retries stream unchanged (still pending, so later
+    // deliveries of its resource stay held behind it). The retry pipeline drops the job if the delivery
+    // has moved on meanwhile, and asks admission again when it is due.
+    if (admitted.kind === 'wait') return this.planner.defer(p.delivery.id, p.subscription.id, attempt);
+    // A delivery this message did not create may have been in work here (this runs after it) or
+    // elsewhere (an event re-published after the duplicate window, a redelivery): send it only
+    // if it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
+    if (!p.delivery.created && !(await this.stillPending(p.delivery.id, p.delivery.attemptCount))) {
+      admitted.slot.release();
+      return;
+    }
+    const job: DeliveryJob = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads, resourceVersion: p.delivery.resourceVersion, admittedAt: readAt };
+    await this.settlement.settle(job, await this.sender.send(job, admitted.slot));
+  }
+
+  /** Bookkeeping of the fan-out's plan: the work estimate, parked counts, and held deliveries whose wait may be over. */
+  private afterFanOut(plan: Map<string, PlannedDelivery[]>, events: number): void {
+    let planned = 0;
+    const held: string[] = [];
+    for (const deliveries of plan.values()) {
+      planned += deliveries.length;
+      for (const { delivery } of deliveries) {
+        if (!delivery.created) continue;
+        if (delivery.held) held.push(delivery.id);
+        else if (delivery.parked) this.metrics.deferred.inc();
+      }
+    }
+    this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (planned / events) * 0.2;
+    // Held behind an earlier delivery of their resource: if that one settled before our commit made them
+    // visible, its release missed them, so look again now. Failing here only delays them until the sweep.
+    if (held.length > 0) {
+      this.order.recheck(held).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'releasing held deliveries failed; the sweep will'));
     }
   }
 

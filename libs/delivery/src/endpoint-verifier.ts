@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { SubscriptionEntity } from '@hookhub/persistence';
-import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
+import { WebhookSenderFactory } from './webhook-client.module';
 import { WebhookSender } from './webhook-sender';
 
 /** The endpoint must answer the challenge within this time (after seed 002). */
@@ -21,8 +21,8 @@ export interface VerificationResult {
 export class EndpointVerifier implements OnApplicationShutdown {
   private readonly sender: WebhookSender;
 
-  constructor(@Inject(DELIVERY_SETTINGS) settings: DeliverySettings) {
-    this.sender = new WebhookSender({ timeoutMs: VERIFICATION_TIMEOUT_MS, allowInsecureTargets: settings.allowInsecureTargets, connections: 16 });
+  constructor(senders: WebhookSenderFactory) {
+    this.sender = senders.create({ connections: 16, timeoutMs: VERIFICATION_TIMEOUT_MS });
   }
 
   async verify(sub: Pick<SubscriptionEntity, 'url' | 'verifyToken' | 'id'>): Promise<VerificationResult> {

@@ -35,11 +35,11 @@ export class FanOutService {
   ) {}
 
   /**
-   * Every delivery of each event and its recorded change status. New deliveries for which
-   * `parkFor` gives a delay are created parked: the retry scheduler releases
-   * them when it is over.
+   * Every delivery of each event and its recorded change status. New deliveries of the
+   * subscriptions in `parkDelays` are created parked for that long (admission's verdict on
+   * busy endpoints): the retry scheduler releases them when it is over.
    */
-  async fanOut(events: EventEnvelope[], parkFor: (subscriptionId: string) => number | null = () => null): Promise<FanOutPlan> {
+  async fanOut(events: EventEnvelope[], parkDelays: ReadonlyMap<string, number> = new Map()): Promise<FanOutPlan> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
     let rows: NewDeliveryRow[] = [];
     let subs: SubscriptionEntity[] = [];
@@ -47,7 +47,7 @@ export class FanOutService {
     // events: one round trip less before the first delivery can start.
     const candidates = this.subscriptions.findActiveForTenants(tenantIds).then((found) => {
       subs = found;
-      rows = this.deliveryRows(events, found, parkFor);
+      rows = this.deliveryRows(events, found, parkDelays);
     });
     candidates.catch(() => undefined); // awaited (and its error raised) inside the transaction
     const { existing, statuses } = await this.dataSource.transaction(async (m) => {
@@ -72,14 +72,13 @@ export class FanOutService {
   }
 
   /** One delivery per event and matching subscription of its tenant. */
-  private deliveryRows(events: EventEnvelope[], subs: SubscriptionEntity[], parkFor: (subscriptionId: string) => number | null): NewDeliveryRow[] {
+  private deliveryRows(events: EventEnvelope[], subs: SubscriptionEntity[], parkDelays: ReadonlyMap<string, number>): NewDeliveryRow[] {
     const byTenant = new Map<string, SubscriptionEntity[]>();
     for (const s of subs) {
       const list = byTenant.get(s.tenantId);
       if (list) list.push(s);
       else byTenant.set(s.tenantId, [s]);
     }
-    const parkMs = new Map(subs.map((s) => [s.id, parkFor(s.id)]));
     const rows: NewDeliveryRow[] = [];
     for (const event of events) {
       for (const sub of byTenant.get(event.account_id) ?? []) {
@@ -90,7 +89,7 @@ export class FanOutService {
           subscriptionId: sub.id,
           eventId: event.id,
           eventType: event.type,
-          parkMs: parkMs.get(sub.id),
+          parkMs: parkDelays.get(sub.id),
         });
       }
     }

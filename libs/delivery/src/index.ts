@@ -1,21 +1,18 @@
-export * from './subscription-matcher';
-export * from './payload';
-export * from './webhook-sender';
-export * from './attempt-log';
-export * from './concurrency';
-export * from './delivery.settings';
-export * from './sender-permissions';
-export * from './delivery-executor';
-export * from './fan-out.service';
-export * from './dispatch-pipeline';
-export * from './delivery.module';
-export * from './retry-planner';
-export * from './retry-pipeline';
-export * from './retry-scheduler';
-export * from './disable-notifier';
-export * from './delivery-metrics';
-export * from './webhook-request';
-export * from './redelivery.service';
-export * from './endpoint-verifier';
-export * from './test-ping';
-export * from './endpoint-tools.module';
+// The dispatcher's delivery core; apps/dispatcher wires its pipelines to the consumers.
+export { DeliveryModule } from './delivery.module';
+export { DeliveryConfig } from './delivery.settings';
+export { DispatchPipeline } from './dispatch-pipeline';
+export { RetryPipeline } from './retry-pipeline';
+export { RetryScheduler } from './retry-scheduler';
+// Stages and services that end-to-end tests drive directly inside a running dispatcher.
+export { DeliveryAdmission } from './admission';
+export { AttemptSender, type DeliveryJob } from './attempt-sender';
+export { AttemptSettlement } from './attempt-settlement';
+export { DisableNotifier } from './disable-notifier';
+export { EventPayloads } from './payload';
+// What the admin API uses: verification, test pings, redelivery.
+export { EndpointToolsModule } from './endpoint-tools.module';
+export { EndpointVerifier, type VerificationResult } from './endpoint-verifier';
+export { RedeliveryService } from './redelivery.service';
+export { TestPing } from './test-ping';
+export { WebhookSender, type SendResult } from './webhook-sender';

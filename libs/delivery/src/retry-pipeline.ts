@@ -2,65 +2,89 @@ import { Injectable, Logger } from '@nestjs/common';
 import { canonicalEnvelope, EventEnvelope, RetryJob } from '@hookhub/contracts';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { awaitsAttempt, RetryScheduleRepository, SubscriptionRepository } from '@hookhub/persistence';
-import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryAdmission } from './admission';
+import { AttemptSender, DeliveryJob } from './attempt-sender';
+import { AttemptSettlement } from './attempt-settlement';
 import { EventPayloads } from './payload';
+import { SubscriptionSlot } from './subscription-load';
 
 const decoder = new TextDecoder();
 /** Jobs this close to their time run now rather than paying another round trip. */
 const EARLY_MS = 20;
 
 /**
- * Runs retry jobs from the retries stream. A job before its time is nak'd with
- * the remaining delay, so JetStream keeps the schedule across pod restarts.
- * A job whose delivery is finished, cancelled or already past this attempt is
- * acked and dropped: jobs are at-least-once, attempts must not repeat.
+ * Runs retry jobs from the retries stream, through the same stages as a
+ * first attempt: parse the job, admit it, load its delivery, send, settle.
+ * A job before its time is nak'd with the remaining delay, so JetStream
+ * keeps the schedule across pod restarts. A job whose delivery is finished,
+ * cancelled or already past this attempt is acked and dropped: jobs are
+ * at-least-once, attempts must not repeat.
  */
 @Injectable()
 export class RetryPipeline {
   private readonly logger = new Logger(RetryPipeline.name);
 
   constructor(
+    private readonly admission: DeliveryAdmission,
     private readonly deliveries: RetryScheduleRepository,
     private readonly subscriptions: SubscriptionRepository,
-    private readonly executor: DeliveryExecutor,
+    private readonly sender: AttemptSender,
+    private readonly settlement: AttemptSettlement,
   ) {}
+
+  /** Whether this pod has enough attempts in line, counting `waiting` jobs (see `ConsumerRunOptions.backlogged`). */
+  backlogged(waiting: number): boolean {
+    return this.admission.backlogged(waiting);
+  }
 
   async handleBatch(batch: InboundMessage[]): Promise<void> {
     const now = Date.now();
-    const due: Array<{ msg: InboundMessage; job: RetryJob }> = [];
+    // Parse, and admit before asking the database: a job for a subscription busy here would only cost a round trip.
+    const due: Array<{ msg: InboundMessage; job: RetryJob; slot: SubscriptionSlot }> = [];
     for (const msg of batch) {
       const job = this.parse(msg);
       if (!job) continue;
-      if (job.due_at - now > EARLY_MS) msg.nak(job.due_at - now);
-      // Asking the database about a job whose subscription is busy here would only cost a round trip.
-      else if (this.executor.isBusy(job.subscription_id)) msg.nak(this.executor.busyBackoffMs(job.subscription_id));
-      else due.push({ msg, job });
+      if (job.due_at - now > EARLY_MS) {
+        msg.nak(job.due_at - now);
+        continue;
+      }
+      const admitted = this.admission.admit({ subscriptionId: job.subscription_id });
+      if (admitted.kind === 'send') due.push({ msg, job, slot: admitted.slot });
+      else if (admitted.kind === 'wait') msg.nak(admitted.delayMs);
     }
     if (due.length === 0) return;
 
-    const contexts = await this.deliveries.loadRetryContexts([...new Set(due.map((d) => d.job.delivery_id))]);
-    const subs = await this.subscriptions.findByIds([...new Set(due.map((d) => d.job.subscription_id))]);
-    for (const { msg, job } of due) {
+    let contexts: Awaited<ReturnType<RetryScheduleRepository['loadRetryContexts']>>;
+    let subs: Awaited<ReturnType<SubscriptionRepository['findByIds']>>;
+    try {
+      contexts = await this.deliveries.loadRetryContexts([...new Set(due.map((d) => d.job.delivery_id))]);
+      subs = await this.subscriptions.findByIds([...new Set(due.map((d) => d.job.subscription_id))]);
+    } catch (err) {
+      for (const d of due) d.slot.release();
+      throw err;
+    }
+    for (const { msg, job, slot } of due) {
       const ctx = contexts.get(job.delivery_id);
       const sub = subs.get(job.subscription_id);
-      if (!ctx || !sub || !awaitsAttempt(ctx, job.attempt)) {
-        msg.ack();
-        continue;
-      }
-      if (sub.state !== 'active') {
-        // Disabling cancels waiting retries; a job already on its way is dropped here.
+      // Finished, cancelled, past this attempt, or its subscription disabled meanwhile (disabling
+      // cancels waiting retries; a job already on its way is dropped here).
+      if (!ctx || !sub || !awaitsAttempt(ctx, job.attempt) || sub.state !== 'active') {
+        slot.release();
         msg.ack();
         continue;
       }
       const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.changeStatus);
-      const attempt = { deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads, resourceVersion: ctx.resourceVersion, admittedAt: now };
-      this.executor.attempt(attempt, { deferWhenBusy: true }).then(
-        (outcome) => (outcome === 'deferred' ? msg.nak(this.executor.busyBackoffMs(sub.id)) : msg.ack()),
-        (err: unknown) => {
-          this.logger.error({ err, deliveryId: ctx.id }, 'retry failed before it was recorded; running it again');
-          msg.nak(5_000);
-        },
-      );
+      const attempt: DeliveryJob = { deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads, resourceVersion: ctx.resourceVersion, admittedAt: now };
+      this.sender
+        .send(attempt, slot)
+        .then((sent) => this.settlement.settle(attempt, sent))
+        .then(
+          () => msg.ack(),
+          (err: unknown) => {
+            this.logger.error({ err, deliveryId: ctx.id }, 'retry failed before it was recorded; running it again');
+            msg.nak(5_000);
+          },
+        );
     }
   }
 

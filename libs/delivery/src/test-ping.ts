@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { serializeEnvelope } from '@hookhub/contracts';
 import { SubscriptionEntity, TenantRepository } from '@hookhub/persistence';
-import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { WebhookRequestBuilder } from './webhook-request';
+import { WebhookSenderFactory } from './webhook-client.module';
 import { SendResult, WebhookSender } from './webhook-sender';
 
 /**
@@ -15,11 +15,11 @@ export class TestPing implements OnApplicationShutdown {
   private readonly sender: WebhookSender;
 
   constructor(
-    @Inject(DELIVERY_SETTINGS) settings: DeliverySettings,
+    senders: WebhookSenderFactory,
     private readonly requests: WebhookRequestBuilder,
     private readonly tenants: TenantRepository,
   ) {
-    this.sender = new WebhookSender({ timeoutMs: settings.timeoutMs, allowInsecureTargets: settings.allowInsecureTargets, connections: 16 });
+    this.sender = senders.create({ connections: 16 });
   }
 
   async ping(sub: SubscriptionEntity): Promise<SendResult> {
