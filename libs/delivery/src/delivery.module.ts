@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventStoreModule } from '@hookhub/event-store';
-import { DeliveryOutcomeRepository } from '@hookhub/persistence';
+import { DeliveryOutcomeRepository, PersistenceModule } from '@hookhub/persistence';
+import { MetricsModule } from '@hookhub/platform';
 import { DeliveryAdmission } from './admission';
 import { AttemptLog } from './attempt-log';
 import { AttemptSender } from './attempt-sender';
@@ -24,7 +25,7 @@ const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcur
 
 /** The dispatcher's delivery core: the pipelines of events and retries and their stages. */
 @Module({
-  imports: [EventStoreModule, WebhookClientModule],
+  imports: [PersistenceModule, MetricsModule, EventStoreModule, WebhookClientModule],
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
     {

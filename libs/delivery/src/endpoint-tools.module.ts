@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '@hookhub/persistence';
 import { EndpointVerifier } from './endpoint-verifier';
 import { RedeliveryService } from './redelivery.service';
 import { TestPing } from './test-ping';
@@ -6,7 +7,7 @@ import { WebhookClientModule } from './webhook-client.module';
 
 /** What the admin API needs of the delivery domain: verification, test pings and redelivery. */
 @Module({
-  imports: [WebhookClientModule],
+  imports: [PersistenceModule, WebhookClientModule],
   providers: [
     EndpointVerifier,
     TestPing,

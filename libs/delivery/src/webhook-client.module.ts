@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { SigningModule } from '@hookhub/signing';
 import { WEBHOOK_CLIENT_SETTINGS, WebhookClientSettings, webhookClientSettings } from './delivery.settings';
 import { WebhookRequestBuilder } from './webhook-request';
 import { WebhookSender } from './webhook-sender';
@@ -21,6 +22,7 @@ export class WebhookSenderFactory {
 
 /** How an app talks to endpoints: the sender factory and the signed request headers. */
 @Module({
+  imports: [SigningModule],
   providers: [{ provide: WEBHOOK_CLIENT_SETTINGS, inject: [ConfigService], useFactory: webhookClientSettings }, WebhookSenderFactory, WebhookRequestBuilder],
   exports: [WebhookSenderFactory, WebhookRequestBuilder],
 })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '@hookhub/persistence';
 import { EventRecorder } from './event-recorder';
 
-@Module({ providers: [EventRecorder], exports: [EventRecorder] })
+@Module({ imports: [PersistenceModule], providers: [EventRecorder], exports: [EventRecorder] })
 export class EventStoreModule {}

@@ -1,4 +1,6 @@
 import { DynamicModule, FactoryProvider, Module } from '@nestjs/common';
+import { PersistenceModule } from '@hookhub/persistence';
+import { SigningModule } from '@hookhub/signing';
 import { CallbackProcessor } from './callback-processor';
 import { CallbackReceiver } from './callback-receiver';
 import { ConnectionCredentials } from './connection-credentials';
@@ -10,7 +12,7 @@ import { SubscriptionConfirmer } from './subscription-confirmer';
 /**
  * Provider callbacks. `forRoot` receives and processes them (provider-ingest);
  * `forAdmin` gives the admin API what it needs to manage connections.
- * Both need persistence, JetStream and the secret vault in the importing app.
+ * Both use the app's JetStream connection (JetstreamModule.forRoot in the importing app).
  */
 @Module({})
 export class IngestModule {
@@ -18,6 +20,7 @@ export class IngestModule {
   static forRoot(settings: Omit<FactoryProvider<IngestSettings>, 'provide'>): DynamicModule {
     return {
       module: IngestModule,
+      imports: [PersistenceModule, SigningModule],
       providers: [
         { ...settings, provide: INGEST_SETTINGS },
         ProviderRegistry,
@@ -34,6 +37,7 @@ export class IngestModule {
   static forAdmin(): DynamicModule {
     return {
       module: IngestModule,
+      imports: [PersistenceModule, SigningModule],
       providers: [{ provide: INGEST_SETTINGS, useValue: DEFAULT_INGEST_SETTINGS }, ProviderRegistry, ConnectionCredentials],
       exports: [ProviderRegistry, ConnectionCredentials],
     };

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { BaseConfig } from '@hookhub/platform';
+import { BaseConfig, HealthModule } from '@hookhub/platform';
 import { ConsumerRunner } from './consumer-runner';
 import { EventPublisher } from './event-publisher';
 import { JETSTREAM_SETTINGS, jetstreamSettings } from './jetstream.config';
@@ -13,12 +13,18 @@ export interface JetstreamOptions {
   connectionName: string;
 }
 
+/**
+ * The app's one NATS connection, named by the app. Global, like the configuration: it is a root
+ * that each app sets up once with its name, and the lib modules that publish or consume (delivery,
+ * ingest) use it without being able to name it themselves.
+ */
 @Global()
 @Module({})
 export class JetstreamModule {
   static forRoot(options: JetstreamOptions): DynamicModule {
     return {
       module: JetstreamModule,
+      imports: [HealthModule],
       providers: [
         {
           provide: JETSTREAM_SETTINGS,

@@ -1,8 +1,8 @@
-import { Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { BaseConfig, ReadinessCheck, ReadinessRegistry } from '@hookhub/platform';
+import { BaseConfig, HealthModule, ReadinessCheck, ReadinessRegistry } from '@hookhub/platform';
 import { dataSourceOptions, ensureDatabaseExists, runMigrations, warmPool } from './database';
 import { ENTITIES } from './entities';
 import { REPOSITORIES } from './repositories';
@@ -29,9 +29,9 @@ export class DatabaseLifecycle implements OnModuleInit, ReadinessCheck {
   }
 }
 
-@Global()
 @Module({
   imports: [
+    HealthModule,
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],
       useFactory: async (config: ConfigService<BaseConfig, true>) => {

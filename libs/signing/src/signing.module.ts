@@ -1,9 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SecretVault } from './secret-vault';
 
 /** Provides the vault built from `SECRETS_ENCRYPTION_KEY`, validated at start-up. */
-@Global()
 @Module({
   providers: [
     {

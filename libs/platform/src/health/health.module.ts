@@ -1,8 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
 import { ReadinessRegistry } from './readiness';
 
-@Global()
 @Module({
   controllers: [HealthController],
   providers: [ReadinessRegistry],

@@ -1,4 +1,4 @@
-import { Controller, Get, Global, Header, Module } from '@nestjs/common';
+import { Controller, Get, Header, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
@@ -25,7 +25,6 @@ export class MetricsController {
   }
 }
 
-@Global()
 @Module({
   controllers: [MetricsController],
   providers: [MetricsRegistry],
