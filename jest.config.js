@@ -9,6 +9,8 @@ const moduleNameMapper = {
 const common = { transform: { '^.+\\.ts$': tsJest }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
+  // The apps under test log to a file per test file; the second reporter shows its tail when that file fails.
+  reporters: ['default', '<rootDir>/test/support/log-tail-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     // Repository tests ("medium" tier): the SQL of libs/persistence on a real PostgreSQL, without the apps.

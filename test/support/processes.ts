@@ -1,6 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { testLogFile } from './test-logs';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -24,17 +26,26 @@ export async function freePort(): Promise<number> {
 export interface AppProcess {
   child: ChildProcess;
   port: number;
+  /** Everything the process printed (its JSON log lines included), also written to the test file's logs. */
   output: string[];
 }
 
 /** Starts a built app as a child process and resolves once its /readyz answers 200. */
 export async function startAppProcess(main: string, env: Record<string, string | number | boolean>, portVariable: string): Promise<AppProcess> {
   const port = await freePort();
-  const stringEnv = Object.fromEntries(Object.entries({ ...env, [portVariable]: port }).map(([k, v]) => [k, String(v)]));
+  // The process logs to stdout, so the test can read its lines (`output`) as well as find them in its log file.
+  const { LOG_DESTINATION: _inProcessLog, ...processEnv } = env;
+  const stringEnv = Object.fromEntries(Object.entries({ ...processEnv, [portVariable]: port }).map(([k, v]) => [k, String(v)]));
   const child = spawn(process.execPath, [main], { env: { ...process.env, ...stringEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+  const log = createWriteStream(testLogFile(`${basename(dirname(main))}-${port}`), { flags: 'a' });
+  const keep = (d: Buffer): void => {
+    output.push(d.toString());
+    log.write(d);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.once('close', () => log.end());
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}: ${output.join('')}`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
 import { Client } from 'pg';
+import { testLogFile } from './test-logs';
 
 /**
  * One isolated world per test file: its own PostgreSQL database and its own
@@ -18,9 +19,19 @@ export interface TestEnvironment {
   teardown(): Promise<void>;
 }
 
-export async function createTestEnvironment(): Promise<TestEnvironment> {
+/**
+ * Servers a test started for itself (a NATS server it restarts, a PostgreSQL
+ * cluster it crashes). They are thrown away whole at the end, so teardown only
+ * cleans what lives on the machine's shared servers.
+ */
+export interface PrivateServers {
+  natsUrl?: string;
+  databaseAdminUrl?: string;
+}
+
+export async function createTestEnvironment(servers: PrivateServers = {}): Promise<TestEnvironment> {
   const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const adminUrl = servers.databaseAdminUrl ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = `hookhub_test_${id}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
@@ -28,7 +39,7 @@ export async function createTestEnvironment(): Promise<TestEnvironment> {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
-  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const natsUrl = servers.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const prefix = `t${id}`;
   const env: TestEnvironment = {
     id,
@@ -44,31 +55,45 @@ export async function createTestEnvironment(): Promise<TestEnvironment> {
       ADMIN_TOKEN: env.adminToken,
       SECRETS_ENCRYPTION_KEY: env.encryptionKey,
       ALLOW_INSECURE_WEBHOOK_TARGETS: true,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // In-process apps log to the test file's log, which the reporter shows when a test fails.
+      LOG_DESTINATION: testLogFile('apps'),
       SUBSCRIPTIONS_PORT: 0,
       DISPATCHER_PORT: 0,
       SHUTDOWN_GRACE_MS: 2_000,
       ...extra,
     }),
     teardown: async () => {
-      await deleteStreams(natsUrl, prefix.toUpperCase());
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await c.end();
+      // A failure on one server never skips cleaning the other.
+      const results = await Promise.allSettled([
+        servers.natsUrl ? undefined : deleteStreams(natsUrl, prefix),
+        servers.databaseAdminUrl ? undefined : dropDatabase(adminUrl, database),
+      ]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
   return env;
 }
 
-async function deleteStreams(natsUrl: string, streamPrefix: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+/** Deletes the streams of one JetStream prefix (`<PREFIX>_EVENTS`, `<PREFIX>_RETRIES`, …). */
+export async function deleteStreams(natsUrl: string, prefix: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl.split(','), reconnect: false, timeout: 2_000 });
   try {
     const jsm = await nc.jetstreamManager();
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${streamPrefix}_`)) await jsm.streams.delete(name);
-    }
+    const streamPrefix = `${prefix.toUpperCase()}_`;
+    for await (const name of jsm.streams.names()) if (name.startsWith(streamPrefix)) await jsm.streams.delete(name);
   } finally {
     await nc.close();
+  }
+}
+
+async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const c = new Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await c.end();
   }
 }

@@ -72,6 +72,10 @@ export class BaseConfig {
   @EnvBoolean()
   LOG_PRETTY: boolean = false;
 
+  /** `stdout`, or a file the logs are appended to (the tests give each test file its own). */
+  @EnvString({ accepts: 'stdout or a file path' })
+  LOG_DESTINATION: string = 'stdout';
+
   @EnvInteger({ min: 0, max: 300_000, unit: 'ms' })
   SHUTDOWN_GRACE_MS: number = 15_000;
 }

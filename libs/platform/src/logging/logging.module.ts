@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
+import { destination } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
 import type { BaseConfig } from '../config/base-config';
 
 /** Header and body paths whose values must never reach a log line. */
@@ -51,16 +53,21 @@ export class LoggingModule {
       imports: [
         LoggerModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<BaseConfig, true>) => ({
-            pinoHttp: {
+          useFactory: (config: ConfigService<BaseConfig, true>) => {
+            const target = config.get('LOG_DESTINATION', { infer: true });
+            const file = target === 'stdout' ? undefined : target;
+            const pretty = config.get('LOG_PRETTY', { infer: true });
+            const pinoOptions: PinoHttpOptions = {
               level: config.get('LOG_LEVEL', { infer: true }),
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               serializers: { req: serializeRequest },
               autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
               customProps: () => ({ service: options.service }),
-              transport: config.get('LOG_PRETTY', { infer: true }) ? { target: 'pino-pretty' } : undefined,
-            },
-          }),
+              transport: pretty ? { target: 'pino-pretty', options: { destination: file ?? 1, mkdir: true } } : undefined,
+            };
+            // Synchronous writes: a line is in the file when the call returns, however the process ends.
+            return { pinoHttp: file && !pretty ? [pinoOptions, destination({ dest: file, mkdir: true, sync: true })] : pinoOptions };
+          },
         }),
       ],
     };
