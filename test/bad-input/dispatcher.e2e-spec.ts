@@ -42,9 +42,7 @@ describe('bad input: the dispatcher', () => {
     try {
       if (probe && initial) await probe.expectUnchanged(initial, 'the whole run');
     } finally {
-      const total = Object.values(reports).reduce((x, r) => x + r.sent, 0);
-      // eslint-disable-next-line no-console
-      console.log(`bad input, dispatcher: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${Object.entries(reports).map(([g, r]) => `  ${g}: ${bad.formatReport(r)}`).join('\n')}`);
+      bad.logGroupReports('dispatcher', reports, started);
       await client?.close();
       await probe?.close();
       await app?.close();

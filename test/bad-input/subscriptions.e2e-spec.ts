@@ -362,9 +362,7 @@ describe('bad input: the subscriptions app', () => {
     try {
       if (probe && initial) await probe.expectUnchanged(initial, 'the whole run');
     } finally {
-      const total = Object.values(reports).reduce((x, r) => x + r.sent, 0);
-      // eslint-disable-next-line no-console
-      console.log(`bad input, subscriptions app: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${Object.entries(reports).map(([g, r]) => `  ${g}: ${bad.formatReport(r)}`).join('\n')}`);
+      bad.logGroupReports('subscriptions app', reports, started);
       await client?.close();
       await probe?.close();
       await hub?.close();

@@ -1,22 +1,8 @@
-import { connect, NatsConnection } from 'nats';
-import { Client } from 'pg';
-import type { ApiClient } from '../support/hub';
-import { AppProcess, startAppProcess } from '../support/processes';
-import { TestReceiver } from '../support/receiver';
-import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
-import {
-  builtApp,
-  DeliveryTally,
-  describeMissing,
-  expectExactAccount,
-  loggedProblems,
-  publishToJetStream,
-  setUpTenant,
-  sleep,
-  startSubscriptionsProcess,
-  stopProcesses,
-  ticketEvent,
-} from '../support/faults';
+import { FaultWorld } from '../support/fault-world';
+import { DeliveryTally, expectExactAccount, publishToJetStream, setUpTenant, sleep, ticketEvent } from '../support/faults';
+import type { AppProcess } from '../support/processes';
+import type { Client } from 'pg';
+import { logRun } from '../support/test-logs';
 
 const EVENTS = 800;
 const IDLE_IN_TRANSACTION_MS = 2_000;
@@ -44,58 +30,42 @@ async function openTransactions(db: Client, applicationName: string): Promise<Op
 }
 
 describe('fault: a dispatcher process frozen (SIGSTOP) mid-burst while another one runs', () => {
-  let env: TestEnvironment;
-  let receiver: TestReceiver;
-  let db: Client;
-  let api: ApiClient;
-  let nc: NatsConnection;
+  let world: FaultWorld;
   let victim: AppProcess;
-  const processes: AppProcess[] = [];
 
   beforeAll(async () => {
-    env = await createTestEnvironment();
-    const subscriptions = await startSubscriptionsProcess(env);
-    processes.push(subscriptions.process);
-    api = subscriptions.api;
-    const dispatcher = (name: string): Promise<AppProcess> => {
-      const url = new URL(env.databaseUrl);
+    world = await FaultWorld.start({
+      dispatcherConfig: {
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: IDLE_IN_TRANSACTION_MS,
+        DATABASE_LOCK_TIMEOUT_MS: LOCK_TIMEOUT_MS,
+        DISPATCHER_ACK_WAIT_MS: ACK_WAIT_MS,
+        DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64,
+        DISPATCHER_BATCH_SIZE: 32,
+      },
+    });
+    // Each pod's sessions carry its name, so the test can see the victim's transactions.
+    const namedSessions = (name: string): string => {
+      const url = new URL(world.env.databaseUrl);
       url.searchParams.set('application_name', name);
-      return startAppProcess(
-        builtApp('dispatcher'),
-        env.config({
-          DATABASE_URL: url.toString(),
-          DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: IDLE_IN_TRANSACTION_MS,
-          DATABASE_LOCK_TIMEOUT_MS: LOCK_TIMEOUT_MS,
-          DISPATCHER_ACK_WAIT_MS: ACK_WAIT_MS,
-          DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64,
-          DISPATCHER_BATCH_SIZE: 32,
-        }),
-        'DISPATCHER_PORT',
-      );
+      return url.toString();
     };
-    victim = await dispatcher('stall-victim');
-    processes.push(victim, await dispatcher('stall-survivor'));
-    receiver = await new TestReceiver().start();
-    db = new Client({ connectionString: env.databaseUrl });
-    await db.connect();
-    nc = await connect({ servers: env.natsUrl });
+    victim = await world.startDispatcher({ DATABASE_URL: namedSessions('stall-victim') });
+    await world.startDispatcher({ DATABASE_URL: namedSessions('stall-survivor') });
   });
 
   afterAll(async () => {
     if (victim?.child.exitCode === null) victim.child.kill('SIGCONT');
-    await stopProcesses(processes);
-    await receiver?.stop();
-    await nc?.close().catch(() => undefined);
-    await db?.end().catch(() => undefined);
-    await env?.teardown();
+    await world?.teardown();
   });
 
   it('the other pod delivers everything while the frozen one holds no transaction past the bound; after SIGCONT nothing is lost', async () => {
     const started = Date.now();
+    const { env, api, receiver, processes } = world;
+    const db = await world.database();
     const tally = new DeliveryTally(receiver, 5);
     const tenant = await setUpTenant(api, `${receiver.url}/stall`, ['ticket.updated']);
     const events = Array.from({ length: EVENTS }, (_, i) => ticketEvent(i));
-    const publishing = publishToJetStream(nc, env.prefix, tenant.tenantId, events, 50);
+    const publishing = publishToJetStream(await world.nats(), env.prefix, tenant.tenantId, events, 50);
 
     // Freeze the victim inside a transaction that has written (so holds row locks), retrying until it is.
     await tally.waitForCount(EVENTS / 10, 30_000);
@@ -127,10 +97,7 @@ describe('fault: a dispatcher process frozen (SIGSTOP) mid-burst while another o
       }
     })();
     try {
-      await tally.waitForAll(accepted, SURVIVOR_BOUND_MS);
-    } catch (err) {
-      const details = await describeMissing(tally, accepted, { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, prefix: env.prefix, processes });
-      throw new Error(`${(err as Error).message} while the victim was frozen\n${details}`);
+      await world.waitForAll(tally, accepted, SURVIVOR_BOUND_MS, 'while the victim was frozen');
     } finally {
       sampling = false;
       await sampler;
@@ -147,11 +114,11 @@ describe('fault: a dispatcher process frozen (SIGSTOP) mid-burst while another o
     await expectExactAccount(tally, db, accepted);
     for (const p of processes) expect(p.child.exitCode ?? p.child.signalCode).toBeNull();
 
-    console.log(
+    logRun(
       `dispatcher-stall: ${EVENTS} events; victim frozen after ${deliveredAtFreeze} delivered inside ${JSON.stringify(frozenIn)}; ` +
         `the other pod had delivered all ${tally.eventIds.size} ${survivorDoneMs} ms later; longest idle-in-transaction seen ${longestIdleMs} ms ` +
         `(bound ${IDLE_IN_TRANSACTION_MS}); ${tally.requests} requests (${tally.duplicates} repeats of a delivery id); ` +
-        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${JSON.stringify(loggedProblems(processes))}`,
+        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${world.problems()}`,
     );
   }, 90_000);
 });

@@ -1,25 +1,8 @@
-import { connect, NatsConnection } from 'nats';
-import { Client } from 'pg';
 import { SubjectNames } from '@hookhub/contracts';
-import type { ApiClient } from '../support/hub';
+import { FaultWorld } from '../support/fault-world';
+import { DeliveryTally, expectExactAccount, publishThroughApi, setUpTenant, sleep, ticketEvent } from '../support/faults';
 import { NatsCluster } from '../support/nats-server';
-import { AppProcess, startAppProcess } from '../support/processes';
-import { TestReceiver } from '../support/receiver';
-import type { TestEnvironment } from '../support/test-environment';
-import {
-  builtApp,
-  createEnvironmentOn,
-  DeliveryTally,
-  describeMissing,
-  expectExactAccount,
-  loggedProblems,
-  publishThroughApi,
-  setUpTenant,
-  sleep,
-  startSubscriptionsProcess,
-  stopProcesses,
-  ticketEvent,
-} from '../support/faults';
+import { logRun } from '../support/test-logs';
 
 const EVENTS = 1_500;
 
@@ -30,45 +13,27 @@ const EVENTS = 1_500;
  */
 describe('fault: SIGKILL of the events stream leader in a three-node JetStream cluster during publishing and delivery', () => {
   let cluster: NatsCluster;
-  let env: TestEnvironment;
-  let receiver: TestReceiver;
-  let db: Client;
-  let api: ApiClient;
-  let nc: NatsConnection;
-  const processes: AppProcess[] = [];
+  let world: FaultWorld;
 
   beforeAll(async () => {
     cluster = await NatsCluster.start(3);
-    env = await createEnvironmentOn({ natsUrl: cluster.urls });
-    const config = env.config({
-      JETSTREAM_REPLICAS: 3,
-      DISPATCHER_ACK_WAIT_MS: 10_000,
-      DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64,
-      DISPATCHER_BATCH_SIZE: 32,
+    world = await FaultWorld.start({
+      nats: cluster,
+      config: { JETSTREAM_REPLICAS: 3 },
+      dispatchers: 2,
+      dispatcherConfig: { DISPATCHER_ACK_WAIT_MS: 10_000, DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64, DISPATCHER_BATCH_SIZE: 32 },
     });
-    for (let i = 0; i < 2; i++) processes.push(await startAppProcess(builtApp('dispatcher'), config, 'DISPATCHER_PORT'));
-    const subscriptions = await startSubscriptionsProcess(env, { JETSTREAM_REPLICAS: 3 });
-    processes.push(subscriptions.process);
-    api = subscriptions.api;
-    receiver = await new TestReceiver().start();
-    db = new Client({ connectionString: env.databaseUrl });
-    await db.connect();
-    nc = await connect({ servers: cluster.urls.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   });
 
   afterAll(async () => {
-    await stopProcesses(processes);
-    await receiver?.stop();
-    await nc?.close().catch(() => undefined);
-    await db?.end().catch(() => undefined);
-    await env?.teardown().catch(() => undefined);
-    await cluster?.destroy();
+    await world?.teardown();
   });
 
   it('loses nothing: every accepted event is delivered under one delivery id after the leader dies', async () => {
     const started = Date.now();
+    const { env, api, receiver, processes } = world;
     const subjects = new SubjectNames(env.prefix);
-    const jsm = await nc.jetstreamManager();
+    const jsm = await (await world.nats()).jetstreamManager();
 
     // The hub's streams and durable consumers are replicated on all three nodes.
     for (const stream of [subjects.eventsStream, subjects.retriesStream]) {
@@ -111,11 +76,8 @@ describe('fault: SIGKILL of the events stream leader in a three-node JetStream c
     expect(victim.running).toBe(false);
     expect(published.accepted.size).toBe(EVENTS);
 
-    await tally.waitForAll(published.accepted, 90_000).catch(async (err: Error) => {
-      const details = await describeMissing(tally, published.accepted, { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, prefix: env.prefix, processes });
-      throw new Error(`${err.message}\n${details}`);
-    });
-    await expectExactAccount(tally, db, published.accepted);
+    await world.waitForAll(tally, published.accepted, 90_000);
+    await expectExactAccount(tally, await world.database(), published.accepted);
     expect(tally.failedOnPurpose.size).toBe(Math.ceil(EVENTS / 25));
 
     // A surviving node took over the stream, which holds every event once.
@@ -125,11 +87,11 @@ describe('fault: SIGKILL of the events stream leader in a three-node JetStream c
     for (const p of processes) expect(p.child.exitCode ?? p.child.signalCode).toBeNull();
 
     // What happened, for the run log (docs/durability.md quotes these numbers).
-    console.log(
+    logRun(
       `nats-cluster: ${EVENTS} events accepted (${published.errors} failed publishes retried for ${published.retriedIds.size} ids: ` +
         `${JSON.stringify([...published.errorKinds])}; ${published.duplicates} retries answered duplicate; publishers stalled up to ${published.longestStallMs} ms); killed ${killed}; new leader ${after.cluster?.leader}; ` +
         `receiver: ${tally.eventIds.size} events, ${tally.copies.size} delivery ids, ${tally.requests} requests (${tally.duplicates} repeats of a success, ${tally.failedOnPurpose.size} first attempts failed on purpose); ` +
-        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${JSON.stringify(loggedProblems(processes))}`,
+        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${world.problems()}`,
     );
   }, 150_000);
 });

@@ -1,9 +1,9 @@
 import { connect } from 'nats';
+import { FaultWorld } from '../support/fault-world';
+import { setUpTenant, sleep, ticketEvent } from '../support/faults';
 import type { ApiClient } from '../support/hub';
 import { NatsServer } from '../support/nats-server';
-import type { AppProcess } from '../support/processes';
-import type { TestEnvironment } from '../support/test-environment';
-import { createEnvironmentOn, setUpTenant, sleep, startSubscriptionsProcess, stopProcesses, ticketEvent } from '../support/faults';
+import { logRun } from '../support/test-logs';
 
 const DOWN_MS = 3_000;
 /** Once NATS is back, a publish waiting through the outage is confirmed within this. */
@@ -35,25 +35,19 @@ async function publishOnce(api: ApiClient, key: string, i: number): Promise<Outc
 
 describe('fault: NATS restarts (down 3 s) while events are published through the API', () => {
   let nats: NatsServer;
-  let env: TestEnvironment;
-  let api: ApiClient;
-  const processes: AppProcess[] = [];
+  let world: FaultWorld;
 
   beforeAll(async () => {
     nats = await NatsServer.start();
-    env = await createEnvironmentOn({ natsUrl: nats.url });
-    const subscriptions = await startSubscriptionsProcess(env);
-    processes.push(subscriptions.process);
-    api = subscriptions.api;
+    world = await FaultWorld.start({ nats });
   });
 
   afterAll(async () => {
-    await stopProcesses(processes);
-    await env?.teardown().catch(() => undefined);
-    await nats?.destroy();
+    await world?.teardown();
   });
 
   it('publishes waiting through the outage are confirmed promptly once NATS is back, each stored once; a publish NATS never confirms says it may be stored', async () => {
+    const { env, api } = world;
     const tenant = await setUpTenant(api, 'http://127.0.0.1:9/unused', ['ticket.updated']);
     const outcomes: Outcome[] = [];
     let next = 0;
@@ -103,7 +97,7 @@ describe('fault: NATS restarts (down 3 s) while events are published through the
     expect(problem.event_id).toBe(unconfirmed.id);
     await nats.server.start();
 
-    console.log(
+    logRun(
       `nats-publish-outage: ${outcomes.length} publishes, ${throughOutage.length} in flight through the ${DOWN_MS} ms outage, ` +
         `the last confirmed ${slowestAfterUp} ms after NATS was back; unconfirmed publish answered after ${unconfirmed.endedAt - unconfirmed.startedAt} ms`,
     );

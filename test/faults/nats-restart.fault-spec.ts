@@ -1,58 +1,31 @@
-import { Client } from 'pg';
-import type { ApiClient } from '../support/hub';
+import { FaultWorld } from '../support/fault-world';
+import { DeliveryTally, expectExactAccount, publishThroughApi, setUpTenant, sleep, ticketEvent } from '../support/faults';
 import { NatsServer } from '../support/nats-server';
-import { AppProcess, startAppProcess } from '../support/processes';
-import { TestReceiver } from '../support/receiver';
-import type { TestEnvironment } from '../support/test-environment';
-import {
-  builtApp,
-  createEnvironmentOn,
-  DeliveryTally,
-  describeMissing,
-  expectExactAccount,
-  loggedProblems,
-  publishThroughApi,
-  setUpTenant,
-  sleep,
-  startSubscriptionsProcess,
-  stopProcesses,
-  ticketEvent,
-} from '../support/faults';
+import { logRun } from '../support/test-logs';
 
 const EVENTS = 1_500;
 const DOWN_MS = 2_000;
 
 describe('fault: the NATS server restarts (SIGTERM, then SIGKILL) while events are published through the API and delivered', () => {
   let nats: NatsServer;
-  let env: TestEnvironment;
-  let receiver: TestReceiver;
-  let db: Client;
-  let api: ApiClient;
-  const processes: AppProcess[] = [];
+  let world: FaultWorld;
 
   beforeAll(async () => {
     nats = await NatsServer.start();
-    env = await createEnvironmentOn({ natsUrl: nats.url });
-    const subscriptions = await startSubscriptionsProcess(env);
-    processes.push(subscriptions.process);
-    api = subscriptions.api;
-    const config = env.config({ DISPATCHER_ACK_WAIT_MS: 10_000, DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64, DISPATCHER_BATCH_SIZE: 32 });
-    for (let i = 0; i < 2; i++) processes.push(await startAppProcess(builtApp('dispatcher'), config, 'DISPATCHER_PORT'));
-    receiver = await new TestReceiver().start();
-    db = new Client({ connectionString: env.databaseUrl });
-    await db.connect();
+    world = await FaultWorld.start({
+      nats,
+      dispatchers: 2,
+      dispatcherConfig: { DISPATCHER_ACK_WAIT_MS: 10_000, DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64, DISPATCHER_BATCH_SIZE: 32 },
+    });
   });
 
   afterAll(async () => {
-    await stopProcesses(processes);
-    await receiver?.stop();
-    await db?.end().catch(() => undefined);
-    await env?.teardown().catch(() => undefined);
-    await nats?.destroy();
+    await world?.teardown();
   });
 
   it('delivers every event the API accepted exactly under one delivery id; retried publishes are de-duplicated', async () => {
     const started = Date.now();
+    const { api, receiver, processes } = world;
     // Every 25th event's first attempt fails: its second attempt waits on the retries stream through the faults.
     const tally = new DeliveryTally(receiver, 5, { failFirstAttemptOf: (id) => Number(id.slice('evt-'.length)) % 25 === 0 });
     const tenant = await setUpTenant(api, `${receiver.url}/nats`, ['ticket.updated']);
@@ -89,10 +62,8 @@ describe('fault: the NATS server restarts (SIGTERM, then SIGKILL) while events a
     expect(faults).toHaveLength(2);
     expect(published.accepted.size).toBe(EVENTS);
 
-    await tally.waitForAll(published.accepted, 90_000).catch(async (err: Error) => {
-      const details = await describeMissing(tally, published.accepted, { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, prefix: env.prefix, processes });
-      throw new Error(`${err.message}\n${details}`);
-    });
+    const db = await world.database();
+    await world.waitForAll(tally, published.accepted, 90_000);
     await expectExactAccount(tally, db, published.accepted);
     expect(tally.failedOnPurpose.size).toBe(Math.ceil(EVENTS / 25));
 
@@ -108,11 +79,11 @@ describe('fault: the NATS server restarts (SIGTERM, then SIGKILL) while events a
     for (const p of processes) expect(p.child.exitCode ?? p.child.signalCode).toBeNull();
 
     // What happened, for the run log (docs/durability.md quotes these numbers).
-    console.log(
+    logRun(
       `nats-restart: ${EVENTS} events accepted (${published.errors} failed publishes retried for ${published.retriedIds.size} ids: ` +
         `${JSON.stringify([...published.errorKinds])}; ${published.duplicates} retries answered duplicate; publishers stalled up to ${published.longestStallMs} ms); faults: ${faults.join('; ')}; ` +
         `receiver: ${tally.eventIds.size} events, ${tally.copies.size} delivery ids, ${tally.requests} requests (${tally.duplicates} repeats of a success, ${tally.failedOnPurpose.size} first attempts failed on purpose); ` +
-        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${JSON.stringify(loggedProblems(processes))}`,
+        `${Math.round((Date.now() - started) / 1000)} s; app warnings: ${world.problems()}`,
     );
   }, 150_000);
 });

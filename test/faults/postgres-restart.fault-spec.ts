@@ -1,24 +1,8 @@
-import { connect, NatsConnection } from 'nats';
-import { Client } from 'pg';
-import { SubjectNames } from '@hookhub/contracts';
-import type { ApiClient } from '../support/hub';
+import { FaultWorld } from '../support/fault-world';
+import { DeliveryTally, expectExactAccount, publishToJetStream, setUpTenant, sleep, ticketEvent } from '../support/faults';
 import { PostgresServer } from '../support/postgres-server';
-import { AppProcess, startAppProcess } from '../support/processes';
-import { TestReceiver } from '../support/receiver';
-import type { TestEnvironment } from '../support/test-environment';
-import {
-  builtApp,
-  createEnvironmentOn,
-  DeliveryTally,
-  describeMissing,
-  expectExactAccount,
-  loggedProblems,
-  setUpTenant,
-  sleep,
-  startSubscriptionsProcess,
-  stopProcesses,
-  ticketEvent,
-} from '../support/faults';
+import type { AppProcess } from '../support/processes';
+import { logRun } from '../support/test-logs';
 
 const EVENTS = 2_000;
 const DOWN_MS = 3_000;
@@ -38,62 +22,31 @@ async function readiness(p: AppProcess): Promise<{ status: number; body: string 
  */
 describe('fault: PostgreSQL restarts (fast shutdown, then an immediate crash with downtime) during delivery', () => {
   let pg: PostgresServer;
-  let env: TestEnvironment;
-  let receiver: TestReceiver;
-  let api: ApiClient;
-  let nc: NatsConnection;
-  const processes: AppProcess[] = [];
-  const dispatchers: AppProcess[] = [];
+  let world: FaultWorld;
 
   beforeAll(async () => {
     pg = await PostgresServer.start();
-    env = await createEnvironmentOn({ databaseAdminUrl: pg.adminUrl });
-    const subscriptions = await startSubscriptionsProcess(env);
-    processes.push(subscriptions.process);
-    api = subscriptions.api;
-    const config = env.config({ DISPATCHER_ACK_WAIT_MS: 10_000, DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64, DISPATCHER_BATCH_SIZE: 32 });
-    for (let i = 0; i < 2; i++) {
-      const d = await startAppProcess(builtApp('dispatcher'), config, 'DISPATCHER_PORT');
-      dispatchers.push(d);
-      processes.push(d);
-    }
-    receiver = await new TestReceiver().start();
-    nc = await connect({ servers: env.natsUrl });
+    world = await FaultWorld.start({
+      postgres: pg,
+      dispatchers: 2,
+      dispatcherConfig: { DISPATCHER_ACK_WAIT_MS: 10_000, DISPATCHER_MAX_IN_FLIGHT_EVENTS: 64, DISPATCHER_BATCH_SIZE: 32 },
+    });
   });
 
   afterAll(async () => {
-    await stopProcesses(processes);
-    await receiver?.stop();
-    await nc?.close().catch(() => undefined);
-    await env?.teardown().catch(() => undefined);
-    await pg?.destroy();
+    await world?.teardown();
   });
 
   it('loses nothing: deliveries resume after each restart and every delivery record is complete', async () => {
     const started = Date.now();
+    const { env, api, receiver, processes, dispatchers } = world;
     // Every 25th event's first attempt fails: its second attempt waits on the retries stream through the faults.
     const tally = new DeliveryTally(receiver, 5, { failFirstAttemptOf: (id) => Number(id.slice('evt-'.length)) % 25 === 0 });
     const tenant = await setUpTenant(api, `${receiver.url}/pg`, ['ticket.updated']);
 
     // The backlog goes to JetStream first (the API itself needs PostgreSQL to authenticate publishers).
-    const subjects = new SubjectNames(env.prefix);
-    const js = nc.jetstream();
-    const accepted = new Set<string>();
-    for (let i = 0; i < EVENTS; i += 200) {
-      await Promise.all(
-        Array.from({ length: Math.min(200, EVENTS - i) }, async (_, k) => {
-          const e = ticketEvent(i + k);
-          const envelope = {
-            id: e.id, account_id: tenant.tenantId, account_url: '', created_at: new Date().toISOString(), type: e.type, data: {},
-            actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: e.model_id, model: e.model,
-          };
-          const ack = await js.publish(subjects.event(tenant.tenantId, e.type), new TextEncoder().encode(JSON.stringify(envelope)), {
-            msgID: SubjectNames.eventMsgId(tenant.tenantId, e.id),
-          });
-          if (!ack.duplicate) accepted.add(e.id);
-        }),
-      );
-    }
+    const events = Array.from({ length: EVENTS }, (_, i) => ticketEvent(i));
+    const accepted = await publishToJetStream(await world.nats(), env.prefix, tenant.tenantId, events, 200);
     expect(accepted.size).toBe(EVENTS);
 
     // 1. A clean restart (fast shutdown: open transactions roll back, every connection is cut).
@@ -111,20 +64,12 @@ describe('fault: PostgreSQL restarts (fast shutdown, then an immediate crash wit
     const beforeRecovery = tally.eventIds.size;
     await pg.start();
 
-    await tally.waitForAll(accepted, 90_000).catch(async (err: Error) => {
-      const details = await describeMissing(tally, accepted, { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, prefix: env.prefix, processes });
-      throw new Error(`${err.message}\n${details}`);
-    });
+    await world.waitForAll(tally, accepted, 90_000);
     expect(tally.eventIds.size).toBeGreaterThan(beforeRecovery);
 
-    const db = new Client({ connectionString: env.databaseUrl });
-    await db.connect();
-    try {
-      await expectExactAccount(tally, db, accepted, 60_000);
-      expect(tally.failedOnPurpose.size).toBe(Math.ceil(EVENTS / 25));
-    } finally {
-      await db.end();
-    }
+    // Connected only now: a client from before the restarts would have lost its connection.
+    await expectExactAccount(tally, await world.database(), accepted, 60_000);
+    expect(tally.failedOnPurpose.size).toBe(Math.ceil(EVENTS / 25));
 
     // The dispatcher said it was unready while the database was gone, and every app stayed up.
     expect(duringOutage.status).toBe(503);
@@ -133,10 +78,10 @@ describe('fault: PostgreSQL restarts (fast shutdown, then an immediate crash wit
     for (const d of dispatchers) expect((await readiness(d)).status).toBe(200);
 
     // What happened, for the run log (docs/durability.md quotes these numbers).
-    console.log(
+    logRun(
       `postgres-restart: ${EVENTS} events; fast restart at ${fastAt} delivered, crash at ${crashAt} (down ${DOWN_MS} ms, ` +
         `${beforeRecovery} delivered before it came back); receiver: ${tally.eventIds.size} events, ${tally.copies.size} delivery ids, ` +
-        `${tally.requests} requests (${tally.duplicates} repeats of a success, ${tally.failedOnPurpose.size} first attempts failed on purpose); ${Math.round((Date.now() - started) / 1000)} s; app warnings: ${JSON.stringify(loggedProblems(processes))}`,
+        `${tally.requests} requests (${tally.duplicates} repeats of a success, ${tally.failedOnPurpose.size} first attempts failed on purpose); ${Math.round((Date.now() - started) / 1000)} s; app warnings: ${world.problems()}`,
     );
   }, 150_000);
 });

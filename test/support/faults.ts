@@ -1,107 +1,25 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { SubjectNames } from '@hookhub/contracts';
+import { anEnvelope } from '@hookhub/testing';
 import { Client } from 'pg';
-import { ApiClient } from './hub';
-import { AppProcess, buildApp, startAppProcess } from './processes';
+import type { ApiClient } from './hub';
+import type { AppProcess } from './processes';
 import type { TestReceiver } from './receiver';
-import { createTestEnvironment, TestEnvironment } from './test-environment';
+import { createSubscription } from './subscriptions';
 
-const ROOT = join(__dirname, '..', '..');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The built app under dist/ (`npm run test:faults` builds first); builds it only when missing. */
-export function builtApp(app: 'subscriptions' | 'dispatcher'): string {
-  const main = join(ROOT, 'dist', 'apps', app, 'main.js');
-  return existsSync(main) ? main : buildApp(app);
-}
-
-/**
- * A test environment (own database, own stream prefix) on servers the test
- * started itself. A private NATS server or PostgreSQL cluster is thrown away
- * whole at the end, so teardown only cleans what lives on shared servers, and
- * a failure there never skips the rest.
- */
-export async function createEnvironmentOn(servers: { natsUrl?: string; databaseAdminUrl?: string }): Promise<TestEnvironment> {
-  const saved = { nats: process.env.NATS_URL, db: process.env.TEST_DATABASE_ADMIN_URL };
-  if (servers.natsUrl) process.env.NATS_URL = servers.natsUrl;
-  if (servers.databaseAdminUrl) process.env.TEST_DATABASE_ADMIN_URL = servers.databaseAdminUrl;
-  let env: TestEnvironment;
-  try {
-    env = await createTestEnvironment();
-  } finally {
-    process.env.NATS_URL = saved.nats;
-    process.env.TEST_DATABASE_ADMIN_URL = saved.db;
-  }
-  const adminUrl = servers.databaseAdminUrl ?? saved.db ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  return {
-    ...env,
-    teardown: async () => {
-      if (!servers.natsUrl && !servers.databaseAdminUrl) return env.teardown();
-      if (!servers.natsUrl) await deleteStreams(env.natsUrl, env.prefix.toUpperCase()).catch(() => undefined);
-      if (!servers.databaseAdminUrl) await dropDatabase(adminUrl, new URL(env.databaseUrl).pathname.slice(1));
-    },
-  };
-}
-
-async function deleteStreams(natsUrl: string, streamPrefix: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl.split(','), reconnect: false, timeout: 2_000 });
-  try {
-    const jsm = await nc.jetstreamManager();
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${streamPrefix}_`)) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
-}
-
-async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Stops app processes: SIGTERM, then SIGKILL for any still alive after `graceMs` (a hub waiting for a dead server may hang). */
-export async function stopProcesses(processes: AppProcess[], graceMs = 5_000): Promise<void> {
-  await Promise.all(
-    processes.map(async (p) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
-      p.child.kill('SIGTERM');
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
-/** The subscriptions app as a process, with an API client for it. */
-export async function startSubscriptionsProcess(
-  env: TestEnvironment,
-  extra: Record<string, string | number | boolean> = {},
-): Promise<{ process: AppProcess; api: ApiClient }> {
-  const p = await startAppProcess(builtApp('subscriptions'), env.config(extra), 'SUBSCRIPTIONS_PORT');
-  return { process: p, api: new ApiClient(`http://127.0.0.1:${p.port}`, env.adminToken) };
-}
 
 /** A tenant, a publisher key and one active subscription to `url` for `eventTypes`. */
 export async function setUpTenant(api: ApiClient, url: string, eventTypes: string[]): Promise<{ tenantId: string; publisherKey: string; subscriptionId: string }> {
   const tenant = await api.createTenant();
   const publisher = await api.createKey(tenant.tenantId, ['publisher']);
-  const sub = await api.request<{ id: string; state: string }>('POST', '/v1/subscriptions', {
-    token: tenant.adminKey,
-    body: { url, event_types: eventTypes },
-  });
-  if (sub.status !== 201 || sub.body.state !== 'active') throw new Error(`subscription not created: ${sub.status} ${sub.text}`);
-  return { tenantId: tenant.tenantId, publisherKey: publisher.key, subscriptionId: sub.body.id };
+  const sub = await createSubscription<{ state: string }>(api, tenant.adminKey, { url, event_types: eventTypes });
+  if (sub.state !== 'active') throw new Error(`subscription ${sub.id} is ${sub.state}`);
+  return { tenantId: tenant.tenantId, publisherKey: publisher.key, subscriptionId: sub.id };
 }
 
 /** Event `i` of a run: a ticket update of its own ticket (so deliveries run in parallel). */
-export function ticketEvent(i: number): { id: string; type: string; model_id: string; model: Record<string, unknown> } {
+export function ticketEvent(i: number): { id: string; type: string; model_id: string; model: { id: string } & Record<string, unknown> } {
   return { id: `evt-${i}`, type: 'ticket.updated', model_id: `t-${i}`, model: { id: `t-${i}`, state: 'open', subject: `ticket ${i}` } };
 }
 
@@ -386,7 +304,8 @@ export async function describeMissing(
 
 /**
  * Publishes events straight to JetStream as a trusted service would (the documented subject and
- * message id scheme), `chunk` at a time, each awaited until JetStream stored it. Returns the ids stored.
+ * message id scheme), `chunk` at a time, each awaited until JetStream stored it. Returns the ids
+ * stored anew (JetStream did not already hold them).
  */
 export async function publishToJetStream(nc: NatsConnection, prefix: string, tenantId: string, events: Array<ReturnType<typeof ticketEvent>>, chunk = 100): Promise<Set<string>> {
   const subjects = new SubjectNames(prefix);
@@ -395,14 +314,9 @@ export async function publishToJetStream(nc: NatsConnection, prefix: string, ten
   for (let i = 0; i < events.length; i += chunk) {
     await Promise.all(
       events.slice(i, i + chunk).map(async (e) => {
-        const envelope = {
-          id: e.id, account_id: tenantId, account_url: '', created_at: new Date().toISOString(), type: e.type, data: {},
-          actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: e.model_id, model: e.model,
-        };
-        await js.publish(subjects.event(tenantId, e.type), new TextEncoder().encode(JSON.stringify(envelope)), {
-          msgID: SubjectNames.eventMsgId(tenantId, e.id),
-        });
-        stored.add(e.id);
+        const envelope = anEnvelope({ id: e.id, account_id: tenantId, type: e.type, model_id: e.model_id, model: e.model });
+        const ack = await js.publish(subjects.event(tenantId, e.type), JSON.stringify(envelope), { msgID: SubjectNames.eventMsgId(tenantId, e.id) });
+        if (!ack.duplicate) stored.add(e.id);
       }),
     );
   }

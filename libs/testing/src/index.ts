@@ -1,4 +1,5 @@
 // Test-only helpers shared by the lib specs and test/: never imported by apps/ or by a lib's production code.
+export * from './envelopes';
 export * from './provider-signers/gupshup';
 export * from './provider-signers/mailgun';
 export * from './provider-signers/messagebird';
