@@ -1,44 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import { connect, NatsConnection } from 'nats';
 import { SubjectNames } from '@hookhub/contracts';
 import { eventually } from '../support/eventually';
-import { RunningHub, startHub } from '../support/hub';
 import { TestReceiver } from '../support/receiver';
-import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
-interface Ctx {
-  env: TestEnvironment;
-  hub: RunningHub;
-  db: Client;
-  tenant: { tenantId: string; adminKey: string };
-  publisher: string;
-}
-
-async function setup(extra: Record<string, string | number | boolean> = {}): Promise<Ctx> {
-  const env = await createTestEnvironment();
-  const hub = await startHub(env, extra);
-  const db = new Client({ connectionString: env.databaseUrl });
-  await db.connect();
-  const tenant = await hub.api.createTenant();
-  const publisher = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
-  return { env, hub, db, tenant, publisher };
-}
-
-async function teardown(ctx: Ctx | undefined): Promise<void> {
-  if (!ctx) return;
-  await ctx.hub.close();
-  await ctx.db.end();
-  await ctx.env.teardown();
-}
-
-async function subscribe(ctx: Ctx, body: Record<string, unknown>): Promise<string> {
-  const res = await ctx.hub.api.request<{ id: string }>('POST', '/v1/subscriptions', { token: ctx.tenant.adminKey, body });
-  if (res.status !== 201) throw new Error(`subscription failed: ${res.status} ${res.text}`);
-  return res.body.id;
-}
-
-async function publish(ctx: Ctx, id: string, type = 'ticket.created', modelId = id): Promise<void> {
+async function publish(ctx: TenantHub, id: string, type = 'ticket.created', modelId = id): Promise<void> {
   const res = await ctx.hub.api.request('POST', '/v1/events', {
     token: ctx.publisher,
     body: { id, type, model_id: modelId, model: type.startsWith('message') ? { id: modelId, ticket_id: 't-1' } : { id: modelId } },
@@ -47,16 +14,16 @@ async function publish(ctx: Ctx, id: string, type = 'ticket.created', modelId = 
 }
 
 describe('retries follow the subscription policy on JetStream delays', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   let receiver: TestReceiver;
 
   beforeAll(async () => {
-    ctx = await setup();
+    ctx = await startTenantHub();
     receiver = await new TestReceiver().start();
   });
   afterAll(async () => {
     await receiver.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('a receiver failing twice then succeeding gets 3 attempts spaced by the policy', async () => {
@@ -88,12 +55,12 @@ describe('retries follow the subscription policy on JetStream delays', () => {
 });
 
 describe('failing endpoints: dead letter, auto-disable and the admins notice', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   let dead: TestReceiver;
   let admin: TestReceiver;
 
   beforeAll(async () => {
-    ctx = await setup();
+    ctx = await startTenantHub();
     dead = await new TestReceiver().start();
     dead.respond = () => ({ status: 500, body: 'down' });
     admin = await new TestReceiver().start();
@@ -101,7 +68,7 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
   afterAll(async () => {
     await dead.stop();
     await admin.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('makes exactly policy-length + 1 attempts, then the delivery is failed', async () => {
@@ -196,14 +163,14 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
 });
 
 describe('isolation: retries waiting for a dead endpoint do not delay a healthy one', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   let dead: TestReceiver;
   let healthy: TestReceiver;
   let nc: NatsConnection;
 
   beforeAll(async () => {
     // A small events-consumer window proves the waiting retries are not in it.
-    ctx = await setup({ DISABLE_AFTER_FAILURES: 1_000_000, DISPATCHER_MAX_ACK_PENDING: 200 });
+    ctx = await startTenantHub({ DISABLE_AFTER_FAILURES: 1_000_000, DISPATCHER_MAX_ACK_PENDING: 200 });
     nc = await connect({ servers: ctx.env.natsUrl });
     dead = await new TestReceiver().start();
     dead.respond = () => ({ status: 503 });
@@ -213,7 +180,7 @@ describe('isolation: retries waiting for a dead endpoint do not delay a healthy 
     await nc.close();
     await dead.stop();
     await healthy.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('delivers new events to the healthy endpoint while 1,000 retries wait', async () => {
@@ -239,13 +206,13 @@ describe('isolation: retries waiting for a dead endpoint do not delay a healthy 
 });
 
 describe('isolation: a saturated endpoint’s new deliveries wait in PostgreSQL', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   let stuck: TestReceiver;
   let healthy: TestReceiver;
   let release: () => void = () => undefined;
 
   beforeAll(async () => {
-    ctx = await setup({ DISPATCHER_MAX_PER_SUBSCRIPTION: 2, WEBHOOK_TIMEOUT_MS: 20_000 });
+    ctx = await startTenantHub({ DISPATCHER_MAX_PER_SUBSCRIPTION: 2, WEBHOOK_TIMEOUT_MS: 20_000 });
     stuck = await new TestReceiver().start();
     const answered = new Promise<void>((resolve) => (release = resolve));
     stuck.respond = async () => {
@@ -258,7 +225,7 @@ describe('isolation: a saturated endpoint’s new deliveries wait in PostgreSQL'
     release();
     await stuck.stop();
     await healthy.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('parks them with a reason instead of holding the events, then delivers each once the endpoint answers', async () => {

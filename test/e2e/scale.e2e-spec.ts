@@ -6,6 +6,7 @@ import { RunningHub, startHub } from '../support/hub';
 import { AppProcess, buildApp, startAppProcess, stopProcess } from '../support/processes';
 import { TestReceiver } from '../support/receiver';
 import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+import { anEnvelope } from '@hookhub/testing';
 
 const EVENTS = 3_000;
 const IN_FLIGHT = 64;
@@ -56,10 +57,7 @@ describe('three dispatcher processes share the work; SIGKILL of one loses nothin
         await Promise.all(
           Array.from({ length: Math.min(100, EVENTS - i) }, (_, k) => {
             const id = `evt-${i + k}`;
-            const envelope = {
-              id, account_id: tenant.tenantId, account_url: '', created_at: new Date().toISOString(), type: 'ticket.updated',
-              data: {}, actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: `t-${i + k}`, model: { id: `t-${i + k}` },
-            };
+            const envelope = anEnvelope({ id, account_id: tenant.tenantId, type: 'ticket.updated', model_id: `t-${i + k}` });
             return js.publish(subjects.event(tenant.tenantId, 'ticket.updated'), Buffer.from(JSON.stringify(envelope)), {
               msgID: SubjectNames.eventMsgId(tenant.tenantId, id),
             });

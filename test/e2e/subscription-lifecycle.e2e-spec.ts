@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { AttemptRecord, DeliveryOutcomeRepository, FanOutRepository } from '@hookhub/persistence';
 import { eventually } from '../support/eventually';
-import { RunningHub, startHub } from '../support/hub';
 import { TestReceiver } from '../support/receiver';
-import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
-
-interface Ctx {
-  env: TestEnvironment;
-  hub: RunningHub;
-  db: Client;
-  tenant: { tenantId: string; adminKey: string };
-  publisher: string;
-}
+import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
 interface SubscriptionBody {
   id: string;
@@ -24,37 +14,13 @@ interface SubscriptionBody {
   disabled_at: string | null;
 }
 
-async function setup(extra: Record<string, string | number | boolean> = {}): Promise<Ctx> {
-  const env = await createTestEnvironment();
-  // Disabling a subscription is logged as a warning: expected here, so kept out of the test output.
-  const hub = await startHub(env, { LOG_LEVEL: 'error', ...extra });
-  const db = new Client({ connectionString: env.databaseUrl });
-  await db.connect();
-  const tenant = await hub.api.createTenant();
-  const publisher = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
-  return { env, hub, db, tenant, publisher };
-}
-
-async function teardown(ctx: Ctx | undefined): Promise<void> {
-  if (!ctx) return;
-  await ctx.hub.close();
-  await ctx.db.end();
-  await ctx.env.teardown();
-}
-
-async function subscribe(ctx: Ctx, body: Record<string, unknown>): Promise<string> {
-  const res = await ctx.hub.api.request<{ id: string }>('POST', '/v1/subscriptions', { token: ctx.tenant.adminKey, body });
-  if (res.status !== 201) throw new Error(`subscription failed: ${res.status} ${res.text}`);
-  return res.body.id;
-}
-
-async function getSubscription(ctx: Ctx, id: string): Promise<SubscriptionBody> {
+async function getSubscription(ctx: TenantHub, id: string): Promise<SubscriptionBody> {
   const res = await ctx.hub.api.request<SubscriptionBody>('GET', `/v1/subscriptions/${id}`, { token: ctx.tenant.adminKey });
   if (res.status !== 200) throw new Error(`GET subscription: ${res.status} ${res.text}`);
   return res.body;
 }
 
-async function publish(ctx: Ctx, id: string, type = 'ticket.created'): Promise<void> {
+async function publish(ctx: TenantHub, id: string, type = 'ticket.created'): Promise<void> {
   const res = await ctx.hub.api.request('POST', '/v1/events', { token: ctx.publisher, body: { id, type, model_id: id, model: { id } } });
   if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
 }
@@ -63,7 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const deliveryIdOf = (req: { headers: Record<string, string | string[] | undefined> }) => String(req.headers['x-webhook-delivery']);
 
 describe('deleting a subscription while its attempts are in flight', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   const receivers: TestReceiver[] = [];
   const receiver = async () => {
     const r = await new TestReceiver().start();
@@ -72,11 +38,11 @@ describe('deleting a subscription while its attempts are in flight', () => {
   };
 
   beforeAll(async () => {
-    ctx = await setup();
+    ctx = await startTenantHub();
   });
   afterAll(async () => {
     for (const r of receivers) await r.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('an attempt whose delivery went with its subscription is left out; the rest of its batch is written', async () => {
@@ -228,7 +194,7 @@ describe('deleting a subscription while its attempts are in flight', () => {
 });
 
 describe('auto-disable needs ten consecutive failures and a minimum failing time', () => {
-  let ctx: Ctx;
+  let ctx: TenantHub;
   const receivers: TestReceiver[] = [];
   const receiver = async () => {
     const r = await new TestReceiver().start();
@@ -238,11 +204,11 @@ describe('auto-disable needs ten consecutive failures and a minimum failing time
 
   beforeAll(async () => {
     // The hub's default, shortened for the test; one subscription below sets its own.
-    ctx = await setup({ DISABLE_AFTER_FAILING_MS: 4_000 });
+    ctx = await startTenantHub({ DISABLE_AFTER_FAILING_MS: 4_000 });
   });
   afterAll(async () => {
     for (const r of receivers) await r.stop();
-    await teardown(ctx);
+    await stopTenantHub(ctx);
   });
 
   it('a burst into a brief outage leaves the subscription enabled; its retries deliver once the endpoint is back', async () => {
