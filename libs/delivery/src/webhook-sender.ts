@@ -188,7 +188,8 @@ function readPrefix(stream: NodeJS.ReadableStream & { destroy(): void }): Promis
     const done = (): void => {
       stream.removeListener('data', onData);
       const text = Buffer.concat(chunks).toString('utf8');
-      resolve(text.includes('\u0000') ? text.replace(/\u0000/g, '') : text);
+      // PostgreSQL text cannot hold NUL.
+      resolve(text.replaceAll('\u0000', ''));
     };
     const onData = (chunk: Buffer): void => {
       seen += chunk.length;
