@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import type { DeliveryStatus } from '../src/entities';
+import type { DeliveryStatus } from '../src/entities/delivery.entity';
 import { dataSourceOptions, runMigrations } from '../src/database';
 
 /**

@@ -8,16 +8,7 @@ import { SnapshotEntity } from './snapshot.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { TenantEntity } from './tenant.entity';
 
-export * from './api-key.entity';
-export * from './delivery-attempt.entity';
-export * from './delivery.entity';
-export * from './event.entity';
-export * from './provider-callback.entity';
-export * from './provider-connection.entity';
-export * from './snapshot.entity';
-export * from './subscription.entity';
-export * from './tenant.entity';
-
+/** Every entity TypeORM maps: the data source (migrations, tests) and the module's connection. */
 export const ENTITIES = [
   TenantEntity,
   ApiKeyEntity,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { ApiKeyEntity, ApiKeyRole } from '../entities';
+import { ApiKeyEntity, ApiKeyRole } from '../entities/api-key.entity';
 
 const KEY_PREFIX = 'hh_';
 

@@ -1,5 +1,6 @@
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { DeliveryAttemptEntity, DeliveryEntity } from '../entities';
+import { DeliveryAttemptEntity } from '../entities/delivery-attempt.entity';
+import { DeliveryEntity } from '../entities/delivery.entity';
 import { DeliveryLogRepository } from './delivery-log.repository';
 
 /** Its paging is covered with the other lists in keyset.repo-spec.ts. */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '../entities';
+import { DeliveryAttemptEntity } from '../entities/delivery-attempt.entity';
+import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
 import { keysetPage, Page } from './keyset';
 
 /** What was delivered and how: the deliveries and attempts the admin API shows, and what a replay picks. */

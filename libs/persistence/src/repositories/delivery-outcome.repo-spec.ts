@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { DeliveryEntity } from '../entities';
+import { DeliveryEntity } from '../entities/delivery.entity';
 import { AttemptRecord, DeliveryOutcomeRepository } from './delivery-outcome.repository';
 
 describe('DeliveryOutcomeRepository.recordAttempts', () => {

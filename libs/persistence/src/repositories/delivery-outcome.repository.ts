@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { DeliveryEntity, DeliveryStatus } from '../entities';
+import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
 import { cancelWaitingRetries } from './retry-schedule.repository';
 import { preparedQuery, returnedRows } from './sql';
 

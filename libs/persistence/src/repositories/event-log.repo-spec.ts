@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { EventEntity, SnapshotEntity } from '../entities';
+import { EventEntity } from '../entities/event.entity';
+import { SnapshotEntity } from '../entities/snapshot.entity';
 import { EventLogRepository, NewEventRow, ResourceKey, SnapshotWrite } from './event-log.repository';
 
 describe('EventLogRepository', () => {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { ChangeStatus } from '@hookhub/contracts';
-import { EventEntity, SnapshotEntity } from '../entities';
+import { EventEntity } from '../entities/event.entity';
+import { SnapshotEntity } from '../entities/snapshot.entity';
 import { preparedQuery, returnedRows } from './sql';
 
 export interface ResourceKey {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { DeliveryEntity } from '../entities';
+import { DeliveryEntity } from '../entities/delivery.entity';
 import { ExistingDelivery, FanOutRepository, NewDeliveryRow } from './fan-out.repository';
 import { HELD_REASON, ResourceOrderRepository } from './resource-order.repository';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { DeliveryEntity, DeliveryStatus } from '../entities';
+import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
 import { HELD_REASON, previousInFlight } from './resource-order.repository';
 import { preparedQuery } from './sql';
 

@@ -11,22 +11,7 @@ import { RetryScheduleRepository } from './retry-schedule.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
-export * from './api-key.repository';
-export * from './delivery-log.repository';
-export * from './delivery-outcome.repository';
-export * from './event-log.repository';
-export * from './fan-out.repository';
-export type { Page } from './keyset';
-export * from './message-lookup.repository';
-export * from './provider-callback.repository';
-export * from './provider-connection.repository';
-export * from './resource-order.repository';
-// cancelWaitingRetries stays inside the lib: only its repositories disable subscriptions.
-export { awaitsAttempt, RetryScheduleRepository } from './retry-schedule.repository';
-export type { DueRetry, RetryContext } from './retry-schedule.repository';
-export * from './subscription.repository';
-export * from './tenant.repository';
-
+/** What PersistenceModule provides and exports; the lib's barrel names each one for its callers. */
 export const REPOSITORIES = [
   TenantRepository,
   ApiKeyRepository,

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { DeliveryAttemptEntity, DeliveryEntity, ProviderCallbackEntity, ProviderConnectionEntity, SubscriptionEntity } from '../entities';
+import { DeliveryAttemptEntity } from '../entities/delivery-attempt.entity';
+import { DeliveryEntity } from '../entities/delivery.entity';
+import { ProviderCallbackEntity } from '../entities/provider-callback.entity';
+import { ProviderConnectionEntity } from '../entities/provider-connection.entity';
+import { SubscriptionEntity } from '../entities/subscription.entity';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { Page } from './keyset';
 import { ProviderCallbackRepository } from './provider-callback.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ProviderCallbackEntity } from '../entities';
+import { ProviderCallbackEntity } from '../entities/provider-callback.entity';
 import { returnedRows } from './sql';
 import { keysetPage, Page } from './keyset';
 

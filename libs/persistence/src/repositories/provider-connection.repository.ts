@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ProviderConnectionEntity } from '../entities';
+import { ProviderConnectionEntity } from '../entities/provider-connection.entity';
 import { keysetPage, Page } from './keyset';
 
 @Injectable()

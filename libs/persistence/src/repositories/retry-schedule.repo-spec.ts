@@ -1,5 +1,6 @@
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { DeliveryEntity, SubscriptionEntity } from '../entities';
+import { DeliveryEntity } from '../entities/delivery.entity';
+import { SubscriptionEntity } from '../entities/subscription.entity';
 import { DueRetry, RetryScheduleRepository } from './retry-schedule.repository';
 import { SubscriptionRepository } from './subscription.repository';
 

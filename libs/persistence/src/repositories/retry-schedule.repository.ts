@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { ChangeStatus } from '@hookhub/contracts';
-import { DeliveryEntity, DeliveryStatus } from '../entities';
+import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
 import { returnedRows } from './sql';
 
 /** A retry waiting in PostgreSQL whose time has come. */

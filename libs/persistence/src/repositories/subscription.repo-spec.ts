@@ -1,5 +1,5 @@
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
-import { SubscriptionEntity } from '../entities';
+import { SubscriptionEntity } from '../entities/subscription.entity';
 import { SubscriptionRepository } from './subscription.repository';
 
 describe('SubscriptionRepository', () => {

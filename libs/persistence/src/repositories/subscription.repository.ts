@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { patternsMatchingEventType } from '@hookhub/contracts';
-import { SubscriptionEntity, SubscriptionState } from '../entities';
+import { SubscriptionEntity, SubscriptionState } from '../entities/subscription.entity';
 import { keysetPage, Page } from './keyset';
 import { cancelWaitingRetries } from './retry-schedule.repository';
 

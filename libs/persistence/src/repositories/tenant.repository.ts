@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntitySubscriberInterface, RemoveEvent, Repository, UpdateEvent } from 'typeorm';
-import { TenantEntity } from '../entities';
+import { TenantEntity } from '../entities/tenant.entity';
 
 /**
  * How long a pod keeps a tenant's account URL. Another pod's change (or one
