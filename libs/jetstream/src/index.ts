@@ -1,8 +1,11 @@
-export * from './jetstream.config';
-export * from './jetstream-connection';
-export * from './stream-provisioner';
-export * from './event-publisher';
-export * from './consumer-runner';
-export * from './jetstream.module';
-export * from './retry-queue';
-export * from './events-stream.bootstrap';
+// What the apps wire: the global module and the events stream's bootstrap.
+export { JetstreamModule, type JetstreamOptions } from './jetstream.module';
+export { EventsStreamBootstrap } from './events-stream.bootstrap';
+// The dispatcher's worker: the connection and its settings, stream provisioning, and the consumers whose messages delivery's pipelines take.
+export { JetstreamConnection } from './jetstream-connection';
+export { JETSTREAM_SETTINGS, type JetstreamSettings } from './jetstream.config';
+export { StreamProvisioner, type DurableConsumerSpec } from './stream-provisioner';
+export { ConsumerRunner, type ConsumerRunOptions, type InboundMessage, type RunningConsumer } from './consumer-runner';
+// Publishing events (the admin API, delivery's disable notices, ingest) and scheduling retries (delivery).
+export { EventPublisher, type PublishReceipt } from './event-publisher';
+export { RetryQueue } from './retry-queue';

@@ -1,13 +1,24 @@
-export * from './config/base-config';
-export * from './config/config.module';
-export * from './config/validate-config';
-export * from './problems/problem';
-export * from './problems/problem.filter';
-export * from './problems/validation';
-export * from './problems/request-guards';
-export * from './logging/logging.module';
-export * from './health/readiness';
-export * from './health/health.module';
-export * from './bootstrap';
-export * from './metrics/metrics.module';
-export * from './config/env-decorators';
+// What every app wires: the HTTP bootstrap, configuration, logging, health and metrics.
+export { createHttpApp, type HttpAppOptions } from './bootstrap';
+export { configModuleFor } from './config/config.module';
+export { LoggingModule, type LoggingOptions } from './logging/logging.module';
+export { HealthModule } from './health/health.module';
+export { MetricsModule, MetricsRegistry } from './metrics/metrics.module';
+// Configuration classes: the apps' and libs' settings extend BaseConfig and declare their variables with the Env decorators.
+export { BaseConfig } from './config/base-config';
+export { EnvBoolean, EnvInteger, EnvString, toDecimalInteger, type EnvIntegerOptions, type EnvStringOptions } from './config/env-decorators';
+// Readiness: jetstream and persistence register their checks.
+export { ReadinessRegistry, type ReadinessCheck, type ReadinessReport } from './health/readiness';
+// Problem documents (RFC 9457): the apps' services, controllers and guards throw them; the Meta adapter answers with one.
+export {
+  PROBLEM_CONTENT_TYPE,
+  problemDocument,
+  ProblemException,
+  Problems,
+  type ProblemDocument,
+  type ProblemFieldError,
+  type ProblemOptions,
+} from './problems/problem';
+// For the configuration tests: the variables a config class declares, and its validation.
+export { ENV_FALSE_WORDS, ENV_TRUE_WORDS, envVariablesOf, type EnvSpec } from './config/env-decorators';
+export { validateConfig } from './config/validate-config';
