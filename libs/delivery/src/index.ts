@@ -4,15 +4,16 @@ export { DeliveryConfig } from './delivery.settings';
 export { DispatchPipeline } from './dispatch-pipeline';
 export { RetryPipeline } from './retry-pipeline';
 export { RetryScheduler } from './retry-scheduler';
-// Stages and services that end-to-end tests drive directly inside a running dispatcher.
-export { DeliveryAdmission } from './admission';
-export { AttemptSender, type DeliveryJob } from './attempt-sender';
-export { AttemptSettlement } from './attempt-settlement';
+// Stages and services that end-to-end tests drive directly inside a running dispatcher, with the types their methods take and return.
+export { DeliveryAdmission, type Admission, type AdmissionCandidate } from './admission';
+export type { SubscriptionSlot } from './subscription-load';
+export { AttemptSender, type DeliveryJob, type Sent } from './attempt-sender';
+export { AttemptSettlement, type AttemptOutcome } from './attempt-settlement';
 export { DisableNotifier } from './disable-notifier';
-export { EventPayloads } from './payload';
+export { EventPayloads, type PayloadFormatName } from './payload';
 // What the admin API uses: verification, test pings, redelivery.
 export { EndpointToolsModule } from './endpoint-tools.module';
 export { EndpointVerifier, type VerificationResult } from './endpoint-verifier';
 export { RedeliveryService } from './redelivery.service';
 export { TestPing } from './test-ping';
-export { WebhookSender, type SendResult } from './webhook-sender';
+export { WebhookSender, type OutgoingRequest, type SendResult, type SenderOptions } from './webhook-sender';
