@@ -57,40 +57,24 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     const maxBatch = this.config.get('DISPATCHER_BATCH_SIZE', { infer: true });
     await this.provisioner.ensureEventsStream();
     await this.provisioner.ensureRetriesStream();
-    await this.provisioner.ensureDurableConsumer({
-      stream: subjects.eventsStream,
-      durable: EVENTS_DURABLE,
-      ackWaitMs,
-      maxDeliver: -1,
-      maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }),
-    });
-    await this.provisioner.ensureDurableConsumer({
-      stream: subjects.retriesStream,
-      durable: RETRIES_DURABLE,
-      ackWaitMs,
-      maxDeliver: -1,
-      maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }),
-    });
-    this.consumers = [
-      await this.runner.run({
-        stream: subjects.eventsStream,
-        durable: EVENTS_DURABLE,
-        maxInFlight,
-        maxBatch,
-        workingEveryMs: Math.floor(ackWaitMs / 3),
-        backlogged: (waiting) => this.events.backlogged(waiting),
-        handleBatch: (batch) => this.events.handleBatch(batch),
-      }),
-      await this.runner.run({
-        stream: subjects.retriesStream,
-        durable: RETRIES_DURABLE,
-        maxInFlight,
-        maxBatch,
-        workingEveryMs: Math.floor(ackWaitMs / 3),
-        backlogged: (waiting) => this.retries.backlogged(waiting),
-        handleBatch: (batch) => this.retries.handleBatch(batch),
-      }),
+    const pipelines = [
+      { stream: subjects.eventsStream, durable: EVENTS_DURABLE, maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }), pipeline: this.events },
+      { stream: subjects.retriesStream, durable: RETRIES_DURABLE, maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }), pipeline: this.retries },
     ];
+    for (const { stream, durable, maxAckPending, pipeline } of pipelines) {
+      await this.provisioner.ensureDurableConsumer({ stream, durable, ackWaitMs, maxDeliver: -1, maxAckPending });
+      this.consumers.push(
+        await this.runner.run({
+          stream,
+          durable,
+          maxInFlight,
+          maxBatch,
+          workingEveryMs: Math.floor(ackWaitMs / 3),
+          backlogged: (waiting) => pipeline.backlogged(waiting),
+          handleBatch: (batch) => pipeline.handleBatch(batch),
+        }),
+      );
+    }
     this.scheduler.start(this.config.get('RETRY_SCHEDULER_INTERVAL_MS', { infer: true }));
     this.logger.log({ events: subjects.eventsStream, retries: subjects.retriesStream }, 'dispatching');
   }
