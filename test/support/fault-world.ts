@@ -96,7 +96,7 @@ export class FaultWorld {
     } catch (err) {
       const { databaseUrl, natsUrl, prefix } = this.env;
       const details = await describeMissing(tally, expected, { databaseUrl, natsUrl, prefix, processes: this.processes });
-      throw new Error(`${(err as Error).message}${context ? ` ${context}` : ''}\n${details}`);
+      throw new Error(`${(err as Error).message}${context ? ` ${context}` : ''}\n${details}`, { cause: err });
     }
   }
 

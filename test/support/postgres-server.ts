@@ -109,7 +109,7 @@ export class PostgresServer {
       else await run(command, args, { cwd: this.dir });
     } catch (err) {
       const e = err as Error & { stderr?: string };
-      throw new Error(`${tool} ${args.join(' ')} failed: ${e.stderr ?? e.message}\n${this.tail()}`);
+      throw new Error(`${tool} ${args.join(' ')} failed: ${e.stderr ?? e.message}\n${this.tail()}`, { cause: err });
     }
   }
 }

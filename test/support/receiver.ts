@@ -1,4 +1,4 @@
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -32,7 +32,7 @@ export class TestReceiver {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
+      req.on('end', () => {
         const raw = Buffer.concat(chunks);
         const received: ReceivedRequest = {
           method: req.method ?? '',
@@ -44,16 +44,21 @@ export class TestReceiver {
         };
         const index = this.requests.push(received) - 1;
         this.notify();
-        const reply = await this.respond(received, index);
-        if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-        if (res.destroyed) return;
-        res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
-        res.end(reply.body ?? '');
+        // A responder that throws resets the connection, as a crashing receiver would.
+        this.reply(res, received, index).catch((err: unknown) => res.destroy(err as Error));
       });
     });
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
+  }
+
+  private async reply(res: ServerResponse, received: ReceivedRequest, index: number): Promise<void> {
+    const reply = await this.respond(received, index);
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+    res.end(reply.body ?? '');
   }
 
   get url(): string {

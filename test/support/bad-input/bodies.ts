@@ -6,7 +6,7 @@ import type { BadRequest } from './requests';
 import { anyJson, nastyString, STRIPPED_KEYS } from './values';
 
 // type-is is what body-parser and the apps use to decide whether a body is JSON; asking it avoids guessing.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const typeis = require('type-is') as { is(mediaType: string, types: string[]): string | false };
 
 /** JSON text nested `depth` levels deep: arrays, objects or both. */
@@ -23,7 +23,7 @@ export function deepJson(minDepth: number, maxDepth: number): fc.Arbitrary<strin
 export function parsesAsJsonBody(text: string): boolean {
   const t = text.replace(/^\uFEFF/, '');
   if (t.length === 0) return true; // an empty body counts as {}
-  if (!/^[\x20\x09\x0a\x0d]*[{[]/.test(t)) return false;
+  if (!/^[ \t\n\r]*[{[]/.test(t)) return false;
   try {
     JSON.parse(t);
     return true;

@@ -87,7 +87,7 @@ export async function assertEveryRequest(
         try {
           reply = await ctx.client.send(req);
         } catch (err) {
-          throw new Error(`no reply (${(err as Error).message})\n  request: ${describeRequest(req)}`);
+          throw new Error(`no reply (${(err as Error).message})\n  request: ${describeRequest(req)}`, { cause: err });
         }
         report.statuses[reply.status] = (report.statuses[reply.status] ?? 0) + 1;
         if (process.env.BAD_INPUT_DEBUG) process.stderr.write(`${reply.status} ${preview(reply.body, 200)}\n    ${describeRequest(req).slice(0, 400)}\n`);

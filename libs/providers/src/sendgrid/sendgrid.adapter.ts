@@ -50,7 +50,7 @@ export function verifySendgridSignature(req: IngestRequest, publicKey: string): 
   if (!key) return fail('public key is not a base64 SPKI P-256 key');
   // Bytes, not a decoded string: Inbound Parse bodies carry binary attachments.
   const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), req.rawBody]);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verifySignature('sha256', signed, key, Buffer.from(signature, 'base64'));
   } catch {

@@ -20,7 +20,7 @@ import { SesAdapter, SNS_CERTIFICATE_HOST } from './ses.adapter';
 type SnsValidatorCtor = new (hostPattern?: RegExp) => {
   validate(message: object | string, cb: (err: Error | null, message?: object) => void): void;
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const SnsValidator = require('sns-validator') as SnsValidatorCtor;
 
 const URL_BASE = 'https://ingest.hookhub.test/ingest/ses/9d3c2b1a-7e6f-4a5b-8c9d-0e1f2a3b4c5d';
