@@ -1,4 +1,5 @@
 import type { InboundMessage } from '@hookhub/jetstream';
+import { anEnvelope } from '@hookhub/testing';
 import type { RetryScheduleRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
 import { DeliveryAdmission } from './admission';
 import type { AttemptSender, DeliveryJob } from './attempt-sender';
@@ -11,11 +12,8 @@ import type { ResourceOrder } from './resource-order';
 import type { RetryPlanner } from './retry-planner';
 import { SubscriptionLoad, SubscriptionSlot } from './subscription-load';
 
-const TENANT = '3b5c0c1e-0000-4000-8000-000000000001';
-const event = {
-  id: 'evt-1', account_id: TENANT, account_url: '', created_at: '2026-01-01T00:00:00Z', type: 'ticket.updated', data: {},
-  actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: 't-1', model: { id: 't-1' },
-};
+const event = anEnvelope({ id: 'evt-1', type: 'ticket.updated', model_id: 't-1' });
+const TENANT = event.account_id;
 
 function message(deliveryCount: number): InboundMessage & { acked: number; naked: number } {
   const m = {
