@@ -68,7 +68,10 @@ const DEFAULTS: Record<string, unknown> = {
 
 /** String variables: values they take as given and values they refuse. */
 const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
-  NATS_URL: { valid: ['nats://127.0.0.1:4222', 'nats://a:4222,nats://b:4222', 'tls://nats.example:4222'], invalid: ['', 'http://nats:4222', '127.0.0.1:4222', 'nats://'] },
+  NATS_URL: {
+    valid: ['nats://127.0.0.1:4222', 'nats://a:4222,nats://b:4222', 'tls://nats.example:4222'],
+    invalid: ['', 'http://nats:4222', '127.0.0.1:4222', 'nats://'],
+  },
   DATABASE_URL: { valid: ['postgres://u@h/db', 'postgresql://u:p@h:5432/db'], invalid: ['', 'mysql://u@h/db', 'postgres://'] },
   JETSTREAM_PREFIX: { valid: ['hookhub', 'a', 'a_1'], invalid: ['', 'Hookhub', '1a', 'a-b', 'a'.repeat(33)] },
   SECRETS_ENCRYPTION_KEY: { valid: ['ab'.repeat(32), `${'A'.repeat(43)}=`], invalid: ['', 'ab'.repeat(31), 'zz'.repeat(32)] },
@@ -83,7 +86,26 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
 const SAMPLES: Record<string, string> = { SECRETS_ENCRYPTION_KEY: 'ab'.repeat(32), ADMIN_TOKEN: 'admin-token-0123456789' };
 
 const BOOLEAN_INVALID = ['', ' ', 'maybe', '2', '-1', '01', 'y', 'n', 't', 'f', 'TRUE ', ' false', 'null', 'undefined', 'enabled', 'disabled'];
-const INTEGER_INVALID = ['', ' ', '12abc', '1e3', '1E3', '0x10', '0b1', '0o7', '1.5', '1.0', '+1', '1_000', '1,000', 'Infinity', '-Infinity', 'NaN', 'true', '9007199254740993'];
+const INTEGER_INVALID = [
+  '',
+  ' ',
+  '12abc',
+  '1e3',
+  '1E3',
+  '0x10',
+  '0b1',
+  '0o7',
+  '1.5',
+  '1.0',
+  '+1',
+  '1_000',
+  '1,000',
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  'true',
+  '9007199254740993',
+];
 
 /** Every property the class declares: fields (defaults or not) and anything class-validator checks. */
 function declaredVariables(cls: ConfigClass): string[] {
@@ -134,8 +156,7 @@ function integerCases(spec: Extract<EnvSpec, { kind: 'integer' }>, fallback: num
 
 describe.each(APPS)('%s configuration', (_app, cls) => {
   const variables = [...envVariablesOf(cls).entries()];
-  const ofKind = <K extends EnvSpec['kind']>(kind: K) =>
-    variables.filter((v): v is [string, Extract<EnvSpec, { kind: K }>] => v[1].kind === kind);
+  const ofKind = <K extends EnvSpec['kind']>(kind: K) => variables.filter((v): v is [string, Extract<EnvSpec, { kind: K }>] => v[1].kind === kind);
 
   it('gives every declared variable exactly one Env* decorator (strict parsing)', () => {
     expect(declaredVariables(cls).filter((name) => !envVariablesOf(cls).has(name))).toEqual([]);
@@ -143,7 +164,11 @@ describe.each(APPS)('%s configuration', (_app, cls) => {
 
   it('has a default (or REQUIRED) in the table for every variable, and string cases for every string variable', () => {
     expect(variables.filter(([name]) => !(name in DEFAULTS)).map(([name]) => name)).toEqual([]);
-    expect(ofKind('string').filter(([name]) => !(name in STRING_CASES)).map(([name]) => name)).toEqual([]);
+    expect(
+      ofKind('string')
+        .filter(([name]) => !(name in STRING_CASES))
+        .map(([name]) => name),
+    ).toEqual([]);
     expect(variables.filter(([name]) => DEFAULTS[name] === REQUIRED && !(name in SAMPLES)).map(([name]) => name)).toEqual([]);
   });
 
@@ -167,10 +192,13 @@ describe.each(APPS)('%s configuration', (_app, cls) => {
   });
 
   describe.each(ofKind('boolean'))('boolean %s', (name) => {
-    it.each([...ENV_TRUE_WORDS.map((w) => [w, true] as const), ...ENV_FALSE_WORDS.map((w) => [w, false] as const)])('reads %s in any case', (word, expected) => {
-      const capitalised = word.charAt(0).toUpperCase() + word.slice(1);
-      for (const raw of [word, word.toUpperCase(), capitalised]) expect({ raw, ...read(cls, name, raw) }).toEqual({ raw, value: expected });
-    });
+    it.each([...ENV_TRUE_WORDS.map((w) => [w, true] as const), ...ENV_FALSE_WORDS.map((w) => [w, false] as const)])(
+      'reads %s in any case',
+      (word, expected) => {
+        const capitalised = word.charAt(0).toUpperCase() + word.slice(1);
+        for (const raw of [word, word.toUpperCase(), capitalised]) expect({ raw, ...read(cls, name, raw) }).toEqual({ raw, value: expected });
+      },
+    );
 
     it('refuses anything else at start-up', () => {
       for (const raw of BOOLEAN_INVALID) expectRefused(cls, name, raw, /must be one of true\/false, 1\/0, yes\/no, on\/off \(any case\)/);
@@ -185,7 +213,8 @@ describe.each(APPS)('%s configuration', (_app, cls) => {
     });
 
     it('refuses other spellings, fractions and values out of range', () => {
-      for (const raw of cases.invalid) expectRefused(cls, name, raw, spec.unit === 'ms' ? /must be a whole number of milliseconds/ : /must be a decimal integer/);
+      for (const raw of cases.invalid)
+        expectRefused(cls, name, raw, spec.unit === 'ms' ? /must be a whole number of milliseconds/ : /must be a decimal integer/);
     });
   });
 
@@ -210,7 +239,10 @@ describe.each(APPS)('%s configuration', (_app, cls) => {
     } catch (e) {
       message = (e as Error).message;
     }
-    const named = message.split('\n').slice(1).map((line) => /^ {2}(\S+) /.exec(line)?.[1]);
+    const named = message
+      .split('\n')
+      .slice(1)
+      .map((line) => /^ {2}(\S+) /.exec(line)?.[1]);
     expect(named.sort()).toEqual(Object.keys(bad).sort());
   });
 });

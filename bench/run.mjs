@@ -43,21 +43,41 @@ const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest']
 
 // ---------------------------------------------------------------- arguments
 const opts = {
-  events: 20_000, body: 1024, tickets: 5_000, rate: 1_000, seconds: 10, warmup: 3,
-  'fanout-events': 200, 'fanout-subs': 100,
-  'scale-events': 2_000, 'scale-subs': 4, 'scale-delay': 100, 'scale-pods': '1,3', 'scale-concurrency': 20,
-  'rest-events': 5_000, 'rest-concurrency': 32,
-  baseline: true, 'log-level': 'info', 'cpu-prof': false, repeat: 1, 'node-args': '',
+  events: 20_000,
+  body: 1024,
+  tickets: 5_000,
+  rate: 1_000,
+  seconds: 10,
+  warmup: 3,
+  'fanout-events': 200,
+  'fanout-subs': 100,
+  'scale-events': 2_000,
+  'scale-subs': 4,
+  'scale-delay': 100,
+  'scale-pods': '1,3',
+  'scale-concurrency': 20,
+  'rest-events': 5_000,
+  'rest-concurrency': 32,
+  baseline: true,
+  'log-level': 'info',
+  'cpu-prof': false,
+  repeat: 1,
+  'node-args': '',
 };
 const extraEnv = {};
 const picked = [];
 for (const arg of process.argv.slice(2)) {
   const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-  if (!m) { picked.push(arg === 'memory' ? 'throughput' : arg); continue; }
+  if (!m) {
+    picked.push(arg === 'memory' ? 'throughput' : arg);
+    continue;
+  }
   const [, key, value] = m;
   if (key === 'no-baseline') opts.baseline = false;
-  else if (key === 'set') { const i = value.indexOf('='); extraEnv[value.slice(0, i)] = value.slice(i + 1); }
-  else if (!(key in opts)) throw new Error(`unknown option --${key}`);
+  else if (key === 'set') {
+    const i = value.indexOf('=');
+    extraEnv[value.slice(0, i)] = value.slice(i + 1);
+  } else if (!(key in opts)) throw new Error(`unknown option --${key}`);
   else opts[key] = value === undefined ? true : typeof opts[key] === 'number' ? Number(value) : value;
 }
 for (const s of picked) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; pick from ${ALL.join(', ')}, memory`);
@@ -68,7 +88,11 @@ if (scenarios.includes('isolation') && !scenarios.includes('latency')) scenarios
 // ---------------------------------------------------------------- session state
 const id = `${process.pid}`;
 const database = `hookhub_bench_${id}`;
-const databaseUrl = (() => { const u = new URL(ADMIN_DB_URL); u.pathname = `/${database}`; return u.toString(); })();
+const databaseUrl = (() => {
+  const u = new URL(ADMIN_DB_URL);
+  u.pathname = `/${database}`;
+  return u.toString();
+})();
 const workDir = join(tmpdir(), `hookhub-bench-${id}`);
 const appsDir = join(ROOT, 'dist', `.bench-${id}`);
 const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
@@ -93,7 +117,10 @@ async function setup() {
   // A snapshot of the built apps: a rebuild by someone else during the run changes nothing here.
   for (const app of ['subscriptions', 'dispatcher', 'provider-ingest']) {
     const main = join(ROOT, 'dist', 'apps', app, 'main.js');
-    if (!existsSync(main)) { if (app === 'provider-ingest') continue; throw new Error(`${main} is missing: run npm run build`); }
+    if (!existsSync(main)) {
+      if (app === 'provider-ingest') continue;
+      throw new Error(`${main} is missing: run npm run build`);
+    }
     mkdirSync(join(appsDir, app), { recursive: true });
     copyFileSync(main, join(appsDir, app, 'main.js'));
   }
@@ -126,7 +153,9 @@ async function cleanup() {
       }
       await nc.close();
     }
-  } catch (err) { log('stream cleanup failed:', err.message); }
+  } catch (err) {
+    log('stream cleanup failed:', err.message);
+  }
   try {
     await db?.end();
     const admin = new pg.Client({ connectionString: ADMIN_DB_URL });
@@ -134,7 +163,9 @@ async function cleanup() {
     if (process.env.BENCH_KEEP_DB) log(`database ${database} kept (BENCH_KEEP_DB)`);
     else await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
-  } catch (err) { log('database cleanup failed:', err.message); }
+  } catch (err) {
+    log('database cleanup failed:', err.message);
+  }
   rmSync(appsDir, { recursive: true, force: true });
   if (!process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
 }
@@ -145,7 +176,10 @@ async function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
   });
 }
 
@@ -169,7 +203,11 @@ async function startApp(app, env, portVariable, name) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error(`${name} not ready; see ${logFile}`);
     await sleep(200);
   }
@@ -191,8 +229,14 @@ async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false 
   const prefix = `bench${id}w${++worldCount}`;
   prefixes.push(prefix);
   const env = {
-    DATABASE_URL: databaseUrl, NATS_URL, JETSTREAM_PREFIX: prefix, ADMIN_TOKEN: adminToken, SECRETS_ENCRYPTION_KEY: encryptionKey,
-    ALLOW_INSECURE_WEBHOOK_TARGETS: true, LOG_LEVEL: opts['log-level'], SHUTDOWN_GRACE_MS: 2_000,
+    DATABASE_URL: databaseUrl,
+    NATS_URL,
+    JETSTREAM_PREFIX: prefix,
+    ADMIN_TOKEN: adminToken,
+    SECRETS_ENCRYPTION_KEY: encryptionKey,
+    ALLOW_INSECURE_WEBHOOK_TARGETS: true,
+    LOG_LEVEL: opts['log-level'],
+    SHUTDOWN_GRACE_MS: 2_000,
   };
   const apps = { subscriptions: await startApp('subscriptions', env, 'SUBSCRIPTIONS_PORT', `subscriptions-${worldCount}`), dispatchers: [] };
   const dEnv = { ...env, ...dispatcherEnv, ...extraEnv };
@@ -204,10 +248,15 @@ async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false 
       return undefined;
     });
   }
-  if (!db) { db = new pg.Client({ connectionString: databaseUrl }); await db.connect(); }
+  if (!db) {
+    db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+  }
   const api = new Api(apps.subscriptions.url);
   return {
-    prefix, apps, api,
+    prefix,
+    apps,
+    api,
     subject: (tenant, type) => `${prefix}.events.${tenant}.${type}`,
     async stop() {
       for (const d of apps.dispatchers) await stopApp(d);
@@ -221,7 +270,9 @@ async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false 
 
 // ---------------------------------------------------------------- admin API
 class Api {
-  constructor(base) { this.base = base; }
+  constructor(base) {
+    this.base = base;
+  }
   async req(method, path, token, body) {
     const res = await fetch(this.base + path, {
       method,
@@ -229,7 +280,12 @@ class Api {
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    let json; try { json = JSON.parse(text); } catch { json = text; }
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
     return { status: res.status, body: json };
   }
   async tenant(name) {
@@ -243,9 +299,17 @@ class Api {
   async subscribe(key, urls, eventTypes = ['ticket.updated']) {
     const ids = [];
     for (let i = 0; i < urls.length; i += 10) {
-      const made = await Promise.all(urls.slice(i, i + 10).map((url) =>
-        this.req('POST', '/v1/subscriptions', key, { url, event_types: eventTypes, verify_token: `verify-${randomUUID()}`, description: 'bench' })));
-      for (const r of made) { if (r.status !== 201) throw new Error(`subscription: ${r.status} ${JSON.stringify(r.body)}`); ids.push(r.body.id); }
+      const made = await Promise.all(
+        urls
+          .slice(i, i + 10)
+          .map((url) =>
+            this.req('POST', '/v1/subscriptions', key, { url, event_types: eventTypes, verify_token: `verify-${randomUUID()}`, description: 'bench' }),
+          ),
+      );
+      for (const r of made) {
+        if (r.status !== 201) throw new Error(`subscription: ${r.status} ${JSON.stringify(r.body)}`);
+        ids.push(r.body.id);
+      }
     }
     const deadline = Date.now() + 60_000;
     for (const sid of ids) {
@@ -265,18 +329,24 @@ let ipcSeq = 0;
 function receiverCall(msg, type) {
   const reqId = ++ipcSeq;
   return new Promise((res) => {
-    const on = (m) => { if (m.id === reqId && m.type === type) { receiver.off('message', on); res(m.stats); } };
+    const on = (m) => {
+      if (m.id === reqId && m.type === type) {
+        receiver.off('message', on);
+        res(m.stats);
+      }
+    };
     receiver.on('message', on);
     receiver.send({ ...msg, id: reqId });
   });
 }
-const waitReceived = (label, count, timeoutMs) => Promise.race([
-  receiverCall({ type: 'wait', label, count }, 'reached'),
-  sleep(timeoutMs).then(async () => {
-    const s = await receiverCall({ type: 'stats', label }, 'stats');
-    throw new Error(`receiver got ${s.unique} of ${count} deliveries on /${label} within ${timeoutMs} ms`);
-  }),
-]);
+const waitReceived = (label, count, timeoutMs) =>
+  Promise.race([
+    receiverCall({ type: 'wait', label, count }, 'reached'),
+    sleep(timeoutMs).then(async () => {
+      const s = await receiverCall({ type: 'stats', label }, 'stats');
+      throw new Error(`receiver got ${s.unique} of ${count} deliveries on /${label} within ${timeoutMs} ms`);
+    }),
+  ]);
 const receiverStats = (label) => receiverCall({ type: 'stats', label }, 'stats');
 
 // ---------------------------------------------------------------- events
@@ -296,14 +366,22 @@ async function publish({ tenant, subject, count, rate = 0, filler, tickets = opt
     const ticket = `t-${String(i % tickets).padStart(6, '0')}`;
     const eid = `${idPrefix}${i}`;
     const now = Date.now();
-    const body = `{"id":"${eid}","account_id":"${tenant}","account_url":"","created_at":"${new Date(now).toISOString()}","type":"ticket.updated",`
-      + `"data":{"changes":{"state":["new","open"]},"sent_at":${now}},"actor_type":"user","actor_id":"u-1","actor_name":"Bench",`
-      + `"model_type":"ticket","model_id":"${ticket}","model":{"id":"${ticket}","subject":"Refund request","state":"open","description":"${filler}"}}`;
+    const body =
+      `{"id":"${eid}","account_id":"${tenant}","account_url":"","created_at":"${new Date(now).toISOString()}","type":"ticket.updated",` +
+      `"data":{"changes":{"state":["new","open"]},"sent_at":${now}},"actor_type":"user","actor_id":"u-1","actor_name":"Bench",` +
+      `"model_type":"ticket","model_id":"${ticket}","model":{"id":"${ticket}","subject":"Refund request","state":"open","description":"${filler}"}}`;
     window.push(js.publish(subject, enc.encode(body), { msgID: `${tenant}:${eid}` }));
-    if (window.length >= 1000) { await Promise.all(window); window = []; }
+    if (window.length >= 1000) {
+      await Promise.all(window);
+      window = [];
+    }
     if (rate > 0 && i % 10 === 9) {
       const due = started + ((i + 1) * 1000) / rate;
-      if (due > Date.now()) { await Promise.all(window); window = []; await sleep(due - Date.now()); }
+      if (due > Date.now()) {
+        await Promise.all(window);
+        window = [];
+        await sleep(due - Date.now());
+      }
     }
   }
   await Promise.all(window);
@@ -314,10 +392,9 @@ async function publish({ tenant, subject, count, rate = 0, filler, tickets = opt
 async function persisted(subscriptionIds, count, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await db.query(
-      `SELECT count(*)::int AS n, max(updated_at) AS last FROM deliveries WHERE subscription_id = ANY($1) AND status = 'delivered'`,
-      [subscriptionIds],
-    );
+    const r = await db.query(`SELECT count(*)::int AS n, max(updated_at) AS last FROM deliveries WHERE subscription_id = ANY($1) AND status = 'delivered'`, [
+      subscriptionIds,
+    ]);
     if (r.rows[0].n >= count) return r.rows[0].last.getTime();
     if (Date.now() > deadline) throw new Error(`only ${r.rows[0].n} of ${count} deliveries recorded as delivered`);
     await sleep(100);
@@ -361,7 +438,8 @@ async function metric(app, name) {
 }
 
 async function dispatcherCounters(world) {
-  let deferred = 0, attempts = 0;
+  let deferred = 0,
+    attempts = 0;
   const perPod = [];
   for (const d of world.apps.dispatchers) {
     deferred += await metric(d, 'hookhub_deliveries_deferred_total');
@@ -386,7 +464,11 @@ function cpuSeconds(pid) {
 async function cpuMeter(world) {
   const pgPids = async () => (await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])).rows.map((r) => r.pid);
   const natsPids = () => {
-    try { return execFileSync('pgrep', ['-x', 'nats-server'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number); } catch { return []; }
+    try {
+      return execFileSync('pgrep', ['-x', 'nats-server'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
   };
   const groups = async () => ({
     dispatcher: world.apps.dispatchers.map((d) => d.pid),
@@ -427,23 +509,36 @@ function rssSampler(apps) {
         const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
         peak[a.name].rss = Math.max(peak[a.name].rss, rss);
         peak[a.name].hwm = Math.max(peak[a.name].hwm, hwm);
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }
   };
   read();
   const timer = setInterval(read, 100);
-  return () => { clearInterval(timer); read(); return peak; };
+  return () => {
+    clearInterval(timer);
+    read();
+    return peak;
+  };
 }
 
 // ---------------------------------------------------------------- baseline
 async function baseline(args) {
   if (!opts.baseline) return null;
   const out = await new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['baseline.mjs', ...args.map(String)], { cwd: BASELINE_DIR, env: { ...process.env, NATS_URL }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['baseline.mjs', ...args.map(String)], {
+      cwd: BASELINE_DIR,
+      env: { ...process.env, NATS_URL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.add(child);
     let text = '';
     child.stdout.on('data', (d) => (text += d));
-    child.on('exit', (code) => { children.delete(child); code === 0 ? res(text) : rej(new Error(`baseline exited with ${code}`)); });
+    child.on('exit', (code) => {
+      children.delete(child);
+      code === 0 ? res(text) : rej(new Error(`baseline exited with ${code}`));
+    });
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -475,21 +570,31 @@ async function throughput() {
     const hubRate = n / ((recordedAt - started) / 1000);
     results.throughput = hubRate;
     emit({
-      scenario: 'throughput', events: n, model_bytes: opts.body, subscriptions: 1,
+      scenario: 'throughput',
+      events: n,
+      model_bytes: opts.body,
+      subscriptions: 1,
       hub: {
         deliveries_per_s: Math.round(hubRate),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
         publish_per_s: Math.round(n / ((publishedAt - started) / 1000)),
-        duplicates: got.duplicates, deferred: counters.deferred, attempts: counters.attempts, fan_out_transactions: batches, attempt_log_writes: flushes, receiver_connections: got.connections,
+        duplicates: got.duplicates,
+        deferred: counters.deferred,
+        attempts: counters.attempts,
+        fan_out_transactions: batches,
+        attempt_log_writes: flushes,
+        receiver_connections: got.connections,
         ...(await attemptDurations([sid])),
         cpu_s: cpu,
       },
       baseline: base && { deliveries_per_s: base.deliveries_per_s },
       ratio: base && round(hubRate / base.deliveries_per_s),
-      target: 'ratio >= 0.6', met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
+      target: 'ratio >= 0.6',
+      met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
     });
     emit({
-      scenario: 'memory', during: 'throughput',
+      scenario: 'memory',
+      during: 'throughput',
       peak_rss_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.rss)])),
       vm_hwm_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.hwm)])),
     });
@@ -540,9 +645,13 @@ async function steadyLoad({ withDeadEndpoint }) {
     const dead = withDeadEndpoint ? await receiverStats(`hang${worldCount}`) : null;
     const lat = got.latencies.sort((a, b) => a - b);
     return {
-      p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), max_ms: lat[lat.length - 1],
+      p50_ms: pct(lat, 0.5),
+      p99_ms: pct(lat, 0.99),
+      max_ms: lat[lat.length - 1],
       delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
-      duplicates: got.duplicates, deferred: counters.deferred, dead_endpoint_requests: dead?.requests,
+      duplicates: got.duplicates,
+      deferred: counters.deferred,
+      dead_endpoint_requests: dead?.requests,
       breakdown: await latencyBreakdown(sids[0]),
       dispatcher_event_loop_lag_ms: lag,
       cpu_s: cpu,
@@ -559,9 +668,14 @@ async function latency() {
   const hub = await steadyLoad({ withDeadEndpoint: false });
   results.latencyP99 = hub.p99_ms;
   emit({
-    scenario: 'latency', rate: opts.rate, seconds: opts.seconds, events: n,
-    hub, baseline: base && { p50_ms: base.p50_ms, p99_ms: base.p99_ms },
-    target: 'hub p99 <= 50 ms', met: hub.p99_ms <= 50,
+    scenario: 'latency',
+    rate: opts.rate,
+    seconds: opts.seconds,
+    events: n,
+    hub,
+    baseline: base && { p50_ms: base.p50_ms, p99_ms: base.p99_ms },
+    target: 'hub p99 <= 50 ms',
+    met: hub.p99_ms <= 50,
   });
 }
 
@@ -569,9 +683,15 @@ async function isolation() {
   const hub = await steadyLoad({ withDeadEndpoint: true });
   const reference = results.latencyP99;
   emit({
-    scenario: 'isolation', rate: opts.rate, seconds: opts.seconds, events: opts.rate * opts.seconds,
-    hub, latency_scenario_p99_ms: reference, ratio: round(hub.p99_ms / Math.max(1, reference)),
-    target: 'healthy p99 <= 2x the latency scenario p99', met: hub.p99_ms <= 2 * Math.max(reference, 1),
+    scenario: 'isolation',
+    rate: opts.rate,
+    seconds: opts.seconds,
+    events: opts.rate * opts.seconds,
+    hub,
+    latency_scenario_p99_ms: reference,
+    ratio: round(hub.p99_ms / Math.max(1, reference)),
+    target: 'healthy p99 <= 2x the latency scenario p99',
+    met: hub.p99_ms <= 2 * Math.max(reference, 1),
   });
 }
 
@@ -584,7 +704,10 @@ async function fanout() {
   try {
     const t = await world.api.tenant('bench-fanout');
     const label = `fan${worldCount}`;
-    const sids = await world.api.subscribe(t.key, Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/${i}`));
+    const sids = await world.api.subscribe(
+      t.key,
+      Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/${i}`),
+    );
     const received = waitReceived(label, n, 600_000);
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: events, filler: modelFiller(opts.body) });
     const got = await received;
@@ -592,11 +715,20 @@ async function fanout() {
     const counters = await dispatcherCounters(world);
     const hubRate = n / ((recordedAt - started) / 1000);
     emit({
-      scenario: 'fanout', events, subscriptions: subs, deliveries: n,
-      hub: { deliveries_per_s: Math.round(hubRate), received_per_s: Math.round(n / ((got.last - started) / 1000)), duplicates: got.duplicates, deferred: counters.deferred },
+      scenario: 'fanout',
+      events,
+      subscriptions: subs,
+      deliveries: n,
+      hub: {
+        deliveries_per_s: Math.round(hubRate),
+        received_per_s: Math.round(n / ((got.last - started) / 1000)),
+        duplicates: got.duplicates,
+        deferred: counters.deferred,
+      },
       baseline: base && { deliveries_per_s: base.deliveries_per_s, events: n },
       ratio: base && round(hubRate / base.deliveries_per_s),
-      target: 'ratio >= 0.6', met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
+      target: 'ratio >= 0.6',
+      met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
     });
   } finally {
     await world.stop();
@@ -616,7 +748,10 @@ async function scaleout() {
     try {
       const t = await world.api.tenant(`bench-scale-${pods}`);
       const label = `scale${worldCount}`;
-      const sids = await world.api.subscribe(t.key, Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/delay/${opts['scale-delay']}/${i}`));
+      const sids = await world.api.subscribe(
+        t.key,
+        Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/delay/${opts['scale-delay']}/${i}`),
+      );
       const received = waitReceived(label, n, 900_000);
       const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: events, filler: modelFiller(opts.body) });
       const got = await received;
@@ -625,20 +760,30 @@ async function scaleout() {
       out[pods] = {
         deliveries_per_s: Math.round(n / ((recordedAt - started) / 1000)),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
-        duplicates: got.duplicates, deferred: counters.deferred, attempts_per_pod: counters.perPod,
+        duplicates: got.duplicates,
+        deferred: counters.deferred,
+        attempts_per_pod: counters.perPod,
         ...(await attemptDurations(sids)),
       };
     } finally {
       await world.stop();
     }
   }
-  const [one, many] = Object.keys(out).map(Number).sort((a, b) => a - b);
+  const [one, many] = Object.keys(out)
+    .map(Number)
+    .sort((a, b) => a - b);
   const ratio = many ? out[many].deliveries_per_s / out[one].deliveries_per_s : null;
   emit({
-    scenario: 'scaleout', events, subscriptions: subs, deliveries: n, endpoint_delay_ms: opts['scale-delay'],
+    scenario: 'scaleout',
+    events,
+    subscriptions: subs,
+    deliveries: n,
+    endpoint_delay_ms: opts['scale-delay'],
     open_requests_per_pod: opts['scale-concurrency'],
     hub: Object.fromEntries(Object.entries(out).map(([k, v]) => [`pods_${k}`, v])),
-    ratio: round(ratio), target: `${many} pods >= 2.5x ${one}`, met: ratio === null ? null : ratio >= 2.5,
+    ratio: round(ratio),
+    target: `${many} pods >= 2.5x ${one}`,
+    met: ratio === null ? null : ratio >= 2.5,
   });
 }
 
@@ -653,16 +798,23 @@ async function rest() {
     const filler = modelFiller(opts.body);
     const received = waitReceived(label, n, 600_000);
     const started = Date.now();
-    let next = 0, rejected = 0;
+    let next = 0,
+      rejected = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
         const ticket = `t-${String(i % opts.tickets).padStart(6, '0')}`;
         const r = await world.api.req('POST', '/v1/events', t.key, {
-          id: `r${i}`, type: 'ticket.updated', model_id: ticket, data: { changes: {}, sent_at: Date.now() },
+          id: `r${i}`,
+          type: 'ticket.updated',
+          model_id: ticket,
+          data: { changes: {}, sent_at: Date.now() },
           model: { id: ticket, subject: 'Refund request', state: 'open', description: filler },
         });
-        if (r.status !== 202) { rejected++; if (rejected < 3) log('REST publish answered', r.status, JSON.stringify(r.body)); }
+        if (r.status !== 202) {
+          rejected++;
+          if (rejected < 3) log('REST publish answered', r.status, JSON.stringify(r.body));
+        }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -670,10 +822,15 @@ async function rest() {
     const got = await received;
     const lat = got.latencies.sort((a, b) => a - b);
     emit({
-      scenario: 'rest', events: n, concurrency,
+      scenario: 'rest',
+      events: n,
+      concurrency,
       hub: {
-        accepted_per_s: Math.round((n - rejected) / ((acceptedAt - started) / 1000)), rejected,
-        delivered_per_s: Math.round(n / ((got.last - started) / 1000)), p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99),
+        accepted_per_s: Math.round((n - rejected) / ((acceptedAt - started) / 1000)),
+        rejected,
+        delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
+        p50_ms: pct(lat, 0.5),
+        p99_ms: pct(lat, 0.99),
       },
       note: 'POST /v1/events (API key, validation, JetStream publish ack) with the dispatcher delivering at the same time',
     });
@@ -689,16 +846,17 @@ let failed = false;
 try {
   await setup();
   log(`database ${database}, receiver ${receiverUrl}, scenarios: ${scenarios.join(' ')}`);
-  for (const s of scenarios) for (let run = 1; run <= opts.repeat; run++) {
-    log(`scenario ${s}${opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : ''}`);
-    try {
-      await RUNNERS[s]();
-    } catch (err) {
-      failed = true;
-      log(`scenario ${s} failed:`, err.stack ?? err);
-      emit({ scenario: s, error: String(err.message ?? err) });
+  for (const s of scenarios)
+    for (let run = 1; run <= opts.repeat; run++) {
+      log(`scenario ${s}${opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : ''}`);
+      try {
+        await RUNNERS[s]();
+      } catch (err) {
+        failed = true;
+        log(`scenario ${s} failed:`, err.stack ?? err);
+        emit({ scenario: s, error: String(err.message ?? err) });
+      }
     }
-  }
 } finally {
   receiver?.send({ type: 'exit' });
   await cleanup();

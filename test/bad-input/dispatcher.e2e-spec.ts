@@ -51,7 +51,11 @@ describe('bad input: the dispatcher', () => {
   });
 
   const noise = fc.record({ accept: fc.option(bad.oddAccept, { nil: undefined }), extra: bad.noiseHeaders });
-  const withNoise = (headers: Record<string, string>, n: { accept?: string; extra: Record<string, string> }) => ({ ...n.extra, ...(n.accept === undefined ? {} : { accept: n.accept }), ...headers });
+  const withNoise = (headers: Record<string, string>, n: { accept?: string; extra: Record<string, string> }) => ({
+    ...n.extra,
+    ...(n.accept === undefined ? {} : { accept: n.accept }),
+    ...headers,
+  });
 
   it('refuses JSON bodies that are malformed, not UTF-8, too deep, too large or undecodable (400, 413, 415)', async () => {
     const arb = fc
@@ -63,11 +67,19 @@ describe('bad input: the dispatcher', () => {
   it('refuses other methods and paths (4xx)', async () => {
     const segment = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.~%'.split('')), minLength: 1, maxLength: 12 });
     const wrongMethod = fc
-      .tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'SEARCH', 'M-SEARCH', 'FOO', 'get'))
+      .tuple(
+        fc.constantFrom(...ENDPOINTS),
+        fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'SEARCH', 'M-SEARCH', 'FOO', 'get'),
+      )
       .map(([path, method]) => ({ method, path, why: `${method} ${path}` }));
-    const extra = fc.tuple(fc.constantFrom(...ENDPOINTS, ''), fc.array(segment, { minLength: 1, maxLength: 3 })).map(([p, segs]) => ({ method: 'GET', path: `${p}/x-${segs.join('/')}`, why: 'unknown path' }));
+    const extra = fc
+      .tuple(fc.constantFrom(...ENDPOINTS, ''), fc.array(segment, { minLength: 1, maxLength: 3 }))
+      .map(([p, segs]) => ({ method: 'GET', path: `${p}/x-${segs.join('/')}`, why: 'unknown path' }));
     const unknown = fc
-      .oneof(bad.badIdSegment([]), fc.constantFrom('v1', 'docs', 'ingest', 'admin', '.env', 'health', 'ready', 'metric', 'healthz.json', '%2Fhealthz', 'healthz%00', 'metrics%3Fx'))
+      .oneof(
+        bad.badIdSegment([]),
+        fc.constantFrom('v1', 'docs', 'ingest', 'admin', '.env', 'health', 'ready', 'metric', 'healthz.json', '%2Fhealthz', 'healthz%00', 'metrics%3Fx'),
+      )
       .filter((s) => !['healthz', 'readyz', 'metrics'].includes((bad.decodedSegment(s) ?? '').toLowerCase()))
       .map((s) => ({ method: 'GET', path: `/${s}`, why: 'unknown path' }));
     const arb = fc
@@ -79,20 +91,29 @@ describe('bad input: the dispatcher', () => {
   it('refuses broken HTTP/1.1 framing', async () => {
     const arb = fc
       .tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom('GET', 'POST'))
-      .chain(([path, method]) => bad.rawFramingAttack(method, path, { 'Content-Type': 'application/json' }).map((a) => ({ ...a, why: `${a.why}, ${method} ${path}` })));
+      .chain(([path, method]) =>
+        bad.rawFramingAttack(method, path, { 'Content-Type': 'application/json' }).map((a) => ({ ...a, why: `${a.why}, ${method} ${path}` })),
+      );
     reports.framing = await bad.assertEveryRawRequest('dispatcher/framing', RUNS.framing, arb, ctx);
   });
 
   it('never answers noise (queries, headers, bodies it ignores, path variants) with a server error', async () => {
-    const pathVariant = fc.tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom('as is', 'upper', 'trailing slash', 'double slash', 'encoded')).map(([p, how]) => {
-      if (how === 'upper') return p.toUpperCase();
-      if (how === 'trailing slash') return `${p}/`;
-      if (how === 'double slash') return `/${p}`;
-      if (how === 'encoded') return `/%${p.charCodeAt(1).toString(16)}${p.slice(2)}`;
-      return p;
-    });
+    const pathVariant = fc
+      .tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom('as is', 'upper', 'trailing slash', 'double slash', 'encoded'))
+      .map(([p, how]) => {
+        if (how === 'upper') return p.toUpperCase();
+        if (how === 'trailing slash') return `${p}/`;
+        if (how === 'double slash') return `/${p}`;
+        if (how === 'encoded') return `/%${p.charCodeAt(1).toString(16)}${p.slice(2)}`;
+        return p;
+      });
     const ignoredBody = fc.option(
-      fc.tuple(bad.nonJsonContentType, bad.nastyString.filter((s) => s.length > 0)).map(([ct, body]) => ({ 'content-type': ct, body })),
+      fc
+        .tuple(
+          bad.nonJsonContentType,
+          bad.nastyString.filter((s) => s.length > 0),
+        )
+        .map(([ct, body]) => ({ 'content-type': ct, body })),
       { nil: undefined },
     );
     const arb = fc

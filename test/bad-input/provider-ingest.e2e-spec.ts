@@ -93,7 +93,12 @@ describe('bad input: provider-ingest', () => {
     sns = await startSnsSigner();
     const topicArn = 'arn:aws:sns:us-east-1:123456789012:ses-fuzz';
     // Every refused callback is logged at warn: thousands of lines would only slow the run down.
-    ingest = await startIngest(env, { INGEST_BODY_LIMIT: '256kb', INGEST_SNS_HOST_PATTERN: '^127\\.0\\.0\\.1$', INGEST_SNS_ALLOW_HTTP: true, LOG_LEVEL: process.env.BAD_INPUT_DEBUG ? 'warn' : 'error' });
+    ingest = await startIngest(env, {
+      INGEST_BODY_LIMIT: '256kb',
+      INGEST_SNS_HOST_PATTERN: '^127\\.0\\.0\\.1$',
+      INGEST_SNS_ALLOW_HTTP: true,
+      LOG_LEVEL: process.env.BAD_INPUT_DEBUG ? 'warn' : 'error',
+    });
     const hub = await startHub(env);
     let tenant: { tenantId: string; adminKey: string };
     const fixtures = {} as Record<Provider, Fixture>;
@@ -158,7 +163,8 @@ describe('bad input: provider-ingest', () => {
     (req: bad.BadRequest, reply: bad.HttpReply) => {
       bad.expectRefused(req, reply, statuses);
       const text = reply.body.toString('utf8');
-      if (text.includes('/problems/malformed-callback')) throw new Error(`a forged callback passed verification: ${text}\n  request: ${bad.describeRequest(req)}`);
+      if (text.includes('/problems/malformed-callback'))
+        throw new Error(`a forged callback passed verification: ${text}\n  request: ${bad.describeRequest(req)}`);
     };
 
   const run = async (group: keyof typeof RUNS, arb: fc.Arbitrary<bad.BadRequest>, check: (req: bad.BadRequest, reply: bad.HttpReply) => void = refused()) => {
@@ -170,19 +176,25 @@ describe('bad input: provider-ingest', () => {
   /* ------------------------------------------------------------- groups */
 
   it('refuses callbacks with missing, garbage or wrongly keyed signatures for every provider (401)', async () => {
-    const arb = fc
-      .tuple(anyProvider(), noise)
-      .chain(([p, n]) => forgedCallback(w, p, 'POST', '').map((d) => toRequest({ ...d, provider: p }, n)));
+    const arb = fc.tuple(anyProvider(), noise).chain(([p, n]) => forgedCallback(w, p, 'POST', '').map((d) => toRequest({ ...d, provider: p }, n)));
     await run('signatures', arb, refused([401, 431]));
   });
 
   it('refuses garbage, invalid UTF-8, oversized and badly encoded bodies of any content type (400, 401, 413, 415)', async () => {
     const framed = anyProvider().chain((p) =>
-      fc.tuple(fc.constant(p), shapedBody[p]).chain(([, s]) =>
-        fc
-          .tuple(bad.brokenBody(s.body.toString('utf8'), BODY_LIMIT, { requireJson: false }), signatureHeaders(w, p, 'POST', w.fixtures[p].conn.url, s), noise)
-          .map(([b, sig, n]) => toRequest({ provider: p, method: 'POST', query: '', headers: { ...b.headers, ...sig.headers }, body: b.body, why: `${b.why}, ${sig.why}` }, n)),
-      ),
+      fc
+        .tuple(fc.constant(p), shapedBody[p])
+        .chain(([, s]) =>
+          fc
+            .tuple(
+              bad.brokenBody(s.body.toString('utf8'), BODY_LIMIT, { requireJson: false }),
+              signatureHeaders(w, p, 'POST', w.fixtures[p].conn.url, s),
+              noise,
+            )
+            .map(([b, sig, n]) =>
+              toRequest({ provider: p, method: 'POST', query: '', headers: { ...b.headers, ...sig.headers }, body: b.body, why: `${b.why}, ${sig.why}` }, n),
+            ),
+        ),
     );
     const garbage = anyProvider().chain((p) =>
       fc.tuple(garbageBody(p), anyContentType, fc.boolean(), noise).chain(([g, ct, compress, n]) => {
@@ -203,37 +215,89 @@ describe('bad input: provider-ingest', () => {
         );
       }),
     );
-    const oversized = fc.tuple(anyProvider(), bad.oversizedBody(BODY_LIMIT), anyContentType, noise).map(([p, o, ct, n]) =>
-      toRequest({ provider: p, method: 'POST', query: '', headers: { ...o.headers, ...(ct === undefined ? {} : { 'content-type': ct }) }, body: o.body, why: o.why }, n),
+    const oversized = fc
+      .tuple(anyProvider(), bad.oversizedBody(BODY_LIMIT), anyContentType, noise)
+      .map(([p, o, ct, n]) =>
+        toRequest(
+          { provider: p, method: 'POST', query: '', headers: { ...o.headers, ...(ct === undefined ? {} : { 'content-type': ct }) }, body: o.body, why: o.why },
+          n,
+        ),
+      );
+    await run(
+      'bodies',
+      fc.oneof({ weight: 3, arbitrary: framed }, { weight: 4, arbitrary: garbage }, { weight: 1, arbitrary: oversized }),
+      refused([400, 401, 413, 415]),
     );
-    await run('bodies', fc.oneof({ weight: 3, arbitrary: framed }, { weight: 4, arbitrary: garbage }, { weight: 1, arbitrary: oversized }), refused([400, 401, 413, 415]));
   });
 
   it('refuses malformed multipart posts, where a body is read before the signature is checked (401)', async () => {
     // Mailgun reads its signature out of the form; the others must refuse without reading it.
-    const provider = fc.oneof({ weight: 4, arbitrary: fc.constant<Provider>('mailgun') }, { weight: 2, arbitrary: fc.constant<Provider>('sendgrid_inbound') }, { weight: 2, arbitrary: anyProvider() });
-    const arb = fc.tuple(provider, multipartGarbage, noise).chain(([p, m, n]) =>
-      signatureHeaders(w, p, 'POST', w.fixtures[p].conn.url, { body: m.body, contentType: m.contentType }).map((sig) =>
-        toRequest({ provider: p, method: 'POST', query: '', headers: { 'content-type': m.contentType, ...sig.headers }, body: m.body, why: `${m.why}, ${sig.why}` }, n),
-      ),
+    const provider = fc.oneof(
+      { weight: 4, arbitrary: fc.constant<Provider>('mailgun') },
+      { weight: 2, arbitrary: fc.constant<Provider>('sendgrid_inbound') },
+      { weight: 2, arbitrary: anyProvider() },
     );
+    const arb = fc
+      .tuple(provider, multipartGarbage, noise)
+      .chain(([p, m, n]) =>
+        signatureHeaders(w, p, 'POST', w.fixtures[p].conn.url, { body: m.body, contentType: m.contentType }).map((sig) =>
+          toRequest(
+            { provider: p, method: 'POST', query: '', headers: { 'content-type': m.contentType, ...sig.headers }, body: m.body, why: `${m.why}, ${sig.why}` },
+            n,
+          ),
+        ),
+      );
     await run('multipart', arb, refused([401, 413]));
   });
 
   it('refuses POSTs with random query parameters, signed (wrongly) over the URL with that query (401)', async () => {
-    const providerKeys = ['bodySHA256', 'sig', 'timestamp', 'nonce', 'hub.mode', 'hub.verify_token', 'hub.challenge', 'statusDatetime', 'id', 'status', 'messageId', 'MessageSid', 'Action', 'SubscribeURL'];
+    const providerKeys = [
+      'bodySHA256',
+      'sig',
+      'timestamp',
+      'nonce',
+      'hub.mode',
+      'hub.verify_token',
+      'hub.challenge',
+      'statusDatetime',
+      'id',
+      'status',
+      'messageId',
+      'MessageSid',
+      'Action',
+      'SubscribeURL',
+    ];
     const specs = providerKeys.map((name) => ({ name, valid: () => true }));
     const q = fc.oneof(
       bad.anyQuery(specs),
-      fc.array(fc.tuple(fc.constantFrom(...providerKeys), fc.oneof(hexString(0, 64), bad.nastyString.filter((s) => s.length < 300), timestampArb)), { minLength: 1, maxLength: 6 }).map((e) => query(e)),
+      fc
+        .array(
+          fc.tuple(
+            fc.constantFrom(...providerKeys),
+            fc.oneof(
+              hexString(0, 64),
+              bad.nastyString.filter((s) => s.length < 300),
+              timestampArb,
+            ),
+          ),
+          { minLength: 1, maxLength: 6 },
+        )
+        .map((e) => query(e)),
     );
-    const arb = fc.tuple(anyProvider(), q, noise).chain(([p, rawQuery, n]) => forgedCallback(w, p, 'POST', rawQuery).map((d) => toRequest({ ...d, provider: p }, { ...n })));
+    const arb = fc
+      .tuple(anyProvider(), q, noise)
+      .chain(([p, rawQuery, n]) => forgedCallback(w, p, 'POST', rawQuery).map((d) => toRequest({ ...d, provider: p }, { ...n })));
     await run('queries', arb, refused([401, 431]));
   });
 
   it('refuses GETs: forged handshakes to Meta (403), forged reports to Vonage, MessageBird and Plivo (401), GET elsewhere (405)', async () => {
     const real = w.fixtures.meta_whatsapp.credentials.verify_token;
-    const value = fc.oneof(token, bad.nastyString.filter((s) => s.length < 500), hexString(32, 32), fc.constant(''));
+    const value = fc.oneof(
+      token,
+      bad.nastyString.filter((s) => s.length < 500),
+      hexString(32, 32),
+      fc.constant(''),
+    );
     const metaQuery = fc
       .tuple(
         fc.option(fc.oneof({ weight: 4, arbitrary: fc.constant('subscribe') }, fc.constant('Subscribe'), value), { nil: undefined, freq: 6 }),
@@ -250,18 +314,33 @@ describe('bad input: provider-ingest', () => {
         return `${query([...entries, ...extra])}${rawJunk ? '&%' : ''}`;
       })
       .filter((q) => new URLSearchParams(q).get('hub.verify_token') !== real && !q.includes(real));
-    const metaGet = fc.tuple(metaQuery, noise).map(([q, n]) => toRequest({ provider: 'meta_whatsapp', method: 'GET', query: q, headers: {}, body: undefined, why: 'handshake with a wrong verify token' }, n));
-    const reportGet = fc.tuple(fc.constantFrom<Provider>('vonage', 'messagebird', 'plivo'), fc.option(bad.anyQuery([]), { nil: '' }), noise).chain(([p, q, n]) =>
-      forgedCallback(w, p, 'GET', q).map((d) => toRequest({ ...d, provider: p }, n)),
-    );
+    const metaGet = fc
+      .tuple(metaQuery, noise)
+      .map(([q, n]) =>
+        toRequest({ provider: 'meta_whatsapp', method: 'GET', query: q, headers: {}, body: undefined, why: 'handshake with a wrong verify token' }, n),
+      );
+    const reportGet = fc
+      .tuple(fc.constantFrom<Provider>('vonage', 'messagebird', 'plivo'), fc.option(bad.anyQuery([]), { nil: '' }), noise)
+      .chain(([p, q, n]) => forgedCallback(w, p, 'GET', q).map((d) => toRequest({ ...d, provider: p }, n)));
     const otherGet = fc
-      .tuple(fc.constantFrom(...providers.filter((p) => !['vonage', 'messagebird', 'plivo', 'meta_whatsapp'].includes(p))), fc.option(bad.anyQuery([]), { nil: '' }), noise)
-      .chain(([p, q, n]) => forgedCallback(w, p, 'POST', q).map((d) => toRequest({ ...d, provider: p, method: 'GET', body: undefined, why: `GET, ${d.why}` }, n)));
+      .tuple(
+        fc.constantFrom(...providers.filter((p) => !['vonage', 'messagebird', 'plivo', 'meta_whatsapp'].includes(p))),
+        fc.option(bad.anyQuery([]), { nil: '' }),
+        noise,
+      )
+      .chain(([p, q, n]) =>
+        forgedCallback(w, p, 'POST', q).map((d) => toRequest({ ...d, provider: p, method: 'GET', body: undefined, why: `GET, ${d.why}` }, n)),
+      );
     const arb = fc.oneof({ weight: 3, arbitrary: metaGet }, { weight: 3, arbitrary: reportGet }, { weight: 2, arbitrary: otherGet });
     await run('gets', arb, (req, reply) => {
-      const expected = req.why.startsWith('meta_whatsapp') ? 403 : req.why.startsWith('vonage') || req.why.startsWith('messagebird') || req.why.startsWith('plivo') ? 401 : 405;
+      const expected = req.why.startsWith('meta_whatsapp')
+        ? 403
+        : req.why.startsWith('vonage') || req.why.startsWith('messagebird') || req.why.startsWith('plivo')
+          ? 401
+          : 405;
       refused([expected, 431])(req, reply);
-      if (reply.status === 405 && reply.headers.allow !== 'POST') throw new Error(`405 without "Allow: POST": ${String(reply.headers.allow)}\n  request: ${bad.describeRequest(req)}`);
+      if (reply.status === 405 && reply.headers.allow !== 'POST')
+        throw new Error(`405 without "Allow: POST": ${String(reply.headers.allow)}\n  request: ${bad.describeRequest(req)}`);
     });
   });
 
@@ -277,9 +356,17 @@ describe('bad input: provider-ingest', () => {
       )
       .filter((s) => !/[/?#]/.test(s) && /^[\x21-\x7e]+$/.test(s) && !(PROVIDER_NAMES as readonly string[]).includes(bad.decodedSegment(s) ?? ''));
     const post = (p: string, id: string, rest = '') =>
-      fc.tuple(shapedBody.twilio_sms, noise).map(([s, n]) =>
-        bad.request({ method: 'POST', path: `/ingest/${p}/${id}${rest}`, headers: withNoise({ 'content-type': s.contentType ?? 'text/plain' }, n), body: s.body, why: `/ingest/${p.slice(0, 60)}/${id.slice(0, 60)}${rest.slice(0, 40)}` }),
-      );
+      fc
+        .tuple(shapedBody.twilio_sms, noise)
+        .map(([s, n]) =>
+          bad.request({
+            method: 'POST',
+            path: `/ingest/${p}/${id}${rest}`,
+            headers: withNoise({ 'content-type': s.contentType ?? 'text/plain' }, n),
+            body: s.body,
+            why: `/ingest/${p.slice(0, 60)}/${id.slice(0, 60)}${rest.slice(0, 40)}`,
+          }),
+        );
     const arb = fc.oneof(
       // an unknown provider with a real connection id, or with any UUID
       fc.tuple(badProvider, fc.oneof(fc.constantFrom(...existingIds), fc.uuid())).chain(([p, id]) => post(p, id)),
@@ -294,9 +381,19 @@ describe('bad input: provider-ingest', () => {
       fc
         .tuple(anyProvider(), fc.constantFrom('', '/', '/x', '/..', '/%2e%2e', '/ingest', '/callbacks', `/${'a'.repeat(300)}`))
         .chain(([p, rest]) => post(p, w.fixtures[p].conn.id, rest).map((r) => (rest === '' || rest === '/' ? { ...r, path: `/ingest/${p}${rest}` } : r))),
-      fc.constantFrom('/ingest', '/ingest/', '/ingest//', `/ingest//${existingIds[0]}`, '/', '/favicon.ico', '/v1/provider-connections', '/ingest/sendgrid/', '/INGEST/sendgrid/x').chain((path) =>
-        post('x', 'y').map((r) => ({ ...r, path, why: path })),
-      ),
+      fc
+        .constantFrom(
+          '/ingest',
+          '/ingest/',
+          '/ingest//',
+          `/ingest//${existingIds[0]}`,
+          '/',
+          '/favicon.ico',
+          '/v1/provider-connections',
+          '/ingest/sendgrid/',
+          '/INGEST/sendgrid/x',
+        )
+        .chain((path) => post('x', 'y').map((r) => ({ ...r, path, why: path }))),
     );
     await run('ids', arb, refused([400, 404, 431]));
     const metrics = await fetch(`${ingest.baseUrl}/metrics`).then((r) => r.text());
@@ -306,15 +403,37 @@ describe('bad input: provider-ingest', () => {
   });
 
   it('refuses every other method at every ingest path (405, or 400 for what HTTP/1.1 does not allow)', async () => {
-    const METHODS = ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'HEAD', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'PURGE', 'SEARCH', 'REPORT', 'LINK', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'QUERY', 'FOO', 'get', 'Post'];
-    const arb = fc
-      .tuple(anyProvider(), fc.constantFrom(...METHODS), fc.oneof(fc.constant(null), fc.uuid()), noise)
-      .chain(([p, m, other, n]) =>
-        forgedCallback(w, p, 'POST', '').map((d) => {
-          const r = toRequest({ ...d, provider: p, method: m as Method, body: m === 'HEAD' || m === 'TRACE' ? undefined : d.body, why: `${m}, ${d.why}` }, n);
-          return other ? { ...r, path: r.path.replace(w.fixtures[p].conn.id, other) } : r;
-        }),
-      );
+    const METHODS = [
+      'PUT',
+      'PATCH',
+      'DELETE',
+      'OPTIONS',
+      'TRACE',
+      'HEAD',
+      'PROPFIND',
+      'MKCOL',
+      'COPY',
+      'MOVE',
+      'LOCK',
+      'UNLOCK',
+      'PURGE',
+      'SEARCH',
+      'REPORT',
+      'LINK',
+      'M-SEARCH',
+      'NOTIFY',
+      'SUBSCRIBE',
+      'QUERY',
+      'FOO',
+      'get',
+      'Post',
+    ];
+    const arb = fc.tuple(anyProvider(), fc.constantFrom(...METHODS), fc.oneof(fc.constant(null), fc.uuid()), noise).chain(([p, m, other, n]) =>
+      forgedCallback(w, p, 'POST', '').map((d) => {
+        const r = toRequest({ ...d, provider: p, method: m as Method, body: m === 'HEAD' || m === 'TRACE' ? undefined : d.body, why: `${m}, ${d.why}` }, n);
+        return other ? { ...r, path: r.path.replace(w.fixtures[p].conn.id, other) } : r;
+      }),
+    );
     await run('methods', arb, (req, reply) => {
       // Methods Node's parser does not know (or lower-case ones) are refused before routing.
       refused(HTTP_METHODS.includes(req.method) ? [405] : [400])(req, reply);
@@ -326,7 +445,9 @@ describe('bad input: provider-ingest', () => {
     const arb = anyProvider().chain((p) =>
       forgedCallback(w, p, 'POST', '').chain((d) => {
         const headers = Object.fromEntries(Object.entries(d.headers).filter(([k, v]) => k !== 'content-type' && v.length < 2_000 && /^[\x20-\x7e]*$/.test(v)));
-        return bad.rawFramingAttack('POST', pathOf(p), { ...headers, 'Content-Type': d.headers['content-type'] ?? 'application/json' }).map((attack) => ({ ...attack, why: `${attack.why}, ${p}` }));
+        return bad
+          .rawFramingAttack('POST', pathOf(p), { ...headers, 'Content-Type': d.headers['content-type'] ?? 'application/json' })
+          .map((attack) => ({ ...attack, why: `${attack.why}, ${p}` }));
       }),
     );
     reports.framing = await bad.assertEveryRawRequest('provider-ingest/framing', RUNS.framing, arb, ctx);
@@ -339,7 +460,15 @@ describe('bad input: provider-ingest', () => {
       .map(([path, method, q, n]) => bad.request({ method, path: `${path}${q ? `?${q}` : ''}`, headers: withNoise({}, n), why: `noise: ${method} ${path}` }));
     const wrong = fc
       .tuple(fc.constantFrom(...paths), fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'), garbageBody('sendgrid'), anyContentType, noise)
-      .map(([path, method, g, ct, n]) => bad.request({ method, path, headers: withNoise(ct === undefined ? {} : { 'content-type': ct }, n), body: g.body, why: `${method} ${path} with ${g.why}` }));
+      .map(([path, method, g, ct, n]) =>
+        bad.request({
+          method,
+          path,
+          headers: withNoise(ct === undefined ? {} : { 'content-type': ct }, n),
+          body: g.body,
+          why: `${method} ${path} with ${g.why}`,
+        }),
+      );
     const extra = fc
       .tuple(fc.constantFrom(...paths), fc.constantFrom('/x', '/', '/..', '.json', '%00', '/%2e%2e/ingest'))
       .map(([path, rest]) => bad.request({ method: 'GET', path: `${path}${rest}`, headers: {}, why: `GET ${path}${rest}` }));

@@ -60,7 +60,24 @@ const RUNS = {
 const str = (min: number, max: number) => (s: string) => isLength(s, min, max);
 const oneOf = (values: readonly string[]) => (s: string) => isIn(s, values as string[]);
 const timestamp = (s: string) => isISO8601(s, { strict: true }) && !Number.isNaN(Date.parse(s));
-const WEIRD_DATES = fc.constantFrom('2020-W01-1', '2020-W53', '2020-W01', '2026-W47-7T10:00:00Z', '+002020-01-01', '2020-02-30', '2021-02-29T00:00:00Z', '2020-13-01', '2020-01-01T25:00:00Z', '2020-01-01T10:60', '0000-00-00', '2020-1-1', '20200101T1000', '2020-01-01T10:00:00+25:00', 'now', 'today');
+const WEIRD_DATES = fc.constantFrom(
+  '2020-W01-1',
+  '2020-W53',
+  '2020-W01',
+  '2026-W47-7T10:00:00Z',
+  '+002020-01-01',
+  '2020-02-30',
+  '2021-02-29T00:00:00Z',
+  '2020-13-01',
+  '2020-01-01T25:00:00Z',
+  '2020-01-01T10:60',
+  '0000-00-00',
+  '2020-1-1',
+  '20200101T1000',
+  '2020-01-01T10:00:00+25:00',
+  'now',
+  'today',
+);
 const EVENT_TYPE_PATTERN = /^(\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
 const GROUPS = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
 const knownPattern = (p: string) => p === '*' || (p.endsWith('.*') ? GROUPS.has(p.slice(0, -2)) : EVENT_TYPES.includes(p));
@@ -73,9 +90,18 @@ const validHeaderMap = (v: unknown) =>
 const PUBLIC_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
 /** Arrays that are invalid because of one element (or their size). */
-function badArray(element: fc.Arbitrary<unknown>, validElement: (v: unknown) => boolean, options: { maxLength?: number; minLength?: number; unique?: boolean } = {}): fc.Arbitrary<unknown> {
+function badArray(
+  element: fc.Arbitrary<unknown>,
+  validElement: (v: unknown) => boolean,
+  options: { maxLength?: number; minLength?: number; unique?: boolean } = {},
+): fc.Arbitrary<unknown> {
   const arbs: fc.Arbitrary<unknown>[] = [bad.notAnArray, fc.array(bad.anyJson, { minLength: 1, maxLength: 4 }).filter((a) => a.some((x) => !validElement(x)))];
-  arbs.push(fc.tuple(fc.array(element, { maxLength: 3 }), fc.oneof(bad.anyJson, bad.nastyString)).filter(([, x]) => !validElement(x)).map(([a, x]) => [...a, x]));
+  arbs.push(
+    fc
+      .tuple(fc.array(element, { maxLength: 3 }), fc.oneof(bad.anyJson, bad.nastyString))
+      .filter(([, x]) => !validElement(x))
+      .map(([a, x]) => [...a, x]),
+  );
   if (options.minLength) arbs.push(fc.constant([]));
   if (options.maxLength) arbs.push(element.map((e) => Array.from({ length: options.maxLength! + 1 }, () => e)));
   if (options.unique) arbs.push(element.map((e) => [e, e]));
@@ -110,24 +136,50 @@ const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
     bad.notAString,
     bad.hugeString(2_049, 5_000).map((s) => `https://example.com/${s}`),
     bad.nastyString.filter((s) => !/^https?:\/\//i.test(s.trim())),
-    fc.constantFrom('ftp://example.com/hook', 'file:///etc/passwd', 'https://', 'https://exa mple.com/', 'gopher://x', 'javascript:alert(1)', '//example.com/hook', 'https://user:pass@[::1', 'data:text/plain,hi'),
+    fc.constantFrom(
+      'ftp://example.com/hook',
+      'file:///etc/passwd',
+      'https://',
+      'https://exa mple.com/',
+      'gopher://x',
+      'javascript:alert(1)',
+      '//example.com/hook',
+      'https://user:pass@[::1',
+      'data:text/plain,hi',
+    ),
   ),
   event_types: fc.oneof(
-    badArray(fc.constantFrom('ticket.created', 'message.*', '*'), (v) => typeof v === 'string' && EVENT_TYPE_PATTERN.test(v), { minLength: 1, maxLength: 100, unique: true }),
-    fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,10}$/).filter((t) => !knownPattern(t)).map((t) => [t]),
+    badArray(fc.constantFrom('ticket.created', 'message.*', '*'), (v) => typeof v === 'string' && EVENT_TYPE_PATTERN.test(v), {
+      minLength: 1,
+      maxLength: 100,
+      unique: true,
+    }),
+    fc
+      .stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,10}$/)
+      .filter((t) => !knownPattern(t))
+      .map((t) => [t]),
   ),
   model_ids: badArray(fc.constant('m-1'), (v) => typeof v === 'string' && isLength(v, 1, 128), { maxLength: 1000 }),
   format: bad.invalidString(oneOf(PAYLOAD_FORMATS)),
   signature_scheme: bad.invalidString(oneOf(SIGNATURE_SCHEMES)),
   secret: bad.invalidString(str(16, 256)),
-  headers: fc.oneof(
-    bad.notAnObject,
-    fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('Content-Type', 'host', 'X-Webhook-Id', 'webhook-signature', 'bad name', 'é')), fc.oneof(bad.anyJson, bad.nastyString), { minKeys: 1, maxKeys: 25 }),
-  ).filter((v) => !validHeaderMap(v)),
+  headers: fc
+    .oneof(
+      bad.notAnObject,
+      fc.dictionary(
+        fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('Content-Type', 'host', 'X-Webhook-Id', 'webhook-signature', 'bad name', 'é')),
+        fc.oneof(bad.anyJson, bad.nastyString),
+        { minKeys: 1, maxKeys: 25 },
+      ),
+    )
+    .filter((v) => !validHeaderMap(v)),
   retry_policy_ms: badArray(fc.constant(1000), (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 7 * 24 * 3_600_000, { maxLength: 20 }),
   disable_after_failing_ms: bad.notAnIntegerIn(0, 7 * 24 * 3_600_000),
   verify_token: fc.oneof(bad.invalidString(str(1, 256)), withNul),
-  description: fc.oneof(bad.invalidString((s) => s.length <= 1000), withNul),
+  description: fc.oneof(
+    bad.invalidString((s) => s.length <= 1000),
+    withNul,
+  ),
 };
 
 const createSubscriptionDto = (receiverUrl: string): DtoSpec => ({
@@ -164,14 +216,26 @@ const eventDto = (tenantId: string): DtoSpec => ({
   required: ['type', 'model_id'],
   invalid: {
     id: fc.oneof(bad.invalidString((s) => matches(s, new RegExp(EVENT_ID_PATTERN)))),
-    type: fc.oneof(bad.notAString, bad.nastyString.filter((s) => !EVENT_TYPES.includes(s)), fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/).filter((t) => !EVENT_TYPES.includes(t))),
+    type: fc.oneof(
+      bad.notAString,
+      bad.nastyString.filter((s) => !EVENT_TYPES.includes(s)),
+      fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/).filter((t) => !EVENT_TYPES.includes(t)),
+    ),
     created_at: bad.invalidString(timestamp, [WEIRD_DATES]),
-    account_id: fc.oneof(bad.notAString, bad.nastyString.filter((s) => s !== tenantId), fc.uuid().filter((u) => u !== tenantId)),
+    account_id: fc.oneof(
+      bad.notAString,
+      bad.nastyString.filter((s) => s !== tenantId),
+      fc.uuid().filter((u) => u !== tenantId),
+    ),
     data: fc.oneof(bad.notAnObject, fc.record({ nul: withNul })),
     actor_type: fc.oneof(bad.notAString, bad.hugeString(65, 300)),
     actor_id: fc.oneof(bad.notAString, bad.hugeString(129, 300)),
     actor_name: fc.oneof(bad.notAString, bad.hugeString(257, 600)),
-    model_type: fc.oneof(bad.notAString, bad.nastyString.filter((s) => s !== 'ticket'), fc.constantFrom('message', 'survey_response', 'subscription', 'Ticket')),
+    model_type: fc.oneof(
+      bad.notAString,
+      bad.nastyString.filter((s) => s !== 'ticket'),
+      fc.constantFrom('message', 'survey_response', 'subscription', 'Ticket'),
+    ),
     model_id: fc.oneof(bad.invalidString(str(1, 128)), withNul),
     model: bad.notAnObject,
   },
@@ -192,7 +256,9 @@ const createConnectionDto: DtoSpec = {
     ),
     status_map: fc.oneof(
       bad.notAnObject,
-      fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(bad.anyJson, fc.string()), { minKeys: 1, maxKeys: 3 }).filter((m) => Object.entries(m).some(([k, v]) => k === '' || !(MESSAGE_STATUSES as readonly unknown[]).includes(v))),
+      fc
+        .dictionary(fc.string({ maxLength: 10 }), fc.oneof(bad.anyJson, fc.string()), { minKeys: 1, maxKeys: 3 })
+        .filter((m) => Object.entries(m).some(([k, v]) => k === '' || !(MESSAGE_STATUSES as readonly unknown[]).includes(v))),
       fc.constant(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`s${i}`, 'delivered']))),
     ),
   },
@@ -221,7 +287,13 @@ const listParams: bad.QueryParamSpec[] = [
 ];
 const eventTypeParam: bad.QueryParamSpec = { name: 'event_type', valid: (v) => /^[a-z_]+\.[a-z_]+$/.test(v) };
 const subscriptionParams = [...listParams, { name: 'state', valid: oneOf(SUBSCRIPTION_STATES) }, eventTypeParam];
-const deliveryParams = [...listParams, { name: 'status', valid: oneOf(DELIVERY_STATUSES) }, eventTypeParam, { name: 'since', valid: timestamp }, { name: 'until', valid: timestamp }];
+const deliveryParams = [
+  ...listParams,
+  { name: 'status', valid: oneOf(DELIVERY_STATUSES) },
+  eventTypeParam,
+  { name: 'since', valid: timestamp },
+  { name: 'until', valid: timestamp },
+];
 
 describe('bad input: the subscriptions app', () => {
   let env: TestEnvironment;
@@ -283,7 +355,18 @@ describe('bad input: the subscriptions app', () => {
     const callbacks = hub.subscriptions.get(ProviderCallbackRepository);
     const callbackId = randomUUID();
     await callbacks.insertPending(
-      { id: callbackId, connectionId: conn.body.id, tenantId: a.tenantId, provider: 'twilio_sms', digest: 'fuzz', method: 'POST', url: `/ingest/twilio_sms/${conn.body.id}`, headers: {}, body: Buffer.from('x=1'), receivedAt: new Date() },
+      {
+        id: callbackId,
+        connectionId: conn.body.id,
+        tenantId: a.tenantId,
+        provider: 'twilio_sms',
+        digest: 'fuzz',
+        method: 'POST',
+        url: `/ingest/twilio_sms/${conn.body.id}`,
+        headers: {},
+        body: Buffer.from('x=1'),
+        receivedAt: new Date(),
+      },
       0,
     );
     await callbacks.markProcessed(callbackId, []);
@@ -374,18 +457,34 @@ describe('bad input: the subscriptions app', () => {
   /* ------------------------------------------------------------ helpers */
 
   const protectedRoutes = () => routes.filter((r) => r.auth !== 'public');
-  const validToken = (r: Route) => (r.auth === 'admin-token' ? tokens.admin : r.auth === 'api-key' ? (r.roles?.includes('publisher') && !r.roles.includes('reader') ? tokens.publisher : tokens.tenantAdmin) : undefined);
+  const validToken = (r: Route) =>
+    r.auth === 'admin-token'
+      ? tokens.admin
+      : r.auth === 'api-key'
+        ? r.roles?.includes('publisher') && !r.roles.includes('reader')
+          ? tokens.publisher
+          : tokens.tenantAdmin
+        : undefined;
   const paramsOf = (r: Route) => [...r.pattern.matchAll(/:(\w+)/g)].map((m) => m[1] as IdKind);
-  const pathOf = (r: Route, override: Partial<Record<IdKind, string>> = {}) => r.pattern.replace(/:(\w+)/g, (_, k: IdKind) => override[k] ?? encodeURIComponent(ids[k]));
+  const pathOf = (r: Route, override: Partial<Record<IdKind, string>> = {}) =>
+    r.pattern.replace(/:(\w+)/g, (_, k: IdKind) => override[k] ?? encodeURIComponent(ids[k]));
   const noise = fc.record({ accept: fc.option(bad.oddAccept, { nil: undefined }), extra: bad.noiseHeaders });
-  const withNoise = (headers: Record<string, string>, n: { accept?: string; extra: Record<string, string> }) => ({ ...n.extra, ...(n.accept === undefined ? {} : { accept: n.accept }), ...headers });
+  const withNoise = (headers: Record<string, string>, n: { accept?: string; extra: Record<string, string> }) => ({
+    ...n.extra,
+    ...(n.accept === undefined ? {} : { accept: n.accept }),
+    ...headers,
+  });
   const auth = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
-  const jsonBody = (r: Route): { headers: Record<string, string>; body?: string } => (r.body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body.valid) } : { headers: {} });
+  const jsonBody = (r: Route): { headers: Record<string, string>; body?: string } =>
+    r.body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body.valid) } : { headers: {} };
 
   const run = async (group: keyof typeof RUNS, arb: fc.Arbitrary<bad.BadRequest>, check?: (req: bad.BadRequest, reply: bad.HttpReply) => void) => {
     reports[group] = await bad.assertEveryRequest(`subscriptions/${group}`, RUNS[group], arb, ctx, check);
   };
-  const refusedWith = (...statuses: number[]) => (req: bad.BadRequest, reply: bad.HttpReply) => bad.expectRefused(req, reply, statuses);
+  const refusedWith =
+    (...statuses: number[]) =>
+    (req: bad.BadRequest, reply: bad.HttpReply) =>
+      bad.expectRefused(req, reply, statuses);
 
   /* ------------------------------------------------------------- groups */
 
@@ -397,7 +496,10 @@ describe('bad input: the subscriptions app', () => {
       .chain((r) =>
         fc.record({
           r: fc.constant(r),
-          authorization: fc.oneof(bad.badAuthorization(Object.values(tokens)), fc.constantFrom(...cross(r)).map((t) => `Bearer ${t}`)),
+          authorization: fc.oneof(
+            bad.badAuthorization(Object.values(tokens)),
+            fc.constantFrom(...cross(r)).map((t) => `Bearer ${t}`),
+          ),
           n: noise,
         }),
       )
@@ -423,7 +525,13 @@ describe('bad input: the subscriptions app', () => {
     }
     const arb = fc.tuple(fc.constantFrom(...cases), noise).map(([c, n]) => {
       const { headers, body } = jsonBody(c.r);
-      return bad.request({ method: c.r.method, path: pathOf(c.r), headers: withNoise({ ...headers, ...auth(c.token) }, n), body, why: `${c.why} for ${c.r.method} ${c.r.pattern}` });
+      return bad.request({
+        method: c.r.method,
+        path: pathOf(c.r),
+        headers: withNoise({ ...headers, ...auth(c.token) }, n),
+        body,
+        why: `${c.why} for ${c.r.method} ${c.r.pattern}`,
+      });
     });
     await run('roles', arb, (req, reply) => bad.expectRefused(req, reply, [req.why.startsWith('another') ? 404 : 403]));
   });
@@ -433,7 +541,13 @@ describe('bad input: the subscriptions app', () => {
       .constantFrom(...routes)
       .chain((r) => fc.tuple(fc.constant(r), bad.brokenBody(JSON.stringify(r.body?.valid ?? {}), LIMIT, { maxDepth: MAX_DEPTH }), noise))
       .map(([r, b, n]) =>
-        bad.request({ method: r.method, path: pathOf(r), headers: withNoise({ ...b.headers, ...auth(validToken(r)) }, n), body: b.body, why: `${b.why} for ${r.method} ${r.pattern}` }),
+        bad.request({
+          method: r.method,
+          path: pathOf(r),
+          headers: withNoise({ ...b.headers, ...auth(validToken(r)) }, n),
+          body: b.body,
+          why: `${b.why} for ${r.method} ${r.pattern}`,
+        }),
       );
     await run('bodies', arb, refusedWith(400, 413, 415));
   });
@@ -454,13 +568,22 @@ describe('bad input: the subscriptions app', () => {
       const known = [...fields, ...Object.keys(spec.valid)];
       const unknown: Mutation = fc
         .tuple(fc.uniqueArray(bad.unknownKey(known), { minLength: 1, maxLength: 3 }), fc.array(bad.anyJson, { minLength: 3, maxLength: 3 }))
-        .map(([keys, values]) => ({ value: { ...spec.valid, ...Object.fromEntries(keys.map((k, i) => [k, values[i]])) }, why: `unknown field ${keys.map((k) => JSON.stringify(k)).join(', ')}` }));
+        .map(([keys, values]) => ({
+          value: { ...spec.valid, ...Object.fromEntries(keys.map((k, i) => [k, values[i]])) },
+          why: `unknown field ${keys.map((k) => JSON.stringify(k)).join(', ')}`,
+        }));
       const arbs: Mutation[] = [setFields, setFields, setFields, setFields, unknown, unknown];
       if (spec.required.length) {
-        arbs.push(fc.constantFrom(...spec.required).map((k) => ({ value: Object.fromEntries(Object.entries(spec.valid).filter(([f]) => f !== k)), why: `missing ${k}` })));
+        arbs.push(
+          fc
+            .constantFrom(...spec.required)
+            .map((k) => ({ value: Object.fromEntries(Object.entries(spec.valid).filter(([f]) => f !== k)), why: `missing ${k}` })),
+        );
       }
       arbs.push(fc.array(bad.anyJson, { maxLength: 3 }).map((value) => ({ value, why: 'an array instead of an object' })));
-      arbs.push(fc.tuple(fc.dictionary(fc.string(), bad.anyJson), bad.unknownKey(known)).map(([o, k]) => ({ value: { ...o, [k]: 1 }, why: 'a random object' })));
+      arbs.push(
+        fc.tuple(fc.dictionary(fc.string(), bad.anyJson), bad.unknownKey(known)).map(([o, k]) => ({ value: { ...o, [k]: 1 }, why: 'a random object' })),
+      );
       // Keys the validation pipe strips must not pollute anything, or hide an invalid field.
       arbs.push(
         fc.tuple(fc.oneof(setFields, unknown), fc.constantFrom('__proto__', 'constructor', 'prototype'), bad.anyJson).map(([m, k, v]) => ({
@@ -492,7 +615,9 @@ describe('bad input: the subscriptions app', () => {
     const arb = fc
       .constantFrom(...listRoutes)
       .chain((r) => fc.tuple(fc.constant(r), bad.invalidQuery(r.query!), noise))
-      .map(([r, q, n]) => bad.request({ method: r.method, path: `${pathOf(r)}?${q}`, headers: withNoise(auth(validToken(r)), n), why: `invalid query for ${r.pattern}` }));
+      .map(([r, q, n]) =>
+        bad.request({ method: r.method, path: `${pathOf(r)}?${q}`, headers: withNoise(auth(validToken(r)), n), why: `invalid query for ${r.pattern}` }),
+      );
     await run('queries', arb, refusedWith(400, 431));
   });
 
@@ -503,13 +628,42 @@ describe('bad input: the subscriptions app', () => {
       .chain((r) => fc.tuple(fc.constant(r), fc.constantFrom(...paramsOf(r)), bad.badIdSegment(existing), noise))
       .map(([r, param, segment, n]) => {
         const { headers, body } = jsonBody(r);
-        return bad.request({ method: r.method, path: pathOf(r, { [param]: segment }), headers: withNoise({ ...headers, ...auth(validToken(r)) }, n), body, why: `bad ${param} id for ${r.method} ${r.pattern}` });
+        return bad.request({
+          method: r.method,
+          path: pathOf(r, { [param]: segment }),
+          headers: withNoise({ ...headers, ...auth(validToken(r)) }, n),
+          body,
+          why: `bad ${param} id for ${r.method} ${r.pattern}`,
+        });
       });
     await run('ids', arb, refusedWith(400, 404, 431));
   });
 
   it('refuses unknown routes and methods (4xx)', async () => {
-    const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'PURGE', 'SEARCH', 'REPORT', 'LINK', 'M-SEARCH', 'NOTIFY', 'QUERY', 'FOO', 'get', 'Post'];
+    const METHODS = [
+      'GET',
+      'POST',
+      'PUT',
+      'PATCH',
+      'DELETE',
+      'OPTIONS',
+      'TRACE',
+      'PROPFIND',
+      'MKCOL',
+      'COPY',
+      'MOVE',
+      'LOCK',
+      'PURGE',
+      'SEARCH',
+      'REPORT',
+      'LINK',
+      'M-SEARCH',
+      'NOTIFY',
+      'QUERY',
+      'FOO',
+      'get',
+      'Post',
+    ];
     const defined = new Set(routes.flatMap((r) => [`${r.method} ${r.pattern}`, ...(r.method === 'GET' ? [`HEAD ${r.pattern}`] : [])]));
     const wrongMethod = fc
       .tuple(fc.constantFrom(...routes), fc.constantFrom(...METHODS))
@@ -525,7 +679,13 @@ describe('bad input: the subscriptions app', () => {
       .map(([segs, r]) => ({ method: r.method, r, path: `/${segs.join('/')}`, why: 'unknown path' }));
     const arb = fc.tuple(fc.oneof(wrongMethod, extraSegment, unknownTop), noise).map(([c, n]) => {
       const { headers, body } = jsonBody(c.r);
-      return bad.request({ method: c.method, path: c.path, headers: withNoise({ ...headers, ...auth(validToken(c.r)) }, n), body: c.method === 'GET' || c.method === 'get' ? undefined : body, why: c.why });
+      return bad.request({
+        method: c.method,
+        path: c.path,
+        headers: withNoise({ ...headers, ...auth(validToken(c.r)) }, n),
+        body: c.method === 'GET' || c.method === 'get' ? undefined : body,
+        why: c.why,
+      });
     });
     await run('routes', arb);
   });
@@ -534,7 +694,11 @@ describe('bad input: the subscriptions app', () => {
     const targets = routes.filter((r) => r.method !== 'GET');
     const arb = fc
       .constantFrom(...targets)
-      .chain((r) => bad.rawFramingAttack(r.method, pathOf(r), { ...auth(validToken(r)), 'Content-Type': 'application/json' }).map((attack) => ({ ...attack, why: `${attack.why}, ${r.method} ${r.pattern}` })));
+      .chain((r) =>
+        bad
+          .rawFramingAttack(r.method, pathOf(r), { ...auth(validToken(r)), 'Content-Type': 'application/json' })
+          .map((attack) => ({ ...attack, why: `${attack.why}, ${r.method} ${r.pattern}` })),
+      );
     reports.framing = await bad.assertEveryRawRequest('subscriptions/framing', RUNS.framing, arb, ctx);
   });
 
@@ -547,30 +711,70 @@ describe('bad input: the subscriptions app', () => {
           r: fc.constant(r),
           method: fc.constantFrom('GET', 'GET', 'HEAD'),
           query: r.query ? bad.anyQuery(r.query) : fc.option(bad.anyQuery([]), { nil: undefined }),
-          ids: fc.record(Object.fromEntries(paramsOf(r).map((p) => [p, fc.oneof(fc.constant(encodeURIComponent(ids[p])), bad.badIdSegment(existing))]))) as fc.Arbitrary<Partial<Record<IdKind, string>>>,
+          ids: fc.record(
+            Object.fromEntries(paramsOf(r).map((p) => [p, fc.oneof(fc.constant(encodeURIComponent(ids[p])), bad.badIdSegment(existing))])),
+          ) as fc.Arbitrary<Partial<Record<IdKind, string>>>,
           n: noise,
         }),
       )
       .map(({ r, method, query, ids: override, n }) =>
-        bad.request({ method, path: `${pathOf(r, override)}${query ? `?${query}` : ''}`, headers: withNoise(auth(validToken(r)), n), why: `noise: ${method} ${r.pattern}` }),
+        bad.request({
+          method,
+          path: `${pathOf(r, override)}${query ? `?${query}` : ''}`,
+          headers: withNoise(auth(validToken(r)), n),
+          why: `noise: ${method} ${r.pattern}`,
+        }),
       );
     await run('noise', arb, bad.expectNoServerError);
   });
 
   it('serves no file outside the documentation assets, whatever the path (no 5xx)', async () => {
-    const traversal = fc.constantFrom('..', '%2e%2e', '%2E%2E', '..%2f..', '..%5c..', '%2e%2e%2f%2e%2e', '....', '.%2e', '%252e%252e', '..;', '%c0%ae%c0%ae', '..%00');
-    const target = fc.constantFrom('package.json', 'etc/passwd', '.env.development', 'tsconfig.json', 'dist/apps/subscriptions/main.js', 'node_modules/express/package.json');
+    const traversal = fc.constantFrom(
+      '..',
+      '%2e%2e',
+      '%2E%2E',
+      '..%2f..',
+      '..%5c..',
+      '%2e%2e%2f%2e%2e',
+      '....',
+      '.%2e',
+      '%252e%252e',
+      '..;',
+      '%c0%ae%c0%ae',
+      '..%00',
+    );
+    const target = fc.constantFrom(
+      'package.json',
+      'etc/passwd',
+      '.env.development',
+      'tsconfig.json',
+      'dist/apps/subscriptions/main.js',
+      'node_modules/express/package.json',
+    );
     const path = fc.oneof(
       fc.tuple(fc.array(traversal, { minLength: 1, maxLength: 8 }), target).map(([up, t]) => `/docs/${up.join('/')}/${t}`),
       fc.tuple(traversal, fc.nat(8), target).map(([up, n, t]) => `/docs/${`${up}%2f`.repeat(n + 1)}${t}`),
       bad.badIdSegment([]).map((s) => `/docs/${s}`),
-      fc.constantFrom('/docs/', '/docs//', '/docs/.', '/docs/index.html', '/docs/swagger-ui-bundle.js', '/docs/.env', '/docs/%00', '/docs/swagger-ui.css%00.json', '/docs/docs/swagger-ui-init.js'),
+      fc.constantFrom(
+        '/docs/',
+        '/docs//',
+        '/docs/.',
+        '/docs/index.html',
+        '/docs/swagger-ui-bundle.js',
+        '/docs/.env',
+        '/docs/%00',
+        '/docs/swagger-ui.css%00.json',
+        '/docs/docs/swagger-ui-init.js',
+      ),
     );
-    const arb = fc.tuple(path, fc.constantFrom('GET', 'HEAD'), noise).map(([p, method, n]) => bad.request({ method, path: p, headers: withNoise({}, n), why: `noise: static ${method}` }));
+    const arb = fc
+      .tuple(path, fc.constantFrom('GET', 'HEAD'), noise)
+      .map(([p, method, n]) => bad.request({ method, path: p, headers: withNoise({}, n), why: `noise: static ${method}` }));
     await run('static', arb, (req, reply) => {
       bad.expectNoServerError(req, reply);
       const text = reply.body.toString('utf8');
-      if (/"name":\s*"hookhub"|root:x:0:0|SECRETS_ENCRYPTION_KEY|"compilerOptions"|"name":\s*"express"/.test(text)) throw new Error(`served a file outside the assets: ${bad.describeRequest(req)}`);
+      if (/"name":\s*"hookhub"|root:x:0:0|SECRETS_ENCRYPTION_KEY|"compilerOptions"|"name":\s*"express"/.test(text))
+        throw new Error(`served a file outside the assets: ${bad.describeRequest(req)}`);
     });
   });
 });

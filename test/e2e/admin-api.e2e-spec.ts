@@ -130,14 +130,21 @@ describe('the admin API', () => {
     for (const id of missed) await waitStatus(sub.id, id, 'failed');
 
     receiver.respond = () => ({ status: 200 });
-    const replay = await api.request<{ queued: number }>('POST', `/v1/subscriptions/${sub.id}/replay`, { token: a.adminKey, body: { since, only_failed: true } });
+    const replay = await api.request<{ queued: number }>('POST', `/v1/subscriptions/${sub.id}/replay`, {
+      token: a.adminKey,
+      body: { since, only_failed: true },
+    });
     expect(replay.status).toBe(202);
     expect(replay.body.queued).toBe(3);
     for (const id of missed) await waitStatus(sub.id, id, 'delivered');
-    const delivered = forPath('/down').filter((r) => r.headers['x-webhook-attempt'] === '2').map((r) => (r.json() as { id: string }).id);
+    const delivered = forPath('/down')
+      .filter((r) => r.headers['x-webhook-attempt'] === '2')
+      .map((r) => (r.json() as { id: string }).id);
     expect(delivered.sort()).toEqual([...missed].sort());
 
-    const list = await api.request<{ items: Array<{ id: string; event_id: string }> }>('GET', `/v1/subscriptions/${sub.id}/deliveries?status=failed`, { token: a.adminKey });
+    const list = await api.request<{ items: Array<{ id: string; event_id: string }> }>('GET', `/v1/subscriptions/${sub.id}/deliveries?status=failed`, {
+      token: a.adminKey,
+    });
     expect(list.body.items.map((d) => d.event_id)).toEqual([before]);
     const retried = await api.request<{ status: string }>('POST', `/v1/deliveries/${list.body.items[0].id}/retry`, { token: a.adminKey });
     expect(retried.status).toBe(202);
@@ -174,7 +181,10 @@ describe('the admin API', () => {
   it('never lets one tenant see or change another tenant’s data', async () => {
     const sub = await subscribe({ url: `${receiver.url}/private`, event_types: ['ticket.updated'], secret: 'tenant-a-secret-0123456789' });
     const id = `evt-${++n}`;
-    await api.request('POST', '/v1/events', { token: publisher, body: { id, type: 'ticket.updated', model_id: 'secret-ticket', model: { id: 'secret-ticket', subject: 'A only' } } });
+    await api.request('POST', '/v1/events', {
+      token: publisher,
+      body: { id, type: 'ticket.updated', model_id: 'secret-ticket', model: { id: 'secret-ticket', subject: 'A only' } },
+    });
     let deliveryId = '';
     await eventually(async () => {
       const d = await api.request<{ items: Array<{ id: string }> }>('GET', `/v1/subscriptions/${sub.id}/deliveries`, { token: a.adminKey });
@@ -223,13 +233,20 @@ describe('the admin API', () => {
   });
 
   it('filters subscriptions by state and event type, and rejects unknown fields', async () => {
-    const res = await api.request<{ items: Array<{ event_types: string[]; state: string }> }>('GET', '/v1/subscriptions?state=active&event_type=ticket.updated', {
-      token: a.adminKey,
-    });
+    const res = await api.request<{ items: Array<{ event_types: string[]; state: string }> }>(
+      'GET',
+      '/v1/subscriptions?state=active&event_type=ticket.updated',
+      {
+        token: a.adminKey,
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.items.length).toBeGreaterThan(0);
     for (const s of res.body.items) expect(s.state).toBe('active');
-    const unknown = await api.request('POST', '/v1/subscriptions', { token: a.adminKey, body: { url: `${receiver.url}/x`, event_types: ['*'], colour: 'red' } });
+    const unknown = await api.request('POST', '/v1/subscriptions', {
+      token: a.adminKey,
+      body: { url: `${receiver.url}/x`, event_types: ['*'], colour: 'red' },
+    });
     expect(unknown.status).toBe(400);
     const badQuery = await api.request('GET', '/v1/subscriptions?state=sleeping', { token: a.adminKey });
     expect(badQuery.status).toBe(400);
@@ -272,7 +289,10 @@ describe('the admin API', () => {
 
   async function publishMessage(): Promise<string> {
     const id = `evt-${++n}`;
-    const res = await api.request('POST', '/v1/events', { token: publisher, body: { id, type: 'message.created', model_id: id, model: { id, ticket_id: 't' } } });
+    const res = await api.request('POST', '/v1/events', {
+      token: publisher,
+      body: { id, type: 'message.created', model_id: id, model: { id, ticket_id: 't' } },
+    });
     expect(res.status).toBe(202);
     return id;
   }

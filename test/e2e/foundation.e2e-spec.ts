@@ -69,8 +69,24 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     const model1 = { id: ticketId, number: 53249, state: 'open', subject: 'email from customer', label_ids: [] };
     const model2 = { ...model1, subject: 'Refund request', label_ids: ['97b0a40'] };
     const published = [
-      { id: 'evt-created-1', type: 'ticket.created', created_at: '2016-10-17T19:52:43Z', model_id: ticketId, model: model1, actor_type: 'user', actor_id: 'a91bb75', actor_name: 'Michelle Han' },
-      { id: 'evt-updated-1', type: 'ticket.updated', created_at: '2016-10-17T19:53:10Z', model_id: ticketId, model: model2, data: { changes: { subject: ['email from customer', 'Refund request'] } } },
+      {
+        id: 'evt-created-1',
+        type: 'ticket.created',
+        created_at: '2016-10-17T19:52:43Z',
+        model_id: ticketId,
+        model: model1,
+        actor_type: 'user',
+        actor_id: 'a91bb75',
+        actor_name: 'Michelle Han',
+      },
+      {
+        id: 'evt-updated-1',
+        type: 'ticket.updated',
+        created_at: '2016-10-17T19:53:10Z',
+        model_id: ticketId,
+        model: model2,
+        data: { changes: { subject: ['email from customer', 'Refund request'] } },
+      },
     ];
     for (const body of published) {
       const res = await hub.api.request('POST', '/v1/events', { token: publisherKey, body });
@@ -226,7 +242,11 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     expect(big.status).toBe(413);
     expect(big.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
-    const form = await hub.api.request('POST', '/v1/events', { token: publisherKey, rawBody: 'type=ticket.created', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await hub.api.request('POST', '/v1/events', {
+      token: publisherKey,
+      rawBody: 'type=ticket.created',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
 
     const valid = { type: 'ticket.created', model_id: 'k', model: { id: 'k' } };

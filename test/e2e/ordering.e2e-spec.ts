@@ -44,8 +44,18 @@ describe('deliveries of one resource keep event-log order across three dispatche
   let blockFixed = false;
 
   const envelope = (id: string, type: string, ticket: string, n: number) => ({
-    id, account_id: tenant.tenantId, account_url: '', created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(), type,
-    data: {}, actor_type: null, actor_id: null, actor_name: null, model_type: 'ticket', model_id: ticket, model: { id: ticket, n },
+    id,
+    account_id: tenant.tenantId,
+    account_url: '',
+    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+    type,
+    data: {},
+    actor_type: null,
+    actor_id: null,
+    actor_name: null,
+    model_type: 'ticket',
+    model_id: ticket,
+    model: { id: ticket, n },
   });
 
   /** Publishes straight to JetStream, as fast as it acks: a burst that every pod takes a share of. */
@@ -108,10 +118,14 @@ describe('deliveries of one resource keep event-log order across three dispatche
     await burst(events);
 
     const total = TICKETS * EVENTS_PER_TICKET;
-    await eventually(async () => {
-      const r = await db.query(`SELECT subscription_id, count(*)::int AS n FROM deliveries WHERE status = 'delivered' GROUP BY 1`);
-      expect(Object.fromEntries(r.rows.map((x) => [x.subscription_id, x.n]))).toEqual({ [defaultSub]: total, [strictSub]: total });
-    }, 90_000, 250);
+    await eventually(
+      async () => {
+        const r = await db.query(`SELECT subscription_id, count(*)::int AS n FROM deliveries WHERE status = 'delivered' GROUP BY 1`);
+        expect(Object.fromEntries(r.rows.map((x) => [x.subscription_id, x.n]))).toEqual({ [defaultSub]: total, [strictSub]: total });
+      },
+      90_000,
+      250,
+    );
 
     // The pods really shared the work: no single pod did it all (each pod's attempts are in its own metrics).
     const versions = await db.query(
@@ -184,11 +198,15 @@ describe('deliveries of one resource keep event-log order across three dispatche
       [sub],
     );
     expect(held.rowCount).toBe(1);
-    await eventually(() => expect(seen.filter((s) => s.path === '/sweep').map((s) => [s.version, s.delivery])).toEqual([
-      [1, expect.any(String)],
-      [2, held.rows[0].id],
-      [2, held.rows[0].id],
-    ]), 15_000);
+    await eventually(
+      () =>
+        expect(seen.filter((s) => s.path === '/sweep').map((s) => [s.version, s.delivery])).toEqual([
+          [1, expect.any(String)],
+          [2, held.rows[0].id],
+          [2, held.rows[0].id],
+        ]),
+      15_000,
+    );
   }, 30_000);
 
   it('an attempt that waited past the recheck time reads its delivery again and is not sent twice', async () => {

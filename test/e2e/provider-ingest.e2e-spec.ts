@@ -103,10 +103,10 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       provider: 'sendgrid',
       credentials: { public_key: sendgridKeys.publicKey },
       valid: (url) =>
-        signedSendgridEvents(
-          [sendgridEvent('delivered', { sg_event_id: 'sg-evt-1' }), sendgridEvent('open', { sg_event_id: 'sg-evt-2' })],
-          { url, privateKey: sendgridKeys.privateKey },
-        ),
+        signedSendgridEvents([sendgridEvent('delivered', { sg_event_id: 'sg-evt-1' }), sendgridEvent('open', { sg_event_id: 'sg-evt-2' })], {
+          url,
+          privateKey: sendgridKeys.privateKey,
+        }),
       expected: [
         { provider_message_id: 'LRzXl_NHStOGhQ4kofSm_A', status: 'delivered', raw_status: 'delivered' },
         { provider_message_id: 'LRzXl_NHStOGhQ4kofSm_A', status: 'opened', raw_status: 'open' },
@@ -129,7 +129,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       provider: 'twilio_sms',
       credentials: { auth_token: twilioToken },
       valid: (url) =>
-        signTwilioForm(url, { MessageSid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC1' }, { auth_token: twilioToken }),
+        signTwilioForm(
+          url,
+          { MessageSid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC1' },
+          { auth_token: twilioToken },
+        ),
       expected: [{ provider_message_id: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', status: 'delivered', raw_status: 'delivered' }],
       rejected: (url) => {
         const params = { MessageSid: 'SM1', MessageStatus: 'delivered', To: '+15558675310' };
@@ -146,7 +150,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       provider: 'twilio_whatsapp',
       credentials: { auth_token: twilioToken },
       valid: (url) =>
-        signTwilioForm(url, { MessageSid: 'SMwa1', MessageStatus: 'read', To: 'whatsapp:+15558675310', ChannelPrefix: 'whatsapp' }, { auth_token: twilioToken }),
+        signTwilioForm(
+          url,
+          { MessageSid: 'SMwa1', MessageStatus: 'read', To: 'whatsapp:+15558675310', ChannelPrefix: 'whatsapp' },
+          { auth_token: twilioToken },
+        ),
       expected: [{ provider_message_id: 'SMwa1', status: 'read', raw_status: 'read' }],
       rejected: (url) => ({
         'wrong token': signTwilioForm(url, { MessageSid: 'SMwa1', MessageStatus: 'read' }, { auth_token: secret() }),
@@ -155,7 +163,8 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     {
       provider: 'plivo',
       credentials: { auth_token: plivoToken },
-      valid: (url) => signPlivoV3(url, { MessageUUID: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196', Status: 'delivered', To: '15558675310' }, { auth_token: plivoToken }),
+      valid: (url) =>
+        signPlivoV3(url, { MessageUUID: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196', Status: 'delivered', To: '15558675310' }, { auth_token: plivoToken }),
       expected: [{ provider_message_id: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196', status: 'delivered', raw_status: 'delivered' }],
       rejected: (url) => {
         const params = { MessageUUID: 'u-1', Status: 'delivered' };
@@ -174,7 +183,14 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       valid: (url) =>
         signVonageReceipt(
           url,
-          { messageId: '0A0000001234567B', status: 'delivered', msisdn: '447700900000', to: 'Acme', 'err-code': '0', 'message-timestamp': '2025-03-04 09:15:00' },
+          {
+            messageId: '0A0000001234567B',
+            status: 'delivered',
+            msisdn: '447700900000',
+            to: 'Acme',
+            'err-code': '0',
+            'message-timestamp': '2025-03-04 09:15:00',
+          },
           { signature_secret: vonageSecret, signature_method: 'sha256' },
         ),
       expected: [{ provider_message_id: '0A0000001234567B', status: 'delivered', raw_status: 'delivered' }],
@@ -185,7 +201,10 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
           'tampered query': flipQuery(signVonageReceipt(url, receipt, credentials)),
           'wrong secret': signVonageReceipt(url, receipt, { ...credentials, signature_secret: secret() }),
           'stale timestamp': signVonageReceipt(url, receipt, credentials, { now: tenMinutesAgo() }),
-          'missing signature': { ...signVonageReceipt(url, receipt, credentials), url: signVonageReceipt(url, receipt, credentials).url.replace(/([?&])sig=[^&]*/, '$1') },
+          'missing signature': {
+            ...signVonageReceipt(url, receipt, credentials),
+            url: signVonageReceipt(url, receipt, credentials).url.replace(/([?&])sig=[^&]*/, '$1'),
+          },
         };
       },
     },
@@ -195,7 +214,13 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       valid: (url) =>
         signMessagebirdJwt(
           url,
-          { id: 'efa6405d518d4c0c88cce11f7db775fb', reference: 'ticket-53249', recipient: '31612345678', status: 'delivered', statusDatetime: '2025-03-04T09:15:00+00:00' },
+          {
+            id: 'efa6405d518d4c0c88cce11f7db775fb',
+            reference: 'ticket-53249',
+            recipient: '31612345678',
+            status: 'delivered',
+            statusDatetime: '2025-03-04T09:15:00+00:00',
+          },
           { signing_key: messagebirdKey },
         ),
       expected: [{ provider_message_id: 'efa6405d518d4c0c88cce11f7db775fb', status: 'delivered', raw_status: 'delivered' }],
@@ -241,7 +266,14 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       valid: (url) =>
         gupshupRequest(
           url,
-          gupshupMessageEvent({ type: 'delivered', gupshupId: 'gs-59f8db90', whatsappId: 'wamid.g1', destination: '15558675310', timestamp: 1741079700000, ts: 1741079700 }),
+          gupshupMessageEvent({
+            type: 'delivered',
+            gupshupId: 'gs-59f8db90',
+            whatsappId: 'wamid.g1',
+            destination: '15558675310',
+            timestamp: 1741079700000,
+            ts: 1741079700,
+          }),
           { name: 'Authorization', value: gupshupValue },
         ),
       expected: [{ provider_message_id: 'gs-59f8db90', status: 'delivered', raw_status: 'delivered' }],
@@ -257,7 +289,9 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       provider: 'ses',
       credentials: { topic_arn: topicArn },
       valid: (url) => sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-msg-1' })),
-      expected: [{ provider_message_id: (SES_DELIVERY_NOTIFICATION as { mail: { messageId: string } }).mail.messageId, status: 'delivered', raw_status: 'Delivery' }],
+      expected: [
+        { provider_message_id: (SES_DELIVERY_NOTIFICATION as { mail: { messageId: string } }).mail.messageId, status: 'delivered', raw_status: 'Delivery' },
+      ],
       rejected: (url) => {
         const valid = sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-msg-2' }));
         const other = sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn: `${topicArn}-other`, messageId: 'sns-msg-3' }));
@@ -280,7 +314,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         const signed = JSON.parse(valid.body.toString('utf8')) as { signature: Record<string, string> };
         return {
           'wrong key': signedMailgunEvent(mailgunEventData('failed'), { url, signingKey: secret() }),
-          'stale timestamp': signedMailgunEvent(mailgunEventData('failed'), { url, signingKey: mailgunKey, timestamp: Math.floor(tenMinutesAgo().getTime() / 1000) }),
+          'stale timestamp': signedMailgunEvent(mailgunEventData('failed'), {
+            url,
+            signingKey: mailgunKey,
+            timestamp: Math.floor(tenMinutesAgo().getTime() / 1000),
+          }),
           'tampered token': { ...valid, body: Buffer.from(JSON.stringify({ ...signed, signature: { ...signed.signature, token: 'x'.repeat(50) } })) },
           'missing signature': { ...valid, body: Buffer.from(JSON.stringify({ 'event-data': mailgunEventData('failed') })) },
         };
@@ -320,9 +358,17 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(c.expected.length), 10_000);
       await new Promise((r) => setTimeout(r, 300));
       const events = await statusEvents(tenant.tenantId);
-      expect(events.map((e) => ({ provider_message_id: e.data.provider_message_id, status: e.data.status, raw_status: e.data.raw_status }))).toEqual(c.expected);
+      expect(events.map((e) => ({ provider_message_id: e.data.provider_message_id, status: e.data.status, raw_status: e.data.raw_status }))).toEqual(
+        c.expected,
+      );
       for (const e of events) {
-        expect(e).toMatchObject({ account_id: tenant.tenantId, type: 'message.delivery_status', model_type: 'message', actor_type: 'provider', actor_id: connection.id });
+        expect(e).toMatchObject({
+          account_id: tenant.tenantId,
+          type: 'message.delivery_status',
+          model_type: 'message',
+          actor_type: 'provider',
+          actor_id: connection.id,
+        });
         expect(e.data).toMatchObject({ provider: c.provider, connection_id: connection.id });
         expect(typeof e.data.occurred_at).toBe('string');
       }
@@ -348,18 +394,34 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const BIG_TIMEOUT = 180_000;
 
     /** Waits until the callback is processed and returns the events it published, oldest first. */
-    const publishedFor = async (tenant: { tenantId: string; adminKey: string }, connection: Connection, type: string, count: number): Promise<EventEnvelope[]> => {
+    const publishedFor = async (
+      tenant: { tenantId: string; adminKey: string },
+      connection: Connection,
+      type: string,
+      count: number,
+    ): Promise<EventEnvelope[]> => {
       let eventIds: string[] = [];
-      await eventually(async () => {
-        const listed = await hub.api.request<{ items: { state: string; event_ids: string[]; last_error: string | null }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, {
-          token: tenant.adminKey,
-        });
-        expect(listed.body.items).toHaveLength(1);
-        expect(listed.body.items[0]).toMatchObject({ state: 'processed' });
-        eventIds = listed.body.items[0].event_ids;
-      }, 120_000, 250);
+      await eventually(
+        async () => {
+          const listed = await hub.api.request<{ items: { state: string; event_ids: string[]; last_error: string | null }[] }>(
+            'GET',
+            `/v1/provider-connections/${connection.id}/callbacks`,
+            {
+              token: tenant.adminKey,
+            },
+          );
+          expect(listed.body.items).toHaveLength(1);
+          expect(listed.body.items[0]).toMatchObject({ state: 'processed' });
+          eventIds = listed.body.items[0].event_ids;
+        },
+        120_000,
+        250,
+      );
       // Processed by its first run, within the lease it was stored with: no takeover by the sweeper.
-      const stored = await db.query('SELECT attempts, EXTRACT(EPOCH FROM processed_at - received_at) AS secs FROM provider_callbacks WHERE connection_id = $1', [connection.id]);
+      const stored = await db.query(
+        'SELECT attempts, EXTRACT(EPOCH FROM processed_at - received_at) AS secs FROM provider_callbacks WHERE connection_id = $1',
+        [connection.id],
+      );
       if (process.env.INGEST_TIMING) process.stdout.write(`processing took ${stored.rows[0].secs}s\n`);
       expect(stored.rows[0].attempts).toBe(1);
       const events = await streamEvents(env, tenant.tenantId, type);
@@ -379,7 +441,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         const events: Record<string, unknown>[] = [];
         let size = 2; // "[" "]" and the CRLF SendGrid appends
         for (let i = 0; ; i++) {
-          const event = sendgridEvent(kinds[i % kinds.length], { sg_event_id: `max-${i}`, sg_message_id: `maxmsg${i}.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0`, email: `c${i}@customer.example` });
+          const event = sendgridEvent(kinds[i % kinds.length], {
+            sg_event_id: `max-${i}`,
+            sg_message_id: `maxmsg${i}.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0`,
+            email: `c${i}@customer.example`,
+          });
           const added = JSON.stringify(event).length + 1;
           if (size + added + 2 > SENDGRID_MAX_BATCH_BYTES) break;
           events.push(event);
@@ -411,7 +477,8 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
           recipient_id: '15558675310',
           errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details } }],
         });
-        const bodyOf = (pad: number) => metaJson(metaStatusPayload(Array.from({ length: 1000 }, (_, i) => status(i, `Receiver is incapable of receiving this message ${'·'.repeat(pad)}`))));
+        const bodyOf = (pad: number) =>
+          metaJson(metaStatusPayload(Array.from({ length: 1000 }, (_, i) => status(i, `Receiver is incapable of receiving this message ${'·'.repeat(pad)}`))));
         // "·" is escaped as \u00b7 (6 bytes), as Meta's serialiser does: pad to just under 3 MB.
         const pad = Math.floor((LIMIT - bodyOf(0).length) / 1000 / 6);
         const body = bodyOf(pad);
@@ -463,7 +530,13 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         expect(mime.length).toBeLessThanOrEqual(MESSAGE_BYTES);
         expect(mime.length).toBeGreaterThan(MESSAGE_BYTES - 100);
 
-        const fields = { recipient: 'support@acme.example.com', sender: 'big@customer.example', from: 'Big Sender <big@customer.example>', subject: 'the whole archive', 'body-mime': mime };
+        const fields = {
+          recipient: 'support@acme.example.com',
+          sender: 'big@customer.example',
+          from: 'Big Sender <big@customer.example>',
+          subject: 'the whole archive',
+          'body-mime': mime,
+        };
         const req = await signedMailgunRoute(fields, { url: connection.url, signingKey, multipart: true });
         expect(req.body.length).toBeGreaterThan(25 * 1024 * 1024);
         const res = await send(req);
@@ -472,7 +545,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         expect(ticket).toMatchObject({ type: 'ticket.created', model: { subject: 'the whole archive' } });
         expect(message).toMatchObject({
           type: 'message.created',
-          model: { ticket_id: ticket.model_id, body: 'Attached.', attachments: [{ filename: 'archive.zip', content_type: 'application/zip', size: raw.length }] },
+          model: {
+            ticket_id: ticket.model_id,
+            body: 'Attached.',
+            attachments: [{ filename: 'archive.zip', content_type: 'application/zip', size: raw.length }],
+          },
         });
       },
       BIG_TIMEOUT,
@@ -489,7 +566,12 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
           ...SES_BOUNCE_EVENT,
           bounce: {
             ...(SES_BOUNCE_EVENT as { bounce: Record<string, unknown> }).bounce,
-            bouncedRecipients: recipients.map((emailAddress) => ({ emailAddress, action: 'failed', status: '5.1.1', diagnosticCode: `smtp; 550 5.1.1 user unknown ${'x'.repeat(pad)}` })),
+            bouncedRecipients: recipients.map((emailAddress) => ({
+              emailAddress,
+              action: 'failed',
+              status: '5.1.1',
+              diagnosticCode: `smtp; 550 5.1.1 user unknown ${'x'.repeat(pad)}`,
+            })),
           },
           mail: { ...(SES_BOUNCE_EVENT as { mail: Record<string, unknown> }).mail, destination: recipients },
         });
@@ -518,11 +600,20 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
    */
   describe('a declared content type the provider does not send', () => {
     const retyped = (r: SignedRequest, contentType: string): SignedRequest => ({ ...r, headers: { ...r.headers, 'content-type': contentType } });
-    const mismatches: Array<{ provider: string; credentials: () => Record<string, string>; request: (url: string) => Promise<SignedRequest> | SignedRequest; status: number }> = [
+    const mismatches: Array<{
+      provider: string;
+      credentials: () => Record<string, string>;
+      request: (url: string) => Promise<SignedRequest> | SignedRequest;
+      status: number;
+    }> = [
       {
         provider: 'sendgrid',
         credentials: () => ({ public_key: sendgridKeys.publicKey }),
-        request: (url) => retyped(signedSendgridEvents([sendgridEvent('delivered', { sg_event_id: 'ct-1' })], { url, privateKey: sendgridKeys.privateKey }), 'application/x-www-form-urlencoded'),
+        request: (url) =>
+          retyped(
+            signedSendgridEvents([sendgridEvent('delivered', { sg_event_id: 'ct-1' })], { url, privateKey: sendgridKeys.privateKey }),
+            'application/x-www-form-urlencoded',
+          ),
         status: 415,
       },
       {
@@ -534,13 +625,18 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       {
         provider: 'twilio_whatsapp',
         credentials: () => ({ auth_token: twilioToken }),
-        request: (url) => retyped(signTwilioJson(url, { MessageSid: 'SMctj', MessageStatus: 'read' }, { auth_token: twilioToken }), 'application/x-www-form-urlencoded'),
+        request: (url) =>
+          retyped(signTwilioJson(url, { MessageSid: 'SMctj', MessageStatus: 'read' }, { auth_token: twilioToken }), 'application/x-www-form-urlencoded'),
         status: 415,
       },
       {
         provider: 'meta_whatsapp',
         credentials: () => ({ app_secret: metaSecret, verify_token: 'v' }),
-        request: (url) => retyped(metaWebhookRequest(url, metaJson(metaStatusPayload([{ id: 'wamid.ct', status: 'sent', timestamp: '1741079700', recipient_id: '1' }])), metaSecret), 'text/plain'),
+        request: (url) =>
+          retyped(
+            metaWebhookRequest(url, metaJson(metaStatusPayload([{ id: 'wamid.ct', status: 'sent', timestamp: '1741079700', recipient_id: '1' }])), metaSecret),
+            'text/plain',
+          ),
         status: 415,
       },
       {
@@ -548,7 +644,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         credentials: () => ({ header_name: 'Authorization', header_value: gupshupValue }),
         request: (url) =>
           retyped(
-            gupshupRequest(url, gupshupMessageEvent({ type: 'sent', gupshupId: 'gs-ct', whatsappId: 'wamid.gct', destination: '1', timestamp: 1741079700000 }), { name: 'Authorization', value: gupshupValue }),
+            gupshupRequest(
+              url,
+              gupshupMessageEvent({ type: 'sent', gupshupId: 'gs-ct', whatsappId: 'wamid.gct', destination: '1', timestamp: 1741079700000 }),
+              { name: 'Authorization', value: gupshupValue },
+            ),
             'application/x-www-form-urlencoded',
           ),
         status: 415,
@@ -556,7 +656,8 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       {
         provider: 'ses',
         credentials: () => ({ topic_arn: topicArn }),
-        request: (url) => retyped(sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-ct' })), 'application/x-www-form-urlencoded'),
+        request: (url) =>
+          retyped(sns.request(url, snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn, messageId: 'sns-ct' })), 'application/x-www-form-urlencoded'),
         status: 415,
       },
       {
@@ -568,20 +669,33 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       {
         provider: 'messagebird',
         credentials: () => ({ signing_key: messagebirdKey }),
-        request: async (url) => retyped(await signMessagebirdJwt(url, { id: 'mb-ct', status: 'delivered' }, { signing_key: messagebirdKey }, { method: 'POST' }), 'text/plain'),
+        request: async (url) =>
+          retyped(await signMessagebirdJwt(url, { id: 'mb-ct', status: 'delivered' }, { signing_key: messagebirdKey }, { method: 'POST' }), 'text/plain'),
         status: 415,
       },
       {
         provider: 'sendgrid_inbound',
         credentials: () => ({ username: 'parse', password: 'ct-password' }),
-        request: async (url) => retyped(await sendgridInboundRequest(sampleSendgridParsedFields(), [], { url, username: 'parse', password: 'ct-password' }), 'application/x-www-form-urlencoded'),
+        request: async (url) =>
+          retyped(
+            await sendgridInboundRequest(sampleSendgridParsedFields(), [], { url, username: 'parse', password: 'ct-password' }),
+            'application/x-www-form-urlencoded',
+          ),
         status: 415,
       },
       {
         provider: 'vonage',
         credentials: () => ({ signature_secret: vonageSecret, signature_method: 'sha256' }),
         request: (url) =>
-          retyped(signVonageReceipt(url, { messageId: 'v-ct', status: 'delivered' }, { signature_secret: vonageSecret, signature_method: 'sha256' }, { transport: 'POST-json' }), 'application/x-www-form-urlencoded'),
+          retyped(
+            signVonageReceipt(
+              url,
+              { messageId: 'v-ct', status: 'delivered' },
+              { signature_secret: vonageSecret, signature_method: 'sha256' },
+              { transport: 'POST-json' },
+            ),
+            'application/x-www-form-urlencoded',
+          ),
         status: 401,
       },
       {
@@ -636,7 +750,9 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       const res = await send(sns.request(connection.url, snsSubscriptionConfirmation('SubscriptionConfirmation', { topicArn, subscribeUrl })));
       expect(res.status).toBe(200);
       await eventually(() => expect(sns.confirmations).toContain(subscribeUrl), 10_000);
-      const unsubscribe = await send(sns.request(connection.url, snsSubscriptionConfirmation('UnsubscribeConfirmation', { topicArn, subscribeUrl: sns.subscribeUrl(topicArn) })));
+      const unsubscribe = await send(
+        sns.request(connection.url, snsSubscriptionConfirmation('UnsubscribeConfirmation', { topicArn, subscribeUrl: sns.subscribeUrl(topicArn) })),
+      );
       expect(unsubscribe.status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
       expect(await streamEvents(env, tenant.tenantId)).toEqual([]);
@@ -648,7 +764,12 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     it('answers unknown connections and providers with 404 problems', async () => {
       const tenant = await hub.api.createTenant('errors');
       const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: twilioToken });
-      const missing = await send({ method: 'POST', url: `${ingest.baseUrl}/ingest/twilio_sms/00000000-0000-4000-8000-000000000000`, headers: {}, body: Buffer.from('a=b') });
+      const missing = await send({
+        method: 'POST',
+        url: `${ingest.baseUrl}/ingest/twilio_sms/00000000-0000-4000-8000-000000000000`,
+        headers: {},
+        body: Buffer.from('a=b'),
+      });
       expect(missing.status).toBe(404);
       expect(missing.contentType).toContain('application/problem+json');
       const wrongProvider = await send({ method: 'POST', url: connection.url.replace('/twilio_sms/', '/plivo/'), headers: {}, body: Buffer.from('a=b') });
@@ -674,9 +795,17 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
       expect(connection.body).toMatchObject({ provider: 'plivo', credentials: {}, secrets_set: ['auth_token'] });
       const got = await hub.api.request('GET', `/v1/provider-connections/${connection.id}`, { token: tenant.adminKey });
       expect(got.text).not.toContain(token);
-      const bad = await hub.api.request('POST', '/v1/provider-connections', { token: tenant.adminKey, body: { provider: 'plivo', credentials: { api_key: 'x' } } });
+      const bad = await hub.api.request('POST', '/v1/provider-connections', {
+        token: tenant.adminKey,
+        body: { provider: 'plivo', credentials: { api_key: 'x' } },
+      });
       expect(bad.status).toBe(400);
-      expect(bad.body).toMatchObject({ errors: expect.arrayContaining([{ pointer: '#/credentials/api_key', detail: expect.any(String) }, { pointer: '#/credentials/auth_token', detail: 'is required' }]) });
+      expect(bad.body).toMatchObject({
+        errors: expect.arrayContaining([
+          { pointer: '#/credentials/api_key', detail: expect.any(String) },
+          { pointer: '#/credentials/auth_token', detail: 'is required' },
+        ]),
+      });
     });
   });
 
@@ -684,16 +813,26 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const tenant = await hub.api.createTenant('reprocess');
     const token = secret();
     const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'twilio_sms', { auth_token: token });
-    expect((await send(signTwilioForm(connection.url, { MessageSid: 'SMre', MessageStatus: 'undelivered', ErrorCode: '30003' }, { auth_token: token }))).status).toBe(200);
+    expect(
+      (await send(signTwilioForm(connection.url, { MessageSid: 'SMre', MessageStatus: 'undelivered', ErrorCode: '30003' }, { auth_token: token }))).status,
+    ).toBe(200);
     await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(1));
-    const [callback] = (await hub.api.request<{ items: { id: string }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, { token: tenant.adminKey })).body.items;
-    const detail = await hub.api.request<{ body_base64: string; headers: Record<string, string> }>('GET', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`, { token: tenant.adminKey });
+    const [callback] = (
+      await hub.api.request<{ items: { id: string }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, { token: tenant.adminKey })
+    ).body.items;
+    const detail = await hub.api.request<{ body_base64: string; headers: Record<string, string> }>(
+      'GET',
+      `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`,
+      { token: tenant.adminKey },
+    );
     expect(Buffer.from(detail.body.body_base64, 'base64').toString()).toContain('MessageSid=SMre');
     expect(detail.body.headers['x-twilio-signature']).toBeDefined();
     const res = await hub.api.request('POST', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}/reprocess`, { token: tenant.adminKey });
     expect(res.status).toBe(202);
     await eventually(async () => {
-      const again = await hub.api.request<{ state: string; attempts: number }>('GET', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`, { token: tenant.adminKey });
+      const again = await hub.api.request<{ state: string; attempts: number }>('GET', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`, {
+        token: tenant.adminKey,
+      });
       expect(again.body).toMatchObject({ state: 'processed', attempts: 1 });
     });
     const events = await statusEvents(tenant.tenantId);
@@ -716,7 +855,13 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
         const res = await hub.api.request('POST', '/v1/events', { token: tenant.adminKey, body });
         expect(res.status).toBe(202);
       };
-      await publish({ id: 'evt-t', type: 'ticket.created', created_at: '2025-03-04T08:00:00Z', model_id: ticketId, model: { id: ticketId, state: 'open', subject: 'Your ticket #53249' } });
+      await publish({
+        id: 'evt-t',
+        type: 'ticket.created',
+        created_at: '2025-03-04T08:00:00Z',
+        model_id: ticketId,
+        model: { id: ticketId, state: 'open', subject: 'Your ticket #53249' },
+      });
       await publish({
         id: 'evt-m',
         type: 'message.created',
@@ -764,11 +909,15 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const tenant = await hub.api.createTenant('sendgrid-inbound');
     const password = secret();
     const connection = await connectProvider(hub.api, tenant.adminKey, ingest, 'sendgrid_inbound', { username: 'parse', password });
-    const wrong = await send(await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password: 'guess' }));
+    const wrong = await send(
+      await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password: 'guess' }),
+    );
     expect(wrong.status).toBe(401);
     expect(await storedCallbacks(connection.id)).toBe(0);
 
-    const ok = await send(await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password }));
+    const ok = await send(
+      await sendgridInboundRequest(sampleSendgridParsedFields(), sampleSendgridParsedFiles(), { url: connection.url, username: 'parse', password }),
+    );
     expect(ok.status).toBe(200);
     await eventually(async () => expect(await streamEvents(env, tenant.tenantId)).toHaveLength(2));
     const [ticket, message] = await streamEvents(env, tenant.tenantId);
@@ -803,7 +952,11 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     expect((await send(signTwilioForm(connection.url, { MessageSid: 'SMlinked', MessageStatus: 'delivered' }, { auth_token: token }))).status).toBe(200);
     await eventually(async () => expect(await statusEvents(tenant.tenantId)).toHaveLength(1));
     const [status] = await statusEvents(tenant.tenantId);
-    expect(status).toMatchObject({ model_id: 'msg-sms-1', model: { ...model, delivery_status: 'delivered' }, data: { provider_message_id: 'SMlinked', status: 'delivered' } });
+    expect(status).toMatchObject({
+      model_id: 'msg-sms-1',
+      model: { ...model, delivery_status: 'delivered' },
+      data: { provider_message_id: 'SMlinked', status: 'delivered' },
+    });
   });
 
   it('checks URL signatures against the public URL behind a proxy: configured public_url, or X-Forwarded-* when trusted', async () => {

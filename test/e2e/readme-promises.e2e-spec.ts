@@ -36,7 +36,13 @@ describe('README promises', () => {
   let subjects: SubjectNames;
   let t: Tenant;
   /** Per-path answers; anything else gets 200 "ok". */
-  const responders = new Map<string, (req: ReceivedRequest, n: number) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | Promise<{ status: number; body?: string }>>();
+  const responders = new Map<
+    string,
+    (
+      req: ReceivedRequest,
+      n: number,
+    ) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | Promise<{ status: number; body?: string }>
+  >();
   const at = (path: string) => receiver.requests.filter((r) => r.url.split('?')[0] === path);
   let eventNo = 0;
 
@@ -61,7 +67,12 @@ describe('README promises', () => {
     return id;
   };
   const deliveryRow = async (subId: string, eventId: string) =>
-    (await db.query(`SELECT id, status, attempt_count, reason, parked, next_attempt_at FROM deliveries WHERE subscription_id = $1 AND event_id = $2`, [subId, eventId])).rows[0];
+    (
+      await db.query(`SELECT id, status, attempt_count, reason, parked, next_attempt_at FROM deliveries WHERE subscription_id = $1 AND event_id = $2`, [
+        subId,
+        eventId,
+      ])
+    ).rows[0];
 
   beforeAll(async () => {
     env = await createTestEnvironment();
@@ -210,7 +221,11 @@ describe('README promises', () => {
     expect(replay.status).toBe(202);
     expect(replay.body.queued).toBe(2);
     await eventually(() => expect(at('/resend')).toHaveLength(4));
-    const replayed = new Map(at('/resend').slice(2).map((r) => [(r.json() as { id: string }).id, r]));
+    const replayed = new Map(
+      at('/resend')
+        .slice(2)
+        .map((r) => [(r.json() as { id: string }).id, r]),
+    );
     const again = replayed.get(first)!;
     expect([deliveryOf(again), again.headers['webhook-id']]).toEqual([deliveryOf(original), deliveryOf(original)]);
     const fresh = replayed.get(early)!;
@@ -266,7 +281,10 @@ describe('README promises', () => {
 
   describe('secrets and keys at rest (README 220, 223, 225)', () => {
     it('an API key is shown once and stored only as its SHA-256', async () => {
-      const created = await hub.api.request<{ id: string; key: string }>('POST', '/v1/api-keys', { token: t.adminKey, body: { name: 'ci', roles: ['reader'] } });
+      const created = await hub.api.request<{ id: string; key: string }>('POST', '/v1/api-keys', {
+        token: t.adminKey,
+        body: { name: 'ci', roles: ['reader'] },
+      });
       expect(created.status).toBe(201);
       const { id, key } = created.body;
       const row = await db.query(`SELECT key_hash, row_to_json(k)::text AS all_columns FROM api_keys k WHERE id = $1`, [id]);
@@ -293,7 +311,10 @@ describe('README promises', () => {
     it('rotate-secret without overlap_ms keeps the old secret signing for SECRET_ROTATION_OVERLAP_MS (24 h)', async () => {
       const sub = await subscribe({ url: `${receiver.url}/rotate-default`, event_types: ['ticket.resolved'] });
       const started = Date.now();
-      const res = await hub.api.request<{ previous_secret_expires_at: string }>('POST', `/v1/subscriptions/${sub.id}/rotate-secret`, { token: t.adminKey, body: {} });
+      const res = await hub.api.request<{ previous_secret_expires_at: string }>('POST', `/v1/subscriptions/${sub.id}/rotate-secret`, {
+        token: t.adminKey,
+        body: {},
+      });
       expect(res.status).toBe(200);
       const expires = Date.parse(res.body.previous_secret_expires_at);
       expect(expires).toBeGreaterThanOrEqual(started + 24 * 3_600_000 - 1_000);
@@ -330,9 +351,13 @@ describe('README promises', () => {
     const resolved = [await publish('ticket.resolved', own), await publish('ticket.resolved', own), await publish('ticket.resolved', own)];
     await eventually(() => expect(at('/log')).toHaveLength(5));
     const list = async (query: string) => {
-      const res = await hub.api.request<{ items: Array<{ event_id: string }>; next_cursor: string | null }>('GET', `/v1/subscriptions/${sub.id}/deliveries?${query}`, {
-        token: own.adminKey,
-      });
+      const res = await hub.api.request<{ items: Array<{ event_id: string }>; next_cursor: string | null }>(
+        'GET',
+        `/v1/subscriptions/${sub.id}/deliveries?${query}`,
+        {
+          token: own.adminKey,
+        },
+      );
       expect(res.status).toBe(200);
       return res.body;
     };
@@ -354,12 +379,24 @@ describe('README promises', () => {
   it('a delivery shows each attempt: request headers with custom values redacted, response status, headers, duration, the first 4,096 body bytes, the error (README 231)', async () => {
     const long = 'x'.repeat(10_000);
     responders.set('/detail', () => ({ status: 500, body: long, headers: { 'x-endpoint': 'e-1' } }));
-    const sub = await subscribe({ url: `${receiver.url}/detail`, event_types: ['ticket.resolved'], retry_policy_ms: [], headers: { 'X-Api-Token': 'custom-value-42' } });
+    const sub = await subscribe({
+      url: `${receiver.url}/detail`,
+      event_types: ['ticket.resolved'],
+      retry_policy_ms: [],
+      headers: { 'X-Api-Token': 'custom-value-42' },
+    });
     const eventId = await publish('ticket.resolved');
     await eventually(async () => expect((await deliveryRow(sub.id, eventId))?.status).toBe('failed'));
     const { id } = await deliveryRow(sub.id, eventId);
     const res = await hub.api.request<{
-      attempts: Array<{ request_headers: Record<string, string>; response_status: number; response_headers: Record<string, string>; duration_ms: number; response_body: string; error: string | null }>;
+      attempts: Array<{
+        request_headers: Record<string, string>;
+        response_status: number;
+        response_headers: Record<string, string>;
+        duration_ms: number;
+        response_body: string;
+        error: string | null;
+      }>;
     }>('GET', `/v1/deliveries/${id}`, { token: t.adminKey });
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('custom-value-42');
@@ -376,7 +413,10 @@ describe('README promises', () => {
 
   describe('public routes (README 235, 237, 238)', () => {
     it('GET /v1/event-types needs no credentials and gives a JSON Schema and an example for every type', async () => {
-      const res = await hub.api.request<{ items: Array<{ type: string; schema: Record<string, unknown>; example: { type: string } }> }>('GET', '/v1/event-types');
+      const res = await hub.api.request<{ items: Array<{ type: string; schema: Record<string, unknown>; example: { type: string } }> }>(
+        'GET',
+        '/v1/event-types',
+      );
       expect(res.status).toBe(200);
       const types = res.body.items.map((i) => i.type);
       expect(types).toEqual(expect.arrayContaining(['ticket.created', 'message.created', 'survey.response_completed', 'webhook.disabled']));
@@ -465,13 +505,20 @@ describe('README promises: long retry delays are parked in PostgreSQL (README 12
     const retries = new SubjectNames(env.prefix).retriesStream;
     const jsm = await nc.jetstreamManager();
     const before = (await jsm.streams.info(retries)).state.last_seq;
-    expect((await hub.api.request('POST', '/v1/events', { token: publisher, body: { id: 'evt-park', type: 'ticket.created', model_id: 't', model: { id: 't' } } })).status).toBe(202);
+    expect(
+      (await hub.api.request('POST', '/v1/events', { token: publisher, body: { id: 'evt-park', type: 'ticket.created', model_id: 't', model: { id: 't' } } }))
+        .status,
+    ).toBe(202);
     const [first] = await receiver.waitFor(1);
     let row: { status: string; parked: boolean; next_attempt_at: Date } | undefined;
-    await eventually(async () => {
-      row = (await db.query(`SELECT status, parked, next_attempt_at FROM deliveries WHERE subscription_id = $1`, [sub.body.id])).rows[0];
-      expect(row).toMatchObject({ status: 'retrying', parked: true });
-    }, 1_500, 20);
+    await eventually(
+      async () => {
+        row = (await db.query(`SELECT status, parked, next_attempt_at FROM deliveries WHERE subscription_id = $1`, [sub.body.id])).rows[0];
+        expect(row).toMatchObject({ status: 'retrying', parked: true });
+      },
+      1_500,
+      20,
+    );
     expect(Math.abs(row!.next_attempt_at.getTime() - (first.receivedAt + 2_000))).toBeLessThan(500);
     expect((await jsm.streams.info(retries)).state.last_seq).toBe(before);
 

@@ -41,9 +41,7 @@ describe('recording in bulk: event log, snapshots and attempts', () => {
     const subjects = new SubjectNames(env.prefix);
     // Published in order, acks awaited together: one burst, typically one batch.
     await Promise.all(
-      events.map((e) =>
-        js.publish(subjects.event(tenantId, e.type), Buffer.from(JSON.stringify(e)), { msgID: SubjectNames.eventMsgId(tenantId, e.id) }),
-      ),
+      events.map((e) => js.publish(subjects.event(tenantId, e.type), Buffer.from(JSON.stringify(e)), { msgID: SubjectNames.eventMsgId(tenantId, e.id) })),
     );
   };
 

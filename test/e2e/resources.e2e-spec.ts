@@ -34,7 +34,10 @@ describe('resources: creation, deletion of children, account URL', () => {
 
   const thinBodies = (): Array<{ req: ReceivedRequest; thin: ThinNotification }> =>
     receiver.requests.filter((r) => r.url === '/thin').map((req) => ({ req, thin: req.json() as ThinNotification }));
-  const thinFor = (resource: string): string[] => thinBodies().filter((b) => b.thin.data.resource === resource).map((b) => b.thin.data.status);
+  const thinFor = (resource: string): string[] =>
+    thinBodies()
+      .filter((b) => b.thin.data.resource === resource)
+      .map((b) => b.thin.data.status);
 
   const publish = async (body: Record<string, unknown>): Promise<void> => {
     const res = await hub.api.request('POST', '/v1/events', { token: publisherKey, body });
@@ -46,7 +49,14 @@ describe('resources: creation, deletion of children, account URL', () => {
     if (res.status !== 201) throw new Error(`subscription failed: ${res.status} ${res.text}`);
     return res.body.id;
   };
-  const envelope = (id: string, type: string, modelType: EventEnvelope['model_type'], modelId: string, model: Record<string, unknown> | null, data: Record<string, unknown> = {}): EventEnvelope => ({
+  const envelope = (
+    id: string,
+    type: string,
+    modelType: EventEnvelope['model_type'],
+    modelId: string,
+    model: Record<string, unknown> | null,
+    data: Record<string, unknown> = {},
+  ): EventEnvelope => ({
     id,
     account_id: tenantId,
     account_url: ACCOUNT_URL,
@@ -62,18 +72,17 @@ describe('resources: creation, deletion of children, account URL', () => {
   });
   const logged = async (modelId: string): Promise<Array<{ id: string; version: number; change_status: string; model: string }>> =>
     (
-      await db.query(`SELECT id, version, change_status, (envelope->'model')::text AS model FROM events WHERE tenant_id = $1 AND model_id = $2 ORDER BY version`, [
-        tenantId,
-        modelId,
-      ])
+      await db.query(
+        `SELECT id, version, change_status, (envelope->'model')::text AS model FROM events WHERE tenant_id = $1 AND model_id = $2 ORDER BY version`,
+        [tenantId, modelId],
+      )
     ).rows;
   const snapshotRow = async (modelType: string, modelId: string): Promise<{ model: string | null; deleted: boolean } | undefined> =>
     (
-      await db.query(`SELECT model::text AS model, deleted_at IS NOT NULL AS deleted FROM snapshots WHERE tenant_id = $1 AND model_type = $2 AND model_id = $3`, [
-        tenantId,
-        modelType,
-        modelId,
-      ])
+      await db.query(
+        `SELECT model::text AS model, deleted_at IS NOT NULL AS deleted FROM snapshots WHERE tenant_id = $1 AND model_type = $2 AND model_id = $3`,
+        [tenantId, modelType, modelId],
+      )
     ).rows[0];
 
   /** Transactions still open: a failed assertion must not leave one holding rows (and a connection) for the next test. */
@@ -157,7 +166,12 @@ describe('resources: creation, deletion of children, account URL', () => {
       try {
         retryReceiver.respond = (_req, index) => (index === 0 ? { status: 503 } : { status: 200 });
         await subscribe({ url: `${retryReceiver.url}/flaky`, event_types: ['survey.*'], format: 'thin', retry_policy_ms: [100] });
-        await publish({ id: 'evt-resp-retry', type: 'survey.response_completed', model_id: 'resp-retry', model: { id: 'resp-retry', survey_id: 'survey-1', score: 3 } });
+        await publish({
+          id: 'evt-resp-retry',
+          type: 'survey.response_completed',
+          model_id: 'resp-retry',
+          model: { id: 'resp-retry', survey_id: 'survey-1', score: 3 },
+        });
         const requests = await retryReceiver.waitFor(2);
         expect(requests.map((r) => r.headers['x-webhook-attempt'])).toEqual(['1', '2']);
         expect(requests.map((r) => (r.json() as ThinNotification).data.status)).toEqual(['CREATION', 'CREATION']);
@@ -167,7 +181,11 @@ describe('resources: creation, deletion of children, account URL', () => {
     });
 
     it('a redelivered event keeps the status it was recorded with', async () => {
-      const first = envelope('evt-redeliver', 'survey.response_completed', 'survey_response', 'resp-redeliver', { id: 'resp-redeliver', survey_id: 'survey-1', score: 5 });
+      const first = envelope('evt-redeliver', 'survey.response_completed', 'survey_response', 'resp-redeliver', {
+        id: 'resp-redeliver',
+        survey_id: 'survey-1',
+        score: 5,
+      });
       const once = await openRecording([first]);
       expect((await once.recorded).statuses.get(`${tenantId}:evt-redeliver`)).toBe('CREATION');
       once.commit();
@@ -208,8 +226,18 @@ describe('resources: creation, deletion of children, account URL', () => {
 
     it('answer 410 on every route, and their snapshots and logged models are purged', async () => {
       await publish({ id: 'evt-dt-1', type: 'ticket.created', model_id: 't-del', model: { id: 't-del', state: 'open' } });
-      await publish({ id: 'evt-dm-1', type: 'message.created', model_id: 'm-del-1', model: { id: 'm-del-1', ticket_id: 't-del', body: secret, provider_message_id: 'SM-del-1' } });
-      await publish({ id: 'evt-dm-2', type: 'message.updated', model_id: 'm-del-1', model: { id: 'm-del-1', ticket_id: 't-del', body: `${secret}!`, provider_message_id: 'SM-del-1' } });
+      await publish({
+        id: 'evt-dm-1',
+        type: 'message.created',
+        model_id: 'm-del-1',
+        model: { id: 'm-del-1', ticket_id: 't-del', body: secret, provider_message_id: 'SM-del-1' },
+      });
+      await publish({
+        id: 'evt-dm-2',
+        type: 'message.updated',
+        model_id: 'm-del-1',
+        model: { id: 'm-del-1', ticket_id: 't-del', body: `${secret}!`, provider_message_id: 'SM-del-1' },
+      });
       await publish({ id: 'evt-dm-3', type: 'message.created', model_id: 'm-del-2', model: { id: 'm-del-2', ticket_id: 't-del', body: secret } });
       await publish({ id: 'evt-other', type: 'message.created', model_id: 'm-keep', model: { id: 'm-keep', ticket_id: 't-keep', body: 'stays' } });
       await eventually(async () => expect((await get('/v0/tickets/t-del/messages/m-del-2')).status).toBe(200));
@@ -240,10 +268,10 @@ describe('resources: creation, deletion of children, account URL', () => {
     it('the migration purges the live messages of tickets deleted before this release', async () => {
       // As a database written by an older release would hold it: a deleted ticket with a live message.
       const legacy = JSON.stringify({ id: 'm-legacy', ticket_id: 't-del', body: secret });
-      await db.query(`INSERT INTO snapshots (tenant_id, model_type, model_id, version, model, last_event_id) VALUES ($1, 'message', 'm-legacy', 1, $2, 'evt-legacy')`, [
-        tenantId,
-        legacy,
-      ]);
+      await db.query(
+        `INSERT INTO snapshots (tenant_id, model_type, model_id, version, model, last_event_id) VALUES ($1, 'message', 'm-legacy', 1, $2, 'evt-legacy')`,
+        [tenantId, legacy],
+      );
       const logged1 = { ...envelope('evt-legacy', 'message.created', 'message', 'm-legacy', JSON.parse(legacy)) };
       await db.query(
         `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at) VALUES ($1, 'evt-legacy', 'message.created', 'message', 'm-legacy', 1, 'CREATION', $2, now())`,
@@ -288,7 +316,11 @@ describe('resources: creation, deletion of children, account URL', () => {
         await eventually(async () => expect((await get('/v0/tickets/t-rr/messages/m-rr')).status).toBe(410));
         const [first, retry] = await flaky.waitFor(2);
         expect((first.json() as ThinNotification).data.resource).toBe('/v0/tickets/t-rr/messages/m-rr');
-        expect(retry.json()).toEqual({ data: { status: 'CREATION', params: { id: 'm-rr' }, resource: '/v0/messages/m-rr' }, tenant_id: tenantId, topic: 'sac_message' });
+        expect(retry.json()).toEqual({
+          data: { status: 'CREATION', params: { id: 'm-rr' }, resource: '/v0/messages/m-rr' },
+          tenant_id: tenantId,
+          topic: 'sac_message',
+        });
         expect((await get('/v0/messages/m-rr')).status).toBe(410);
         await eventually(async () => {
           const d = await db.query(`SELECT status FROM deliveries WHERE subscription_id = $1 AND event_id = 'evt-rr-m'`, [sub]);
@@ -307,7 +339,9 @@ describe('resources: creation, deletion of children, account URL', () => {
         envelope('evt-b-2', 'message.created', 'message', 'm-burst', { id: 'm-burst', ticket_id: 't-burst', body: secret }),
         envelope('evt-b-3', 'ticket.deleted', 'ticket', 't-burst', null),
       ];
-      await Promise.all(burst.map((e) => js.publish(subjects.event(tenantId, e.type), Buffer.from(JSON.stringify(e)), { msgID: SubjectNames.eventMsgId(tenantId, e.id) })));
+      await Promise.all(
+        burst.map((e) => js.publish(subjects.event(tenantId, e.type), Buffer.from(JSON.stringify(e)), { msgID: SubjectNames.eventMsgId(tenantId, e.id) })),
+      );
       await eventually(async () => expect((await get('/v0/tickets/t-burst')).status).toBe(410));
       expect((await get('/v0/tickets/t-burst/messages/m-burst')).status).toBe(410);
       expect((await logged('m-burst')).map((r) => r.model)).toEqual(['null']);
@@ -340,7 +374,7 @@ describe('resources: creation, deletion of children, account URL', () => {
     });
 
     it("a deletion queued behind another holder of the ticket's row, and an update of one of its messages, do not deadlock", async () => {
-        await publish({ id: 'evt-t-dl', type: 'ticket.created', model_id: 't-dl', model: { id: 't-dl', state: 'open' } });
+      await publish({ id: 'evt-t-dl', type: 'ticket.created', model_id: 't-dl', model: { id: 't-dl', state: 'open' } });
       await publish({ id: 'evt-m-dl-1', type: 'message.created', model_id: 'm-dl', model: { id: 'm-dl', ticket_id: 't-dl', body: 'hello' } });
       await eventually(async () => expect((await get('/v0/tickets/t-dl/messages/m-dl')).status).toBe(200));
       // Someone else holds the ticket's row; the deletion queues for it first, then the message's update.

@@ -42,7 +42,9 @@ describe('retries follow the subscription policy on JetStream delays', () => {
     await eventually(async () => {
       const d = await ctx.db.query(`SELECT id, status, attempt_count FROM deliveries WHERE event_id = 'evt-flaky'`);
       expect(d.rows).toEqual([{ id: requests[0].headers['x-webhook-delivery'], status: 'delivered', attempt_count: 3 }]);
-      const a = await ctx.db.query(`SELECT attempt, outcome, response_status, response_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt`, [d.rows[0].id]);
+      const a = await ctx.db.query(`SELECT attempt, outcome, response_status, response_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt`, [
+        d.rows[0].id,
+      ]);
       expect(a.rows).toEqual([
         { attempt: 1, outcome: 'failure', response_status: 503, response_body: 'busy' },
         { attempt: 2, outcome: 'failure', response_status: 503, response_body: 'busy' },
@@ -149,7 +151,9 @@ describe('failing endpoints: dead letter, auto-disable and the admins notice', (
 
     // Re-enabling resumes delivery, and a success keeps the count at zero.
     dead.respond = () => ({ status: 200 });
-    const enabled = await ctx.hub.api.request<{ state: string; state_reason: string | null }>('POST', `/v1/subscriptions/${subId}/enable`, { token: ctx.tenant.adminKey });
+    const enabled = await ctx.hub.api.request<{ state: string; state_reason: string | null }>('POST', `/v1/subscriptions/${subId}/enable`, {
+      token: ctx.tenant.adminKey,
+    });
     expect(enabled.status).toBe(200);
     expect(enabled.body).toMatchObject({ state: 'active', state_reason: null });
     await publish(ctx, 'evt-after-enable');

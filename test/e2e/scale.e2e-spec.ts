@@ -71,10 +71,14 @@ describe('three dispatcher processes share the work; SIGKILL of one loses nothin
     await stopProcess(dispatchers[0], 'SIGKILL');
     await publishing;
 
-    await eventually(() => {
-      const ids = new Set(receiver.requests.map((r) => (r.json() as { id: string }).id));
-      expect(ids.size).toBe(EVENTS);
-    }, 90_000, 250);
+    await eventually(
+      () => {
+        const ids = new Set(receiver.requests.map((r) => (r.json() as { id: string }).id));
+        expect(ids.size).toBe(EVENTS);
+      },
+      90_000,
+      250,
+    );
 
     const byDelivery = new Map<string, number[]>();
     for (const r of receiver.requests) {

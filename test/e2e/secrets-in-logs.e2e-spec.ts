@@ -39,8 +39,13 @@ describe('secrets stay out of logs', () => {
     expect(sub.status).toBe(201);
     const rotated = await api.request<{ secret: string }>('POST', `/v1/subscriptions/${sub.body.id}/rotate-secret`, { token: tenant.adminKey, body: {} });
     expect((await api.request('POST', `/v1/subscriptions/${sub.body.id}/test`, { token: tenant.adminKey })).status).toBe(200);
-    expect((await api.request('POST', '/v1/subscriptions', { token: tenant.adminKey, body: { url: 'https://10.0.0.1/x', event_types: ['*'], secret } })).status).toBe(422);
-    const res = await api.request('POST', '/v1/events', { token: tenant.adminKey, body: { id: 'e1', type: 'ticket.created', model_id: 't', model: { id: 't' } } });
+    expect(
+      (await api.request('POST', '/v1/subscriptions', { token: tenant.adminKey, body: { url: 'https://10.0.0.1/x', event_types: ['*'], secret } })).status,
+    ).toBe(422);
+    const res = await api.request('POST', '/v1/events', {
+      token: tenant.adminKey,
+      body: { id: 'e1', type: 'ticket.created', model_id: 't', model: { id: 't' } },
+    });
     expect(res.status).toBe(202);
     await receiver.waitFor(2);
     const delivered = receiver.requests[1];
@@ -54,7 +59,7 @@ describe('secrets stay out of logs', () => {
     }
   });
 
-  it("prints no provider credentials: auth tokens, verify tokens, custom header values", async () => {
+  it('prints no provider credentials: auth tokens, verify tokens, custom header values', async () => {
     const api = new ApiClient(`http://127.0.0.1:${apps[0].port}`, env.adminToken);
     const tenant = await api.createTenant('ingest-logs');
     const ingestBase = `http://127.0.0.1:${apps[2].port}`;

@@ -101,7 +101,11 @@ describe('deleting a subscription while its attempts are in flight', () => {
     const deletedId = randomUUID();
     const repo = ctx.hub.dispatchers[0].get(FanOutRepository);
     const rows = [deletedId, keptId].map((subscriptionId) => ({
-      id: randomUUID(), tenantId: ctx.tenant.tenantId, subscriptionId, eventId: 'evt-fanout-2', eventType: 'ticket.created',
+      id: randomUUID(),
+      tenantId: ctx.tenant.tenantId,
+      subscriptionId,
+      eventId: 'evt-fanout-2',
+      eventType: 'ticket.created',
     }));
     await ctx.db.query(
       `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
@@ -220,17 +224,28 @@ describe('auto-disable needs ten consecutive failures and a minimum failing time
 
     // Twenty failed attempts within about a second: the count alone would have disabled it.
     let during: SubscriptionBody | undefined;
-    await eventually(async () => {
-      during = await getSubscription(ctx, id);
-      expect(during.consecutive_failures).toBeGreaterThanOrEqual(10);
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        during = await getSubscription(ctx, id);
+        expect(during.consecutive_failures).toBeGreaterThanOrEqual(10);
+      },
+      10_000,
+      50,
+    );
     expect(during).toMatchObject({ state: 'active', disable_after_failing_ms: null, disabled_at: null });
     expect(Date.parse(during!.failing_since!)).toBeLessThanOrEqual(Date.now());
 
-    await eventually(async () => {
-      const failed = await ctx.db.query(`SELECT count(*)::int AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`, [id]);
-      expect(failed.rows[0].n).toBe(20);
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        const failed = await ctx.db.query(
+          `SELECT count(*)::int AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`,
+          [id],
+        );
+        expect(failed.rows[0].n).toBe(20);
+      },
+      10_000,
+      50,
+    );
     down = false;
 
     await eventually(async () => {

@@ -10,7 +10,11 @@ import { createSubscription } from './subscriptions';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A tenant, a publisher key and one active subscription to `url` for `eventTypes`. */
-export async function setUpTenant(api: ApiClient, url: string, eventTypes: string[]): Promise<{ tenantId: string; publisherKey: string; subscriptionId: string }> {
+export async function setUpTenant(
+  api: ApiClient,
+  url: string,
+  eventTypes: string[],
+): Promise<{ tenantId: string; publisherKey: string; subscriptionId: string }> {
   const tenant = await api.createTenant();
   const publisher = await api.createKey(tenant.tenantId, ['publisher']);
   const sub = await createSubscription<{ state: string }>(api, tenant.adminKey, { url, event_types: eventTypes });
@@ -261,13 +265,22 @@ export async function describeMissing(
     for (const id of missing) {
       out.push(`-- ${id}: receiver ${JSON.stringify(tally.history.get(id) ?? [])}`);
       out.push(`   event row: ${JSON.stringify((await db.query(`SELECT id, version, recorded_at FROM events WHERE id = $1`, [id])).rows)}`);
-      const deliveries = (await db.query(`SELECT id, status, attempt_count, reason, next_attempt_at, parked, created_at, updated_at FROM deliveries WHERE event_id = $1`, [id])).rows;
+      const deliveries = (
+        await db.query(`SELECT id, status, attempt_count, reason, next_attempt_at, parked, created_at, updated_at FROM deliveries WHERE event_id = $1`, [id])
+      ).rows;
       out.push(`   deliveries: ${JSON.stringify(deliveries)}`);
       for (const d of deliveries as Array<{ id: string }>) {
-        const attempts = (await db.query(`SELECT attempt, outcome, response_status, error, started_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY started_at`, [d.id])).rows;
+        const attempts = (
+          await db.query(`SELECT attempt, outcome, response_status, error, started_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY started_at`, [
+            d.id,
+          ])
+        ).rows;
         out.push(`   attempts of ${d.id}: ${JSON.stringify(attempts)}`);
         for (const p of sources.processes ?? []) {
-          const lines = p.output.join('').split('\n').filter((l) => l.includes(d.id) || l.includes(`"${id}"`));
+          const lines = p.output
+            .join('')
+            .split('\n')
+            .filter((l) => l.includes(d.id) || l.includes(`"${id}"`));
           if (lines.length > 0) out.push(`   log (port ${p.port}): ${lines.slice(0, 10).join('\n      ')}`);
         }
       }
@@ -284,7 +297,10 @@ export async function describeMissing(
       try {
         const jsm = await nc.jetstreamManager();
         const subjects = { events: `${sources.prefix.toUpperCase()}_EVENTS`, retries: `${sources.prefix.toUpperCase()}_RETRIES` };
-        for (const [stream, durable] of [[subjects.events, 'dispatcher'], [subjects.retries, 'retry']]) {
+        for (const [stream, durable] of [
+          [subjects.events, 'dispatcher'],
+          [subjects.retries, 'retry'],
+        ]) {
           const si = await jsm.streams.info(stream);
           const ci = await jsm.consumers.info(stream, durable);
           out.push(
@@ -307,7 +323,13 @@ export async function describeMissing(
  * message id scheme), `chunk` at a time, each awaited until JetStream stored it. Returns the ids
  * stored anew (JetStream did not already hold them).
  */
-export async function publishToJetStream(nc: NatsConnection, prefix: string, tenantId: string, events: Array<ReturnType<typeof ticketEvent>>, chunk = 100): Promise<Set<string>> {
+export async function publishToJetStream(
+  nc: NatsConnection,
+  prefix: string,
+  tenantId: string,
+  events: Array<ReturnType<typeof ticketEvent>>,
+  chunk = 100,
+): Promise<Set<string>> {
   const subjects = new SubjectNames(prefix);
   const js = nc.jetstream();
   const stored = new Set<string>();

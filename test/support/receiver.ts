@@ -69,10 +69,7 @@ export class TestReceiver {
   async waitFor(count: number, timeoutMs = 15_000): Promise<ReceivedRequest[]> {
     if (this.requests.length < count) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`receiver got ${this.requests.length} of ${count} requests within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        const timer = setTimeout(() => reject(new Error(`receiver got ${this.requests.length} of ${count} requests within ${timeoutMs} ms`)), timeoutMs);
         this.waiters.push({
           count,
           resolve: () => {

@@ -58,8 +58,18 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     await this.provisioner.ensureEventsStream();
     await this.provisioner.ensureRetriesStream();
     const pipelines = [
-      { stream: subjects.eventsStream, durable: EVENTS_DURABLE, maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }), pipeline: this.events },
-      { stream: subjects.retriesStream, durable: RETRIES_DURABLE, maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }), pipeline: this.retries },
+      {
+        stream: subjects.eventsStream,
+        durable: EVENTS_DURABLE,
+        maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }),
+        pipeline: this.events,
+      },
+      {
+        stream: subjects.retriesStream,
+        durable: RETRIES_DURABLE,
+        maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }),
+        pipeline: this.retries,
+      },
     ];
     for (const { stream, durable, maxAckPending, pipeline } of pipelines) {
       await this.provisioner.ensureDurableConsumer({ stream, durable, ackWaitMs, maxDeliver: -1, maxAckPending });

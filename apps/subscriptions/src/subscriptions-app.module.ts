@@ -43,7 +43,16 @@ export class SubscriptionsAppModule {
         EndpointToolsModule,
         IngestModule.forAdmin(),
       ],
-      controllers: [TenantsController, ApiKeysController, SubscriptionsController, DeliveriesController, EventsController, EventTypesController, ResourcesController, ProviderConnectionsController],
+      controllers: [
+        TenantsController,
+        ApiKeysController,
+        SubscriptionsController,
+        DeliveriesController,
+        EventsController,
+        EventTypesController,
+        ResourcesController,
+        ProviderConnectionsController,
+      ],
       providers: [
         EventsStreamBootstrap,
         AdminTokenGuard,

@@ -179,14 +179,12 @@ describe('toThinNotification', () => {
   });
 
   it('percent-encodes ids in the resource path but not in params', () => {
-    const { params, resource } = resourceLocator(
-      envelope({ model_type: 'message', model_id: 'a/b', model: { id: 'a/b', ticket_id: 't 1' } }),
-    );
+    const { params, resource } = resourceLocator(envelope({ model_type: 'message', model_id: 'a/b', model: { id: 'a/b', ticket_id: 't 1' } }));
     expect(params).toEqual({ ticket_id: 't 1', id: 'a/b' });
     expect(resource).toBe('/v0/tickets/t%201/messages/a%2Fb');
   });
 
-  it("locates a delivery report about a message the hub does not know by the message id alone", () => {
+  it('locates a delivery report about a message the hub does not know by the message id alone', () => {
     const unknown = envelope({ type: 'message.delivery_status', model_type: 'message', model_id: 'SM1', model: null, data: { status: 'delivered' } });
     expect(resourceLocator(unknown)).toEqual({ params: { id: 'SM1' }, resource: '/v0/messages/SM1' });
     const known = envelope({ type: 'message.delivery_status', model_type: 'message', model_id: 'm1', model: { id: 'm1', ticket_id: 't1' } });

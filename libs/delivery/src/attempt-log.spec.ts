@@ -70,7 +70,11 @@ describe('AttemptLog', () => {
 
   it('starts a second transaction for a full batch', async () => {
     const { repo, batches, finish } = slowRepo();
-    const log = new AttemptLog(repo, { maxBatch: 10, lingerMs: 1, retryForMs: 1_000, disableAfter: 10, disableAfterFailingMs: 0, maxConcurrent: 2 }, async () => undefined);
+    const log = new AttemptLog(
+      repo,
+      { maxBatch: 10, lingerMs: 1, retryForMs: 1_000, disableAfter: 10, disableAfterFailingMs: 0, maxConcurrent: 2 },
+      async () => undefined,
+    );
     const writes = [log.write(record(0))];
     await tick();
     for (let i = 1; i <= 10; i++) writes.push(log.write(record(i)));
@@ -117,7 +121,11 @@ describe('AttemptLog', () => {
       expect(Date.now() - started).toBeLessThan(90);
       expect(outcomes.filter((o) => o.status === 'rejected').map((_, i) => i)).toHaveLength(1);
       expect(outcomes[7]).toMatchObject({ status: 'rejected', reason: { code: '23503' } });
-      expect(committed.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `d-${i}`).filter((d) => d !== 'd-7').sort());
+      expect(committed.sort()).toEqual(
+        Array.from({ length: 20 }, (_, i) => `d-${i}`)
+          .filter((d) => d !== 'd-7')
+          .sort(),
+      );
       // Halving 20 rows down to the one at fault: 1 + 2 per level (20 → 10 → 5 → 3 → 2 → 1) at most.
       expect(calls()).toBeLessThanOrEqual(11);
       expect(errors).toHaveBeenCalledWith(expect.objectContaining({ code: '23503', deliveryId: 'd-7' }), 'an attempt record cannot be written');

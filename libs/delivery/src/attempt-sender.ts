@@ -22,10 +22,7 @@ export interface DeliveryJob {
 }
 
 /** What sending came to: a request made, one refused before it was made, or no attempt because another already settled it. */
-export type Sent =
-  | { kind: 'sent'; result: SendResult; headers: Record<string, string> }
-  | { kind: 'refused'; reason: string }
-  | { kind: 'superseded' };
+export type Sent = { kind: 'sent'; result: SendResult; headers: Record<string, string> } | { kind: 'refused'; reason: string } | { kind: 'superseded' };
 
 /**
  * An attempt that has waited longer than this since its delivery's state was

@@ -105,7 +105,14 @@ export class DispatchPipeline {
       admitted.slot.release();
       return;
     }
-    const job: DeliveryJob = { deliveryId: p.delivery.id, attempt, subscription: p.subscription, payloads, resourceVersion: p.delivery.resourceVersion, admittedAt: readAt };
+    const job: DeliveryJob = {
+      deliveryId: p.delivery.id,
+      attempt,
+      subscription: p.subscription,
+      payloads,
+      resourceVersion: p.delivery.resourceVersion,
+      admittedAt: readAt,
+    };
     await this.settlement.settle(job, await this.sender.send(job, admitted.slot));
   }
 

@@ -8,11 +8,7 @@ import { WebhookClientModule } from './webhook-client.module';
 /** What the admin API needs of the delivery domain: verification, test pings and redelivery. */
 @Module({
   imports: [PersistenceModule, WebhookClientModule],
-  providers: [
-    EndpointVerifier,
-    TestPing,
-    RedeliveryService,
-  ],
+  providers: [EndpointVerifier, TestPing, RedeliveryService],
   exports: [EndpointVerifier, TestPing, RedeliveryService],
 })
 export class EndpointToolsModule {}

@@ -74,7 +74,14 @@ export class RetryPipeline {
         continue;
       }
       const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.changeStatus);
-      const attempt: DeliveryJob = { deliveryId: ctx.id, attempt: job.attempt, subscription: sub, payloads, resourceVersion: ctx.resourceVersion, admittedAt: now };
+      const attempt: DeliveryJob = {
+        deliveryId: ctx.id,
+        attempt: job.attempt,
+        subscription: sub,
+        payloads,
+        resourceVersion: ctx.resourceVersion,
+        admittedAt: now,
+      };
       this.sender
         .send(attempt, slot)
         .then((sent) => this.settlement.settle(attempt, sent))

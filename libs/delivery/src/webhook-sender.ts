@@ -60,8 +60,7 @@ export class WebhookSender {
 
   constructor(private readonly options: SenderOptions) {
     const resolve = options.resolver ?? (options.hostResolver ? callbackLookup(options.hostResolver) : dnsLookup);
-    const allowed = (address: string): boolean =>
-      isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
+    const allowed = (address: string): boolean => isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
     const guardedLookup = (hostname: string, opts: object, callback: LookupCallback): void => {
       resolve(hostname, { ...opts, all: true }, (err, addresses) => {
         if (err) return callback(err, []);
@@ -167,7 +166,11 @@ function callbackLookup(resolver: HostResolver): typeof dnsLookup {
   const lookup = (hostname: string, opts: unknown, callback?: LookupCallback): void => {
     const cb = (typeof opts === 'function' ? opts : callback) as LookupCallback;
     resolver(hostname).then(
-      (addresses) => cb(null, addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }))),
+      (addresses) =>
+        cb(
+          null,
+          addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 })),
+        ),
       (err: unknown) => cb(err instanceof Error ? err : new Error(String(err)), []),
     );
   };

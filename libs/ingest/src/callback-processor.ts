@@ -76,7 +76,10 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const final = callback.attempts >= this.settings.maxAttempts;
-      this.logger.warn({ callbackId: callback.id, provider: callback.provider, attempt: callback.attempts, final, err: message }, 'provider callback not processed');
+      this.logger.warn(
+        { callbackId: callback.id, provider: callback.provider, attempt: callback.attempts, final, err: message },
+        'provider callback not processed',
+      );
       await this.callbacks.markAttemptFailed(callback.id, message, backoffMs(callback.attempts), final).catch((e: unknown) => {
         // The lease still runs out, so the sweeper retries it anyway.
         this.logger.error({ callbackId: callback.id, err: e instanceof Error ? e.message : String(e) }, 'could not record a processing failure');

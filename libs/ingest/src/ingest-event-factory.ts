@@ -21,7 +21,11 @@ const REPLY_TOKEN = /^[^+@\s]+\+([A-Za-z0-9-]{1,128})@/;
 
 const bare = (messageId: string): string => messageId.trim().replace(/^<|>$/g, '');
 
-function envelope(tenantId: string, fields: Omit<EventEnvelope, 'account_id' | 'account_url' | 'actor_type' | 'actor_id' | 'actor_name'>, connection: ConnectionRef): EventEnvelope {
+function envelope(
+  tenantId: string,
+  fields: Omit<EventEnvelope, 'account_id' | 'account_url' | 'actor_type' | 'actor_id' | 'actor_name'>,
+  connection: ConnectionRef,
+): EventEnvelope {
   return {
     id: fields.id,
     account_id: tenantId,
@@ -60,7 +64,7 @@ export class IngestEventFactory {
       if (!found) messages.set(id, (found = this.lookup.byProviderMessageId(connection.tenantId, id)));
       return found;
     };
-    for (let i = 0; i < items.length; ) {
+    for (let i = 0; i < items.length;) {
       const item = items[i];
       if (item.kind !== 'delivery_status') {
         events.push(...(await this.inboundEmail(connection, item)));
@@ -81,7 +85,11 @@ export class IngestEventFactory {
     return events.map((e) => ({ ...e, account_url: accountUrl }));
   }
 
-  private async deliveryStatus(connection: ConnectionRef, item: DeliveryStatusItem, messageOf: (id: string) => Promise<MessageRef | null>): Promise<EventEnvelope> {
+  private async deliveryStatus(
+    connection: ConnectionRef,
+    item: DeliveryStatusItem,
+    messageOf: (id: string) => Promise<MessageRef | null>,
+  ): Promise<EventEnvelope> {
     const status = this.mappedStatus(connection, item);
     const message = await messageOf(item.providerMessageId);
     const data = {
@@ -135,7 +143,19 @@ export class IngestEventFactory {
         updated_at: item.date,
       };
       events.push(
-        envelope(tenantId, { id: derivedId(tenantId, 'email-ticket-created', item.providerEventId), created_at: item.date, type: 'ticket.created', data: {}, model_type: 'ticket', model_id: ticketId, model: ticket }, connection),
+        envelope(
+          tenantId,
+          {
+            id: derivedId(tenantId, 'email-ticket-created', item.providerEventId),
+            created_at: item.date,
+            type: 'ticket.created',
+            data: {},
+            model_type: 'ticket',
+            model_id: ticketId,
+            model: ticket,
+          },
+          connection,
+        ),
       );
     }
     const message: Model = {
@@ -155,7 +175,19 @@ export class IngestEventFactory {
       created_at: item.date,
     };
     events.push(
-      envelope(tenantId, { id: derivedId(tenantId, 'email-message-created', item.providerEventId), created_at: item.date, type: 'message.created', data: {}, model_type: 'message', model_id: messageId, model: message }, connection),
+      envelope(
+        tenantId,
+        {
+          id: derivedId(tenantId, 'email-message-created', item.providerEventId),
+          created_at: item.date,
+          type: 'message.created',
+          data: {},
+          model_type: 'message',
+          model_id: messageId,
+          model: message,
+        },
+        connection,
+      ),
     );
     return events;
   }

@@ -8,7 +8,7 @@ import { request } from 'undici';
 @Injectable()
 export class SubscriptionConfirmer {
   async confirm(url: string): Promise<void> {
-    const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000});
+    const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
     await res.body.dump({ limit: 64 * 1024 });
     if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`subscription confirmation answered ${res.statusCode}`);
   }

@@ -189,10 +189,7 @@ async function drainConsume(messages: PulledMessages, reader: Promise<void>): Pr
     await Promise.race([new Promise<void>((resolve) => push(resolve)), reader]);
     // The round trip waits for the server; with NATS away it would wait for the reconnect, so it is bounded.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      impl.sub.drain().catch(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_ROUND_TRIP_MS))),
-    ]);
+    await Promise.race([impl.sub.drain().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_ROUND_TRIP_MS)))]);
     clearTimeout(timer);
   }
   messages.stop();
@@ -262,10 +259,7 @@ export class ConsumerLoop implements RunningConsumer {
     for (const m of this.queue.splice(0)) m.nak();
     this.acks.flush();
     if (this.held > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => (this.idleWaiter = resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-      ]);
+      await Promise.race([new Promise<void>((resolve) => (this.idleWaiter = resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
     }
     clearInterval(this.heartbeat);
     this.acks.flush();

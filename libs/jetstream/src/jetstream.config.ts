@@ -14,7 +14,10 @@ export interface JetstreamSettings {
 
 export function jetstreamSettings(config: ConfigService<BaseConfig, true>, connectionName: string): JetstreamSettings {
   return {
-    servers: config.get('NATS_URL', { infer: true }).split(',').map((s: string) => s.trim()),
+    servers: config
+      .get('NATS_URL', { infer: true })
+      .split(',')
+      .map((s: string) => s.trim()),
     connectionName,
     replicas: config.get('JETSTREAM_REPLICAS', { infer: true }),
     duplicateWindowMs: config.get('JETSTREAM_DUPLICATE_WINDOW_MS', { infer: true }),

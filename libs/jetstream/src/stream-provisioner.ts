@@ -1,14 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  AckPolicy,
-  ConsumerConfig,
-  DeliverPolicy,
-  DiscardPolicy,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  StreamConfig,
-} from 'nats';
+import { AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, StreamConfig } from 'nats';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 

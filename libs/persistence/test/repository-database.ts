@@ -81,7 +81,10 @@ export class Seeder {
     return row.id;
   }
 
-  async event(tenantId: string, e: { id?: string; type?: string; modelType?: string; modelId?: string; version?: number; envelope?: object } = {}): Promise<string> {
+  async event(
+    tenantId: string,
+    e: { id?: string; type?: string; modelType?: string; modelId?: string; version?: number; envelope?: object } = {},
+  ): Promise<string> {
     const id = e.id ?? `evt-${randomUUID()}`;
     await this.dataSource.query(
       `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
@@ -118,10 +121,10 @@ export class Seeder {
 
   /** The columns of deliveries the schedule and outcomes change, by id. */
   async deliveries(ids: string[]): Promise<Map<string, { status: string; parked: boolean; due: boolean | null; reason: string | null; attemptCount: number }>> {
-    const rows: Array<{ id: string; status: string; parked: boolean; due: boolean | null; reason: string | null; attempt_count: number }> = await this.dataSource.query(
-      `SELECT id, status, parked, next_attempt_at <= now() AS due, reason, attempt_count FROM deliveries WHERE id = ANY($1)`,
-      [ids],
-    );
+    const rows: Array<{ id: string; status: string; parked: boolean; due: boolean | null; reason: string | null; attempt_count: number }> =
+      await this.dataSource.query(`SELECT id, status, parked, next_attempt_at <= now() AS due, reason, attempt_count FROM deliveries WHERE id = ANY($1)`, [
+        ids,
+      ]);
     return new Map(rows.map((r) => [r.id, { status: r.status, parked: r.parked, due: r.due, reason: r.reason, attemptCount: r.attempt_count }]));
   }
 }

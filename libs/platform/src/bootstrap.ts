@@ -44,8 +44,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   if (options.rawBodyLimit) {
     const limit = typeof options.rawBodyLimit === 'function' ? options.rawBodyLimit(app) : options.rawBodyLimit;
     app.useBodyParser('raw', { limit, type: () => true });
-  }
-  else {
+  } else {
     app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
     app.use(jsonBodyGuard(options.maxJsonDepth));
   }

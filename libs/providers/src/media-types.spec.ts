@@ -36,7 +36,13 @@ const ingest = (r: SignedRequest, contentType?: string | null): IngestRequest =>
 };
 
 describe('declaredMediaType', () => {
-  const req = (contentType: string | undefined): IngestRequest => ({ method: 'POST', url: URL, headers: { 'content-type': contentType }, rawBody: Buffer.alloc(0), receivedAt: NOW });
+  const req = (contentType: string | undefined): IngestRequest => ({
+    method: 'POST',
+    url: URL,
+    headers: { 'content-type': contentType },
+    rawBody: Buffer.alloc(0),
+    receivedAt: NOW,
+  });
 
   it.each([
     ['application/json', 'application/json'],
@@ -69,7 +75,13 @@ describe('declaredMediaType', () => {
  * as something else are refused as an unsupported media type.
  */
 describe('adapters refuse a declared type the provider does not send', () => {
-  const cases: Array<{ name: string; adapter: ProviderAdapter; request: () => Promise<SignedRequest> | SignedRequest; accepted: string[]; refused: Array<string | null> }> = [
+  const cases: Array<{
+    name: string;
+    adapter: ProviderAdapter;
+    request: () => Promise<SignedRequest> | SignedRequest;
+    accepted: string[];
+    refused: Array<string | null>;
+  }> = [
     {
       name: 'Twilio form callback',
       adapter: new TwilioAdapter('twilio_sms'),
@@ -94,7 +106,11 @@ describe('adapters refuse a declared type the provider does not send', () => {
     {
       name: 'Gupshup event',
       adapter: new GupshupAdapter(),
-      request: () => gupshupRequest(URL, gupshupMessageEvent({ type: 'sent', gupshupId: 'g1', whatsappId: 'w1', destination: '1', timestamp: 1741079700000 }), { name: 'authorization', value: 'x' }),
+      request: () =>
+        gupshupRequest(URL, gupshupMessageEvent({ type: 'sent', gupshupId: 'g1', whatsappId: 'w1', destination: '1', timestamp: 1741079700000 }), {
+          name: 'authorization',
+          value: 'x',
+        }),
       accepted: ['application/json'],
       refused: ['application/x-www-form-urlencoded', 'text/plain', null],
     },
@@ -113,14 +129,16 @@ describe('adapters refuse a declared type the provider does not send', () => {
     {
       name: 'Vonage form receipt',
       adapter: new VonageAdapter(),
-      request: () => signVonageReceipt(URL, { messageId: 'm1', status: 'delivered' }, { signature_secret: 's', signature_method: 'sha256' }, { transport: 'POST-form' }),
+      request: () =>
+        signVonageReceipt(URL, { messageId: 'm1', status: 'delivered' }, { signature_secret: 's', signature_method: 'sha256' }, { transport: 'POST-form' }),
       accepted: ['application/x-www-form-urlencoded'],
       refused: ['text/plain', null],
     },
     {
       name: 'Vonage JSON receipt',
       adapter: new VonageAdapter(),
-      request: () => signVonageReceipt(URL, { messageId: 'm2', status: 'delivered' }, { signature_secret: 's', signature_method: 'sha256' }, { transport: 'POST-json' }),
+      request: () =>
+        signVonageReceipt(URL, { messageId: 'm2', status: 'delivered' }, { signature_secret: 's', signature_method: 'sha256' }, { transport: 'POST-json' }),
       accepted: ['application/json'],
       refused: ['text/plain', null],
     },
@@ -165,7 +183,12 @@ describe('adapters refuse a declared type the provider does not send', () => {
     const mb = await signMessagebirdJwt(URL, { id: 'mb2', status: 'delivered' }, { signing_key: 'k' }, { method: 'POST' });
     const brace = { ...mb, body: Buffer.from(`{x=1&${mb.body.toString()}`) };
     expect((await new MessagebirdAdapter().parse(ingest(brace))).items[0]).toMatchObject({ providerMessageId: 'mb2' });
-    const vonage = signVonageReceipt(URL, { messageId: 'v1', status: 'delivered' }, { signature_secret: 's', signature_method: 'sha256' }, { transport: 'POST-form' });
+    const vonage = signVonageReceipt(
+      URL,
+      { messageId: 'v1', status: 'delivered' },
+      { signature_secret: 's', signature_method: 'sha256' },
+      { transport: 'POST-form' },
+    );
     const vBrace = { ...vonage, body: Buffer.from(`{x=1&${vonage.body.toString()}`) };
     expect((await new VonageAdapter().parse(ingest(vBrace))).items[0]).toMatchObject({ providerMessageId: 'v1' });
   });

@@ -87,12 +87,9 @@ describe('SecretVault', () => {
       expect(() => vault.decrypt(join({ ...p, tag: p.tag.subarray(0, 4) }))).toThrow();
     });
 
-    it.each([['v2.a.b.c'], ['not a ciphertext'], [''], ['v1..tag.data'], ['v1.iv..data'], ['v1.iv.tag']])(
-      'throws on a malformed ciphertext %p',
-      (bad) => {
-        expect(() => vault.decrypt(bad)).toThrow();
-      },
-    );
+    it.each([['v2.a.b.c'], ['not a ciphertext'], [''], ['v1..tag.data'], ['v1.iv..data'], ['v1.iv.tag']])('throws on a malformed ciphertext %p', (bad) => {
+      expect(() => vault.decrypt(bad)).toThrow();
+    });
   });
 
   it('throws when decrypting with the wrong key', () => {

@@ -8,8 +8,7 @@ import { SecretVault } from './secret-vault';
     {
       provide: SecretVault,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<{ SECRETS_ENCRYPTION_KEY: string }, true>) =>
-        new SecretVault(config.get('SECRETS_ENCRYPTION_KEY', { infer: true })),
+      useFactory: (config: ConfigService<{ SECRETS_ENCRYPTION_KEY: string }, true>) => new SecretVault(config.get('SECRETS_ENCRYPTION_KEY', { infer: true })),
     },
   ],
   exports: [SecretVault],

@@ -47,8 +47,7 @@ export async function checkWebhookDestination(raw: string, options: DestinationC
     return { ok: false, reason: `does not resolve (${code})` };
   }
   if (addresses.length === 0) return { ok: false, reason: 'does not resolve' };
-  const allowed = (address: string): boolean =>
-    isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
+  const allowed = (address: string): boolean => isPublicAddress(address) || (options.allowInsecureTargets && isLoopbackAddress(address));
   const bad = addresses.find((a) => !allowed(a));
   if (bad !== undefined) {
     return { ok: false, reason: `resolves to a private, loopback, link-local or reserved address (${bad})` };

@@ -6,7 +6,7 @@ import type { BadRequest } from './requests';
 import { anyJson, nastyString, STRIPPED_KEYS } from './values';
 
 // type-is is what body-parser and the apps use to decide whether a body is JSON; asking it avoids guessing.
- 
+
 const typeis = require('type-is') as { is(mediaType: string, types: string[]): string | false };
 
 /** JSON text nested `depth` levels deep: arrays, objects or both. */
@@ -52,10 +52,60 @@ const CORRUPTIONS: Array<[string, (s: string, at: number, junk: string) => strin
 /** Text that body-parser refuses as JSON: corrupted documents, primitives at the top, prose, whitespace. */
 export const malformedJson: fc.Arbitrary<{ text: string; why: string }> = fc
   .oneof(
-    { weight: 6, arbitrary: fc.tuple(fc.oneof(anyJson.filter((v) => typeof v === 'object' && v !== null), fc.constant({ name: 'x' })), fc.nat(), fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: CORRUPTIONS.length - 1 })).map(([v, at, junk, i]) => ({ text: CORRUPTIONS[i][1](JSON.stringify(v), at, junk), why: `malformed JSON (${CORRUPTIONS[i][0]})` })) },
-    { weight: 2, arbitrary: anyJson.filter((v) => typeof v !== 'object' || v === null).map((v) => ({ text: JSON.stringify(v), why: 'JSON primitive at top level' })) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(
+          fc.oneof(
+            anyJson.filter((v) => typeof v === 'object' && v !== null),
+            fc.constant({ name: 'x' }),
+          ),
+          fc.nat(),
+          fc.string({ maxLength: 4 }),
+          fc.integer({ min: 0, max: CORRUPTIONS.length - 1 }),
+        )
+        .map(([v, at, junk, i]) => ({ text: CORRUPTIONS[i][1](JSON.stringify(v), at, junk), why: `malformed JSON (${CORRUPTIONS[i][0]})` })),
+    },
+    {
+      weight: 2,
+      arbitrary: anyJson.filter((v) => typeof v !== 'object' || v === null).map((v) => ({ text: JSON.stringify(v), why: 'JSON primitive at top level' })),
+    },
     { weight: 2, arbitrary: nastyString.map((text) => ({ text, why: 'not JSON at all' })) },
-    { weight: 1, arbitrary: fc.constantFrom(' ', '\n', '\t\r\n ', 'null', 'true', '"{}"', '{', '[', '}', ']', '{]', '[}', '{"a"}', '{"a":}', '{,}', '[,]', '[1,,2]', '{"a":1,}', "{'a':1}", '{"a":01}', '{"a":.5}', '{"a":+1}', '{"a":0x10}', '{"a":Infinity}', '{"a":undefined}', '<xml/>', 'a=1&b=2', '--boundary\r\n').map((text) => ({ text, why: 'malformed JSON (classic)' })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(
+          ' ',
+          '\n',
+          '\t\r\n ',
+          'null',
+          'true',
+          '"{}"',
+          '{',
+          '[',
+          '}',
+          ']',
+          '{]',
+          '[}',
+          '{"a"}',
+          '{"a":}',
+          '{,}',
+          '[,]',
+          '[1,,2]',
+          '{"a":1,}',
+          "{'a':1}",
+          '{"a":01}',
+          '{"a":.5}',
+          '{"a":+1}',
+          '{"a":0x10}',
+          '{"a":Infinity}',
+          '{"a":undefined}',
+          '<xml/>',
+          'a=1&b=2',
+          '--boundary\r\n',
+        )
+        .map((text) => ({ text, why: 'malformed JSON (classic)' })),
+    },
   )
   .filter(({ text }) => !parsesAsJsonBody(text));
 
@@ -141,17 +191,40 @@ export const nonJsonContentType: fc.Arbitrary<string> = fc
 
 /** JSON content types whose charset body-parser refuses (415). */
 export const unsupportedJsonCharset: fc.Arbitrary<string> = fc
-  .constantFrom('latin1', 'iso-8859-1', 'us-ascii', 'ascii', 'windows-1252', 'utf-8x', 'utf-9', 'utf-0', 'utf-', 'utf-8-bogus', 'ebcdic', 'binary', 'base64', 'koi8-r', 'shift_jis', 'x-unknown')
+  .constantFrom(
+    'latin1',
+    'iso-8859-1',
+    'us-ascii',
+    'ascii',
+    'windows-1252',
+    'utf-8x',
+    'utf-9',
+    'utf-0',
+    'utf-',
+    'utf-8-bogus',
+    'ebcdic',
+    'binary',
+    'base64',
+    'koi8-r',
+    'shift_jis',
+    'x-unknown',
+  )
   .map((cs) => `application/json; charset=${cs}`);
 
 /** Content-Encoding values body-parser cannot decode. */
 export const unknownContentEncoding: fc.Arbitrary<string> = fc
-  .oneof(fc.constantFrom('foo', 'compress', 'x-compress', 'gzip2', 'pack200-gzip', 'exi', 'aes128gcm', '*', 'gzip, foo', 'chunked'), fc.string({ unit: fc.integer({ min: 0x61, max: 0x7a }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 10 }))
+  .oneof(
+    fc.constantFrom('foo', 'compress', 'x-compress', 'gzip2', 'pack200-gzip', 'exi', 'aes128gcm', '*', 'gzip, foo', 'chunked'),
+    fc.string({ unit: fc.integer({ min: 0x61, max: 0x7a }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 10 }),
+  )
   .filter((e) => !['identity', 'gzip', 'deflate', 'br', 'zstd', 'x-gzip'].includes(e.toLowerCase()));
 
 /** Bytes that claim to be compressed but are not. */
 export const corruptCompressedBody: fc.Arbitrary<{ encoding: string; body: Uint8Array }> = fc
-  .tuple(fc.constantFrom('gzip', 'deflate', 'br'), fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.constant(new Uint8Array(Buffer.from('{"name":"x"}')))))
+  .tuple(
+    fc.constantFrom('gzip', 'deflate', 'br'),
+    fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.constant(new Uint8Array(Buffer.from('{"name":"x"}')))),
+  )
   .map(([encoding, body]) => ({ encoding, body }))
   .filter(({ encoding, body }) => {
     try {
@@ -176,22 +249,29 @@ export interface BodyAttack {
 }
 
 export function oversizedBody(limitBytes: number): fc.Arbitrary<BodyAttack> {
-  return fc.tuple(fc.integer({ min: limitBytes + 1, max: limitBytes + 200_000 }), fc.constantFrom('whole', 'chunked', 'gzip')).map(([size, how]): BodyAttack => {
-    const text = jsonOfSize(size);
-    if (how === 'gzip') return { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: new Uint8Array(gzipSync(text)), why: `gzip bomb inflating to ${size} bytes` };
-    if (how === 'chunked') {
-      const buf = Buffer.from(text);
-      return {
-        headers: { 'content-type': 'application/json' },
-        body: () =>
-          (async function* () {
-            for (let i = 0; i < buf.length; i += 65_536) yield buf.subarray(i, i + 65_536);
-          })(),
-        why: `chunked body of ${size} bytes`,
-      };
-    }
-    return { headers: { 'content-type': 'application/json' }, body: text, why: `body of ${size} bytes` };
-  });
+  return fc
+    .tuple(fc.integer({ min: limitBytes + 1, max: limitBytes + 200_000 }), fc.constantFrom('whole', 'chunked', 'gzip'))
+    .map(([size, how]): BodyAttack => {
+      const text = jsonOfSize(size);
+      if (how === 'gzip')
+        return {
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body: new Uint8Array(gzipSync(text)),
+          why: `gzip bomb inflating to ${size} bytes`,
+        };
+      if (how === 'chunked') {
+        const buf = Buffer.from(text);
+        return {
+          headers: { 'content-type': 'application/json' },
+          body: () =>
+            (async function* () {
+              for (let i = 0; i < buf.length; i += 65_536) yield buf.subarray(i, i + 65_536);
+            })(),
+          why: `chunked body of ${size} bytes`,
+        };
+      }
+      return { headers: { 'content-type': 'application/json' }, body: text, why: `body of ${size} bytes` };
+    });
 }
 
 /**
@@ -209,19 +289,75 @@ export function brokenBody(validJson: string, limitBytes: number, options: { max
     options.requireJson === false
       ? []
       : [
-          w(2, fc.tuple(nonJsonContentType, fc.oneof(fc.constant(validJson), nastyString.filter((s) => s.length > 0))).map(([ct, body]) => ({ headers: { 'content-type': ct }, body, why: 'not a JSON content type' }))),
-          w(1, fc.constant(validJson).map((body) => ({ headers: {}, body, why: 'no content type' }))),
+          w(
+            2,
+            fc
+              .tuple(
+                nonJsonContentType,
+                fc.oneof(
+                  fc.constant(validJson),
+                  nastyString.filter((s) => s.length > 0),
+                ),
+              )
+              .map(([ct, body]) => ({ headers: { 'content-type': ct }, body, why: 'not a JSON content type' })),
+          ),
+          w(
+            1,
+            fc.constant(validJson).map((body) => ({ headers: {}, body, why: 'no content type' })),
+          ),
         ];
   return fc.oneof(
-    w(4, fc.tuple(malformedJson, fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/merge-patch+json', 'APPLICATION/JSON')).map(([m, ct]) => ({ headers: { 'content-type': ct }, body: m.text, why: m.why }))),
-    w(2, withInvalidUtf8(validJson).map((body) => ({ headers: json, body, why: 'invalid UTF-8 in a string' }))),
+    w(
+      4,
+      fc
+        .tuple(malformedJson, fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/merge-patch+json', 'APPLICATION/JSON'))
+        .map(([m, ct]) => ({ headers: { 'content-type': ct }, body: m.text, why: m.why })),
+    ),
+    w(
+      2,
+      withInvalidUtf8(validJson).map((body) => ({ headers: json, body, why: 'invalid UTF-8 in a string' })),
+    ),
     ...notJson,
-    w(1, unsupportedJsonCharset.map((ct) => ({ headers: { 'content-type': ct }, body: validJson, why: 'unsupported charset' }))),
-    w(1, unknownContentEncoding.map((e) => ({ headers: { ...json, 'content-encoding': e }, body: validJson, why: 'unknown content encoding' }))),
-    w(1, corruptCompressedBody.map(({ encoding, body }) => ({ headers: { ...json, 'content-encoding': encoding }, body, why: 'corrupt compressed body' }))),
-    w(1, deepJson((options.maxDepth ?? 64) + 1, 20_000).map((body) => ({ headers: json, body, why: 'nested too deep' }))),
-    w(1, fc.tuple(fc.constantFrom(...STRIPPED_KEYS), fc.boolean(), anyJson.map((x) => JSON.stringify(x))).map(([k, nested, v]) => ({ headers: json, body: nested ? `{"a":[{${JSON.stringify(k)}:${v}}]}` : `{${JSON.stringify(k)}:${v}}`, why: `reserved key ${k}` }))),
-    w(1, fc.tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean()).map(([a, b, inKey]) => ({ headers: json, body: JSON.stringify(inKey ? { [`${a}\u0000${b}`]: 1 } : { nul: `${a}\u0000${b}` }), why: 'U+0000 in the JSON' }))),
+    w(
+      1,
+      unsupportedJsonCharset.map((ct) => ({ headers: { 'content-type': ct }, body: validJson, why: 'unsupported charset' })),
+    ),
+    w(
+      1,
+      unknownContentEncoding.map((e) => ({ headers: { ...json, 'content-encoding': e }, body: validJson, why: 'unknown content encoding' })),
+    ),
+    w(
+      1,
+      corruptCompressedBody.map(({ encoding, body }) => ({ headers: { ...json, 'content-encoding': encoding }, body, why: 'corrupt compressed body' })),
+    ),
+    w(
+      1,
+      deepJson((options.maxDepth ?? 64) + 1, 20_000).map((body) => ({ headers: json, body, why: 'nested too deep' })),
+    ),
+    w(
+      1,
+      fc
+        .tuple(
+          fc.constantFrom(...STRIPPED_KEYS),
+          fc.boolean(),
+          anyJson.map((x) => JSON.stringify(x)),
+        )
+        .map(([k, nested, v]) => ({
+          headers: json,
+          body: nested ? `{"a":[{${JSON.stringify(k)}:${v}}]}` : `{${JSON.stringify(k)}:${v}}`,
+          why: `reserved key ${k}`,
+        })),
+    ),
+    w(
+      1,
+      fc
+        .tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean())
+        .map(([a, b, inKey]) => ({
+          headers: json,
+          body: JSON.stringify(inKey ? { [`${a}\u0000${b}`]: 1 } : { nul: `${a}\u0000${b}` }),
+          why: 'U+0000 in the JSON',
+        })),
+    ),
     w(1, oversizedBody(limitBytes)),
   );
 }

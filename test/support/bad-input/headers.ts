@@ -23,7 +23,20 @@ export function badAuthorization(validTokens: readonly string[]): fc.Arbitrary<s
   return fc
     .oneof(
       fc.constant(undefined),
-      fc.constantFrom('', 'Bearer', 'Bearer ', 'bearer', 'Basic dXNlcjpwYXNz', 'Token abc', 'Bearer hh_', 'Bearer null', 'Bearer undefined', 'Bearer "hh_x"', 'Bearer a b', 'Bearer\u00a0hh_x'),
+      fc.constantFrom(
+        '',
+        'Bearer',
+        'Bearer ',
+        'bearer',
+        'Basic dXNlcjpwYXNz',
+        'Token abc',
+        'Bearer hh_',
+        'Bearer null',
+        'Bearer undefined',
+        'Bearer "hh_x"',
+        'Bearer a b',
+        'Bearer\u00a0hh_x',
+      ),
       printable.map((s) => `Bearer ${s}`),
       printable.map((s) => `Bearer hh_${s}`),
       mutated.filter((t) => t.trim() !== '').map((t) => `Bearer ${t}`),
@@ -37,20 +50,76 @@ export function badAuthorization(validTokens: readonly string[]): fc.Arbitrary<s
 
 /** Accept values, none of which may change how an error is reported. */
 export const oddAccept: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('text/html', 'application/xml', '*/*', 'application/json', 'application/problem+json', 'text/plain;q=0', 'application/json;q=0, */*;q=0', 'garbage', ';;;', 'image/png', 'text/event-stream', '*', 'application/*+json;q=1.5', ''),
+  fc.constantFrom(
+    'text/html',
+    'application/xml',
+    '*/*',
+    'application/json',
+    'application/problem+json',
+    'text/plain;q=0',
+    'application/json;q=0, */*;q=0',
+    'garbage',
+    ';;;',
+    'image/png',
+    'text/event-stream',
+    '*',
+    'application/*+json;q=1.5',
+    '',
+  ),
   fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
 );
 
-const HEADER_TOKEN = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_!#$%&\'*+.^`|~'.split('')), minLength: 1, maxLength: 20 });
-const RESERVED_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'authorization', 'host', 'connection', 'expect', 'upgrade', 'content-encoding', 'keep-alive', 'te', 'trailer', 'proxy-connection', 'http2-settings'];
+const HEADER_TOKEN = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_!#$%&'*+.^`|~".split('')), minLength: 1, maxLength: 20 });
+const RESERVED_HEADERS = [
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'authorization',
+  'host',
+  'connection',
+  'expect',
+  'upgrade',
+  'content-encoding',
+  'keep-alive',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'http2-settings',
+];
 
 /** Extra headers that never make a request valid or invalid: forwarding, cookies, overrides, junk. */
 export const noiseHeaders: fc.Arbitrary<Record<string, string>> = fc.dictionary(
-  fc.oneof(
-    fc.constantFrom('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-http-method-override', 'x-method-override', 'cookie', 'origin', 'referer', 'user-agent', 'if-none-match', 'if-match', 'range', 'x-request-id', 'accept-language', 'accept-encoding', 'accept-charset', 'forwarded', 'x-original-url', 'x-rewrite-url', 'x-api-key', 'x-admin-token'),
-    HEADER_TOKEN,
-  ).filter((h) => !RESERVED_HEADERS.includes(h)),
-  fc.oneof(injectionString, fc.string({ maxLength: 40 }), fc.constantFrom('DELETE', 'PATCH', 'PUT', '/v1/tenants', 'bytes=0-1,1-2', '127.0.0.1, 10.0.0.1'))
+  fc
+    .oneof(
+      fc.constantFrom(
+        'x-forwarded-for',
+        'x-forwarded-proto',
+        'x-forwarded-host',
+        'x-real-ip',
+        'x-http-method-override',
+        'x-method-override',
+        'cookie',
+        'origin',
+        'referer',
+        'user-agent',
+        'if-none-match',
+        'if-match',
+        'range',
+        'x-request-id',
+        'accept-language',
+        'accept-encoding',
+        'accept-charset',
+        'forwarded',
+        'x-original-url',
+        'x-rewrite-url',
+        'x-api-key',
+        'x-admin-token',
+      ),
+      HEADER_TOKEN,
+    )
+    .filter((h) => !RESERVED_HEADERS.includes(h)),
+  fc
+    .oneof(injectionString, fc.string({ maxLength: 40 }), fc.constantFrom('DELETE', 'PATCH', 'PUT', '/v1/tenants', 'bytes=0-1,1-2', '127.0.0.1, 10.0.0.1'))
     .map((v) => v.replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim()),
   { maxKeys: 4 },
 );

@@ -48,7 +48,26 @@ const base64 = fc.uint8Array({ maxLength: 96 }).map((b) => Buffer.from(b).toStri
 /** Header values that carry no credential at all. */
 const garbageHeader: fc.Arbitrary<string> = fc
   .oneof(
-    fc.constantFrom('', ' ', 'null', 'undefined', '0', '-1', 'true', '[]', '{}', 'sha256=', 'sha1=abc', 'Bearer', 'Basic', 'Basic Og==', 'v1,abc', 'a.b.c', '..', 'eyJhbGciOiJub25lIn0.e30.'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      'undefined',
+      '0',
+      '-1',
+      'true',
+      '[]',
+      '{}',
+      'sha256=',
+      'sha1=abc',
+      'Bearer',
+      'Basic',
+      'Basic Og==',
+      'v1,abc',
+      'a.b.c',
+      '..',
+      'eyJhbGciOiJub25lIn0.e30.',
+    ),
     bad.injectionString,
     fc.string({ maxLength: 60 }),
     base64,
@@ -82,9 +101,27 @@ export const withNoise = (headers: Record<string, string>, n: { accept?: string;
 
 /* ------------------------------------------------- provider-shaped bodies */
 
-const STATUS_WORDS = ['delivered', 'sent', 'read', 'failed', 'undelivered', 'queued', 'bounce', 'open', 'Delivery', 'expired', 'delivery_failed', 'rejected', 'x'];
+const STATUS_WORDS = [
+  'delivered',
+  'sent',
+  'read',
+  'failed',
+  'undelivered',
+  'queued',
+  'bounce',
+  'open',
+  'Delivery',
+  'expired',
+  'delivery_failed',
+  'rejected',
+  'x',
+];
 const statusWord = fc.oneof(fc.constantFrom(...STATUS_WORDS), fc.string({ maxLength: 12 }));
-export const messageId = fc.oneof(token, fc.uuid(), bad.nastyString.filter((s) => s.length < 200));
+export const messageId = fc.oneof(
+  token,
+  fc.uuid(),
+  bad.nastyString.filter((s) => s.length < 200),
+);
 
 interface Shaped {
   contentType?: string;
@@ -121,29 +158,85 @@ export const shapedBody: Record<Provider, fc.Arbitrary<Shaped>> = {
       ['text', text],
     ]),
   })),
-  mailgun: fc.tuple(statusWord, timestampArb, token, fc.oneof(wrongKey.map((k) => ({ k })), hexString(0, 70).map((h) => ({ h })))).map(([event, ts, tok, sig]) => {
-    const signature = 'k' in sig ? createHmac('sha256', sig.k).update(ts + tok).digest('hex') : sig.h;
-    return json({ signature: { timestamp: ts, token: tok, signature }, 'event-data': mailgunEventData(event) });
-  }),
-  twilio_sms: fc.tuple(messageId, statusWord).map(([sid, status]) => form([['MessageSid', sid], ['MessageStatus', status], ['To', '+15558675310'], ['AccountSid', 'AC1']])),
-  twilio_whatsapp: fc.tuple(messageId, statusWord).map(([sid, status]) => form([['MessageSid', sid], ['MessageStatus', status], ['To', 'whatsapp:+15558675310'], ['ChannelPrefix', 'whatsapp']])),
+  mailgun: fc
+    .tuple(
+      statusWord,
+      timestampArb,
+      token,
+      fc.oneof(
+        wrongKey.map((k) => ({ k })),
+        hexString(0, 70).map((h) => ({ h })),
+      ),
+    )
+    .map(([event, ts, tok, sig]) => {
+      const signature =
+        'k' in sig
+          ? createHmac('sha256', sig.k)
+              .update(ts + tok)
+              .digest('hex')
+          : sig.h;
+      return json({ signature: { timestamp: ts, token: tok, signature }, 'event-data': mailgunEventData(event) });
+    }),
+  twilio_sms: fc.tuple(messageId, statusWord).map(([sid, status]) =>
+    form([
+      ['MessageSid', sid],
+      ['MessageStatus', status],
+      ['To', '+15558675310'],
+      ['AccountSid', 'AC1'],
+    ]),
+  ),
+  twilio_whatsapp: fc.tuple(messageId, statusWord).map(([sid, status]) =>
+    form([
+      ['MessageSid', sid],
+      ['MessageStatus', status],
+      ['To', 'whatsapp:+15558675310'],
+      ['ChannelPrefix', 'whatsapp'],
+    ]),
+  ),
   meta_whatsapp: fc.tuple(messageId, statusWord).map(([id, status]) => ({
     contentType: 'application/json',
     body: Buffer.from(metaJson(metaStatusPayload([{ id, status, timestamp: String(nowSeconds()), recipient_id: '15558675310' }])), 'utf8'),
   })),
   messagebird: fc.tuple(messageId, statusWord, fc.boolean()).map(([id, status, asJson]) =>
-    asJson ? json({ id, status, recipient: '31612345678', statusDatetime: '2025-03-04T09:15:00+00:00' }) : form([['id', id], ['status', status], ['recipient', '31612345678']]),
+    asJson
+      ? json({ id, status, recipient: '31612345678', statusDatetime: '2025-03-04T09:15:00+00:00' })
+      : form([
+          ['id', id],
+          ['status', status],
+          ['recipient', '31612345678'],
+        ]),
   ),
   ses: fc.tuple(token, fc.string({ maxLength: 30 })).map(([id, subject]) => ({
     contentType: 'text/plain; charset=UTF-8',
-    body: Buffer.from(JSON.stringify({ ...snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn: 'arn:aws:sns:us-east-1:123456789012:x', messageId: id, subject }), SignatureVersion: '1', Signature: 'AAAA', SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem' })),
+    body: Buffer.from(
+      JSON.stringify({
+        ...snsNotification(SES_DELIVERY_NOTIFICATION, { topicArn: 'arn:aws:sns:us-east-1:123456789012:x', messageId: id, subject }),
+        SignatureVersion: '1',
+        Signature: 'AAAA',
+        SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem',
+      }),
+    ),
   })),
-  gupshup: fc.tuple(messageId, statusWord).map(([id, type]) => json(gupshupMessageEvent({ type, gupshupId: id, whatsappId: `wamid.${id}`, destination: '15558675310', timestamp: Date.now() }))),
+  gupshup: fc
+    .tuple(messageId, statusWord)
+    .map(([id, type]) => json(gupshupMessageEvent({ type, gupshupId: id, whatsappId: `wamid.${id}`, destination: '15558675310', timestamp: Date.now() }))),
   vonage: fc.tuple(messageId, statusWord, fc.boolean()).map(([id, status, asJson]) => {
-    const params: Array<[string, string]> = [['messageId', id], ['status', status], ['msisdn', '447700900000'], ['to', 'Acme'], ['err-code', '0']];
+    const params: Array<[string, string]> = [
+      ['messageId', id],
+      ['status', status],
+      ['msisdn', '447700900000'],
+      ['to', 'Acme'],
+      ['err-code', '0'],
+    ];
     return asJson ? { ...json(Object.fromEntries(params)), params } : form(params);
   }),
-  plivo: fc.tuple(messageId, statusWord).map(([id, status]) => form([['MessageUUID', id], ['Status', status], ['To', '15558675310']])),
+  plivo: fc.tuple(messageId, statusWord).map(([id, status]) =>
+    form([
+      ['MessageUUID', id],
+      ['Status', status],
+      ['To', '15558675310'],
+    ]),
+  ),
 };
 
 /* ------------------------------------------------------------- fixtures */
@@ -191,7 +284,11 @@ const SIG = {
 const b64url = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8').toString('base64url');
 
 /** A MessageBird JWT whose claims would all pass, signed the wrong way. */
-function messagebirdJwt(url: string, body: Buffer, how: { alg: string; key: string | null; claims?: Record<string, unknown>; header?: Record<string, unknown> }): string {
+function messagebirdJwt(
+  url: string,
+  body: Buffer,
+  how: { alg: string; key: string | null; claims?: Record<string, unknown>; header?: Record<string, unknown> },
+): string {
   const now = nowSeconds();
   const header = b64url({ alg: how.alg, typ: 'JWT', ...how.header });
   const claims = b64url({
@@ -214,7 +311,13 @@ function messagebirdJwt(url: string, body: Buffer, how: { alg: string; key: stri
  * have. Body-carried signatures (Mailgun, SNS, Vonage POST) are in the body
  * generators; here they get garbage headers.
  */
-export function signatureHeaders(w: World, provider: Provider, method: Method, url: string, shaped: Shaped): fc.Arbitrary<{ headers: Record<string, string>; why: string }> {
+export function signatureHeaders(
+  w: World,
+  provider: Provider,
+  method: Method,
+  url: string,
+  shaped: Shaped,
+): fc.Arbitrary<{ headers: Record<string, string>; why: string }> {
   const none = fc.constant({ headers: {}, why: 'no signature' });
   const garbageIn = (...names: string[]) =>
     fc.tuple(fc.constantFrom(...names), garbageHeader).map(([name, value]) => ({ headers: { [name]: value }, why: `garbage ${name}` }));
@@ -225,17 +328,31 @@ export function signatureHeaders(w: World, provider: Provider, method: Method, u
     case 'sendgrid':
     case 'sendgrid_inbound': {
       const ecdsa = timestampArb.map((ts) => ({
-        headers: { [SIG.sendgrid]: cryptoSign('sha256', Buffer.concat([Buffer.from(ts), shaped.body]), rogueEc.privateKey).toString('base64'), [SIG.sendgridTs]: ts },
+        headers: {
+          [SIG.sendgrid]: cryptoSign('sha256', Buffer.concat([Buffer.from(ts), shaped.body]), rogueEc.privateKey).toString('base64'),
+          [SIG.sendgridTs]: ts,
+        },
         why: 'ECDSA signature by another key',
       }));
-      const garbage = fc.tuple(garbageHeader, timestampArb).map(([sig, ts]) => ({ headers: { [SIG.sendgrid]: sig, [SIG.sendgridTs]: ts }, why: 'garbage ECDSA signature' }));
+      const garbage = fc
+        .tuple(garbageHeader, timestampArb)
+        .map(([sig, ts]) => ({ headers: { [SIG.sendgrid]: sig, [SIG.sendgridTs]: ts }, why: 'garbage ECDSA signature' }));
       if (provider === 'sendgrid') return fc.oneof(none, ecdsa, garbage, garbageIn(SIG.sendgrid, SIG.sendgridTs));
       const user = w.fixtures.sendgrid_inbound.credentials.username;
       const basic = fc
-        .tuple(fc.oneof(fc.constant(user), fc.string({ maxLength: 20 }), fc.constant(user.toUpperCase()), fc.constant('')), fc.oneof(wrongKey, fc.constant(''), fc.string({ maxLength: 30 })), fc.constantFrom('Basic', 'basic', 'BASIC'))
+        .tuple(
+          fc.oneof(fc.constant(user), fc.string({ maxLength: 20 }), fc.constant(user.toUpperCase()), fc.constant('')),
+          fc.oneof(wrongKey, fc.constant(''), fc.string({ maxLength: 30 })),
+          fc.constantFrom('Basic', 'basic', 'BASIC'),
+        )
         .filter(([, pw]) => pw !== w.fixtures.sendgrid_inbound.credentials.password)
         .map(([u, pw, scheme]) => `${scheme} ${Buffer.from(`${u}:${pw}`, 'utf8').toString('base64')}`);
-      const authorization = fc.oneof(basic, basic, garbageHeader, fc.constantFrom('Basic', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, 'Bearer abc', `Basic ${b64url(`${user}:x`)}`));
+      const authorization = fc.oneof(
+        basic,
+        basic,
+        garbageHeader,
+        fc.constantFrom('Basic', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, 'Bearer abc', `Basic ${b64url(`${user}:x`)}`),
+      );
       return fc.tuple(authorization, fc.option(fc.oneof(ecdsa, garbage), { nil: undefined })).map(([auth, sig]) => ({
         headers: { authorization: auth, ...(sig?.headers ?? {}) },
         why: `wrong Basic auth${sig ? `, ${sig.why}` : ''}`,
@@ -260,39 +377,71 @@ export function signatureHeaders(w: World, provider: Provider, method: Method, u
         .tuple(
           fc.constantFrom('HS256', 'HS384', 'HS512', 'none', 'RS256', 'hs256', ''),
           fc.option(wrongKey, { nil: null }),
-          fc.constantFrom<Record<string, unknown> | undefined>(undefined, { exp: undefined }, { iss: 'messagebird' }, { url_hash: 'x' }, { exp: 1e12 }, { nbf: -1 }, { payload_hash: null }),
+          fc.constantFrom<Record<string, unknown> | undefined>(
+            undefined,
+            { exp: undefined },
+            { iss: 'messagebird' },
+            { url_hash: 'x' },
+            { exp: 1e12 },
+            { nbf: -1 },
+            { payload_hash: null },
+          ),
           fc.constantFrom<Record<string, unknown> | undefined>(undefined, { crit: ['b64'] }, { kid: '../../etc/passwd' }),
         )
-        .map(([alg, key, claims, header]) => ({ headers: { [SIG.mbJwt]: messagebirdJwt(url, body, { alg, key, claims, header }) }, why: `MessageBird JWT (${alg}) with another key` }));
+        .map(([alg, key, claims, header]) => ({
+          headers: { [SIG.mbJwt]: messagebirdJwt(url, body, { alg, key, claims, header }) },
+          why: `MessageBird JWT (${alg}) with another key`,
+        }));
       const jwtGarbage = fc
         .tuple(fc.oneof(base64, fc.string({ maxLength: 20 })), fc.oneof(base64, fc.string({ maxLength: 20 })), fc.oneof(base64, fc.constant('')))
         .map(([a, b, c]) => ({ headers: { [SIG.mbJwt]: headerSafe(`${a}.${b}.${c}`) || '.' }, why: 'garbage JWT' }));
       const legacy = fc.tuple(wrongKey, timestampArb).map(([k, ts]) => {
         const q = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
         const signed = Buffer.concat([Buffer.from(`${ts}\n${q}\n`), createHash('sha256').update(body).digest()]);
-        return { headers: { [SIG.mbLegacy]: createHmac('sha256', k).update(signed).digest('base64'), [SIG.mbTs]: ts }, why: 'legacy MessageBird-Signature with another key' };
+        return {
+          headers: { [SIG.mbLegacy]: createHmac('sha256', k).update(signed).digest('base64'), [SIG.mbTs]: ts },
+          why: 'legacy MessageBird-Signature with another key',
+        };
       });
       return fc.oneof(none, jwt, jwt, jwtGarbage, legacy, garbageIn(SIG.mbJwt, SIG.mbLegacy, SIG.mbTs));
     }
     case 'plivo': {
       const nonce = fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 1, maxLength: 20 }), token);
       const v3 = fc.tuple(wrongKey, nonce, fc.constantFrom(SIG.plivoV3, 'x-plivo-signature-ma-v3'), fc.boolean()).map(([k, n, header, many]) => {
-        const sig = createHmac('sha256', k).update(plivoV3SignedString(method, url, grouped, n)).digest('base64');
-        return { headers: { [header]: many ? `${sig}, ${sig.split('').reverse().join('')}, x` : sig, [SIG.plivoV3Nonce]: n }, why: 'X-Plivo-Signature-V3 with another token' };
+        const sig = createHmac('sha256', k)
+          .update(plivoV3SignedString(method, url, grouped, n))
+          .digest('base64');
+        return {
+          headers: { [header]: many ? `${sig}, ${sig.split('').reverse().join('')}, x` : sig, [SIG.plivoV3Nonce]: n },
+          why: 'X-Plivo-Signature-V3 with another token',
+        };
       });
       const v2 = fc.tuple(wrongKey, nonce).map(([k, n]) => ({
-        headers: { [SIG.plivoV2]: createHmac('sha256', k).update(url.split('?')[0] + n).digest('base64'), [SIG.plivoV2Nonce]: n },
+        headers: {
+          [SIG.plivoV2]: createHmac('sha256', k)
+            .update(url.split('?')[0] + n)
+            .digest('base64'),
+          [SIG.plivoV2Nonce]: n,
+        },
         why: 'X-Plivo-Signature-V2 with another token',
       }));
       return fc.oneof(none, v3, v3, v2, garbageIn(SIG.plivoV3, SIG.plivoV3Nonce, SIG.plivoV2, SIG.plivoV2Nonce, 'x-plivo-signature-ma-v3'));
     }
     case 'gupshup': {
       const real = w.fixtures.gupshup.credentials.header_value;
-      const value = fc.oneof(hexString(32, 32).map((h) => `Bearer ${h}`), wrongKey.map((k) => `Bearer ${k}`), garbageHeader).filter((v) => v !== real);
+      const value = fc
+        .oneof(
+          hexString(32, 32).map((h) => `Bearer ${h}`),
+          wrongKey.map((k) => `Bearer ${k}`),
+          garbageHeader,
+        )
+        .filter((v) => v !== real);
       return fc.oneof(
         none,
         value.map((v) => ({ headers: { authorization: v }, why: 'wrong Authorization' })),
-        fc.tuple(fc.constantFrom('x-api-key', 'x-authorization', 'proxy-authorization', 'cookie'), value).map(([name, v]) => ({ headers: { [name]: v }, why: `credential in ${name}` })),
+        fc
+          .tuple(fc.constantFrom('x-api-key', 'x-authorization', 'proxy-authorization', 'cookie'), value)
+          .map(([name, v]) => ({ headers: { [name]: v }, why: `credential in ${name}` })),
       );
     }
     case 'mailgun':
@@ -300,7 +449,9 @@ export function signatureHeaders(w: World, provider: Provider, method: Method, u
     case 'ses':
       return fc.oneof(
         none,
-        fc.constantFrom('Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation', 'notification', '').map((t) => ({ headers: { 'x-amz-sns-message-type': t }, why: `x-amz-sns-message-type ${t}` })),
+        fc
+          .constantFrom('Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation', 'notification', '')
+          .map((t) => ({ headers: { 'x-amz-sns-message-type': t }, why: `x-amz-sns-message-type ${t}` })),
       );
     case 'vonage':
       return fc.oneof(none, garbageIn('x-vonage-signature', 'authorization', 'sig'));
@@ -320,25 +471,30 @@ function isLoopbackPem(value: string): boolean {
 /** A signed-looking SNS message: signed with a key other than the certificate's, or tampered with, or pointing elsewhere. */
 function forgedSns(w: World): fc.Arbitrary<{ body: Buffer; headers: Record<string, string>; why: string }> {
   const type = fc.constantFrom<UnsignedSnsMessage['Type']>('Notification', 'Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation');
-  const certUrl = fc.oneof(
-    { weight: 6, arbitrary: fc.constant(w.sns.certUrl) },
-    {
-      weight: 2,
-      arbitrary: fc.constantFrom(
-        'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem',
-        'http://example.com/cert.pem',
-        w.sns.certUrl.replace('.pem', '.txt'),
-        w.sns.certUrl.replace('http://', 'http://user:pw@'),
-        w.sns.certUrl.replace('http://', 'ftp://'),
-        w.sns.certUrl.replace('127.0.0.1', '127.0.0.1.nip.io'),
-        'file:///etc/passwd',
-        '',
-        'not a url',
-      ),
-    },
-    { weight: 1, arbitrary: bad.nastyString },
-  ).filter((u) => u === w.sns.certUrl || !isLoopbackPem(u));
-  const topic = fc.oneof({ weight: 5, arbitrary: fc.constant(w.topicArn) }, { weight: 1, arbitrary: fc.constantFrom(`${w.topicArn}-other`, w.topicArn.toUpperCase(), '') });
+  const certUrl = fc
+    .oneof(
+      { weight: 6, arbitrary: fc.constant(w.sns.certUrl) },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem',
+          'http://example.com/cert.pem',
+          w.sns.certUrl.replace('.pem', '.txt'),
+          w.sns.certUrl.replace('http://', 'http://user:pw@'),
+          w.sns.certUrl.replace('http://', 'ftp://'),
+          w.sns.certUrl.replace('127.0.0.1', '127.0.0.1.nip.io'),
+          'file:///etc/passwd',
+          '',
+          'not a url',
+        ),
+      },
+      { weight: 1, arbitrary: bad.nastyString },
+    )
+    .filter((u) => u === w.sns.certUrl || !isLoopbackPem(u));
+  const topic = fc.oneof(
+    { weight: 5, arbitrary: fc.constant(w.topicArn) },
+    { weight: 1, arbitrary: fc.constantFrom(`${w.topicArn}-other`, w.topicArn.toUpperCase(), '') },
+  );
   return fc
     .tuple(
       type,
@@ -347,9 +503,18 @@ function forgedSns(w: World): fc.Arbitrary<{ body: Buffer; headers: Record<strin
       fc.oneof(fc.constant(JSON.stringify(SES_DELIVERY_NOTIFICATION)), bad.nastyString),
       certUrl,
       fc.oneof({ weight: 6, arbitrary: fc.constantFrom('1', '2') }, { weight: 1, arbitrary: fc.constantFrom('3', '', '1 ') }),
-      fc.oneof({ weight: 4, arbitrary: fc.constant('rogue') }, { weight: 2, arbitrary: fc.constant('tampered') }, { weight: 2, arbitrary: fc.constant('random') }, { weight: 1, arbitrary: fc.constant('empty') }),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant('rogue') },
+        { weight: 2, arbitrary: fc.constant('tampered') },
+        { weight: 2, arbitrary: fc.constant('random') },
+        { weight: 1, arbitrary: fc.constant('empty') },
+      ),
       fc.boolean(),
-      fc.oneof({ weight: 4, arbitrary: fc.constant('same') }, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'notification', '') }),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant('same') },
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'notification', '') },
+      ),
     )
     .map(([t, topicArn, id, message, url, version, how, pretty, headerType]) => {
       const unsigned: UnsignedSnsMessage = { Type: t, MessageId: id, TopicArn: topicArn, Message: message, Timestamp: new Date().toISOString() };
@@ -359,8 +524,17 @@ function forgedSns(w: World): fc.Arbitrary<{ body: Buffer; headers: Record<strin
       }
       const algorithm = version === '2' ? 'sha256' : 'sha1';
       const signature =
-        how === 'random' ? randomBytes(256).toString('base64') : how === 'empty' ? '' : cryptoSign(algorithm, Buffer.from(snsStringToSign(unsigned), 'utf8'), rogueRsa).toString('base64');
-      const sent: Record<string, string> = { ...(unsigned as unknown as Record<string, string>), SignatureVersion: version, Signature: signature, SigningCertURL: url };
+        how === 'random'
+          ? randomBytes(256).toString('base64')
+          : how === 'empty'
+            ? ''
+            : cryptoSign(algorithm, Buffer.from(snsStringToSign(unsigned), 'utf8'), rogueRsa).toString('base64');
+      const sent: Record<string, string> = {
+        ...(unsigned as unknown as Record<string, string>),
+        SignatureVersion: version,
+        Signature: signature,
+        SigningCertURL: url,
+      };
       // "tampered": signed by the rogue key, then a signed field changed as well
       if (how === 'tampered') sent.Message = `${sent.Message} `;
       const messageType = headerType === 'same' ? t : headerType;
@@ -380,16 +554,25 @@ function forgedVonage(transport: 'GET' | 'form' | 'json'): fc.Arbitrary<{ params
       timestampArb,
       fc.option(token, { nil: undefined }),
       fc.oneof(
-        fc.tuple(wrongKey, fc.constantFrom('md5hash', 'md5', 'sha1', 'sha256', 'sha512') as fc.Arbitrary<'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512'>).map(([k, m]) => ({ k, m })),
+        fc
+          .tuple(wrongKey, fc.constantFrom('md5hash', 'md5', 'sha1', 'sha256', 'sha512') as fc.Arbitrary<'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512'>)
+          .map(([k, m]) => ({ k, m })),
         fc.oneof(hexString(0, 128), garbageHeader).map((g) => ({ g })),
         fc.constant({ none: true }),
       ),
     )
     .map(([shaped, ts, nonce, sig]) => {
-      const params: Array<[string, string]> = [...(shaped.params ?? []), ['timestamp', ts], ...(nonce === undefined ? [] : ([['nonce', nonce]] as Array<[string, string]>))];
+      const params: Array<[string, string]> = [
+        ...(shaped.params ?? []),
+        ['timestamp', ts],
+        ...(nonce === undefined ? [] : ([['nonce', nonce]] as Array<[string, string]>)),
+      ];
       if ('k' in sig) params.push(['sig', vonageSignature(new Map(params), sig.k, sig.m)]);
       else if ('g' in sig) params.push(['sig', sig.g]);
-      return { params, why: `Vonage receipt (${transport}) ${'k' in sig ? `signed ${sig.m} with another secret` : 'g' in sig ? 'with a garbage sig' : 'without sig'}` };
+      return {
+        params,
+        why: `Vonage receipt (${transport}) ${'k' in sig ? `signed ${sig.m} with another secret` : 'g' in sig ? 'with a garbage sig' : 'without sig'}`,
+      };
     });
 }
 
@@ -399,24 +582,44 @@ function forgedVonage(transport: 'GET' | 'form' | 'json'): fc.Arbitrary<{ params
  */
 export function forgedCallback(w: World, provider: Provider, method: Method, rawQuery: string): fc.Arbitrary<Omit<Draft, 'provider'>> {
   const url = w.fixtures[provider].conn.url + (rawQuery ? `?${rawQuery}` : '');
-  const draft = (query: string, headers: Record<string, string>, body: Buffer | undefined, why: string) => ({ method, query, headers, body: method === 'GET' ? undefined : body, why });
+  const draft = (query: string, headers: Record<string, string>, body: Buffer | undefined, why: string) => ({
+    method,
+    query,
+    headers,
+    body: method === 'GET' ? undefined : body,
+    why,
+  });
   if (provider === 'ses') {
     return forgedSns(w).map((sns) => draft(rawQuery, sns.headers, sns.body, sns.why));
   }
   if (provider === 'vonage') {
     if (method === 'GET') return forgedVonage('GET').map((v) => draft([rawQuery, query(v.params)].filter(Boolean).join('&'), {}, undefined, v.why));
-    return fc.constantFrom<'form' | 'json'>('form', 'json').chain((t) =>
-      forgedVonage(t).map((v) =>
-        t === 'json'
-          ? draft(rawQuery, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(Object.fromEntries(v.params))), v.why)
-          : draft(rawQuery, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(new URLSearchParams(v.params).toString()), v.why),
-      ),
-    );
+    return fc
+      .constantFrom<'form' | 'json'>('form', 'json')
+      .chain((t) =>
+        forgedVonage(t).map((v) =>
+          t === 'json'
+            ? draft(rawQuery, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(Object.fromEntries(v.params))), v.why)
+            : draft(rawQuery, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(new URLSearchParams(v.params).toString()), v.why),
+        ),
+      );
   }
   if (provider === 'messagebird' && method === 'GET') {
     return fc.tuple(messageId, statusWord).chain(([id, status]) => {
-      const q = [rawQuery, query([['id', id], ['status', status], ['recipient', '31612345678'], ['statusDatetime', '2025-03-04T09:15:00 00:00']])].filter(Boolean).join('&');
-      return signatureHeaders(w, provider, method, `${w.fixtures[provider].conn.url}?${q}`, { body: Buffer.alloc(0) }).map((sig) => draft(q, sig.headers, undefined, `GET report, ${sig.why}`));
+      const q = [
+        rawQuery,
+        query([
+          ['id', id],
+          ['status', status],
+          ['recipient', '31612345678'],
+          ['statusDatetime', '2025-03-04T09:15:00 00:00'],
+        ]),
+      ]
+        .filter(Boolean)
+        .join('&');
+      return signatureHeaders(w, provider, method, `${w.fixtures[provider].conn.url}?${q}`, { body: Buffer.alloc(0) }).map((sig) =>
+        draft(q, sig.headers, undefined, `GET report, ${sig.why}`),
+      );
     });
   }
   // Twilio's JSON callbacks sign the URL with the body's SHA-256 in it.
@@ -429,23 +632,52 @@ export function forgedCallback(w: World, provider: Provider, method: Method, raw
       );
     });
     const formVariant = shapedBody[provider].chain((shaped) =>
-      signatureHeaders(w, provider, method, url, shaped).map((sig) => draft(rawQuery, { ...(shaped.contentType ? { 'content-type': shaped.contentType } : {}), ...sig.headers }, shaped.body, sig.why)),
+      signatureHeaders(w, provider, method, url, shaped).map((sig) =>
+        draft(rawQuery, { ...(shaped.contentType ? { 'content-type': shaped.contentType } : {}), ...sig.headers }, shaped.body, sig.why),
+      ),
     );
     return fc.oneof({ weight: 3, arbitrary: formVariant }, { weight: 1, arbitrary: jsonVariant });
   }
   if (provider === 'mailgun') {
     // Mailgun signs inside the body: JSON events, or form/multipart Routes posts.
-    const routeFields = fc.tuple(timestampArb, token, fc.oneof(wrongKey.map((k) => ({ k })), hexString(0, 70).map((h) => ({ h }))), fc.constantFrom<'form' | 'multipart'>('form', 'multipart'), token).map(([ts, tok, sig, enc, boundary]) => {
-      const signature = 'k' in sig ? createHmac('sha256', sig.k).update(ts + tok).digest('hex') : sig.h;
-      const fields: Array<[string, string]> = [['timestamp', ts], ['token', tok], ['signature', signature], ['from', 'Customer <c@example.com>'], ['subject', 'Re: hi'], ['body-plain', 'hello']];
-      return enc === 'form'
-        ? { ...form(fields), why: 'Routes form post with a signature by another key' }
-        : { contentType: `multipart/form-data; boundary=${boundary}`, body: multipartBody(boundary, fields), why: 'Routes multipart post with a signature by another key' };
-    });
+    const routeFields = fc
+      .tuple(
+        timestampArb,
+        token,
+        fc.oneof(
+          wrongKey.map((k) => ({ k })),
+          hexString(0, 70).map((h) => ({ h })),
+        ),
+        fc.constantFrom<'form' | 'multipart'>('form', 'multipart'),
+        token,
+      )
+      .map(([ts, tok, sig, enc, boundary]) => {
+        const signature =
+          'k' in sig
+            ? createHmac('sha256', sig.k)
+                .update(ts + tok)
+                .digest('hex')
+            : sig.h;
+        const fields: Array<[string, string]> = [
+          ['timestamp', ts],
+          ['token', tok],
+          ['signature', signature],
+          ['from', 'Customer <c@example.com>'],
+          ['subject', 'Re: hi'],
+          ['body-plain', 'hello'],
+        ];
+        return enc === 'form'
+          ? { ...form(fields), why: 'Routes form post with a signature by another key' }
+          : {
+              contentType: `multipart/form-data; boundary=${boundary}`,
+              body: multipartBody(boundary, fields),
+              why: 'Routes multipart post with a signature by another key',
+            };
+      });
     const event = shapedBody.mailgun.map((s) => ({ ...s, why: 'event with a signature by another key' }));
-    return fc.tuple(fc.oneof(event, routeFields), signatureHeaders(w, provider, method, url, { body: Buffer.alloc(0) })).map(([s, sig]) =>
-      draft(rawQuery, { ...(s.contentType ? { 'content-type': s.contentType } : {}), ...sig.headers }, s.body, `${s.why}, ${sig.why}`),
-    );
+    return fc
+      .tuple(fc.oneof(event, routeFields), signatureHeaders(w, provider, method, url, { body: Buffer.alloc(0) }))
+      .map(([s, sig]) => draft(rawQuery, { ...(s.contentType ? { 'content-type': s.contentType } : {}), ...sig.headers }, s.body, `${s.why}, ${sig.why}`));
   }
   return shapedBody[provider].chain((shaped) =>
     signatureHeaders(w, provider, method, url, shaped).map((sig) =>
@@ -476,7 +708,11 @@ const CONTENT_TYPES = [
   'application/jwt',
 ];
 export const anyContentType: fc.Arbitrary<string | undefined> = fc.option(
-  fc.oneof(fc.constantFrom(...CONTENT_TYPES), bad.nonJsonContentType, fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 }).map(headerSafe)),
+  fc.oneof(
+    fc.constantFrom(...CONTENT_TYPES),
+    bad.nonJsonContentType,
+    fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 }).map(headerSafe),
+  ),
   { nil: undefined, freq: 5 },
 );
 
@@ -488,30 +724,95 @@ export function garbageBody(provider: Provider): fc.Arbitrary<{ body: Buffer | s
     return { body: b, why: 'damaged provider body' };
   });
   const formGarbage = fc
-    .array(fc.tuple(bad.nastyString.filter((s) => s.length < 100), bad.nastyString.filter((s) => s.length < 300), fc.constantFrom('', '%', '%G0', '%FF', '+', '&&', '=')), { maxLength: 8 })
+    .array(
+      fc.tuple(
+        bad.nastyString.filter((s) => s.length < 100),
+        bad.nastyString.filter((s) => s.length < 300),
+        fc.constantFrom('', '%', '%G0', '%FF', '+', '&&', '='),
+      ),
+      { maxLength: 8 },
+    )
     .map((pairs) => ({ body: pairs.map(([k, v, junk]) => `${bad.pct(k)}=${bad.pct(v)}${junk}`).join('&'), why: 'form garbage' }));
   return fc.oneof(
     { weight: 2, arbitrary: fc.uint8Array({ maxLength: 4_096 }).map((b) => ({ body: Buffer.from(b), why: 'random bytes' })) },
     { weight: 2, arbitrary: bad.nastyString.map((s) => ({ body: s, why: 'random text' })) },
     { weight: 2, arbitrary: damaged },
-    { weight: 2, arbitrary: shapedBody[provider].chain((s) => bad.withInvalidUtf8(s.body.toString('utf8')).map((b) => ({ body: Buffer.from(b), why: 'invalid UTF-8 in a provider body' }))) },
-    { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => ({ body: Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad.INVALID_UTF8.flat()), Buffer.from(b), Buffer.from('"}')]), why: 'invalid UTF-8' })) },
+    {
+      weight: 2,
+      arbitrary: shapedBody[provider].chain((s) =>
+        bad.withInvalidUtf8(s.body.toString('utf8')).map((b) => ({ body: Buffer.from(b), why: 'invalid UTF-8 in a provider body' })),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ minLength: 1, maxLength: 64 })
+        .map((b) => ({
+          body: Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad.INVALID_UTF8.flat()), Buffer.from(b), Buffer.from('"}')]),
+          why: 'invalid UTF-8',
+        })),
+    },
     { weight: 2, arbitrary: formGarbage },
     { weight: 1, arbitrary: bad.malformedJson.map((m) => ({ body: m.text, why: m.why })) },
     { weight: 1, arbitrary: bad.deepJson(100, 20_000).map((body) => ({ body, why: 'deeply nested JSON' })) },
     { weight: 1, arbitrary: fc.constant({ body: '', why: 'empty body' }) },
-    { weight: 1, arbitrary: fc.integer({ min: 50_000, max: BODY_LIMIT - 1_000 }).map((n) => ({ body: bad.jsonOfSize(n), why: `large body of ${n} bytes (under the limit)` })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 50_000, max: BODY_LIMIT - 1_000 })
+        .map((n) => ({ body: bad.jsonOfSize(n), why: `large body of ${n} bytes (under the limit)` })),
+    },
   );
 }
 
 /** multipart/form-data that busboy may choke on: truncated, unterminated, wrong boundary, bare LFs, odd part headers, too many parts. */
 export const multipartGarbage: fc.Arbitrary<{ contentType: string; body: Buffer; why: string }> = (() => {
-  const boundary = fc.oneof(fc.constantFrom('xyz', '----WebKitFormBoundary7MA4YWxkTrZu0gW', 'a'.repeat(70), 'a'.repeat(71), '-', '"quoted"', 'b;c', 'x y'), fc.string({ unit: alnum, minLength: 1, maxLength: 30 }));
-  const name = fc.oneof(fc.constantFrom('timestamp', 'token', 'signature', 'email', 'from', 'to', 'headers', 'text', 'html', 'attachment1', 'attachment-1', 'attachment-info', 'attachments', 'body-mime', 'message-headers', 'envelope', 'charsets'), bad.nastyString.filter((s) => s.length < 100));
-  const partHeaders = fc.oneof(
-    fc.tuple(name, fc.option(bad.nastyString.filter((s) => s.length < 100), { nil: undefined }), fc.option(fc.oneof(fc.constantFrom(...CONTENT_TYPES), fc.constantFrom('text/plain; charset=utf-16', 'text/plain; charset=x-unknown', 'text/plain; charset=', 'application/octet-stream')), { nil: undefined })).map(
-      ([n, filename, type]) => `Content-Disposition: form-data; name="${n}"${filename === undefined ? '' : `; filename="${filename}"`}${type === undefined ? '' : `\r\nContent-Type: ${type}`}`,
+  const boundary = fc.oneof(
+    fc.constantFrom('xyz', '----WebKitFormBoundary7MA4YWxkTrZu0gW', 'a'.repeat(70), 'a'.repeat(71), '-', '"quoted"', 'b;c', 'x y'),
+    fc.string({ unit: alnum, minLength: 1, maxLength: 30 }),
+  );
+  const name = fc.oneof(
+    fc.constantFrom(
+      'timestamp',
+      'token',
+      'signature',
+      'email',
+      'from',
+      'to',
+      'headers',
+      'text',
+      'html',
+      'attachment1',
+      'attachment-1',
+      'attachment-info',
+      'attachments',
+      'body-mime',
+      'message-headers',
+      'envelope',
+      'charsets',
     ),
+    bad.nastyString.filter((s) => s.length < 100),
+  );
+  const partHeaders = fc.oneof(
+    fc
+      .tuple(
+        name,
+        fc.option(
+          bad.nastyString.filter((s) => s.length < 100),
+          { nil: undefined },
+        ),
+        fc.option(
+          fc.oneof(
+            fc.constantFrom(...CONTENT_TYPES),
+            fc.constantFrom('text/plain; charset=utf-16', 'text/plain; charset=x-unknown', 'text/plain; charset=', 'application/octet-stream'),
+          ),
+          { nil: undefined },
+        ),
+      )
+      .map(
+        ([n, filename, type]) =>
+          `Content-Disposition: form-data; name="${n}"${filename === undefined ? '' : `; filename="${filename}"`}${type === undefined ? '' : `\r\nContent-Type: ${type}`}`,
+      ),
     fc.constantFrom(
       'Content-Disposition: form-data',
       'Content-Disposition: attachment; name="a"',
@@ -526,7 +827,10 @@ export const multipartGarbage: fc.Arbitrary<{ contentType: string; body: Buffer;
     ),
     bad.hugeString(9_000, 60_000).map((s) => `X-Big: ${headerSafe(s)}`),
   );
-  const value = fc.oneof(fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)), bad.nastyString.map((s) => Buffer.from(s, 'utf8')));
+  const value = fc.oneof(
+    fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
+    bad.nastyString.map((s) => Buffer.from(s, 'utf8')),
+  );
   const part = fc.tuple(partHeaders, value);
   return fc
     .tuple(
@@ -539,14 +843,30 @@ export const multipartGarbage: fc.Arbitrary<{ contentType: string; body: Buffer;
     .map(([b, declared, parts, how, at]) => {
       const eol = how === 'bare LF' ? '\n' : '\r\n';
       let list: Array<[string, Buffer]> = parts;
-      if (how === 'many fields') list = Array.from({ length: 1_100 }, (_, i) => [`Content-Disposition: form-data; name="f${i}"`, Buffer.from('v')] as [string, Buffer]);
-      if (how === 'many files') list = Array.from({ length: 120 }, (_, i) => [`Content-Disposition: form-data; name="attachment${i}"; filename="a${i}.txt"\r\nContent-Type: text/plain`, Buffer.from('x')] as [string, Buffer]);
-      if (how === 'nested') list = [[`Content-Disposition: form-data; name="email"\r\nContent-Type: multipart/mixed; boundary=inner`, Buffer.from(`--inner${eol}Content-Type: text/plain${eol}${eol}hi${eol}--inner`)]];
+      if (how === 'many fields')
+        list = Array.from({ length: 1_100 }, (_, i) => [`Content-Disposition: form-data; name="f${i}"`, Buffer.from('v')] as [string, Buffer]);
+      if (how === 'many files')
+        list = Array.from(
+          { length: 120 },
+          (_, i) =>
+            [`Content-Disposition: form-data; name="attachment${i}"; filename="a${i}.txt"\r\nContent-Type: text/plain`, Buffer.from('x')] as [string, Buffer],
+        );
+      if (how === 'nested')
+        list = [
+          [
+            `Content-Disposition: form-data; name="email"\r\nContent-Type: multipart/mixed; boundary=inner`,
+            Buffer.from(`--inner${eol}Content-Type: text/plain${eol}${eol}hi${eol}--inner`),
+          ],
+        ];
       const chunks: Buffer[] = how === 'preamble junk' ? [Buffer.from(`junk before${eol}`)] : [];
       for (const [headers, v] of list) chunks.push(Buffer.from(`--${b}${eol}${headers.replace(/\r\n/g, eol)}${eol}${eol}`), v, Buffer.from(eol));
       if (how !== 'no closing boundary') chunks.push(Buffer.from(`--${b}--${eol}`));
       let body = Buffer.concat(chunks);
       if (how === 'truncated' && body.length > 0) body = body.subarray(0, at % body.length);
-      return { contentType: `multipart/form-data; boundary=${declared ?? b}`, body, why: `multipart: ${how}${declared !== undefined && declared !== b ? ', other boundary declared' : ''} (${list.length} parts)` };
+      return {
+        contentType: `multipart/form-data; boundary=${declared ?? b}`,
+        body,
+        why: `multipart: ${how}${declared !== undefined && declared !== b ? ', other boundary declared' : ''} (${list.length} parts)`,
+      };
     });
 })();

@@ -75,7 +75,5 @@ export class SideEffectProbe {
 }
 
 function prototypeFingerprint(): string {
-  return [Object.prototype, Array.prototype, Function.prototype, String.prototype]
-    .map((p) => Reflect.ownKeys(p).map(String).sort().join(','))
-    .join('|');
+  return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((p) => Reflect.ownKeys(p).map(String).sort().join(',')).join('|');
 }

@@ -27,7 +27,33 @@ export function isValidQuery(query: string, params: readonly QueryParamSpec[]): 
 const percentJunk = fc.constantFrom('%', '%G0', '%E0%A4%A', '%C0%AF', '%FF', '%ED%A0%80', '%%', '%2', '%u0041', '+', '%20', '%00', '%0D%0A', '%26', '%3D');
 
 function queryValue(spec: QueryParamSpec | undefined): fc.Arbitrary<string> {
-  const candidates = fc.oneof(nastyString, fc.constantFrom('0', '-1', '201', '1.5', '1e2', '', ' 5', '0x10', 'true', '[]', '{}', 'ACTIVE', 'active ', 'ticket.*', 'ticket.created.x', '2020-13-01', '2020-02-30T00:00:00Z', '2020-W01-1', '2026-W47-7T10:00:00Z', '+2020-01-01', 'yesterday', '00000000-0000-0000-0000-00000000000g'));
+  const candidates = fc.oneof(
+    nastyString,
+    fc.constantFrom(
+      '0',
+      '-1',
+      '201',
+      '1.5',
+      '1e2',
+      '',
+      ' 5',
+      '0x10',
+      'true',
+      '[]',
+      '{}',
+      'ACTIVE',
+      'active ',
+      'ticket.*',
+      'ticket.created.x',
+      '2020-13-01',
+      '2020-02-30T00:00:00Z',
+      '2020-W01-1',
+      '2026-W47-7T10:00:00Z',
+      '+2020-01-01',
+      'yesterday',
+      '00000000-0000-0000-0000-00000000000g',
+    ),
+  );
   return spec ? candidates.filter((v) => !spec.valid(v)) : candidates;
 }
 
@@ -48,15 +74,20 @@ export function invalidQuery(params: readonly QueryParamSpec[]): fc.Arbitrary<st
   const entry = (spec: QueryParamSpec | undefined, name: fc.Arbitrary<string>) =>
     fc.tuple(name, queryValue(spec), fc.constantFrom<'encoded' | 'raw' | 'junk'>('encoded', 'encoded', 'raw', 'junk'), percentJunk);
   const badKnown = params.length ? fc.constantFrom(...params).chain((p) => entry(p, fc.constant(p.name))) : undefined;
-  const unknown = entry(undefined, unknownKey(known).filter((k) => k.length <= 200));
+  const unknown = entry(
+    undefined,
+    unknownKey(known).filter((k) => k.length <= 200),
+  );
   const culprit = badKnown ? fc.oneof(badKnown, unknown) : unknown;
   const repeated = params.length
     ? fc.constantFrom(...params).chain((p) => fc.tuple(fc.constant(p.name), fc.array(fc.string({ maxLength: 8 }), { minLength: 2, maxLength: 4 })))
     : undefined;
   const any = fc.oneof(entry(undefined, fc.oneof(fc.constantFrom(...(known.length ? known : ['x'])), unknownKey(known))), unknown);
   const build = fc.tuple(fc.oneof(...(repeated ? [culprit, repeated] : [culprit])), fc.array(any, { maxLength: 4 }), fc.nat()).map(([c, others, at]) => {
-    const render = ([k, v, how, junk]: [string, string, 'encoded' | 'raw' | 'junk', string]) => `${encodeQueryPart(k, how === 'junk' ? 'raw' : how, '')}=${encodeQueryPart(v, how, junk)}`;
-    const first = typeof c[1] === 'string' ? [render(c as [string, string, 'encoded' | 'raw' | 'junk', string])] : (c[1] as string[]).map((v) => `${pct(c[0])}=${pct(v)}`);
+    const render = ([k, v, how, junk]: [string, string, 'encoded' | 'raw' | 'junk', string]) =>
+      `${encodeQueryPart(k, how === 'junk' ? 'raw' : how, '')}=${encodeQueryPart(v, how, junk)}`;
+    const first =
+      typeof c[1] === 'string' ? [render(c as [string, string, 'encoded' | 'raw' | 'junk', string])] : (c[1] as string[]).map((v) => `${pct(c[0])}=${pct(v)}`);
     const rest = others.map(render);
     const parts = [...rest];
     parts.splice(at % (rest.length + 1), 0, ...first);
@@ -69,7 +100,15 @@ export function invalidQuery(params: readonly QueryParamSpec[]): fc.Arbitrary<st
 export function anyQuery(params: readonly QueryParamSpec[]): fc.Arbitrary<string> {
   const known = params.map((p) => p.name);
   return fc
-    .array(fc.tuple(fc.oneof(fc.constantFrom(...(known.length ? known : ['x'])), unknownKey(known)), fc.oneof(queryValue(undefined), fc.string({ maxLength: 10 })), fc.constantFrom<'encoded' | 'raw' | 'junk'>('encoded', 'raw', 'junk'), percentJunk), { maxLength: 5 })
+    .array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom(...(known.length ? known : ['x'])), unknownKey(known)),
+        fc.oneof(queryValue(undefined), fc.string({ maxLength: 10 })),
+        fc.constantFrom<'encoded' | 'raw' | 'junk'>('encoded', 'raw', 'junk'),
+        percentJunk,
+      ),
+      { maxLength: 5 },
+    )
     .map((entries) => entries.map(([k, v, how, junk]) => `${encodeQueryPart(k, 'encoded', '')}=${encodeQueryPart(v, how, junk)}`).join('&'));
 }
 
@@ -95,7 +134,9 @@ export function decodedSegment(segment: string): string | undefined {
  */
 export function badIdSegment(existing: readonly string[]): fc.Arbitrary<string> {
   const known = existing.map((e) => e.toLowerCase());
-  const uuidLike = fc.tuple(fc.uuid(), fc.nat(), fc.constantFrom('g', 'G', '-', '', 'ab', '{', '}', ' ')).map(([u, at, c]) => u.slice(0, at % 36) + c + u.slice((at % 36) + 1));
+  const uuidLike = fc
+    .tuple(fc.uuid(), fc.nat(), fc.constantFrom('g', 'G', '-', '', 'ab', '{', '}', ' '))
+    .map(([u, at, c]) => u.slice(0, at % 36) + c + u.slice((at % 36) + 1));
   return fc
     .oneof(
       { weight: 3, arbitrary: fc.uuid() },
@@ -105,8 +146,14 @@ export function badIdSegment(existing: readonly string[]): fc.Arbitrary<string> 
       { weight: 1, arbitrary: fc.uuid().map((u) => `urn:uuid:${u}`) },
       { weight: 1, arbitrary: fc.uuid().map((u) => u.replace(/-/g, '')) },
       { weight: 3, arbitrary: nastyString.map((x) => pct(x)) },
-      { weight: 2, arbitrary: fc.tuple(fc.string({ unit: fc.constantFrom(...'abcdef0123456789-'.split('')), maxLength: 12 }), percentJunk).map(([s, j]) => `${s}${j}`) },
-      { weight: 1, arbitrary: fc.constantFrom('.', '..', '%2e', '%2e%2e', '%2F', 'a%2Fb', '%00', '%20', '~', '*', '%3F', '%23', 'null', 'undefined', '0', '-1', 'me') },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(fc.string({ unit: fc.constantFrom(...'abcdef0123456789-'.split('')), maxLength: 12 }), percentJunk).map(([s, j]) => `${s}${j}`),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('.', '..', '%2e', '%2e%2e', '%2F', 'a%2Fb', '%00', '%20', '~', '*', '%3F', '%23', 'null', 'undefined', '0', '-1', 'me'),
+      },
       { weight: 1, arbitrary: hugeString(2_000, 12_000).map((x) => pct(x)) },
     )
     .filter((s) => s.length > 0 && !/[/?#]/.test(s) && /^[\x21-\x7e]+$/.test(s))

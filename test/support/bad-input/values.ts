@@ -71,7 +71,10 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: injectionString },
   { weight: 3, arbitrary: fc.string({ maxLength: 30 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.oneof(loneSurrogate, controlChar, fc.constantFrom('\\', '"', '%', '/', '?', '#', '&', '=', '+')), maxLength: 12 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: fc.oneof(loneSurrogate, controlChar, fc.constantFrom('\\', '"', '%', '/', '?', '#', '&', '=', '+')), maxLength: 12 }),
+  },
   { weight: 1, arbitrary: hugeString(1_000, 12_000) },
 );
 
@@ -120,5 +123,8 @@ export function notAnIntegerIn(min: number, max: number): fc.Arbitrary<unknown> 
 }
 /** Strings failing `valid`, or values that are not strings. */
 export function invalidString(valid: (s: string) => boolean, extra: fc.Arbitrary<string>[] = []): fc.Arbitrary<unknown> {
-  return fc.oneof(notAString, fc.oneof(nastyString, ...extra).filter((s) => !valid(s)));
+  return fc.oneof(
+    notAString,
+    fc.oneof(nastyString, ...extra).filter((s) => !valid(s)),
+  );
 }

@@ -19,12 +19,7 @@ export class IngestController {
   ) {}
 
   @All(':provider/:connectionId')
-  async receive(
-    @Param('provider') provider: string,
-    @Param('connectionId') connectionId: string,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
+  async receive(@Param('provider') provider: string, @Param('connectionId') connectionId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.setHeader('Allow', 'GET, POST');
       throw Problems.methodNotAllowed(`${req.method} is not accepted here; providers call with POST (or GET for handshakes)`);
@@ -67,7 +62,12 @@ export class IngestController {
         throw Problems.malformedCallback(`The callback could not be read: ${outcome.detail}`);
       case 'unsupported_media_type':
         // Same type as the admin APIs' 415, so clients branch on one problem type.
-        throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported-media-type', 'Unsupported media type', `The callback's body is not what it declares: ${outcome.detail}`);
+        throw new ProblemException(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          'unsupported-media-type',
+          'Unsupported media type',
+          `The callback's body is not what it declares: ${outcome.detail}`,
+        );
       case 'reply':
         res.status(outcome.reply.status).type(outcome.reply.contentType).send(outcome.reply.body);
         return;

@@ -23,7 +23,11 @@ export class DeliveriesService {
     private readonly redelivery: RedeliveryService,
   ) {}
 
-  async pageForSubscription(principal: Principal, subscriptionId: string, filter: DeliveryFilter): Promise<{ items: DeliveryEntity[]; nextCursor: string | null }> {
+  async pageForSubscription(
+    principal: Principal,
+    subscriptionId: string,
+    filter: DeliveryFilter,
+  ): Promise<{ items: DeliveryEntity[]; nextCursor: string | null }> {
     await this.subscriptions.get(principal, subscriptionId);
     return this.deliveries.pageForSubscription(principal.tenantId, subscriptionId, filter);
   }

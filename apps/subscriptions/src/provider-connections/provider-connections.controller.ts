@@ -63,7 +63,10 @@ export class ProviderConnectionsController {
   @Get('provider-connections/:id')
   @RequireRoles('admin', 'reader')
   @ApiOkResponse({ type: ProviderConnectionView })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Provider connection')) id: string): Promise<ProviderConnectionView> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,
+  ): Promise<ProviderConnectionView> {
     return this.service.view(await this.service.get(principal, id));
   }
 

@@ -52,9 +52,7 @@ function IsHeaderMap(options?: ValidationOptions) {
           const entries = Object.entries(value);
           return (
             entries.length <= 20 &&
-            entries.every(
-              ([k, v]) => HEADER_NAME.test(k) && !RESERVED_HEADER.test(k) && typeof v === 'string' && v.length <= 1000 && !/[\r\n\0]/.test(v),
-            )
+            entries.every(([k, v]) => HEADER_NAME.test(k) && !RESERVED_HEADER.test(k) && typeof v === 'string' && v.length <= 1000 && !/[\r\n\0]/.test(v))
           );
         },
       },

@@ -102,7 +102,12 @@ export class SubscriptionsService {
     return sub;
   }
 
-  list(principal: Principal, limit: number, cursor?: string, filter: { state?: SubscriptionState; eventType?: string } = {}): Promise<Page<SubscriptionEntity>> {
+  list(
+    principal: Principal,
+    limit: number,
+    cursor?: string,
+    filter: { state?: SubscriptionState; eventType?: string } = {},
+  ): Promise<Page<SubscriptionEntity>> {
     return this.repo.listForTenant(principal.tenantId, limit, cursor, filter);
   }
 

@@ -53,13 +53,7 @@ const exampleResponse = {
   completed_at: '2016-10-17T19:52:43Z',
 };
 
-function example(
-  type: string,
-  modelType: ModelType,
-  model: Record<string, unknown> | null,
-  data: Record<string, unknown>,
-  modelId: string,
-): EventEnvelope {
+function example(type: string, modelType: ModelType, model: Record<string, unknown> | null, data: Record<string, unknown>, modelId: string): EventEnvelope {
   return {
     id: '7f94629',
     account_id: ACCOUNT,
@@ -238,11 +232,17 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'subscription',
     dataSchema: { type: 'object', properties: { message: { type: 'string' } }, additionalProperties: true },
     modelSchema: SUBSCRIPTION_MODEL,
-    example: example('webhook.test', 'subscription', { ...exampleSubscription, state: 'active', state_reason: null }, { message: 'This is a test event from Hookhub.' }, exampleSubscription.id),
+    example: example(
+      'webhook.test',
+      'subscription',
+      { ...exampleSubscription, state: 'active', state_reason: null },
+      { message: 'This is a test event from Hookhub.' },
+      exampleSubscription.id,
+    ),
   },
   {
     type: 'webhook.disabled',
-    description: 'A subscription was disabled after too many consecutive failures; sent to the tenant admins\' subscription.',
+    description: "A subscription was disabled after too many consecutive failures; sent to the tenant admins' subscription.",
     modelType: 'subscription',
     dataSchema: {
       type: 'object',

@@ -42,12 +42,8 @@ export class ProviderIngest1764000000002 implements MigrationInterface {
     await q.query(`CREATE INDEX provider_callbacks_list_idx ON provider_callbacks (connection_id, received_at DESC)`);
     await q.query(`CREATE INDEX provider_callbacks_due_idx ON provider_callbacks (next_attempt_at) WHERE state = 'pending'`);
     // Inbound replies find their ticket by Message-ID; status reports find their message by the provider's id.
-    await q.query(
-      `CREATE INDEX snapshots_email_message_id_idx ON snapshots (tenant_id, (model->>'email_message_id')) WHERE model_type = 'message'`,
-    );
-    await q.query(
-      `CREATE INDEX snapshots_provider_message_id_idx ON snapshots (tenant_id, (model->>'provider_message_id')) WHERE model_type = 'message'`,
-    );
+    await q.query(`CREATE INDEX snapshots_email_message_id_idx ON snapshots (tenant_id, (model->>'email_message_id')) WHERE model_type = 'message'`);
+    await q.query(`CREATE INDEX snapshots_provider_message_id_idx ON snapshots (tenant_id, (model->>'provider_message_id')) WHERE model_type = 'message'`);
   }
 
   async down(q: QueryRunner): Promise<void> {

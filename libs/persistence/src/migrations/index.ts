@@ -7,4 +7,12 @@ import { FailingSince1764000000005 } from './1764000000005-failing-since';
 import { TicketChildren1764000000006 } from './1764000000006-ticket-children';
 
 /** Every migration, oldest first. New ones are appended here. */
-export const MIGRATIONS = [InitialSchema1764000000000, ParkedRetries1764000000001, ProviderIngest1764000000002, DeliveryFillfactor1764000000003, ResourceOrder1764000000004, FailingSince1764000000005, TicketChildren1764000000006];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  ParkedRetries1764000000001,
+  ProviderIngest1764000000002,
+  DeliveryFillfactor1764000000003,
+  ResourceOrder1764000000004,
+  FailingSince1764000000005,
+  TicketChildren1764000000006,
+];

@@ -32,7 +32,7 @@ describe('DeliveryLogRepository', () => {
     await expect(log.idsSince(otherTenant, sub, at('2025-12-31T00:00:00Z'), ['failed'])).resolves.toEqual([]);
   });
 
-  it("finds a delivery only for its tenant, and lists its attempts in order", async () => {
+  it('finds a delivery only for its tenant, and lists its attempts in order', async () => {
     const sub = await db.seed.subscription(tenantId);
     const id = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'delivered', attemptCount: 2 });
     for (const attempt of [2, 1]) {

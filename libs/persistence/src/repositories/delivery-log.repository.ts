@@ -23,9 +23,7 @@ export class DeliveryLogRepository {
     subscriptionId: string,
     filter: { status?: DeliveryStatus; eventType?: string; since?: Date; until?: Date; limit: number; cursor?: string },
   ): Promise<Page<DeliveryEntity>> {
-    const qb = this.deliveries
-      .createQueryBuilder('d')
-      .where('d.tenant_id = :tenantId AND d.subscription_id = :subscriptionId', { tenantId, subscriptionId });
+    const qb = this.deliveries.createQueryBuilder('d').where('d.tenant_id = :tenantId AND d.subscription_id = :subscriptionId', { tenantId, subscriptionId });
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
     if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
     if (filter.since) qb.andWhere('d.created_at >= :since', { since: filter.since });

@@ -44,7 +44,9 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
   const failure = (deliveryId: string, subscriptionId: string, r: Partial<AttemptRecord> = {}): AttemptRecord =>
     attempt(deliveryId, subscriptionId, { outcome: 'failure', ...r });
 
-  async function subscriptionRow(id: string): Promise<{ state: string; consecutive_failures: number; failing_since: Date | null; state_reason: string | null }> {
+  async function subscriptionRow(
+    id: string,
+  ): Promise<{ state: string; consecutive_failures: number; failing_since: Date | null; state_reason: string | null }> {
     const [row] = await db.dataSource.query(`SELECT state, consecutive_failures, failing_since, state_reason FROM subscriptions WHERE id = $1`, [id]);
     return row;
   }

@@ -155,12 +155,7 @@ export class DeliveryOutcomeRepository {
    * Success resets the count; each failure after the batch's last success adds one. `failing_since`
    * is when the current run of failures began: the first failure after the last success.
    */
-  private async updateHealth(
-    m: EntityManager,
-    records: AttemptRecord[],
-    disableAfter: number,
-    disableAfterFailingMs: number,
-  ): Promise<DisabledSubscription[]> {
+  private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     const health = new Map<string, { reset: boolean; failures: number; failingFrom: Date | null; lastError: string | null }>();
     for (const r of records) {
       if (!r.health) continue;
@@ -180,9 +175,9 @@ export class DeliveryOutcomeRepository {
     const ids = [...health.keys()];
     const counts = returnedRows<{ id: string; consecutive_failures: number; failing_since: Date | null; long_enough: boolean }>(
       await m.query(
-      // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
-      // would otherwise rewrite the row and queue behind the other batches' row lock.
-      `UPDATE subscriptions s SET
+        // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
+        // would otherwise rewrite the row and queue behind the other batches' row lock.
+        `UPDATE subscriptions s SET
           consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
           failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
          FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
@@ -202,7 +197,10 @@ export class DeliveryOutcomeRepository {
     const tripped = counts.filter((c) => c.consecutive_failures >= disableAfter && c.long_enough && c.failing_since);
     if (tripped.length === 0) return [];
     const reasons = new Map(
-      tripped.map((c) => [c.id, `disabled after ${c.consecutive_failures} consecutive failed attempts, failing since ${new Date(c.failing_since!).toISOString()}`]),
+      tripped.map((c) => [
+        c.id,
+        `disabled after ${c.consecutive_failures} consecutive failed attempts, failing since ${new Date(c.failing_since!).toISOString()}`,
+      ]),
     );
     const disabled = returnedRows<{
       id: string;
@@ -223,7 +221,10 @@ export class DeliveryOutcomeRepository {
       ),
     );
     if (disabled.length === 0) return [];
-    await cancelWaitingRetries(m, disabled.map((d) => d.id));
+    await cancelWaitingRetries(
+      m,
+      disabled.map((d) => d.id),
+    );
     return disabled.map((d) => ({
       id: d.id,
       tenantId: d.tenant_id,

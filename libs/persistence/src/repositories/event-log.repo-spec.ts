@@ -58,7 +58,14 @@ describe('EventLogRepository', () => {
       const fresh = ticket();
 
       const result = await db.dataSource.transaction((m) =>
-        log.lockForRecording(m, [known, fresh, known], [{ tenantId, id: logged.id }, { tenantId, id: 'evt-not-logged' }]),
+        log.lockForRecording(
+          m,
+          [known, fresh, known],
+          [
+            { tenantId, id: logged.id },
+            { tenantId, id: 'evt-not-logged' },
+          ],
+        ),
       );
 
       expect(result.locked.get(EventLogRepository.key(known))).toMatchObject({ version: 1, deleted: false });

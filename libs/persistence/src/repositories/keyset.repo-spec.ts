@@ -55,7 +55,8 @@ describe('keyset pages', () => {
       sub = await db.seed.subscription(tenantId);
       const otherSub = await db.seed.subscription(tenantId);
       rows = [];
-      for (const at of tied) rows.push({ id: await db.seed.delivery({ tenantId, subscriptionId: sub, createdAt: at, status: rows.length % 2 ? 'failed' : 'delivered' }), at });
+      for (const at of tied)
+        rows.push({ id: await db.seed.delivery({ tenantId, subscriptionId: sub, createdAt: at, status: rows.length % 2 ? 'failed' : 'delivered' }), at });
       await db.seed.delivery({ tenantId, subscriptionId: otherSub, createdAt: times[1] });
     });
 
@@ -93,7 +94,18 @@ describe('keyset pages', () => {
       const rows: Array<{ id: string; at: Date }> = [];
       for (const at of tied) {
         const c = await callbacks.insertPending(
-          { id: randomUUID(), connectionId: conn.id, tenantId, provider: 'sendgrid', digest: randomUUID(), method: 'POST', url: '/in', headers: {}, body: Buffer.from('{}'), receivedAt: at },
+          {
+            id: randomUUID(),
+            connectionId: conn.id,
+            tenantId,
+            provider: 'sendgrid',
+            digest: randomUUID(),
+            method: 'POST',
+            url: '/in',
+            headers: {},
+            body: Buffer.from('{}'),
+            receivedAt: at,
+          },
           60_000,
         );
         rows.push({ id: c!.id, at });

@@ -33,10 +33,10 @@ export async function keysetPage<T extends ObjectLiteral & { id: string }>(qb: S
     .addOrderBy(`${a}.id`, 'DESC')
     .limit(page.limit + 1);
   if (page.cursor) {
-    qb.andWhere(
-      `(${a}.${at}, ${a}.id) < (SELECT k.${at}, k.id FROM ${table} k WHERE k.id = :keysetCursor AND k.${page.cursorWithin.column} = :keysetOwner)`,
-      { keysetCursor: page.cursor, keysetOwner: page.cursorWithin.value },
-    );
+    qb.andWhere(`(${a}.${at}, ${a}.id) < (SELECT k.${at}, k.id FROM ${table} k WHERE k.id = :keysetCursor AND k.${page.cursorWithin.column} = :keysetOwner)`, {
+      keysetCursor: page.cursor,
+      keysetOwner: page.cursorWithin.value,
+    });
   }
   const rows = await qb.getMany();
   const items = rows.slice(0, page.limit);

@@ -85,7 +85,20 @@ export class ProviderCallbackRepository {
   pageForConnection(tenantId: string, connectionId: string, limit: number, cursor?: string): Promise<Page<ProviderCallbackEntity>> {
     const qb = this.repo
       .createQueryBuilder('c')
-      .select(['c.id', 'c.connectionId', 'c.tenantId', 'c.provider', 'c.method', 'c.url', 'c.receivedAt', 'c.state', 'c.attempts', 'c.lastError', 'c.eventIds', 'c.processedAt'])
+      .select([
+        'c.id',
+        'c.connectionId',
+        'c.tenantId',
+        'c.provider',
+        'c.method',
+        'c.url',
+        'c.receivedAt',
+        'c.state',
+        'c.attempts',
+        'c.lastError',
+        'c.eventIds',
+        'c.processedAt',
+      ])
       .where('c.tenant_id = :tenantId AND c.connection_id = :connectionId', { tenantId, connectionId });
     return keysetPage(qb, { orderedBy: 'received_at', limit, cursor, cursorWithin: { column: 'connection_id', value: connectionId } });
   }

@@ -102,7 +102,15 @@ describe('RetryScheduleRepository', () => {
     it("returns each delivery's state with its event's envelope and recorded change status, and nothing for unknown ids", async () => {
       const sub = await db.seed.subscription(tenantId);
       const eventId = await db.seed.event(tenantId, { envelope: { id: 'e1', type: 'ticket.created', model: { id: 7 } } });
-      const id = await db.seed.delivery({ tenantId, subscriptionId: sub, eventId, status: 'retrying', attemptCount: 2, resource: 'ticket/7', resourceVersion: 4 });
+      const id = await db.seed.delivery({
+        tenantId,
+        subscriptionId: sub,
+        eventId,
+        status: 'retrying',
+        attemptCount: 2,
+        resource: 'ticket/7',
+        resourceVersion: 4,
+      });
       const unknown = '00000000-0000-4000-8000-000000000000';
 
       const contexts = await schedule.loadRetryContexts([id, unknown]);

@@ -98,11 +98,11 @@ export class RetryScheduleRepository {
       envelope: unknown;
       change_status: ChangeStatus;
     }> = await this.deliveries.manager.query(
-        `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, e.envelope, e.change_status
+      `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, e.envelope, e.change_status
            FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
           WHERE d.id = ANY($1)`,
-        [ids],
-      );
+      [ids],
+    );
     return new Map(
       rows.map((r) => [
         r.id,

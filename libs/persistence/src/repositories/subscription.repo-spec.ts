@@ -18,7 +18,15 @@ describe('SubscriptionRepository', () => {
 
     beforeAll(async () => {
       tenantId = await db.seed.tenant();
-      for (const patterns of [['*'], ['ticket.*'], ['ticket.created'], ['ticket.updated'], ['webhook.*'], ['webhook.disabled'], ['message.*', 'ticket.created']]) {
+      for (const patterns of [
+        ['*'],
+        ['ticket.*'],
+        ['ticket.created'],
+        ['ticket.updated'],
+        ['webhook.*'],
+        ['webhook.disabled'],
+        ['message.*', 'ticket.created'],
+      ]) {
         ids.set(patterns.join(','), await db.seed.subscription(tenantId, { eventTypes: patterns }));
       }
       ids.set('disabled ticket.*', await db.seed.subscription(tenantId, { eventTypes: ['ticket.*'], state: 'disabled' }));

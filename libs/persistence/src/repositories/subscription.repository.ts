@@ -92,10 +92,6 @@ export class SubscriptionRepository {
   /** Active subscriptions of these tenants: the candidates of a fan-out. */
   async findActiveForTenants(tenantIds: string[]): Promise<SubscriptionEntity[]> {
     if (tenantIds.length === 0) return [];
-    return this.repo
-      .createQueryBuilder('s')
-      .where('s.tenant_id = ANY(:tenantIds)', { tenantIds })
-      .andWhere("s.state = 'active'")
-      .getMany();
+    return this.repo.createQueryBuilder('s').where('s.tenant_id = ANY(:tenantIds)', { tenantIds }).andWhere("s.state = 'active'").getMany();
   }
 }

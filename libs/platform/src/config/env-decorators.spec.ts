@@ -34,8 +34,22 @@ function errorOf(fn: () => unknown): string {
 
 describe('parseEnvBoolean', () => {
   it.each([
-    ['true', true], ['TRUE', true], ['True', true], ['1', true], ['yes', true], ['YES', true], ['on', true], ['On', true],
-    ['false', false], ['FALSE', false], ['False', false], ['0', false], ['no', false], ['NO', false], ['off', false], ['oFF', false],
+    ['true', true],
+    ['TRUE', true],
+    ['True', true],
+    ['1', true],
+    ['yes', true],
+    ['YES', true],
+    ['on', true],
+    ['On', true],
+    ['false', false],
+    ['FALSE', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['NO', false],
+    ['off', false],
+    ['oFF', false],
   ])('reads %j as %s', (raw, expected) => {
     expect(parseEnvBoolean(raw)).toBe(expected);
   });
@@ -53,16 +67,40 @@ describe('parseEnvBoolean', () => {
 });
 
 describe('parseEnvInteger', () => {
-  it.each([['0', 0], ['7', 7], ['007', 7], ['-5', -5], ['65535', 65_535], ['9007199254740991', Number.MAX_SAFE_INTEGER]])('reads %j as %d', (raw, n) => {
+  it.each([
+    ['0', 0],
+    ['7', 7],
+    ['007', 7],
+    ['-5', -5],
+    ['65535', 65_535],
+    ['9007199254740991', Number.MAX_SAFE_INTEGER],
+  ])('reads %j as %d', (raw, n) => {
     expect(parseEnvInteger(raw)).toBe(n);
   });
 
-  it.each(['', ' ', '12abc', '1e3', '0x10', '0b1', '0o7', '1.5', '1.0', '+5', ' 5', '5 ', '1_000', '1,000', 'Infinity', 'NaN', '-', '9007199254740993', '99999999999999999'])(
-    'refuses %j',
-    (raw) => {
-      expect(parseEnvInteger(raw)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    ' ',
+    '12abc',
+    '1e3',
+    '0x10',
+    '0b1',
+    '0o7',
+    '1.5',
+    '1.0',
+    '+5',
+    ' 5',
+    '5 ',
+    '1_000',
+    '1,000',
+    'Infinity',
+    'NaN',
+    '-',
+    '9007199254740993',
+    '99999999999999999',
+  ])('refuses %j', (raw) => {
+    expect(parseEnvInteger(raw)).toBeUndefined();
+  });
 
   it('takes native safe integers (test overrides) only', () => {
     expect(parseEnvInteger(42)).toBe(42);

@@ -32,10 +32,7 @@ export class ReadinessRegistry {
     await Promise.all(
       this.checks.map(async (c) => {
         try {
-          await Promise.race([
-            c.checkReadiness(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref()),
-          ]);
+          await Promise.race([c.checkReadiness(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())]);
           checks[c.readinessName] = 'up';
         } catch (err) {
           checks[c.readinessName] = err instanceof Error ? err.message : String(err);

@@ -46,8 +46,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const message =
-        typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
+      const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
       const detail = Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
       return problemDocument(status, detail);
     }

@@ -98,7 +98,13 @@ describe('sendProblem', () => {
     expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.body));
     expect(res.headers.connection).not.toBe('close');
-    expect(JSON.parse(res.body)).toEqual({ type: `${TYPE}unavailable`, title: 'Service unavailable', status: 503, detail: 'não está pronto', instance: '/readyz' });
+    expect(JSON.parse(res.body)).toEqual({
+      type: `${TYPE}unavailable`,
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'não está pronto',
+      instance: '/readyz',
+    });
   });
 
   it('closes the connection when asked, and sends no body to HEAD', async () => {

@@ -109,8 +109,7 @@ export const Problems = {
   unauthorized: (detail: string) => new ProblemException(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Unauthorized', detail),
   forbidden: (detail: string) => new ProblemException(HttpStatus.FORBIDDEN, 'forbidden', 'Forbidden', detail),
   conflict: (detail: string) => new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', detail),
-  methodNotAllowed: (detail: string) =>
-    new ProblemException(HttpStatus.METHOD_NOT_ALLOWED, 'method-not-allowed', 'Method not allowed', detail),
+  methodNotAllowed: (detail: string) => new ProblemException(HttpStatus.METHOD_NOT_ALLOWED, 'method-not-allowed', 'Method not allowed', detail),
   malformedCallback: (detail: string) => new ProblemException(HttpStatus.BAD_REQUEST, 'malformed-callback', 'Malformed callback', detail),
   unavailable: (detail: string, extensions?: Record<string, unknown>) =>
     new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', 'Service unavailable', detail, extensions),

@@ -87,7 +87,8 @@ export function answerProtocolErrorsWithProblems(server: Server): void {
             : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
               ? HttpStatus.PAYLOAD_TOO_LARGE
               : HttpStatus.BAD_REQUEST;
-      const detail = status === HttpStatus.BAD_REQUEST ? `The request is not valid HTTP/1.1${err.reason ? ` (${err.reason})` : ''}` : (STATUS_CODES[status] ?? 'Error');
+      const detail =
+        status === HttpStatus.BAD_REQUEST ? `The request is not valid HTTP/1.1${err.reason ? ` (${err.reason})` : ''}` : (STATUS_CODES[status] ?? 'Error');
       socket.write(problemResponseText(problemDocument(status, detail)));
     }
     socket.destroy();

@@ -90,7 +90,12 @@ function toItem(mail: ParsedMail, parts: ItemParts): InboundEmailItem {
 function headerDate(mail: ParsedMail): string | null {
   const line = mail.headerLines.find((h) => h.key === 'date')?.line;
   if (!line) return null;
-  const date = new Date(line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+  const date = new Date(
+    line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim(),
+  );
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 

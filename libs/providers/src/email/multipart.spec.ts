@@ -60,7 +60,10 @@ describe('parseMultipart', () => {
 
   it('reads a raw MIME field of 26 MiB: the only size bound is the HTTP body limit (a 25 MiB cap refused a 25 MB Mailgun message)', async () => {
     const big = 'x'.repeat(26 * 1024 * 1024);
-    const { body, contentType } = await encode([{ name: 'body-mime', value: big }, { name: 'signature', value: 'abc' }]);
+    const { body, contentType } = await encode([
+      { name: 'body-mime', value: big },
+      { name: 'signature', value: 'abc' },
+    ]);
     const form = await parseMultipart(body, contentType);
     expect(form.fields.get('body-mime')).toHaveLength(big.length);
     expect(form.fields.get('signature')).toBe('abc');
@@ -70,11 +73,7 @@ describe('parseMultipart', () => {
     ['a content type that is not multipart', 'application/json', Buffer.from('{}')],
     ['no content type', undefined, Buffer.from('x')],
     ['no boundary', 'multipart/form-data', Buffer.from('--x\r\n')],
-    [
-      'a truncated body',
-      'multipart/form-data; boundary=b',
-      Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue'),
-    ],
+    ['a truncated body', 'multipart/form-data; boundary=b', Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue')],
     ['a malformed part header', 'multipart/form-data; boundary=b', Buffer.from(`--b\r\n${'X'.repeat(90000)}\r\n\r\nv\r\n--b--\r\n`)],
   ])('rejects %s', async (_name, contentType, body) => {
     await expect(parseMultipart(body, contentType)).rejects.toThrow(MalformedCallbackError);

@@ -134,9 +134,27 @@ describe('GupshupAdapter', () => {
     });
 
     it.each([
-      ['message', { app: 'DemoApp', timestamp: 1580227766370, version: 2, type: 'message', payload: { id: 'ABEG', source: '918x98xx21x4', type: 'text', payload: { text: 'Hi' }, sender: { phone: '918x98xx21x4', name: 'Drew' } } }],
+      [
+        'message',
+        {
+          app: 'DemoApp',
+          timestamp: 1580227766370,
+          version: 2,
+          type: 'message',
+          payload: { id: 'ABEG', source: '918x98xx21x4', type: 'text', payload: { text: 'Hi' }, sender: { phone: '918x98xx21x4', name: 'Drew' } },
+        },
+      ],
       ['user-event', { app: 'DemoApp', timestamp: 1580227766370, version: 2, type: 'user-event', payload: { phone: '918x98xx21x4', type: 'opted-in' } }],
-      ['billing-event', { app: 'DemoApp', timestamp: 1580227766370, version: 2, type: 'billing-event', payload: { deductions: { type: 'service', model: 'CBP', source: 'whatsapp', billable: true } } }],
+      [
+        'billing-event',
+        {
+          app: 'DemoApp',
+          timestamp: 1580227766370,
+          version: 2,
+          type: 'billing-event',
+          payload: { deductions: { type: 'service', model: 'CBP', source: 'whatsapp', billable: true } },
+        },
+      ],
     ])('returns no items for a %s callback', async (_type, body) => {
       await expect(parse(body)).resolves.toEqual({ items: [], actions: [] });
     });

@@ -123,14 +123,16 @@ describe('MailgunAdapter', () => {
       const asForm = ingest({ ...signed, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       await expect(adapter.verify(asForm, CREDS)).resolves.toEqual({ ok: false, reason: 'signature fields are missing' });
       const asText = ingest({ ...signed, headers: { 'content-type': 'text/plain' } });
-      await expect(adapter.verify(asText, CREDS)).resolves.toEqual({ ok: false, reason: expect.stringContaining('Content-Type text/plain is not what this provider sends') });
+      await expect(adapter.verify(asText, CREDS)).resolves.toEqual({
+        ok: false,
+        reason: expect.stringContaining('Content-Type text/plain is not what this provider sends'),
+      });
       await expect(adapter.verify(ingest(signed), {})).resolves.toEqual({ ok: false, reason: 'connection has no signing key' });
     });
   });
 
   describe('parse event webhooks', () => {
-    const parseOne = async (data: Record<string, unknown>) =>
-      (await adapter.parse(ingest(signedMailgunEvent(data, sign)))).items;
+    const parseOne = async (data: Record<string, unknown>) => (await adapter.parse(ingest(signedMailgunEvent(data, sign)))).items;
 
     const base = {
       kind: 'delivery_status',

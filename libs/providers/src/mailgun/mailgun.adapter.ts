@@ -1,6 +1,16 @@
 import { createHmac } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
-import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, isoTime, JSON_MEDIA_TYPE, jsonBody, MULTIPART_MEDIA_TYPE, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  FORM_MEDIA_TYPE,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  MULTIPART_MEDIA_TYPE,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import { headerBlockFromPairs, inboundEmailFromFields, inboundEmailFromMime } from '../email/inbound-email';
 import { parseFormBody, type FormBody } from '../email/multipart';
 import {
@@ -38,7 +48,9 @@ type Body = { kind: 'event'; json: Record<string, unknown> } | { kind: 'form'; f
 
 /** Mailgun signs event webhooks and Routes posts alike: hex HMAC-SHA256(signing key, timestamp + token). */
 export function mailgunSignatureMatches(signingKey: string, sig: MailgunSignature): boolean {
-  const expected = createHmac('sha256', signingKey).update(sig.timestamp + sig.token).digest('hex');
+  const expected = createHmac('sha256', signingKey)
+    .update(sig.timestamp + sig.token)
+    .digest('hex');
   return constantTimeEqual(expected, sig.signature.toLowerCase());
 }
 
@@ -95,10 +107,7 @@ function eventItem(body: Readonly<Record<string, unknown>>, receivedAt: Date): D
   };
 }
 
-function errorMessage(
-  delivery: Readonly<Record<string, unknown>> | null,
-  reject: Readonly<Record<string, unknown>> | null,
-): string | null {
+function errorMessage(delivery: Readonly<Record<string, unknown>> | null, reject: Readonly<Record<string, unknown>> | null): string | null {
   return (
     optionalString(delivery?.['message']) ??
     optionalString(delivery?.['description']) ??
@@ -163,9 +172,7 @@ function headerBlock(fields: ReadonlyMap<string, string>): string {
  * carry an `attachments` JSON list of stored files with their sizes instead.
  */
 function attachments(form: FormBody): AttachmentInfo[] {
-  const files = form.files
-    .filter((f) => /^attachment-\d+$/.test(f.fieldName))
-    .map((f) => ({ filename: f.filename, contentType: f.contentType, size: f.size }));
+  const files = form.files.filter((f) => /^attachment-\d+$/.test(f.fieldName)).map((f) => ({ filename: f.filename, contentType: f.contentType, size: f.size }));
   if (files.length > 0) return files;
   const stored = form.fields.get('attachments');
   if (stored === undefined) return [];

@@ -1,7 +1,17 @@
 import { createHash, createHmac } from 'node:crypto';
 import { stringify as stringifyQuery } from 'node:querystring';
 import type { MessageStatus } from '@hookhub/contracts';
-import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  FORM_MEDIA_TYPE,
+  formParams,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -153,10 +163,7 @@ function verifyLegacy(req: IngestRequest, signingKey: string, signature: string)
   const age = Math.floor(req.receivedAt.getTime() / 1000) - Number(timestamp);
   if (age >= MESSAGEBIRD_LEGACY_MAX_AGE_S || age <= -MESSAGEBIRD_LEGACY_MAX_AGE_S) return fail('stale timestamp');
 
-  const signed = Buffer.concat([
-    Buffer.from(`${timestamp}\n${legacyQueryString(req.url)}\n`, 'utf8'),
-    createHash('sha256').update(req.rawBody).digest(),
-  ]);
+  const signed = Buffer.concat([Buffer.from(`${timestamp}\n${legacyQueryString(req.url)}\n`, 'utf8'), createHash('sha256').update(req.rawBody).digest()]);
   const expected = createHmac('sha256', signingKey).update(signed).digest('base64');
   // Re-encoding the decoded header compares bytes, as the SDK does, whatever the padding.
   return constantTimeEqual(Buffer.from(signature, 'base64').toString('base64'), expected) ? { ok: true } : fail('signature mismatch');

@@ -86,7 +86,11 @@ export class MetaWhatsappAdapter implements ProviderAdapter {
   readonly provider = 'meta_whatsapp' as const;
   readonly credentials: CredentialSpec = {
     app_secret: { required: true, secret: true, description: 'App secret of the Meta app (App settings → Basic); signs X-Hub-Signature-256.' },
-    verify_token: { required: true, secret: true, description: 'Verify token entered in the WhatsApp webhook configuration; echoed back in the GET handshake.' },
+    verify_token: {
+      required: true,
+      secret: true,
+      description: 'Verify token entered in the WhatsApp webhook configuration; echoed back in the GET handshake.',
+    },
   };
 
   handshake(req: IngestRequest, credentials: Credentials): ProviderReply {

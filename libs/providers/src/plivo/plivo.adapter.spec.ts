@@ -53,10 +53,11 @@ describe('PlivoAdapter', () => {
       // plivo-node tests `instanceof Array` on Node's querystring output, which fails across jest's realms,
       // so this case is pinned to the string plivo-node builds when run by plain node.
       const url = 'https://hooks.example.com/ingest/plivo/x?tenant=acme&b=x%20y+z&a=2&a=1';
-      const params = new Map([['To', ['1']], ['Status', ['delivered']]]);
-      expect(plivoV3SignedString('POST', url, params, 'n')).toBe(
-        'https://hooks.example.com/ingest/plivo/x?a=1&a=2&b=x y z&tenant=acme.StatusdeliveredTo1.n',
-      );
+      const params = new Map([
+        ['To', ['1']],
+        ['Status', ['delivered']],
+      ]);
+      expect(plivoV3SignedString('POST', url, params, 'n')).toBe('https://hooks.example.com/ingest/plivo/x?a=1&a=2&b=x y z&tenant=acme.StatusdeliveredTo1.n');
     });
 
     it('accepts the header holding several signatures when one of them is valid', async () => {
@@ -187,9 +188,7 @@ describe('PlivoAdapter', () => {
     it('reads a failed report from a GET with its error code', async () => {
       const params = { ...DELIVERED, Status: 'undelivered', ErrorCode: '200' };
       const parsed = await adapter.parse(ingest(signPlivoV3(URL_BASE, params, CREDENTIALS, { method: 'GET' })));
-      expect(parsed.items).toEqual([
-        expect.objectContaining({ providerEventId: `${DELIVERED.MessageUUID}:undelivered`, status: 'failed', errorCode: '200' }),
-      ]);
+      expect(parsed.items).toEqual([expect.objectContaining({ providerEventId: `${DELIVERED.MessageUUID}:undelivered`, status: 'failed', errorCode: '200' })]);
     });
 
     it.each([

@@ -2,15 +2,7 @@ import { createHmac } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import type { MessageStatus } from '@hookhub/contracts';
 import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, optionalString, requiredString } from '../callback-support';
-import type {
-  CredentialSpec,
-  Credentials,
-  DeliveryStatusItem,
-  IngestRequest,
-  ParsedCallback,
-  ProviderAdapter,
-  Verification,
-} from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 export const PLIVO_CREDENTIALS: CredentialSpec = {
   auth_token: {
@@ -105,12 +97,18 @@ export function plivoV3SignedString(method: 'GET' | 'POST', url: string, postPar
   let signed = base;
   if (sortedQuery.length > 0 || signsPostParams) signed += `?${sortedQuery}`;
   if (sortedQuery.length > 0 && signsPostParams) signed += '.';
-  if (signsPostParams) signed += sortedEntries(postParams).map(([name, value]) => name + value).join('');
+  if (signsPostParams)
+    signed += sortedEntries(postParams)
+      .map(([name, value]) => name + value)
+      .join('');
   return `${signed}.${nonce}`;
 }
 
 function signatureList(req: IngestRequest, ...headers: string[]): string[] {
-  return headers.flatMap((name) => (req.headers[name] ?? '').split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+  return headers
+    .flatMap((name) => (req.headers[name] ?? '').split(','))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function anyMatches(signatures: readonly string[], expected: string): boolean {

@@ -126,7 +126,11 @@ describe('SendgridInboundAdapter', () => {
         },
         'signature does not match',
       ],
-      ['a stale timestamp', async () => ingest(await raw({ privateKey: keys.privateKey, timestamp: NOW_S - 601 })), 'timestamp is outside the 10 minute window'],
+      [
+        'a stale timestamp',
+        async () => ingest(await raw({ privateKey: keys.privateKey, timestamp: NOW_S - 601 })),
+        'timestamp is outside the 10 minute window',
+      ],
       ['another key', async () => ingest(await raw({ privateKey: sendgridKeyPair().privateKey, timestamp: NOW_S })), 'signature does not match'],
     ])('rejects %s', async (_name, build, reason) => {
       await expect(adapter.verify(await build(), creds())).resolves.toEqual({ ok: false, reason });

@@ -82,9 +82,7 @@ function attachmentInfo(json: string | undefined): Record<string, Record<string,
   } catch {
     throw new MalformedCallbackError('attachment-info is not valid JSON');
   }
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-    ? (parsed as Record<string, Record<string, unknown> | undefined>)
-    : {};
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, Record<string, unknown> | undefined>) : {};
 }
 
 function fail(reason: string): Verification {

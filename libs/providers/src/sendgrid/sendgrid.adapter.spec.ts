@@ -21,8 +21,7 @@ describe('SendgridAdapter', () => {
     other = sendgridKeyPair();
   });
 
-  const sign = (events: Record<string, unknown>[], timestamp = NOW_S) =>
-    signedSendgridEvents(events, { url: URL, privateKey: keys.privateKey, timestamp });
+  const sign = (events: Record<string, unknown>[], timestamp = NOW_S) => signedSendgridEvents(events, { url: URL, privateKey: keys.privateKey, timestamp });
 
   it('declares a public, required verification key', () => {
     expect(adapter.provider).toBe('sendgrid');
@@ -44,8 +43,7 @@ describe('SendgridAdapter', () => {
 
     it('accepts a signature made by SendGrid itself (the SDK test vector)', async () => {
       // Published in @sendgrid/eventwebhook's own tests: key, signature and body as SendGrid produced them.
-      const publicKey =
-        'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
+      const publicKey = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
       const payload =
         JSON.stringify([
           {
@@ -62,8 +60,7 @@ describe('SendgridAdapter', () => {
         method: 'POST',
         url: URL,
         headers: {
-          'x-twilio-email-event-webhook-signature':
-            'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=',
+          'x-twilio-email-event-webhook-signature': 'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=',
           'x-twilio-email-event-webhook-timestamp': '1600112502',
         },
         rawBody: Buffer.from(payload, 'utf8'),

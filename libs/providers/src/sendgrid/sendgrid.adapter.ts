@@ -27,8 +27,7 @@ export const SENDGRID_CREDENTIALS: CredentialSpec = {
   public_key: {
     required: true,
     secret: false,
-    description:
-      'Verification key of the Signed Event Webhook (Mail Settings → Event Webhook), base64 SPKI ECDSA P-256 as SendGrid shows it.',
+    description: 'Verification key of the Signed Event Webhook (Mail Settings → Event Webhook), base64 SPKI ECDSA P-256 as SendGrid shows it.',
   },
 };
 

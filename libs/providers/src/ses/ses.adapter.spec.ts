@@ -20,7 +20,7 @@ import { SesAdapter, SNS_CERTIFICATE_HOST } from './ses.adapter';
 type SnsValidatorCtor = new (hostPattern?: RegExp) => {
   validate(message: object | string, cb: (err: Error | null, message?: object) => void): void;
 };
- 
+
 const SnsValidator = require('sns-validator') as SnsValidatorCtor;
 
 const URL_BASE = 'https://ingest.hookhub.test/ingest/ses/9d3c2b1a-7e6f-4a5b-8c9d-0e1f2a3b4c5d';
@@ -164,7 +164,10 @@ describe('SesAdapter', () => {
     });
 
     it('reports an unreachable certificate as ok:false', async () => {
-      const req = edited(signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION)), (m) => (m.SigningCertURL = new URL('/missing.pem', signer.certUrl).toString()));
+      const req = edited(
+        signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION)),
+        (m) => (m.SigningCertURL = new URL('/missing.pem', signer.certUrl).toString()),
+      );
       await expect(adapter.verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable', unavailable: true });
     });
 
@@ -196,7 +199,11 @@ describe('SesAdapter', () => {
 
     it.each(['/huge.pem', '/redirect.pem'])('refuses %s (size cap, no redirects)', async (path) => {
       const req = edited(signer.request(URL_BASE, notification(SES_BOUNCE_NOTIFICATION)), (m) => (m.SigningCertURL = `${origin}${path}`));
-      await expect(new SesAdapter(LOOPBACK).verify(ingest(req), {})).resolves.toEqual({ ok: false, reason: 'signing certificate unavailable', unavailable: true });
+      await expect(new SesAdapter(LOOPBACK).verify(ingest(req), {})).resolves.toEqual({
+        ok: false,
+        reason: 'signing certificate unavailable',
+        unavailable: true,
+      });
     });
 
     it('keeps at most 100 certificates and retries failed downloads', async () => {
@@ -258,7 +265,9 @@ describe('SesAdapter', () => {
       await expect(production().parse(confirm(good))).resolves.toEqual({ items: [], actions: [{ type: 'confirm_subscription', url: good }] });
       await expect(production().parse(confirm(good.replace('https:', 'http:')))).rejects.toBeInstanceOf(MalformedCallbackError);
       await expect(production().parse(confirm('https://attacker.example/?Action=ConfirmSubscription&Token=t'))).rejects.toBeInstanceOf(MalformedCallbackError);
-      await expect(production().parse(confirm('https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&Token=t'))).rejects.toBeInstanceOf(MalformedCallbackError);
+      await expect(production().parse(confirm('https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&Token=t'))).rejects.toBeInstanceOf(
+        MalformedCallbackError,
+      );
     });
   });
 
@@ -338,8 +347,25 @@ describe('SesAdapter', () => {
     it.each([
       [
         'a transient bounce as deferred',
-        { eventType: 'Bounce', mail, bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull', timestamp: '2017-08-05T00:41:00.000Z', bouncedRecipients: [{ emailAddress: 'a@example.com', status: '4.2.2' }] } },
-        [item('a@example.com', { status: 'deferred', rawStatus: 'Bounce', errorCode: '4.2.2', errorMessage: 'Transient/MailboxFull', occurredAt: '2017-08-05T00:41:00.000Z' })],
+        {
+          eventType: 'Bounce',
+          mail,
+          bounce: {
+            bounceType: 'Transient',
+            bounceSubType: 'MailboxFull',
+            timestamp: '2017-08-05T00:41:00.000Z',
+            bouncedRecipients: [{ emailAddress: 'a@example.com', status: '4.2.2' }],
+          },
+        },
+        [
+          item('a@example.com', {
+            status: 'deferred',
+            rawStatus: 'Bounce',
+            errorCode: '4.2.2',
+            errorMessage: 'Transient/MailboxFull',
+            occurredAt: '2017-08-05T00:41:00.000Z',
+          }),
+        ],
       ],
       [
         'a Send to every destination',
@@ -348,13 +374,19 @@ describe('SesAdapter', () => {
       ],
       [
         'a Complaint',
-        { eventType: 'Complaint', mail, complaint: { complainedRecipients: [{ emailAddress: 'b@example.com' }], timestamp: '2017-08-05T00:45:00.000Z', complaintFeedbackType: 'abuse' } },
+        {
+          eventType: 'Complaint',
+          mail,
+          complaint: { complainedRecipients: [{ emailAddress: 'b@example.com' }], timestamp: '2017-08-05T00:45:00.000Z', complaintFeedbackType: 'abuse' },
+        },
         [item('b@example.com', { status: 'complained', rawStatus: 'Complaint', errorMessage: 'abuse', occurredAt: '2017-08-05T00:45:00.000Z' })],
       ],
       [
         'a Reject',
         { eventType: 'Reject', mail, reject: { reason: 'Bad content' } },
-        ['a@example.com', 'b@example.com'].map((r) => item(r, { status: 'rejected', rawStatus: 'Reject', errorMessage: 'Bad content', occurredAt: '2017-08-05T00:40:02.012Z' })),
+        ['a@example.com', 'b@example.com'].map((r) =>
+          item(r, { status: 'rejected', rawStatus: 'Reject', errorMessage: 'Bad content', occurredAt: '2017-08-05T00:40:02.012Z' }),
+        ),
       ],
       [
         'a DeliveryDelay',
@@ -368,29 +400,64 @@ describe('SesAdapter', () => {
             delayedRecipients: [{ emailAddress: 'a@example.com', status: '4.4.1', diagnosticCode: 'smtp; 421 4.4.1 Unable to connect to remote host' }],
           },
         },
-        [item('a@example.com', { status: 'deferred', rawStatus: 'DeliveryDelay', errorCode: '4.4.1', errorMessage: 'smtp; 421 4.4.1 Unable to connect to remote host', occurredAt: '2020-06-16T00:15:40.641Z' })],
+        [
+          item('a@example.com', {
+            status: 'deferred',
+            rawStatus: 'DeliveryDelay',
+            errorCode: '4.4.1',
+            errorMessage: 'smtp; 421 4.4.1 Unable to connect to remote host',
+            occurredAt: '2020-06-16T00:15:40.641Z',
+          }),
+        ],
       ],
       [
         'an Open',
-        { eventType: 'Open', mail: { ...mail, destination: ['a@example.com'] }, open: { ipAddress: '192.0.2.1', timestamp: '2017-08-09T22:00:19.652Z', userAgent: 'Mozilla/5.0' } },
+        {
+          eventType: 'Open',
+          mail: { ...mail, destination: ['a@example.com'] },
+          open: { ipAddress: '192.0.2.1', timestamp: '2017-08-09T22:00:19.652Z', userAgent: 'Mozilla/5.0' },
+        },
         [item('a@example.com', { status: 'opened', rawStatus: 'Open', occurredAt: '2017-08-09T22:00:19.652Z' })],
       ],
       [
         'a Click',
-        { eventType: 'Click', mail: { ...mail, destination: ['a@example.com'] }, click: { ipAddress: '192.0.2.1', link: 'http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html', timestamp: '2017-08-09T23:51:25.570Z', userAgent: 'Mozilla/5.0' } },
+        {
+          eventType: 'Click',
+          mail: { ...mail, destination: ['a@example.com'] },
+          click: {
+            ipAddress: '192.0.2.1',
+            link: 'http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html',
+            timestamp: '2017-08-09T23:51:25.570Z',
+            userAgent: 'Mozilla/5.0',
+          },
+        },
         [item('a@example.com', { status: 'clicked', rawStatus: 'Click', occurredAt: '2017-08-09T23:51:25.570Z' })],
       ],
       [
         'a Rendering Failure',
-        { eventType: 'Rendering Failure', mail: { ...mail, destination: ['a@example.com'] }, failure: { errorMessage: 'Attribute \'attributeName\' is not present in the rendering data.', templateName: 'MyTemplate' } },
-        [item('a@example.com', { status: 'failed', rawStatus: 'Rendering Failure', errorMessage: 'Attribute \'attributeName\' is not present in the rendering data.', occurredAt: '2017-08-05T00:40:02.012Z' })],
+        {
+          eventType: 'Rendering Failure',
+          mail: { ...mail, destination: ['a@example.com'] },
+          failure: { errorMessage: "Attribute 'attributeName' is not present in the rendering data.", templateName: 'MyTemplate' },
+        },
+        [
+          item('a@example.com', {
+            status: 'failed',
+            rawStatus: 'Rendering Failure',
+            errorMessage: "Attribute 'attributeName' is not present in the rendering data.",
+            occurredAt: '2017-08-05T00:40:02.012Z',
+          }),
+        ],
       ],
     ])('reads %s', async (_name, sesEvent, items) => {
       await expect(parse(notification(sesEvent))).resolves.toEqual({ items, actions: [] });
     });
 
     it.each([
-      ['AmazonSnsSubscriptionSucceeded', { notificationType: 'AmazonSnsSubscriptionSucceeded', message: 'You have successfully subscribed your Amazon SNS topic' }],
+      [
+        'AmazonSnsSubscriptionSucceeded',
+        { notificationType: 'AmazonSnsSubscriptionSucceeded', message: 'You have successfully subscribed your Amazon SNS topic' },
+      ],
       ['Received (inbound mail)', { notificationType: 'Received', mail, receipt: { recipients: ['a@example.com'] } }],
     ])('returns no items for %s', async (_name, sesEvent) => {
       await expect(parse(notification(sesEvent))).resolves.toEqual({ items: [], actions: [] });
@@ -410,7 +477,10 @@ describe('SesAdapter', () => {
     });
 
     it.each([
-      ['a SubscribeURL on another host', snsSubscriptionConfirmation('SubscriptionConfirmation', { topicArn: TOPIC_ARN, subscribeUrl: 'http://10.0.0.1/?Action=ConfirmSubscription&Token=t' })],
+      [
+        'a SubscribeURL on another host',
+        snsSubscriptionConfirmation('SubscriptionConfirmation', { topicArn: TOPIC_ARN, subscribeUrl: 'http://10.0.0.1/?Action=ConfirmSubscription&Token=t' }),
+      ],
       ['a Message that is not JSON', notification('Hello world!')],
       ['a Message that is not an SES event', notification({ hello: 'world' })],
       ['an SES event without mail.messageId', notification({ eventType: 'Send', mail: { destination: ['a@example.com'] }, send: {} })],
@@ -437,7 +507,8 @@ describe('SesAdapter', () => {
     beforeAll(() => {
       spy = jest
         .spyOn(https, 'get')
-        .mockImplementation(((url: string, cb: (res: http.IncomingMessage) => void) => http.get(url.replace(/^https:/, 'http:'), cb)) as unknown as typeof https.get);
+        .mockImplementation(((url: string, cb: (res: http.IncomingMessage) => void) =>
+          http.get(url.replace(/^https:/, 'http:'), cb)) as unknown as typeof https.get);
     });
     afterAll(() => spy.mockRestore());
 
@@ -448,7 +519,9 @@ describe('SesAdapter', () => {
       });
 
     it.each(['1', '2'] as const)('agrees that a Notification (SignatureVersion %s) is valid', async (version) => {
-      await expect(validate(signer.signedMessage(notification(SES_BOUNCE_NOTIFICATION, { subject: 'Subject line' }), { signatureVersion: version }))).resolves.toBeNull();
+      await expect(
+        validate(signer.signedMessage(notification(SES_BOUNCE_NOTIFICATION, { subject: 'Subject line' }), { signatureVersion: version })),
+      ).resolves.toBeNull();
     });
 
     it('agrees that a SubscriptionConfirmation is valid', async () => {
@@ -467,7 +540,9 @@ describe('SesAdapter', () => {
       const message = snsSubscriptionConfirmation('UnsubscribeConfirmation', { topicArn: TOPIC_ARN, subscribeUrl: signer.subscribeUrl(TOPIC_ARN) });
       const signed = signer.signedMessage(message);
       expect((await validate(signed))?.message).toBe('The message signature is invalid.');
-      await expect(adapter.verify(ingest({ method: 'POST', url: URL_BASE, headers: {}, body: Buffer.from(JSON.stringify(signed)) }), {})).resolves.toEqual({ ok: true });
+      await expect(adapter.verify(ingest({ method: 'POST', url: URL_BASE, headers: {}, body: Buffer.from(JSON.stringify(signed)) }), {})).resolves.toEqual({
+        ok: true,
+      });
     });
 
     it('agrees that a tampered Notification is invalid', async () => {

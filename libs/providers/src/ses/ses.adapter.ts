@@ -168,8 +168,7 @@ function destinations(_detail: JsonObject, mail: JsonObject): RecipientReport[] 
 }
 
 function withError(errorMessage: (detail: JsonObject) => string | null) {
-  return (detail: JsonObject, mail: JsonObject): RecipientReport[] =>
-    destinations(detail, mail).map((r) => ({ ...r, errorMessage: errorMessage(detail) }));
+  return (detail: JsonObject, mail: JsonObject): RecipientReport[] => destinations(detail, mail).map((r) => ({ ...r, errorMessage: errorMessage(detail) }));
 }
 
 /** DSN recipients (bounces, delays): per-recipient status code and diagnostic. */

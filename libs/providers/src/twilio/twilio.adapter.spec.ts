@@ -180,12 +180,8 @@ describe('TwilioAdapter', () => {
     });
 
     it('rejects a callback without a message sid or status as malformed', async () => {
-      await expect(sms.parse(ingest(signTwilioForm(URL_BASE, { MessageStatus: 'sent' }, CREDENTIALS)))).rejects.toBeInstanceOf(
-        MalformedCallbackError,
-      );
-      await expect(sms.parse(ingest(signTwilioForm(URL_BASE, { MessageSid: 'SM1' }, CREDENTIALS)))).rejects.toBeInstanceOf(
-        MalformedCallbackError,
-      );
+      await expect(sms.parse(ingest(signTwilioForm(URL_BASE, { MessageStatus: 'sent' }, CREDENTIALS)))).rejects.toBeInstanceOf(MalformedCallbackError);
+      await expect(sms.parse(ingest(signTwilioForm(URL_BASE, { MessageSid: 'SM1' }, CREDENTIALS)))).rejects.toBeInstanceOf(MalformedCallbackError);
     });
   });
 });

@@ -1,6 +1,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
-import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  FORM_MEDIA_TYPE,
+  formParams,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,

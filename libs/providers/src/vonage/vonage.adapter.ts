@@ -1,6 +1,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
-import { constantTimeEqual, declaredMediaType, FORM_MEDIA_TYPE, formParams, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  FORM_MEDIA_TYPE,
+  formParams,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import {
   MalformedCallbackError,
   type CredentialSpec,
@@ -118,7 +128,10 @@ export function vonageSignature(params: ReceiptParams, secret: string, method: V
   for (const name of [...params.keys()].filter((key) => key !== 'sig').sort()) {
     signed += `&${name}=${(params.get(name) ?? '').replace(/[&=]/g, '_')}`;
   }
-  if (method === 'md5hash') return createHash('md5').update(signed + secret, 'utf8').digest('hex');
+  if (method === 'md5hash')
+    return createHash('md5')
+      .update(signed + secret, 'utf8')
+      .digest('hex');
   return createHmac(HMAC_ALGORITHMS[method], secret).update(signed, 'utf8').digest('hex');
 }
 

@@ -4,11 +4,7 @@ import type { SignedRequest } from './signed-request';
  * Gupshup signs nothing: the callback URL is registered with a custom header
  * and Gupshup sends it verbatim on every callback.
  */
-export function gupshupRequest(
-  url: string,
-  body: unknown,
-  header: { name: string; value: string },
-): SignedRequest {
+export function gupshupRequest(url: string, body: unknown, header: { name: string; value: string }): SignedRequest {
   return {
     method: 'POST',
     url,

@@ -28,7 +28,13 @@ export interface MailgunFile {
 export function mailgunSignature(signingKey: string, options: { timestamp?: number; token?: string } = {}): MailgunSignature {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const token = options.token ?? randomBytes(25).toString('hex');
-  return { timestamp, token, signature: createHmac('sha256', signingKey).update(timestamp + token).digest('hex') };
+  return {
+    timestamp,
+    token,
+    signature: createHmac('sha256', signingKey)
+      .update(timestamp + token)
+      .digest('hex'),
+  };
 }
 
 /** An event webhook post: `{ signature, "event-data" }` as JSON. */

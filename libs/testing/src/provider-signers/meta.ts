@@ -33,10 +33,7 @@ export function metaWebhookRequest(url: string, body: Buffer | string, appSecret
 }
 
 /** The GET Meta sends when the webhook URL is saved in the app dashboard. */
-export function metaHandshakeRequest(
-  url: string,
-  params: { verifyToken: string; challenge: string; mode?: string },
-): SignedRequest {
+export function metaHandshakeRequest(url: string, params: { verifyToken: string; challenge: string; mode?: string }): SignedRequest {
   const target = new URL(url);
   target.searchParams.set('hub.mode', params.mode ?? 'subscribe');
   target.searchParams.set('hub.challenge', params.challenge);

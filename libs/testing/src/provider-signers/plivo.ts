@@ -47,7 +47,12 @@ export function signPlivoV3(
 }
 
 /** A form POST signed only with the older X-Plivo-Signature-V2 (URL without query + nonce), checked with plivo-node. */
-export function signPlivoV2(url: string, params: Readonly<Record<string, string>>, credentials: PlivoCredentials, nonce = '12345678901234567890'): SignedRequest {
+export function signPlivoV2(
+  url: string,
+  params: Readonly<Record<string, string>>,
+  credentials: PlivoCredentials,
+  nonce = '12345678901234567890',
+): SignedRequest {
   const withoutQuery = url.split(/[?#]/)[0];
   const signature = hmac(credentials.auth_token, withoutQuery + nonce);
   if (!validateSignature(url, nonce, signature, credentials.auth_token)) {
@@ -76,7 +81,12 @@ function v3BaseString(url: string, postParams: Readonly<Record<string, string>>)
   const parsed = parseQueryString(queryStart === -1 ? '' : withoutFragment.slice(queryStart + 1));
   const query = Object.keys(parsed)
     .sort()
-    .flatMap((name) => [parsed[name] ?? []].flat().sort().map((value) => `${name}=${value}`))
+    .flatMap((name) =>
+      [parsed[name] ?? []]
+        .flat()
+        .sort()
+        .map((value) => `${name}=${value}`),
+    )
     .join('&');
   const postNames = Object.keys(postParams).sort();
   const post = postNames.map((name) => name + postParams[name]).join('');

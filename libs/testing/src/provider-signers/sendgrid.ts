@@ -35,10 +35,7 @@ export interface SendgridEventsOptions {
 }
 
 /** An Event Webhook post: a JSON array followed by CRLF, as SendGrid sends it. */
-export function signedSendgridEvents(
-  events: readonly Readonly<Record<string, unknown>>[],
-  options: SendgridEventsOptions,
-): SignedRequest {
+export function signedSendgridEvents(events: readonly Readonly<Record<string, unknown>>[], options: SendgridEventsOptions): SignedRequest {
   const body = Buffer.from(`${JSON.stringify(events)}\r\n`, 'utf8');
   return {
     method: 'POST',
@@ -53,10 +50,7 @@ export function signedSendgridEvents(
 }
 
 /** A realistic event of the given type for one message (`timestamp` in Unix seconds). */
-export function sendgridEvent(
-  event: string,
-  overrides: Readonly<Record<string, unknown>> = {},
-): Record<string, unknown> {
+export function sendgridEvent(event: string, overrides: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     email: 'customer@customer.example',
     timestamp: 1741079700,

@@ -138,8 +138,18 @@ export async function startSnsSigner(options: SnsSignerOptions = {}): Promise<Sn
 /** SNS's own field order, so bodies look like the real thing. */
 function inSnsOrder(message: SignedSnsMessage): SignedSnsMessage {
   const order: (keyof SignedSnsMessage)[] = [
-    'Type', 'MessageId', 'Token', 'TopicArn', 'Subject', 'Message', 'SubscribeURL', 'Timestamp',
-    'SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL',
+    'Type',
+    'MessageId',
+    'Token',
+    'TopicArn',
+    'Subject',
+    'Message',
+    'SubscribeURL',
+    'Timestamp',
+    'SignatureVersion',
+    'Signature',
+    'SigningCertURL',
+    'UnsubscribeURL',
   ];
   const out: Record<string, string> = {};
   for (const key of order) if (message[key] !== undefined) out[key] = message[key] as string;
@@ -151,10 +161,7 @@ function confirmResponse(topicArn: string): string {
 }
 
 /** An SNS Notification carrying an SES event (`sesEvent` is JSON-encoded into `Message`, as SNS does). */
-export function snsNotification(
-  sesEvent: unknown,
-  fields: { topicArn: string; messageId?: string; timestamp?: string; subject?: string },
-): UnsignedSnsMessage {
+export function snsNotification(sesEvent: unknown, fields: { topicArn: string; messageId?: string; timestamp?: string; subject?: string }): UnsignedSnsMessage {
   const message: UnsignedSnsMessage = {
     Type: 'Notification',
     MessageId: fields.messageId ?? randomUUID(),
@@ -197,9 +204,7 @@ export const SES_BOUNCE_NOTIFICATION = {
   bounce: {
     bounceType: 'Permanent',
     reportingMTA: 'dns; email.example.com',
-    bouncedRecipients: [
-      { emailAddress: 'jane@example.com', status: '5.1.1', action: 'failed', diagnosticCode: 'smtp; 550 5.1.1 <jane@example.com>... User' },
-    ],
+    bouncedRecipients: [{ emailAddress: 'jane@example.com', status: '5.1.1', action: 'failed', diagnosticCode: 'smtp; 550 5.1.1 <jane@example.com>... User' }],
     bounceSubType: 'General',
     timestamp: '2016-01-27T14:59:38.237Z',
     feedbackId: '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000',

@@ -73,7 +73,10 @@ function signature(params: Readonly<Record<string, string>>, credentials: Vonage
     .map((name) => `&${name}=${params[name].replace(/[&=]/g, '_')}`)
     .join('');
   const { signature_secret: secret, signature_method: method } = credentials;
-  if (method === 'md5hash') return createHash('md5').update(signed + secret).digest('hex');
+  if (method === 'md5hash')
+    return createHash('md5')
+      .update(signed + secret)
+      .digest('hex');
   return createHmac(method, secret).update(signed).digest('hex');
 }
 
