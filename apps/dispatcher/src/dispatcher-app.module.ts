@@ -1,9 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DeliveryModule } from '@hookhub/delivery';
 import { JetstreamModule } from '@hookhub/jetstream';
-import { PersistenceModule } from '@hookhub/persistence';
-import { configModuleFor, HealthModule, LoggingModule, MetricsModule } from '@hookhub/platform';
-import { SigningModule } from '@hookhub/signing';
+import { appFoundation, MetricsModule } from '@hookhub/platform';
 import { DispatcherConfig } from './dispatcher.config';
 import { DispatcherWorker } from './dispatcher.worker';
 
@@ -16,16 +14,7 @@ export class DispatcherAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: DispatcherAppModule,
-      imports: [
-        configModuleFor(DispatcherConfig, overrides),
-        LoggingModule.forRoot({ service: SERVICE }),
-        HealthModule,
-        MetricsModule,
-        PersistenceModule,
-        JetstreamModule.forRoot({ connectionName: SERVICE }),
-        SigningModule,
-        DeliveryModule,
-      ],
+      imports: [...appFoundation(SERVICE, DispatcherConfig, overrides), MetricsModule, JetstreamModule.forRoot({ connectionName: SERVICE }), DeliveryModule],
       providers: [DispatcherWorker],
     };
   }

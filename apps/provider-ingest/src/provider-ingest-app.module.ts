@@ -2,9 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { IngestModule } from '@hookhub/ingest';
 import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
-import { PersistenceModule } from '@hookhub/persistence';
-import { configModuleFor, HealthModule, LoggingModule, MetricsModule } from '@hookhub/platform';
-import { SigningModule } from '@hookhub/signing';
+import { appFoundation, MetricsModule } from '@hookhub/platform';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestMetrics } from './ingest/ingest.metrics';
 import { TrustProxy } from './ingest/trust-proxy';
@@ -20,13 +18,9 @@ export class ProviderIngestAppModule {
     return {
       module: ProviderIngestAppModule,
       imports: [
-        configModuleFor(ProviderIngestConfig, overrides),
-        LoggingModule.forRoot({ service: SERVICE }),
-        HealthModule,
+        ...appFoundation(SERVICE, ProviderIngestConfig, overrides),
         MetricsModule,
-        PersistenceModule,
         JetstreamModule.forRoot({ connectionName: SERVICE }),
-        SigningModule,
         IngestModule.forRoot({
           inject: [ConfigService],
           useFactory: (config: ConfigService<ProviderIngestConfig, true>) => ({

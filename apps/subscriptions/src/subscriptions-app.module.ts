@@ -3,7 +3,7 @@ import { EndpointToolsModule } from '@hookhub/delivery';
 import { IngestModule } from '@hookhub/ingest';
 import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
-import { configModuleFor, HealthModule, LoggingModule } from '@hookhub/platform';
+import { appFoundation } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
@@ -34,9 +34,7 @@ export class SubscriptionsAppModule {
     return {
       module: SubscriptionsAppModule,
       imports: [
-        configModuleFor(SubscriptionsConfig, overrides),
-        LoggingModule.forRoot({ service: SERVICE }),
-        HealthModule,
+        ...appFoundation(SERVICE, SubscriptionsConfig, overrides),
         PersistenceModule,
         JetstreamModule.forRoot({ connectionName: SERVICE }),
         SigningModule,

@@ -1,6 +1,6 @@
 // What every app wires: the HTTP bootstrap, configuration, logging, health and metrics.
 export { createHttpApp, type HttpAppOptions } from './bootstrap';
-export { configModuleFor } from './config/config.module';
+export { appFoundation } from './app-foundation';
 export { LoggingModule, type LoggingOptions } from './logging/logging.module';
 export { HealthModule } from './health/health.module';
 export { MetricsModule, MetricsRegistry } from './metrics/metrics.module';

@@ -11,6 +11,18 @@ export const TEXT_MEDIA_TYPE = 'text/plain';
 /** Bodies are decoded as UTF-8; US-ASCII is its subset, any other charset would be misread. */
 const UTF8_CHARSETS: ReadonlySet<string> = new Set(['utf-8', 'utf8', 'us-ascii']);
 
+/** A parsed JSON object (not an array, not null). */
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The objects of a JSON array (anything else: none). */
+export function objects(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
 /** Compares two strings in time independent of where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');

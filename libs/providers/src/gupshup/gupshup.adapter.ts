@@ -1,5 +1,15 @@
 import type { MessageStatus } from '@hookhub/contracts';
-import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  isObject,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  type JsonObject,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -18,12 +28,6 @@ const STATUS_MAP: Readonly<Record<string, MessageStatus>> = {
   delivered: 'delivered',
   read: 'read',
 };
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function objectField(parent: JsonObject, key: string, name: string): JsonObject {
   const value = parent[key];

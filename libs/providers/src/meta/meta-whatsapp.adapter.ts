@@ -1,7 +1,18 @@
 import { createHmac } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
 import { PROBLEM_CONTENT_TYPE, problemDocument } from '@hookhub/platform';
-import { constantTimeEqual, declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString } from '../callback-support';
+import {
+  constantTimeEqual,
+  declaredMediaType,
+  isObject,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  type JsonObject,
+  objects,
+  optionalString,
+  requiredString,
+} from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -23,16 +34,6 @@ const STATUS_MAP: Readonly<Record<string, MessageStatus>> = {
   read: 'read',
   failed: 'failed',
 };
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objects(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
 
 function forbidden(detail: string): ProviderReply {
   return { status: 403, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problemDocument(403, detail)) };

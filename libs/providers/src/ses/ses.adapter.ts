@@ -1,7 +1,18 @@
 import { X509Certificate, verify as verifySignature } from 'node:crypto';
 import { request } from 'undici';
 import type { MessageStatus } from '@hookhub/contracts';
-import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString, requiredString, TEXT_MEDIA_TYPE } from '../callback-support';
+import {
+  declaredMediaType,
+  isObject,
+  isoTime,
+  JSON_MEDIA_TYPE,
+  jsonBody,
+  type JsonObject,
+  objects,
+  optionalString,
+  requiredString,
+  TEXT_MEDIA_TYPE,
+} from '../callback-support';
 import {
   CredentialSpec,
   Credentials,
@@ -43,21 +54,11 @@ const REQUIRED_KEYS = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Signatu
 const CONFIRMATION_KEYS = ['SubscribeURL', 'Token'];
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, string>> = { '1': 'sha1', '2': 'sha256' };
 
-type JsonObject = Record<string, unknown>;
-
 /** An SNS HTTP message whose required fields are known to be strings. */
 interface SnsMessage {
   type: MessageType;
   fields: JsonObject;
   field(name: string): string;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objects(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
 }
 
 function isMessageType(value: unknown): value is MessageType {
