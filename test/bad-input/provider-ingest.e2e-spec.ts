@@ -356,17 +356,15 @@ describe('bad input: provider-ingest', () => {
       )
       .filter((s) => !/[/?#]/.test(s) && /^[\x21-\x7e]+$/.test(s) && !(PROVIDER_NAMES as readonly string[]).includes(bad.decodedSegment(s) ?? ''));
     const post = (p: string, id: string, rest = '') =>
-      fc
-        .tuple(shapedBody.twilio_sms, noise)
-        .map(([s, n]) =>
-          bad.request({
-            method: 'POST',
-            path: `/ingest/${p}/${id}${rest}`,
-            headers: withNoise({ 'content-type': s.contentType ?? 'text/plain' }, n),
-            body: s.body,
-            why: `/ingest/${p.slice(0, 60)}/${id.slice(0, 60)}${rest.slice(0, 40)}`,
-          }),
-        );
+      fc.tuple(shapedBody.twilio_sms, noise).map(([s, n]) =>
+        bad.request({
+          method: 'POST',
+          path: `/ingest/${p}/${id}${rest}`,
+          headers: withNoise({ 'content-type': s.contentType ?? 'text/plain' }, n),
+          body: s.body,
+          why: `/ingest/${p.slice(0, 60)}/${id.slice(0, 60)}${rest.slice(0, 40)}`,
+        }),
+      );
     const arb = fc.oneof(
       // an unknown provider with a real connection id, or with any UUID
       fc.tuple(badProvider, fc.oneof(fc.constantFrom(...existingIds), fc.uuid())).chain(([p, id]) => post(p, id)),

@@ -350,13 +350,11 @@ export function brokenBody(validJson: string, limitBytes: number, options: { max
     ),
     w(
       1,
-      fc
-        .tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean())
-        .map(([a, b, inKey]) => ({
-          headers: json,
-          body: JSON.stringify(inKey ? { [`${a}\u0000${b}`]: 1 } : { nul: `${a}\u0000${b}` }),
-          why: 'U+0000 in the JSON',
-        })),
+      fc.tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean()).map(([a, b, inKey]) => ({
+        headers: json,
+        body: JSON.stringify(inKey ? { [`${a}\u0000${b}`]: 1 } : { nul: `${a}\u0000${b}` }),
+        why: 'U+0000 in the JSON',
+      })),
     ),
     w(1, oversizedBody(limitBytes)),
   );

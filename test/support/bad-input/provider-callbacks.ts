@@ -745,12 +745,10 @@ export function garbageBody(provider: Provider): fc.Arbitrary<{ body: Buffer | s
     },
     {
       weight: 1,
-      arbitrary: fc
-        .uint8Array({ minLength: 1, maxLength: 64 })
-        .map((b) => ({
-          body: Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad.INVALID_UTF8.flat()), Buffer.from(b), Buffer.from('"}')]),
-          why: 'invalid UTF-8',
-        })),
+      arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => ({
+        body: Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad.INVALID_UTF8.flat()), Buffer.from(b), Buffer.from('"}')]),
+        why: 'invalid UTF-8',
+      })),
     },
     { weight: 2, arbitrary: formGarbage },
     { weight: 1, arbitrary: bad.malformedJson.map((m) => ({ body: m.text, why: m.why })) },
