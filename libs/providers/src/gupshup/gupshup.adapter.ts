@@ -10,16 +10,8 @@ import {
   optionalString,
   requiredString,
 } from '../callback-support';
-import {
-  CredentialSpec,
-  Credentials,
-  DeliveryStatusItem,
-  IngestRequest,
-  MalformedCallbackError,
-  ParsedCallback,
-  ProviderAdapter,
-  Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 const STATUS_MAP: Readonly<Record<string, MessageStatus>> = {
   enqueued: 'queued',

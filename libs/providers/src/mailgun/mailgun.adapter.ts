@@ -13,18 +13,17 @@ import {
 } from '../callback-support';
 import { headerBlockFromPairs, inboundEmailFromFields, inboundEmailFromMime } from '../email/inbound-email';
 import { parseFormBody, type FormBody } from '../email/multipart';
-import {
-  MalformedCallbackError,
-  UnsupportedMediaTypeError,
-  type AttachmentInfo,
-  type CredentialSpec,
-  type Credentials,
-  type DeliveryStatusItem,
-  type InboundEmailItem,
-  type IngestRequest,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
+import { MalformedCallbackError, UnsupportedMediaTypeError } from '../provider-adapter';
+import type {
+  AttachmentInfo,
+  CredentialSpec,
+  Credentials,
+  DeliveryStatusItem,
+  InboundEmailItem,
+  IngestRequest,
+  ParsedCallback,
+  ProviderAdapter,
+  Verification,
 } from '../provider-adapter';
 
 /** Mailgun documents no window; 10 minutes bounds replays of a captured post while tolerating clock skew. */

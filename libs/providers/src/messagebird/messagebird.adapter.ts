@@ -12,16 +12,8 @@ import {
   optionalString,
   requiredString,
 } from '../callback-support';
-import {
-  MalformedCallbackError,
-  type CredentialSpec,
-  type Credentials,
-  type DeliveryStatusItem,
-  type IngestRequest,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 export const MESSAGEBIRD_CREDENTIALS: CredentialSpec = {
   signing_key: {

@@ -13,12 +13,12 @@ import {
   optionalString,
   requiredString,
 } from '../callback-support';
-import {
+import { MalformedCallbackError } from '../provider-adapter';
+import type {
   CredentialSpec,
   Credentials,
   DeliveryStatusItem,
   IngestRequest,
-  MalformedCallbackError,
   ParsedCallback,
   ProviderAdapter,
   ProviderReply,

@@ -1,16 +1,8 @@
 import { constantTimeEqual, optionalString } from '../callback-support';
 import { inboundEmailFromFields, inboundEmailFromMime } from '../email/inbound-email';
 import { parseMultipart, type FormBody } from '../email/multipart';
-import {
-  MalformedCallbackError,
-  type AttachmentInfo,
-  type CredentialSpec,
-  type Credentials,
-  type IngestRequest,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { AttachmentInfo, CredentialSpec, Credentials, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 import { verifySendgridSignature } from '../sendgrid/sendgrid.adapter';
 
 export const SENDGRID_INBOUND_CREDENTIALS: CredentialSpec = {

@@ -1,16 +1,8 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { MessageStatus } from '@hookhub/contracts';
 import { declaredMediaType, isoTime, JSON_MEDIA_TYPE, jsonBody, optionalString } from '../callback-support';
-import {
-  MalformedCallbackError,
-  type CredentialSpec,
-  type Credentials,
-  type DeliveryStatusItem,
-  type IngestRequest,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';

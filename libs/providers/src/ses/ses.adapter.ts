@@ -13,16 +13,8 @@ import {
   requiredString,
   TEXT_MEDIA_TYPE,
 } from '../callback-support';
-import {
-  CredentialSpec,
-  Credentials,
-  DeliveryStatusItem,
-  IngestRequest,
-  MalformedCallbackError,
-  ParsedCallback,
-  ProviderAdapter,
-  Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 /** Regional SNS endpoints, including GovCloud and China (`.amazonaws.com.cn`). */
 export const SNS_CERTIFICATE_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;

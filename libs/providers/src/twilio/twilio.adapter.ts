@@ -10,16 +10,16 @@ import {
   optionalString,
   requiredString,
 } from '../callback-support';
-import {
-  MalformedCallbackError,
-  type CredentialSpec,
-  type Credentials,
-  type DeliveryStatusItem,
-  type IngestRequest,
-  type MessageChannel,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
+import { MalformedCallbackError } from '../provider-adapter';
+import type {
+  CredentialSpec,
+  Credentials,
+  DeliveryStatusItem,
+  IngestRequest,
+  MessageChannel,
+  ParsedCallback,
+  ProviderAdapter,
+  Verification,
 } from '../provider-adapter';
 
 export type TwilioProvider = 'twilio_sms' | 'twilio_whatsapp';

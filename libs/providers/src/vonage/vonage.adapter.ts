@@ -11,16 +11,8 @@ import {
   optionalString,
   requiredString,
 } from '../callback-support';
-import {
-  MalformedCallbackError,
-  type CredentialSpec,
-  type Credentials,
-  type DeliveryStatusItem,
-  type IngestRequest,
-  type ParsedCallback,
-  type ProviderAdapter,
-  type Verification,
-} from '../provider-adapter';
+import { MalformedCallbackError } from '../provider-adapter';
+import type { CredentialSpec, Credentials, DeliveryStatusItem, IngestRequest, ParsedCallback, ProviderAdapter, Verification } from '../provider-adapter';
 
 /** The dashboard's "signature method" choices; `md5hash` is the legacy keyed digest, the others are HMACs. */
 export const VONAGE_SIGNATURE_METHODS = ['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as const;
