@@ -28,20 +28,24 @@ async function publish(ctx: TenantHub, id: string, type = 'ticket.created'): Pro
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const deliveryIdOf = (req: { headers: Record<string, string | string[] | undefined> }) => String(req.headers['x-webhook-delivery']);
 
+/** Receivers the tests start, stopped once the file is done. */
+const receivers: TestReceiver[] = [];
+const receiver = async () => {
+  const r = await new TestReceiver().start();
+  receivers.push(r);
+  return r;
+};
+afterAll(async () => {
+  for (const r of receivers) await r.stop();
+});
+
 describe('deleting a subscription while its attempts are in flight', () => {
   let ctx: TenantHub;
-  const receivers: TestReceiver[] = [];
-  const receiver = async () => {
-    const r = await new TestReceiver().start();
-    receivers.push(r);
-    return r;
-  };
 
   beforeAll(async () => {
     ctx = await startTenantHub();
   });
   afterAll(async () => {
-    for (const r of receivers) await r.stop();
     await stopTenantHub(ctx);
   });
 
@@ -199,19 +203,12 @@ describe('deleting a subscription while its attempts are in flight', () => {
 
 describe('auto-disable needs ten consecutive failures and a minimum failing time', () => {
   let ctx: TenantHub;
-  const receivers: TestReceiver[] = [];
-  const receiver = async () => {
-    const r = await new TestReceiver().start();
-    receivers.push(r);
-    return r;
-  };
 
   beforeAll(async () => {
     // The hub's default, shortened for the test; one subscription below sets its own.
     ctx = await startTenantHub({ DISABLE_AFTER_FAILING_MS: 4_000 });
   });
   afterAll(async () => {
-    for (const r of receivers) await r.stop();
     await stopTenantHub(ctx);
   });
 
