@@ -14,7 +14,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     // Repository tests ("medium" tier): the SQL of libs/persistence on a real PostgreSQL, without the apps.
-    { ...common, displayName: 'repositories', testMatch: ['<rootDir>/libs/persistence/**/*.repo-spec.ts'] },
+    { ...common, displayName: 'repositories', testMatch: ['<rootDir>/libs/persistence/**/*.repo-spec.ts', '<rootDir>/libs/storage/**/*.repo-spec.ts'] },
     {
       ...common,
       displayName: 'integration',
