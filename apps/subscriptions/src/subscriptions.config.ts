@@ -1,5 +1,15 @@
 import { BaseConfig, EnvInteger, EnvString } from '@hookhub/platform';
 
+/** An absolute http(s) URL with a host and nothing after the path (no query, no fragment, no credentials). */
+function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
 /** Every variable takes one `Env*` decorator from @hookhub/platform, which parses it strictly; the config spec checks that. */
 export class SubscriptionsConfig extends BaseConfig {
   @EnvInteger({ min: 0, max: 65_535 })
@@ -12,4 +22,12 @@ export class SubscriptionsConfig extends BaseConfig {
   /** How long a rotated-out secret keeps signing alongside the new one. */
   @EnvInteger({ min: 0, unit: 'ms' })
   SECRET_ROTATION_OVERLAP_MS: number = 24 * 3_600_000;
+
+  /**
+   * Where providers reach provider-ingest from outside, e.g. https://hooks.example.com: a provider
+   * connection's `ingest_url` is this followed by /ingest/<provider>/<id>. The default is
+   * provider-ingest's default port on this machine, which only suits development.
+   */
+  @EnvString({ accepts: 'an absolute http(s) URL such as https://hooks.example.com, without query or fragment', check: isBaseUrl })
+  INGEST_PUBLIC_URL: string = 'http://127.0.0.1:3002';
 }

@@ -82,6 +82,9 @@ describe('checkWebhookUrl (production: allowInsecureTargets false)', () => {
 
   it('gives a reason that names the problem', () => {
     expect(checkWebhookUrl('http://example.com/', strict)).toEqual({ ok: false, reason: 'must use https' });
+    expect(checkWebhookUrl('ftp://example.com/', strict)).toEqual({ ok: false, reason: 'must use https' });
+    // In development http is allowed, so the reason must not say "https" only.
+    expect(checkWebhookUrl('ftp://example.com/', { allowInsecureTargets: true })).toEqual({ ok: false, reason: 'must use http or https, not ftp' });
     expect(checkWebhookUrl('https://user:pass@example.com/', strict)).toEqual({ ok: false, reason: 'must not contain credentials' });
     expect(checkWebhookUrl('https://localhost/', strict)).toEqual({ ok: false, reason: 'must not point to localhost' });
     expect(checkWebhookUrl('https://intranet/', strict)).toEqual({ ok: false, reason: 'must use a fully qualified domain name' });

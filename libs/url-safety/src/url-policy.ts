@@ -30,7 +30,8 @@ export function checkWebhookUrl(raw: string, options: UrlPolicyOptions): UrlVerd
   }
   const insecure = options.allowInsecureTargets;
   if (url.protocol !== 'https:' && !(insecure && url.protocol === 'http:')) {
-    return { ok: false, reason: 'must use https' };
+    // With insecure targets allowed, http is fine too: saying "https" alone would send the caller the wrong way.
+    return { ok: false, reason: insecure ? `must use http or https, not ${url.protocol.slice(0, -1)}` : 'must use https' };
   }
   if (url.username || url.password) return { ok: false, reason: 'must not contain credentials' };
   if (url.hash) return { ok: false, reason: 'must not contain a fragment' };

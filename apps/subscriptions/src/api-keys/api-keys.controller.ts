@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { ListQuery } from '../common/pagination.dto';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from '../tenants/tenant.dto';
+import { ApiKeyPage } from './api-key-page.dto';
 import { ApiKeysService } from './api-keys.service';
 
 /** A tenant's admins manage the tenant's own keys. */
@@ -25,10 +27,11 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The tenant's keys (never the keys themselves)" })
-  @ApiOkResponse({ type: [ApiKeyView] })
-  async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyView[]> {
-    return (await this.keys.list(principal.tenantId)).map(ApiKeyView.of);
+  @ApiOperation({ summary: "The tenant's keys, newest first, revoked ones included (never the keys themselves)" })
+  @ApiOkResponse({ type: ApiKeyPage, description: 'One page of keys' })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListQuery): Promise<ApiKeyPage> {
+    const page = await this.keys.list(principal.tenantId, query.limit ?? 50, query.cursor);
+    return { items: page.items.map(ApiKeyView.of), next_cursor: page.nextCursor };
   }
 
   @Delete(':id')

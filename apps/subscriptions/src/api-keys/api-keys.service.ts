@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyEntity, ApiKeyRepository, ApiKeyRole } from '@hookhub/persistence';
+import { ApiKeyEntity, ApiKeyRepository, ApiKeyRole, Page } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 
 /** A tenant's API keys: issued once in clear, stored hashed, revoked at once. */
@@ -11,8 +11,8 @@ export class ApiKeysService {
     return this.keys.create({ tenantId, name: input.name, roles: input.roles });
   }
 
-  list(tenantId: string): Promise<ApiKeyEntity[]> {
-    return this.keys.listForTenant(tenantId);
+  list(tenantId: string, limit: number, cursor?: string): Promise<Page<ApiKeyEntity>> {
+    return this.keys.listForTenant(tenantId, limit, cursor);
   }
 
   async revoke(tenantId: string, id: string): Promise<void> {

@@ -16,10 +16,15 @@ export class AdminTokenGuard implements CanActivate {
     this.expected = digest(config.get('ADMIN_TOKEN', { infer: true }));
   }
 
+  /** Whether `token` is the admin token: tenant routes use it to say which credential they need instead. */
+  isAdminToken(token: string): boolean {
+    return timingSafeEqual(digest(token), this.expected);
+  }
+
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
     const token = bearerToken(req.headers.authorization);
-    if (!token || !timingSafeEqual(digest(token), this.expected)) {
+    if (!token || !this.isAdminToken(token)) {
       throw Problems.unauthorized('The admin token is missing or wrong');
     }
     return true;

@@ -83,20 +83,32 @@ export class ProviderConnectionView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: PROVIDER_NAMES }) provider: string;
   @ApiProperty({ nullable: true, type: String }) name: string | null;
-  @ApiProperty({ description: 'Path of this connection on provider-ingest' }) ingest_path: string;
-  @ApiProperty({ nullable: true, type: String }) public_url: string | null;
-  @ApiProperty({ description: 'The non-secret credential fields' }) credentials: Record<string, string>;
+  @ApiProperty({ description: 'Path of this connection on provider-ingest', example: '/ingest/twilio_sms/0b6f7c1e-52d4-4e0a-9c55-7f1f6b2d9a10' })
+  ingest_path: string;
+  @ApiProperty({
+    description: 'The full URL to configure at the provider: `public_url` when set, otherwise INGEST_PUBLIC_URL followed by `ingest_path`',
+    example: 'https://hooks.example.com/ingest/twilio_sms/0b6f7c1e-52d4-4e0a-9c55-7f1f6b2d9a10',
+  })
+  ingest_url: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The URL the provider calls, when it differs from the default (e.g. behind a proxy)' })
+  public_url: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The non-secret credential fields' })
+  credentials: Record<string, string>;
   @ApiProperty({ description: 'Names of the secret fields that are set (values are never shown)', type: [String] }) secrets_set: string[];
-  @ApiProperty() status_map: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Overrides of the built-in status mapping' })
+  status_map: Record<string, string>;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 
-  static of(c: ProviderConnectionEntity, spec: CredentialSpec, secretFields: string[]): ProviderConnectionView {
+  /** `ingestBase`: INGEST_PUBLIC_URL, where providers reach provider-ingest. */
+  static of(c: ProviderConnectionEntity, spec: CredentialSpec, secretFields: string[], ingestBase: string): ProviderConnectionView {
+    const path = `/ingest/${c.provider}/${c.id}`;
     return {
       id: c.id,
       provider: c.provider,
       name: c.name,
-      ingest_path: `/ingest/${c.provider}/${c.id}`,
+      ingest_path: path,
+      ingest_url: c.publicUrl ?? ingestBase.replace(/\/+$/, '') + path,
       public_url: c.publicUrl,
       credentials: Object.fromEntries(Object.entries(c.settings).filter(([k]) => spec[k] && !spec[k].secret)),
       secrets_set: secretFields,
@@ -142,9 +154,29 @@ export class CallbackView {
   }
 }
 
+export const BODY_ENCODINGS = ['utf8', 'base64'] as const;
+
 export class CallbackDetailView extends CallbackView {
-  @ApiProperty({ description: 'Headers as received, without credentials' }) headers: Record<string, string>;
-  @ApiProperty({ description: 'The raw body, base64' }) body_base64: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Headers as received, without credentials' })
+  headers: Record<string, string>;
+  @ApiProperty({ description: 'The body as received: its text when it is valid UTF-8 without control characters, otherwise base64 (see `body_encoding`)' })
+  body: string;
+  @ApiProperty({ enum: BODY_ENCODINGS, description: '`utf8`: `body` is the text; `base64`: `body` holds binary bytes in base64' })
+  body_encoding: (typeof BODY_ENCODINGS)[number];
+
+  /** The body as text when it is text, so form and JSON callbacks read as they came; binary stays exact in base64. */
+  static body(raw: Buffer): Pick<CallbackDetailView, 'body' | 'body_encoding'> {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      return { body: raw.toString('base64'), body_encoding: 'base64' };
+    }
+    // NUL and other C0 controls (tab and line breaks aside) mean a binary body that happens to decode.
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return { body: raw.toString('base64'), body_encoding: 'base64' };
+    return { body: text, body_encoding: 'utf8' };
+  }
 }
 
 export class CallbackPage {
@@ -155,7 +187,25 @@ export class CallbackPage {
 export class ProviderConnectionListQuery extends ListQuery {}
 
 export class ProviderDescription {
-  @ApiProperty() provider: string;
-  @ApiProperty({ description: 'Credential fields: required, secret, description, choices' }) credentials: CredentialSpec;
-  @ApiProperty() accepts_get: boolean;
+  @ApiProperty({ enum: PROVIDER_NAMES }) provider: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        required: { type: 'boolean' },
+        secret: { type: 'boolean' },
+        description: { type: 'string' },
+        choices: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    description: 'Credential fields by name: required, secret, description, choices',
+  })
+  credentials: CredentialSpec;
+  @ApiProperty({ description: 'Whether the provider also calls with GET (handshakes)' }) accepts_get: boolean;
+}
+
+export class ProviderList {
+  @ApiProperty({ type: [ProviderDescription] }) items: ProviderDescription[];
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: the list is one page' }) next_cursor: null;
 }

@@ -15,7 +15,7 @@ import {
   CreateProviderConnectionDto,
   ProviderConnectionPage,
   ProviderConnectionView,
-  ProviderDescription,
+  ProviderList,
   UpdateProviderConnectionDto,
 } from './provider-connection.dto';
 import { ProviderConnectionsService } from './provider-connections.service';
@@ -35,12 +35,13 @@ export class ProviderConnectionsController {
   @Get('providers')
   @RequireRoles('admin', 'reader')
   @ApiOperation({ summary: 'The providers a connection can be made to, with their credential fields' })
-  @ApiOkResponse({ type: [ProviderDescription] })
-  providers(): ProviderDescription[] {
-    return PROVIDER_NAMES.map((p) => {
+  @ApiOkResponse({ type: ProviderList, description: 'Every provider' })
+  providers(): ProviderList {
+    const items = PROVIDER_NAMES.map((p) => {
       const adapter = this.registry.get(p);
       return { provider: p, credentials: adapter.credentials, accepts_get: adapter.acceptsGet === true };
     });
+    return { items, next_cursor: null };
   }
 
   @Post('provider-connections')
@@ -113,7 +114,7 @@ export class ProviderConnectionsController {
   ): Promise<CallbackDetailView> {
     const callback = await this.callbacks.findForTenant(principal.tenantId, id, callbackId);
     if (!callback) throw Problems.notFound('Callback');
-    return { ...CallbackView.of(callback), headers: callback.headers, body_base64: callback.body.toString('base64') };
+    return { ...CallbackView.of(callback), headers: callback.headers, ...CallbackDetailView.body(callback.body) };
   }
 
   @Post('provider-connections/:id/callbacks/:callbackId/reprocess')

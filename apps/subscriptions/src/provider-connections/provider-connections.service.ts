@@ -1,19 +1,26 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { ConnectionCredentials, ProviderRegistry } from '@hookhub/ingest';
 import { Page, ProviderConnectionEntity, ProviderConnectionRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import type { Credentials, ProviderName } from '@hookhub/providers';
 import type { Principal } from '../auth/principal';
+import type { SubscriptionsConfig } from '../subscriptions.config';
 import { CreateProviderConnectionDto, ProviderConnectionView, UpdateProviderConnectionDto } from './provider-connection.dto';
 
 /** A tenant's provider connections: credentials checked against the provider's spec, secrets sealed. */
 @Injectable()
 export class ProviderConnectionsService {
+  private readonly ingestBase: string;
+
   constructor(
     private readonly connections: ProviderConnectionRepository,
     private readonly registry: ProviderRegistry,
     private readonly credentials: ConnectionCredentials,
-  ) {}
+    config: ConfigService<SubscriptionsConfig, true>,
+  ) {
+    this.ingestBase = config.get('INGEST_PUBLIC_URL', { infer: true });
+  }
 
   async create(principal: Principal, dto: CreateProviderConnectionDto): Promise<ProviderConnectionView> {
     const spec = this.registry.get(dto.provider).credentials;
@@ -64,7 +71,7 @@ export class ProviderConnectionsService {
 
   view(connection: ProviderConnectionEntity): ProviderConnectionView {
     const spec = this.registry.get(connection.provider as ProviderName).credentials;
-    return ProviderConnectionView.of(connection, spec, ConnectionCredentials.secretFieldsSet(spec, this.credentials.open(connection)));
+    return ProviderConnectionView.of(connection, spec, ConnectionCredentials.secretFieldsSet(spec, this.credentials.open(connection)), this.ingestBase);
   }
 
   private check(spec: Parameters<ConnectionCredentials['validate']>[0], input: Record<string, unknown>, current: Credentials): void {

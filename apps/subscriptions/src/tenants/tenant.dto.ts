@@ -31,6 +31,11 @@ export class TenantView {
   }
 }
 
+export class TenantPage {
+  @ApiProperty({ type: [TenantView] }) items: TenantView[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) next_cursor: string | null;
+}
+
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci publisher' })
   @IsString()

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
-import { CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView } from './tenant.dto';
+import { ListQuery } from '../common/pagination.dto';
+import { CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantPage, TenantView } from './tenant.dto';
 import { TenantsService } from './tenants.service';
 
 /** Bootstrap with the admin token: tenants and their first API keys. */
@@ -18,6 +19,14 @@ export class TenantsController {
   @ApiCreatedResponse({ type: TenantView })
   async create(@Body() dto: CreateTenantDto): Promise<TenantView> {
     return TenantView.of(await this.tenants.create({ name: dto.name, accountUrl: dto.account_url }));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tenants, newest first' })
+  @ApiOkResponse({ type: TenantPage, description: 'One page of tenants' })
+  async list(@Query() query: ListQuery): Promise<TenantPage> {
+    const page = await this.tenants.list(query.limit ?? 50, query.cursor);
+    return { items: page.items.map(TenantView.of), next_cursor: page.nextCursor };
   }
 
   @Post(':tenantId/api-keys')

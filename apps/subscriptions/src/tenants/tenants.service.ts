@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyEntity, ApiKeyRole, TenantEntity, TenantRepository } from '@hookhub/persistence';
+import { ApiKeyEntity, ApiKeyRole, Page, TenantEntity, TenantRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 
@@ -13,6 +13,10 @@ export class TenantsService {
 
   create(input: { name: string; accountUrl?: string }): Promise<TenantEntity> {
     return this.tenants.create(input);
+  }
+
+  list(limit: number, cursor?: string): Promise<Page<TenantEntity>> {
+    return this.tenants.list(limit, cursor);
   }
 
   async createKey(tenantId: string, input: { name: string; roles: ApiKeyRole[] }): Promise<{ entity: ApiKeyEntity; key: string }> {

@@ -108,8 +108,31 @@ describe('EventValidator', () => {
     expect(validator.validate({ ...exampleOf('ticket.created'), created_at: '2016-10-17T21:52:43.123+02:00' }).ok).toBe(true);
   });
 
-  it('rejects a model_type that does not belong to the event type', () => {
-    expect(validator.validate({ ...exampleOf('ticket.created'), model_type: 'message' }).ok).toBe(false);
+  it('rejects a model_type that does not belong to the event type, naming the one expected', () => {
+    expect(validator.validate({ ...exampleOf('ticket.created'), model_type: 'message' })).toEqual({
+      ok: false,
+      errors: [{ pointer: '#/model_type', detail: 'must be "ticket"' }],
+    });
+  });
+
+  it('gives one message per field: each missing field, and a broken nullable model only by what the model lacks', () => {
+    const candidate = exampleOf('message.delivery_status');
+    delete candidate.model_id;
+    delete candidate.created_at;
+    candidate.model = { ticket_id: 'x' };
+    const result = validator.validate(candidate);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors).toEqual(
+        expect.arrayContaining([
+          { pointer: '#/model_id', detail: 'model_id is required' },
+          { pointer: '#/created_at', detail: 'created_at is required' },
+          { pointer: '#/model/id', detail: 'id is required' },
+        ]),
+      );
+      expect(result.errors.filter((e) => e.pointer === '#/model')).toHaveLength(0);
+      expect(result.errors.map((e) => e.detail)).not.toContain('must be null');
+    }
   });
 
   it('rejects data that breaks the event type’s data schema', () => {

@@ -11,14 +11,44 @@ export interface EventValidationError {
 
 export type EventValidationResult = { ok: true; event: EventEnvelope } | { ok: false; errors: EventValidationError[] };
 
+function message(e: ErrorObject): string {
+  const params = e.params as { additionalProperty?: string; allowedValue?: unknown; allowedValues?: unknown[] };
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown field '${String(params.additionalProperty)}'`;
+    case 'const':
+      return `must be ${JSON.stringify(params.allowedValue)}`;
+    case 'enum':
+      return `must be one of: ${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+/**
+ * One message per field. A nullable model is `oneOf: [null, schema]`: Ajv
+ * reports the null branch ("must be null"), the schema branch and the oneOf
+ * itself, which contradict each other; only the schema branch's say what to fix.
+ */
 function describe(errors: ErrorObject[] | null | undefined): EventValidationError[] {
-  return (errors ?? []).map((e) => ({
-    pointer: `#${e.instancePath}`,
-    detail:
-      e.keyword === 'additionalProperties'
-        ? `unknown field '${String((e.params as { additionalProperty: string }).additionalProperty)}'`
-        : (e.message ?? 'is invalid'),
-  }));
+  const all = errors ?? [];
+  const oneOfAt = new Set(all.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  const useful = all.filter((e) => !(oneOfAt.has(e.instancePath) && (e.keyword === 'oneOf' || (e.keyword === 'type' && e.schemaPath.includes('/oneOf/0/')))));
+  const byField = new Map<string, EventValidationError>();
+  for (const e of useful) {
+    // A missing field is reported on its parent by Ajv: point at the field itself, so each gets its own message.
+    const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : undefined;
+    const pointer = missing === undefined ? e.instancePath : `${e.instancePath}/${missing}`;
+    const extra = e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : '';
+    const key = `${pointer}\u0000${extra}`;
+    if (!byField.has(key)) byField.set(key, { pointer: `#${pointer}`, detail: missing === undefined ? message(e) : `${missing} is required` });
+  }
+  const found = [...byField.values()];
+  for (const path of oneOfAt) {
+    if (!found.some((f) => f.pointer === `#${path}` || f.pointer.startsWith(`#${path}/`)))
+      found.push({ pointer: `#${path}`, detail: 'must be null or an object' });
+  }
+  return found;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { ApiKeyEntity, ApiKeyRole } from '../entities/api-key.entity';
+import { keysetPage, Page } from './keyset';
 
 const KEY_PREFIX = 'hh_';
 
@@ -33,8 +34,10 @@ export class ApiKeyRepository {
     return this.repo.findOneBy({ id });
   }
 
-  listForTenant(tenantId: string): Promise<ApiKeyEntity[]> {
-    return this.repo.find({ where: { tenantId }, order: { createdAt: 'DESC' } });
+  /** Newest first, revoked keys included; the cursor is the id of the last item of the previous page. */
+  listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ApiKeyEntity>> {
+    const qb = this.repo.createQueryBuilder('k').where('k.tenant_id = :tenantId', { tenantId });
+    return keysetPage(qb, { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'tenant_id', value: tenantId } });
   }
 
   async revoke(tenantId: string, id: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntitySubscriberInterface, RemoveEvent, Repository, UpdateEvent } from 'typeorm';
 import { TenantEntity } from '../entities/tenant.entity';
+import { keysetPage, Page } from './keyset';
 
 /**
  * How long a pod keeps a tenant's account URL. Another pod's change (or one
@@ -31,6 +32,12 @@ export class TenantRepository implements EntitySubscriberInterface<TenantEntity>
 
   findById(id: string): Promise<TenantEntity | null> {
     return this.repo.findOneBy({ id });
+  }
+
+  /** Every tenant, newest first (the platform admin's list); the cursor is the id of the last item of the previous page. */
+  list(limit: number, cursor?: string): Promise<Page<TenantEntity>> {
+    // Tenants have no owner to scope a cursor to: any tenant's id positions the page.
+    return keysetPage(this.repo.createQueryBuilder('t'), { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'id', value: cursor ?? '' } });
   }
 
   /**
