@@ -33,6 +33,13 @@ export class DeliveryView {
   @ApiProperty() id: string;
   @ApiProperty() subscription_id: string;
   @ApiProperty() event_id: string;
+  @ApiProperty({
+    description:
+      'Where to read the event this delivery sends (GET, same API key): the payload of every attempt is that envelope (full format) ' +
+      'or the thin notification made from it',
+    example: '/v1/events/7f94629',
+  })
+  event_url: string;
   @ApiProperty() event_type: string;
   @ApiProperty({ enum: DELIVERY_STATUSES, description: '`failed` is the dead letter: no attempt is left' }) status: DeliveryStatus;
   @ApiProperty() attempt_count: number;
@@ -48,6 +55,7 @@ export class DeliveryView {
       id: d.id,
       subscription_id: d.subscriptionId,
       event_id: d.eventId,
+      event_url: `/v1/events/${encodeURIComponent(d.eventId)}`,
       event_type: d.eventType,
       status: d.status,
       attempt_count: d.attemptCount,

@@ -1,9 +1,9 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { EventsService } from './events.service';
-import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
+import { EventIdPipe, PublishEventDto, PublishReceiptView, StoredEventView } from './publish-event.dto';
 
 @ApiTags('events')
 @ApiBearerAuth('api-key')
@@ -19,5 +19,18 @@ export class EventsController {
   @ApiAcceptedResponse({ type: PublishReceiptView })
   publish(@CurrentPrincipal() principal: Principal, @Body() dto: PublishEventDto): Promise<PublishReceiptView> {
     return this.events.publish(principal, dto);
+  }
+
+  @Get(':id')
+  @RequireRoles('reader', 'publisher')
+  @ApiOperation({
+    summary: 'An event as the event log recorded it',
+    description:
+      'The full envelope, as subscriptions with the full format receive it (a deleted resource’s model is erased from its events). ' +
+      'Events are kept for the retention period only; after it, and before the event is recorded (about a second after the 202), the answer is 404.',
+  })
+  @ApiOkResponse({ type: StoredEventView, description: 'The recorded event' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id', EventIdPipe) id: string): Promise<StoredEventView> {
+    return this.events.get(principal, id);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { EventEnvelope, eventTypeDefinition, EventValidator } from '@hookhub/contracts';
 import { EventPublisher } from '@hookhub/jetstream';
-import { TenantRepository } from '@hookhub/persistence';
+import { EventLogRepository, TenantRepository } from '@hookhub/persistence';
 import { ProblemException, Problems } from '@hookhub/platform';
 import type { Principal } from '../auth/principal';
 import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
@@ -31,7 +31,15 @@ export class EventsService {
   constructor(
     private readonly publisher: EventPublisher,
     private readonly tenants: TenantRepository,
+    private readonly log: EventLogRepository,
   ) {}
+
+  /** The tenant's event as the log holds it; 404 when it is not there (another tenant's, not yet recorded, or past retention). */
+  async get(principal: Principal, id: string): Promise<EventEnvelope> {
+    const envelope = await this.log.findEnvelope(principal.tenantId, id);
+    if (!envelope) throw Problems.notFound('Event');
+    return envelope;
+  }
 
   async publish(principal: Principal, dto: PublishEventDto): Promise<PublishReceiptView> {
     const envelope = await this.envelope(principal, dto);

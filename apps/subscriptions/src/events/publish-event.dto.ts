@@ -1,6 +1,8 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { EVENT_ID_PATTERN, EVENT_TYPES, MODEL_TYPES } from '@hookhub/contracts';
+import { Problems } from '@hookhub/platform';
 import { IsParseableDate } from '../common/parseable-date';
 
 /**
@@ -75,4 +77,32 @@ export class PublishEventDto {
 export class PublishReceiptView {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'True when this id was published before; nothing new was stored' }) duplicate: boolean;
+}
+
+/** An event id in a path: one that breaks the id syntax cannot exist, so it is a 404 like an unknown one. */
+@Injectable()
+export class EventIdPipe implements PipeTransform<string, string> {
+  private readonly syntax = new RegExp(EVENT_ID_PATTERN);
+
+  transform(value: string): string {
+    if (!this.syntax.test(value)) throw Problems.notFound('Event');
+    return value;
+  }
+}
+
+/** A recorded event: the envelope of the full format. `data` and `model` follow the type's schema in GET /v1/event-types. */
+export class StoredEventView {
+  @ApiProperty({ example: '7f94629' }) id: string;
+  @ApiProperty({ description: 'The tenant' }) account_id: string;
+  @ApiProperty({ required: false }) account_url?: string;
+  @ApiProperty({ example: '2016-10-17T19:52:43Z' }) created_at: string;
+  @ApiProperty({ example: 'ticket.label_added' }) type: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String, required: false }) actor_type?: string | null;
+  @ApiProperty({ nullable: true, type: String, required: false }) actor_id?: string | null;
+  @ApiProperty({ nullable: true, type: String, required: false }) actor_name?: string | null;
+  @ApiProperty({ enum: MODEL_TYPES }) model_type: string;
+  @ApiProperty() model_id: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Null for deletions, and once the resource was deleted' })
+  model: Record<string, unknown> | null;
 }

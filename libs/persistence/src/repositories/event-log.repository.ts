@@ -249,6 +249,15 @@ export class EventLogRepository {
     return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id }));
   }
 
+  /** A tenant's logged event as recorded (the envelope), or null when it is not in the log (never recorded, or past retention). */
+  async findEnvelope(tenantId: string, id: string): Promise<EventEntity['envelope'] | null> {
+    const rows: Array<{ envelope: EventEntity['envelope'] }> = await this.events.manager.query(
+      `SELECT envelope FROM events WHERE tenant_id = $1 AND id = $2 LIMIT 1`,
+      [tenantId, id],
+    );
+    return rows[0]?.envelope ?? null;
+  }
+
   findSnapshot(tenantId: string, modelType: string, modelId: string): Promise<SnapshotEntity | null> {
     return this.snapshots.findOneBy({ tenantId, modelType, modelId });
   }
