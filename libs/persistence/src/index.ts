@@ -37,3 +37,15 @@ export { DeliveryLogRepository } from './repositories/delivery-log.repository';
 export { ProviderConnectionRepository } from './repositories/provider-connection.repository';
 export { ProviderCallbackRepository, type NewCallback } from './repositories/provider-callback.repository';
 export { MessageLookupRepository, type MessageRef } from './repositories/message-lookup.repository';
+// The time-partitioned tables: storage's partition upkeep, retention and report.
+export { PartitionRepository, type DeletedRows, type PartitionInfo } from './repositories/partition.repository';
+export {
+  addDays,
+  dayOf,
+  daysBetween,
+  isoDay,
+  PARTITIONED_TABLE_NAMES,
+  PARTITIONED_TABLES,
+  partitionName,
+  type PartitionedTable,
+} from './partitions/partition-calendar';

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { DeliveryStatus } from '../src/entities/delivery.entity';
 import { dataSourceOptions, runMigrations } from '../src/database';
+import { createPartitionSql, dayOf, PartitionedTable } from '../src/partitions/partition-calendar';
 
 /**
  * The repository tests' database: a fresh PostgreSQL database per test file,
@@ -96,6 +97,7 @@ export class Seeder {
 
   async delivery(d: DeliverySeed): Promise<string> {
     const id = randomUUID();
+    if (d.createdAt) await this.partitions(['deliveries', 'delivery_attempts'], d.createdAt);
     await this.dataSource.query(
       `INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, attempt_count, parked, next_attempt_at, created_at,
                                resource, resource_version, updated_at)
@@ -117,6 +119,20 @@ export class Seeder {
       ],
     );
     return id;
+  }
+
+  /** The day partitions of these tables for a moment in the past (the apps create today's and later ones). */
+  async partitions(tables: PartitionedTable[], at: Date): Promise<void> {
+    for (const table of tables) await this.dataSource.query(createPartitionSql(table, dayOf(at)));
+  }
+
+  /** An attempt of a delivery, in the delivery's partition. */
+  async attempt(deliveryId: string, a: { attempt?: number; outcome?: 'success' | 'failure' } = {}): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO delivery_attempts (id, delivery_id, delivery_created_at, attempt, outcome, started_at, duration_ms, request_url, request_headers)
+       SELECT gen_random_uuid(), d.id, d.created_at, $2, $3, now(), 5, 'https://receiver.example/hook', '{}' FROM deliveries d WHERE d.id = $1`,
+      [deliveryId, a.attempt ?? 1, a.outcome ?? 'failure'],
+    );
   }
 
   /** The columns of deliveries the schedule and outcomes change, by id. */

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One HTTP attempt of a delivery, with what was sent (minus secrets) and what came back. */
+/** One HTTP attempt of a delivery, with what was sent (minus secrets) and what came back. Partitioned by day (see partition-calendar). */
 @Entity({ name: 'delivery_attempts' })
 @Index(['deliveryId', 'attempt'])
 export class DeliveryAttemptEntity {
@@ -9,6 +9,10 @@ export class DeliveryAttemptEntity {
 
   @Column({ name: 'delivery_id', type: 'uuid' })
   deliveryId: string;
+
+  /** The delivery's `created_at`: the partition key, so a delivery and its attempts expire together. */
+  @Column({ name: 'delivery_created_at', type: 'timestamptz' })
+  deliveryCreatedAt: Date;
 
   @Column({ type: 'integer' })
   attempt: number;

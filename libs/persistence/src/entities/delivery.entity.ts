@@ -3,9 +3,13 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed', 'blocked', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** One (event, subscription) pair; created once however often the event is redelivered. */
+/**
+ * One (event, subscription) pair; created once however often the event is
+ * redelivered (the fan-out checks under the resource's lock: the table is
+ * partitioned by `created_at`, so no unique index spans it).
+ */
 @Entity({ name: 'deliveries' })
-@Index(['subscriptionId', 'eventId'], { unique: true })
+@Index(['subscriptionId', 'eventId'])
 @Index(['subscriptionId', 'createdAt'])
 export class DeliveryEntity {
   @PrimaryColumn({ type: 'uuid' })

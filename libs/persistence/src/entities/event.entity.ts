@@ -1,9 +1,13 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { ChangeStatus, EventEnvelope } from '@hookhub/contracts';
 
-/** The append-only event log: one row per event, versioned per resource. */
+/**
+ * The append-only event log: one row per event, versioned per resource.
+ * Partitioned by `recorded_at`; an event id is unique across partitions
+ * because the recorder checks them all under the resource's lock.
+ */
 @Entity({ name: 'events' })
-@Index(['tenantId', 'modelType', 'modelId', 'version'], { unique: true })
+@Index(['tenantId', 'modelType', 'modelId', 'version'])
 @Index(['tenantId', 'recordedAt'])
 export class EventEntity {
   @PrimaryColumn({ name: 'tenant_id', type: 'uuid' })

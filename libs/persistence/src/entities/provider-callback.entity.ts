@@ -9,7 +9,7 @@ export type CallbackState = (typeof CALLBACK_STATES)[number];
  * turning it into events happens after, and is retried until it succeeds.
  */
 @Entity({ name: 'provider_callbacks' })
-@Index(['connectionId', 'digest'], { unique: true })
+@Index(['connectionId', 'digest'])
 export class ProviderCallbackEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;

@@ -5,6 +5,7 @@ import { DeliveryFillfactor1764000000003 } from './1764000000003-delivery-fillfa
 import { ResourceOrder1764000000004 } from './1764000000004-resource-order';
 import { FailingSince1764000000005 } from './1764000000005-failing-since';
 import { TicketChildren1764000000006 } from './1764000000006-ticket-children';
+import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ResourceOrder1764000000004,
   FailingSince1764000000005,
   TicketChildren1764000000006,
+  TimePartitions1764000000007,
 ];

@@ -36,11 +36,7 @@ describe('DeliveryLogRepository', () => {
     const sub = await db.seed.subscription(tenantId);
     const id = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'delivered', attemptCount: 2 });
     for (const attempt of [2, 1]) {
-      await db.dataSource.query(
-        `INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url, request_headers)
-         VALUES (gen_random_uuid(), $1, $2, $3, now(), 5, 'https://receiver.example/hook', '{}')`,
-        [id, attempt, attempt === 2 ? 'success' : 'failure'],
-      );
+      await db.seed.attempt(id, { attempt, outcome: attempt === 2 ? 'success' : 'failure' });
     }
     await expect(log.findForTenant(tenantId, id)).resolves.toMatchObject({ id, status: 'delivered', attemptCount: 2 });
     await expect(log.findForTenant(await db.seed.tenant(), id)).resolves.toBeNull();

@@ -56,12 +56,13 @@ const RECORD_INPUT = `input AS (
 // has committed and its rows are skipped) so the batch never fails on the foreign key and the
 // other rows are written. Locking in id order, like \`SubscriptionRepository.deleteForTenant\`,
 // keeps the cascade of a delete and the batches from deadlocking.
+// An attempt is stored in its delivery's partition (by the delivery's \`created_at\`), to expire with it.
 const INSERT_ATTEMPTS = `live AS (
-  SELECT d.id FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM input) ORDER BY d.id FOR NO KEY UPDATE),
+  SELECT d.id, d.created_at FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM input) ORDER BY d.id FOR NO KEY UPDATE),
 attempts AS (
-  INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url,
+  INSERT INTO delivery_attempts (id, delivery_id, delivery_created_at, attempt, outcome, started_at, duration_ms, request_url,
     request_headers, response_status, response_headers, response_body, error)
-  SELECT i.id, i.delivery_id, i.attempt, i.outcome, i.started_at, i.duration_ms, i.request_url,
+  SELECT i.id, i.delivery_id, l.created_at, i.attempt, i.outcome, i.started_at, i.duration_ms, i.request_url,
     i.request_headers, i.response_status, i.response_headers, i.response_body, i.error FROM input i JOIN live l ON l.id = i.delivery_id)`;
 
 // Delivered and cancelled are final, whatever a late attempt says; an attempt that would

@@ -148,6 +148,22 @@ export class EventLogRepository {
   }
 
   /**
+   * Locks the snapshot rows of these events' resources, in the recorder's
+   * order: whoever else records or fans out one of these events waits.
+   */
+  async lockResourcesOfEvents(m: EntityManager, events: Array<{ tenantId: string; id: string }>): Promise<void> {
+    if (events.length === 0) return;
+    await m.query(
+      `SELECT 1 FROM snapshots s
+        WHERE (s.tenant_id, s.model_type, s.model_id) IN (
+          SELECT e.tenant_id, e.model_type, e.model_id FROM events e WHERE (e.tenant_id, e.id) IN (SELECT * FROM unnest($1::uuid[], $2::text[])))
+        ORDER BY ${LOCK_ORDER_SQL}
+        FOR UPDATE`,
+      [events.map((e) => e.tenantId), events.map((e) => e.id)],
+    );
+  }
+
+  /**
    * Appends events to the log and writes the snapshots they lead to, in one
    * statement. The envelopes are JSON texts already: joined into one JSON
    * array they need no escaping (a text[] parameter would escape every quote

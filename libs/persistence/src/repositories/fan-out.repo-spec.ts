@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
 import { DeliveryEntity } from '../entities/delivery.entity';
+import { EventEntity } from '../entities/event.entity';
+import { SnapshotEntity } from '../entities/snapshot.entity';
+import { EventLogRepository } from './event-log.repository';
 import { ExistingDelivery, FanOutRepository, NewDeliveryRow } from './fan-out.repository';
 import { HELD_REASON, ResourceOrderRepository } from './resource-order.repository';
 
@@ -13,7 +16,8 @@ describe('FanOutRepository and ResourceOrderRepository', () => {
 
   beforeAll(async () => {
     db = await createRepositoryDatabase();
-    fanOut = new FanOutRepository(db.dataSource.getRepository(DeliveryEntity));
+    const log = new EventLogRepository(db.dataSource.getRepository(EventEntity), db.dataSource.getRepository(SnapshotEntity));
+    fanOut = new FanOutRepository(db.dataSource.getRepository(DeliveryEntity), log);
     order = new ResourceOrderRepository(db.dataSource);
     tenantId = await db.seed.tenant();
   }, 30_000);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
+import { EventLogRepository } from './event-log.repository';
 import { HELD_REASON, previousInFlight } from './resource-order.repository';
 import { preparedQuery } from './sql';
 
@@ -34,12 +35,18 @@ export interface ExistingDelivery {
 /** Creates the deliveries of events: the fan-out of a batch, and a replay to a newer subscription. */
 @Injectable()
 export class FanOutRepository {
-  constructor(@InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>) {}
+  constructor(
+    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    private readonly events: EventLogRepository,
+  ) {}
 
   /**
    * Inserts the deliveries of a fan-out, skipping (event, subscription) pairs
    * that exist, and returns every pair's delivery, new or old: a redelivered
-   * event finds the deliveries it created the first time.
+   * event finds the deliveries it created the first time. The caller holds
+   * the events' resource locks (EventLogRepository), so two fan-outs of one
+   * event take turns and the second finds the first's rows. A delivery is
+   * never older than its event, which bounds the partitions searched.
    */
   async upsertMany(m: EntityManager, rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
     if (rows.length === 0) return [];
@@ -60,7 +67,7 @@ export class FanOutRepository {
       // is in flight: an earlier event of the resource in this very batch, or one already stored (see
       // ResourceOrderRepository). Versions and resources come from the log rows this transaction wrote.
       `WITH input AS (
-         SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version
+         SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version, e.recorded_at
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
              AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
            JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
@@ -80,8 +87,9 @@ export class FanOutRepository {
                 CASE WHEN NOT held THEN now() + park_ms * interval '1 millisecond' END,
                 CASE WHEN held THEN $7 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
                 resource, resource_version
-           FROM gated
-         ON CONFLICT (subscription_id, event_id) DO NOTHING
+           FROM gated g
+          WHERE NOT EXISTS (SELECT 1 FROM deliveries d
+                             WHERE d.subscription_id = g.subscription_id AND d.event_id = g.event_id AND d.created_at >= g.recorded_at)
          RETURNING id, subscription_id, event_id, status, attempt_count, parked, next_attempt_at, resource_version
        )
        SELECT id, subscription_id, event_id, status, attempt_count, parked, parked AND next_attempt_at IS NULL AS held, resource_version,
@@ -90,7 +98,7 @@ export class FanOutRepository {
        UNION ALL
        SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, d.parked AND d.next_attempt_at IS NULL,
               d.resource_version, false AS created
-         FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id
+         FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id AND d.created_at >= i.recorded_at
         WHERE d.id <> i.id`,
       [
         rows.map((r) => r.id),
@@ -117,6 +125,12 @@ export class FanOutRepository {
 
   /** Creates missing deliveries for these events (a replay to a newer subscription) and returns all of them. */
   async ensureForEvents(rows: NewDeliveryRow[]): Promise<ExistingDelivery[]> {
-    return this.deliveries.manager.transaction((m) => this.upsertMany(m, rows));
+    return this.deliveries.manager.transaction(async (m) => {
+      await this.events.lockResourcesOfEvents(
+        m,
+        rows.map((r) => ({ tenantId: r.tenantId, id: r.eventId })),
+      );
+      return this.upsertMany(m, rows);
+    });
   }
 }

@@ -4,6 +4,7 @@ import { DeliveryOutcomeRepository } from './delivery-outcome.repository';
 import { EventLogRepository } from './event-log.repository';
 import { FanOutRepository } from './fan-out.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
+import { PartitionRepository } from './partition.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
 import { ProviderConnectionRepository } from './provider-connection.repository';
 import { ResourceOrderRepository } from './resource-order.repository';
@@ -25,4 +26,5 @@ export const REPOSITORIES = [
   ProviderCallbackRepository,
   MessageLookupRepository,
   ResourceOrderRepository,
+  PartitionRepository,
 ];

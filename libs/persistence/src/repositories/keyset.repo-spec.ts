@@ -93,6 +93,7 @@ describe('keyset pages', () => {
       const other = await connections.create({ tenantId, provider: 'sendgrid' });
       const rows: Array<{ id: string; at: Date }> = [];
       for (const at of tied) {
+        await db.seed.partitions(['provider_callbacks'], at);
         const c = await callbacks.insertPending(
           {
             id: randomUUID(),

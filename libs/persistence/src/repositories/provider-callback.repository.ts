@@ -23,16 +23,21 @@ export class ProviderCallbackRepository {
    * Returns `null` when the same callback (same digest) is already stored.
    */
   async insertPending(c: NewCallback, leaseMs: number): Promise<ProviderCallbackEntity | null> {
-    const rows = returnedRows<ProviderCallbackEntity>(
-      await this.repo.query(
-        `INSERT INTO provider_callbacks (id, connection_id, tenant_id, provider, digest, method, url, headers, body, received_at, state, attempts, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 1, now() + make_interval(secs => $11::double precision / 1000))
-         ON CONFLICT (connection_id, digest) DO NOTHING
-         RETURNING ${COLUMNS}`,
-        [c.id, c.connectionId, c.tenantId, c.provider, c.digest, c.method, c.url, JSON.stringify(c.headers), c.body, c.receivedAt, leaseMs],
-      ),
-    );
-    return rows[0] ?? null;
+    // The table is partitioned by day, so no unique index spans it: the same callback arriving twice
+    // at once queues on a lock for its digest, and the second sees the first's row.
+    return this.repo.manager.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`provider-callback:${c.connectionId}:${c.digest}`]);
+      const rows = returnedRows<ProviderCallbackEntity>(
+        await m.query(
+          `INSERT INTO provider_callbacks (id, connection_id, tenant_id, provider, digest, method, url, headers, body, received_at, state, attempts, next_attempt_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 1, now() + make_interval(secs => $11::double precision / 1000)
+            WHERE NOT EXISTS (SELECT 1 FROM provider_callbacks WHERE connection_id = $2 AND digest = $5)
+           RETURNING ${COLUMNS}`,
+          [c.id, c.connectionId, c.tenantId, c.provider, c.digest, c.method, c.url, JSON.stringify(c.headers), c.body, c.receivedAt, leaseMs],
+        ),
+      );
+      return rows[0] ?? null;
+    });
   }
 
   /** Claims pending callbacks whose lease ran out (their process died or publishing failed), leasing them again. */

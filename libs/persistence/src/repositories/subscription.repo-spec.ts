@@ -67,11 +67,7 @@ describe('SubscriptionRepository', () => {
     const [tenantId, other] = [await db.seed.tenant(), await db.seed.tenant()];
     const sub = await db.seed.subscription(tenantId);
     const delivery = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', parked: true, dueInMs: 1_000 });
-    await db.dataSource.query(
-      `INSERT INTO delivery_attempts (id, delivery_id, attempt, outcome, started_at, duration_ms, request_url, request_headers)
-       VALUES (gen_random_uuid(), $1, 1, 'failure', now(), 5, 'https://receiver.example/hook', '{}')`,
-      [delivery],
-    );
+    await db.seed.attempt(delivery);
 
     await expect(subscriptions.deleteForTenant(other, sub)).resolves.toBe(false);
     await expect(subscriptions.deleteForTenant(tenantId, sub)).resolves.toBe(true);

@@ -57,7 +57,7 @@ export class SubscriptionRepository {
   }
 
   /**
-   * Deletes a subscription with its deliveries and their attempts (the foreign keys cascade): its
+   * Deletes a subscription with its deliveries and their attempts: its
    * parked and waiting retries go with them, and a retry job already on the stream finds no
    * delivery and is dropped. An attempt in flight meanwhile is not recorded (see `recordAttempts`).
    */
@@ -67,9 +67,12 @@ export class SubscriptionRepository {
         return await this.repo.manager.transaction(async (m) => {
           // The cascade would lock the deliveries in index order while an attempt batch locks them
           // in id order: taking them in id order first means the two wait for each other, never deadlock.
+          // Attempts have no foreign key to their (partitioned) deliveries: they are deleted here, by
+          // their partition key, and the deliveries by the subscription's foreign key.
           await m.query(
-            `SELECT count(*) FROM (SELECT 1 FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-                                    WHERE s.tenant_id = $1 AND s.id = $2 ORDER BY d.id FOR UPDATE OF d) locked`,
+            `WITH locked AS (SELECT d.id, d.created_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                              WHERE s.tenant_id = $1 AND s.id = $2 ORDER BY d.id FOR UPDATE OF d)
+             DELETE FROM delivery_attempts a USING locked l WHERE a.delivery_id = l.id AND a.delivery_created_at = l.created_at`,
             [tenantId, id],
           );
           const result = await m.delete(SubscriptionEntity, { tenantId, id });
