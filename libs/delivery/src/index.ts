@@ -15,5 +15,6 @@ export { EventPayloads, type PayloadFormatName } from './payload';
 export { EndpointToolsModule } from './endpoint-tools.module';
 export { EndpointVerifier, type VerificationResult } from './endpoint-verifier';
 export { RedeliveryService } from './redelivery.service';
+export { senderRefusal } from './sender-permissions';
 export { TestPing } from './test-ping';
 export { WebhookSender, type OutgoingRequest, type SendResult, type SenderOptions } from './webhook-sender';

@@ -4,10 +4,27 @@ import { ApiKeyEntity, ApiKeyRepository } from '@hookhub/persistence';
 const TTL_MS = 2_000;
 
 /**
- * Re-checks, each time a message is prepared, that the key that created the
- * subscription is still valid and still allowed to manage the tenant's
- * subscriptions. Lookups are cached briefly: a revocation takes effect within
- * two seconds on every pod.
+ * Why the subscription's key may not send, or null when it may: the one rule,
+ * applied at send time here and shown on the subscription by the admin API.
+ */
+export function senderRefusal(sub: { tenantId: string; createdByKeyId: string | null }, key: ApiKeyEntity | null): string | null {
+  const why = senderProblem(sub, key);
+  return why && `the subscription's API key ${why}; give the subscription another admin key (PATCH api_key_id)`;
+}
+
+function senderProblem(sub: { tenantId: string; createdByKeyId: string | null }, key: ApiKeyEntity | null): string | null {
+  if (!sub.createdByKeyId || !key) return 'no longer exists';
+  if (key.revokedAt) return 'was revoked';
+  if (key.tenantId !== sub.tenantId) return 'belongs to another tenant';
+  if (!key.roles.includes('admin')) return 'lacks the admin role';
+  return null;
+}
+
+/**
+ * Re-checks, each time a message is prepared, that the subscription's key (the
+ * one that created it, or the one an admin moved it to) is still valid and
+ * still allowed to manage the tenant's subscriptions. Lookups are cached
+ * briefly: a revocation takes effect within two seconds on every pod.
  */
 @Injectable()
 export class SenderPermissions {
@@ -17,13 +34,7 @@ export class SenderPermissions {
 
   /** `null` when sending is allowed, otherwise the reason it is not. */
   async refusal(sub: { tenantId: string; createdByKeyId: string | null }): Promise<string | null> {
-    if (!sub.createdByKeyId) return 'the API key that created this subscription no longer exists';
-    const key = await this.lookup(sub.createdByKeyId);
-    if (!key) return 'the API key that created this subscription no longer exists';
-    if (key.revokedAt) return 'the API key that created this subscription was revoked';
-    if (key.tenantId !== sub.tenantId) return 'the API key that created this subscription belongs to another tenant';
-    if (!key.roles.includes('admin')) return 'the API key that created this subscription lost the admin role';
-    return null;
+    return senderRefusal(sub, sub.createdByKeyId ? await this.lookup(sub.createdByKeyId) : null);
   }
 
   private async lookup(id: string): Promise<ApiKeyEntity | null> {

@@ -47,7 +47,7 @@ export class DeliveriesService {
   async retryNow(principal: Principal, id: string): Promise<DeliveryEntity> {
     const delivery = await this.get(principal, id);
     const sub = await this.subscriptions.get(principal, delivery.subscriptionId);
-    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before retrying`);
+    this.subscriptions.assertSending(await this.subscriptions.view(sub), 'retrying');
     await this.redelivery.retryNow(principal.tenantId, id);
     return (await this.deliveries.findForTenant(principal.tenantId, id))!;
   }

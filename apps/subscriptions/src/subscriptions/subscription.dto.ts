@@ -14,6 +14,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -31,7 +32,6 @@ import {
   SignatureScheme,
   SUBSCRIPTION_STATES,
   SubscriptionEntity,
-  SubscriptionState,
 } from '@hookhub/persistence';
 
 /** Header names the hub sets itself; a subscription may not override them. */
@@ -153,6 +153,14 @@ export class CreateSubscriptionDto {
   description?: string;
 }
 
+/**
+ * The states a subscription shows: the stored lifecycle state, except that an
+ * active one whose API key may no longer send shows `blocked` (computed on
+ * every read from the key, so revoking a key needs no write to its subscriptions).
+ */
+export const SUBSCRIPTION_VIEW_STATES = [...SUBSCRIPTION_STATES, 'blocked'] as const;
+export type SubscriptionViewState = (typeof SUBSCRIPTION_VIEW_STATES)[number];
+
 export class SubscriptionView {
   @ApiProperty() id: string;
   @ApiProperty() tenant_id: string;
@@ -166,8 +174,20 @@ export class SubscriptionView {
   headers: Record<string, string>;
   @ApiProperty({ type: [Number] }) retry_policy_ms: number[];
   @ApiProperty() has_verify_token: boolean;
-  @ApiProperty({ enum: SUBSCRIPTION_STATES }) state: SubscriptionState;
-  @ApiProperty({ nullable: true, type: String }) state_reason: string | null;
+  @ApiProperty({
+    enum: SUBSCRIPTION_VIEW_STATES,
+    description:
+      '`active`: events are delivered. `blocked`: active, but its API key may no longer send (revoked, or without the admin role), ' +
+      'so every delivery is blocked until an admin gives it another key (PATCH `api_key_id`). `pending_verification`, `disabled`: see `state_reason`.',
+  })
+  state: SubscriptionViewState;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the subscription is not active' }) state_reason: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The API key whose rights each delivery is sent under: the key that created the subscription, or the one an admin moved it to',
+  })
+  api_key_id: string | null;
   @ApiProperty({ description: 'Failed attempts in a row; a success resets it' }) consecutive_failures: number;
   @ApiProperty({ nullable: true, type: String, description: 'When the current run of failures began; null while the endpoint answers' })
   failing_since: string | null;
@@ -178,7 +198,9 @@ export class SubscriptionView {
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 
-  static of(s: SubscriptionEntity): SubscriptionView {
+  /** `senderRefusal`: why the subscription's key may not send, or null (see delivery's `senderRefusal`). */
+  static of(s: SubscriptionEntity, senderRefusal: string | null): SubscriptionView {
+    const blocked = s.state === 'active' && senderRefusal !== null;
     return {
       id: s.id,
       tenant_id: s.tenantId,
@@ -191,8 +213,9 @@ export class SubscriptionView {
       headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '[redacted]'])),
       retry_policy_ms: s.retryPolicyMs,
       has_verify_token: s.verifyToken !== null,
-      state: s.state,
-      state_reason: s.stateReason,
+      state: blocked ? 'blocked' : s.state,
+      state_reason: blocked ? senderRefusal : s.stateReason,
+      api_key_id: s.createdByKeyId,
       consecutive_failures: s.consecutiveFailures,
       failing_since: s.failingSince ? s.failingSince.toISOString() : null,
       disable_after_failing_ms: s.disableAfterFailingMs,
@@ -214,13 +237,23 @@ export class SubscriptionPage {
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page' }) next_cursor: string | null;
 }
 
-export class UpdateSubscriptionDto extends PartialType(OmitType(CreateSubscriptionDto, ['signature_scheme', 'secret'] as const)) {}
+export class UpdateSubscriptionDto extends PartialType(OmitType(CreateSubscriptionDto, ['signature_scheme', 'secret'] as const)) {
+  @ApiPropertyOptional({
+    description:
+      "Move the subscription to another of the tenant's API keys (one with the admin role): deliveries are sent under its rights from now on. " +
+      'Id, secret and delivery log stay. Unblocks a subscription whose key was revoked.',
+    format: 'uuid',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'api_key_id must be the id of an API key' })
+  api_key_id?: string;
+}
 
 export class SubscriptionListQuery extends ListQuery {
-  @ApiPropertyOptional({ enum: SUBSCRIPTION_STATES })
+  @ApiPropertyOptional({ enum: SUBSCRIPTION_VIEW_STATES })
   @IsOptional()
-  @IsIn(SUBSCRIPTION_STATES)
-  state?: SubscriptionState;
+  @IsIn(SUBSCRIPTION_VIEW_STATES)
+  state?: SubscriptionViewState;
 
   @ApiPropertyOptional({ description: 'Only subscriptions that receive this event type', example: 'ticket.created' })
   @IsOptional()

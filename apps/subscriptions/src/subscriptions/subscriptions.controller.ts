@@ -33,7 +33,7 @@ export class SubscriptionsController {
   @ApiCreatedResponse({ type: CreatedSubscriptionView })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateSubscriptionDto): Promise<CreatedSubscriptionView> {
     const { subscription, secret } = await this.service.create(principal, dto);
-    return { ...SubscriptionView.of(subscription), secret };
+    return { ...(await this.service.view(subscription)), secret };
   }
 
   @Get()
@@ -42,14 +42,14 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: SubscriptionPage })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: SubscriptionListQuery): Promise<SubscriptionPage> {
     const page = await this.service.list(principal, query.limit ?? 50, query.cursor, { state: query.state, eventType: query.event_type });
-    return { items: page.items.map(SubscriptionView.of), next_cursor: page.nextCursor };
+    return { items: await this.service.views(page.items), next_cursor: page.nextCursor };
   }
 
   @Get(':id')
   @RequireRoles('admin', 'reader')
   @ApiOkResponse({ type: SubscriptionView })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
-    return SubscriptionView.of(await this.service.get(principal, id));
+    return this.service.view(await this.service.get(principal, id));
   }
 
   @Patch(':id')
@@ -61,7 +61,7 @@ export class SubscriptionsController {
     @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
     @Body() dto: UpdateSubscriptionDto,
   ): Promise<SubscriptionView> {
-    return SubscriptionView.of(await this.service.update(principal, id, dto));
+    return this.service.view(await this.service.update(principal, id, dto));
   }
 
   @Post(':id/rotate-secret')
@@ -85,7 +85,7 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: VerificationView })
   async verify(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<VerificationView> {
     const { result, subscription } = await this.service.verify(principal, id);
-    return { verified: result.verified, error: result.error, subscription: SubscriptionView.of(subscription) };
+    return { verified: result.verified, error: result.error, subscription: await this.service.view(subscription) };
   }
 
   @Post(':id/test')
@@ -117,7 +117,7 @@ export class SubscriptionsController {
   @ApiOperation({ summary: 'Enable a subscription; its consecutive-failure count restarts at zero' })
   @ApiOkResponse({ type: SubscriptionView })
   async enable(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
-    return SubscriptionView.of(await this.service.enable(principal, id));
+    return this.service.view(await this.service.enable(principal, id));
   }
 
   @Post(':id/disable')
@@ -126,7 +126,7 @@ export class SubscriptionsController {
   @ApiOperation({ summary: 'Disable a subscription; waiting retries are cancelled' })
   @ApiOkResponse({ type: SubscriptionView })
   async disable(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Subscription')) id: string): Promise<SubscriptionView> {
-    return SubscriptionView.of(await this.service.disable(principal, id));
+    return this.service.view(await this.service.disable(principal, id));
   }
 
   @Delete(':id')

@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isKnownEventTypePattern } from '@hookhub/contracts';
-import { EndpointVerifier, RedeliveryService, TestPing, VerificationResult } from '@hookhub/delivery';
-import { DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository, SubscriptionState } from '@hookhub/persistence';
+import { EndpointVerifier, RedeliveryService, senderRefusal, TestPing, VerificationResult } from '@hookhub/delivery';
+import { ApiKeyRepository, DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { generateSecret, isValidSecret, SecretVault } from '@hookhub/signing';
 import { checkWebhookDestination } from '@hookhub/url-safety';
 import type { SendResult } from '@hookhub/delivery';
 import type { Principal } from '../auth/principal';
 import type { SubscriptionsConfig } from '../subscriptions.config';
-import { CreateSubscriptionDto, RotateSecretDto, UpdateSubscriptionDto } from './subscription.dto';
+import { CreateSubscriptionDto, RotateSecretDto, SubscriptionView, SubscriptionViewState, UpdateSubscriptionDto } from './subscription.dto';
 
 const PENDING_REASON = 'waiting for the endpoint to answer the verification challenge';
 
@@ -25,6 +25,7 @@ export class SubscriptionsService {
     private readonly verifier: EndpointVerifier,
     private readonly pinger: TestPing,
     private readonly redelivery: RedeliveryService,
+    private readonly keys: ApiKeyRepository,
     config: ConfigService<SubscriptionsConfig, true>,
   ) {
     this.allowInsecureTargets = config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true });
@@ -61,7 +62,7 @@ export class SubscriptionsService {
 
   async update(principal: Principal, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionEntity> {
     // The partial DTO lets every field be null (which clears the optional ones); these cannot be cleared.
-    const nulls = (['url', 'event_types', 'format', 'ordering'] as const).filter((k) => dto[k] === null);
+    const nulls = (['url', 'event_types', 'format', 'ordering', 'api_key_id'] as const).filter((k) => dto[k] === null);
     if (nulls.length > 0) {
       const errors = nulls.map((k) => ({ pointer: `#/${k}`, detail: `${k} cannot be null` }));
       throw Problems.validation(errors.map((e) => e.detail).join('; '), errors);
@@ -83,6 +84,7 @@ export class SubscriptionsService {
     if (dto.retry_policy_ms !== undefined) sub.retryPolicyMs = dto.retry_policy_ms ?? DEFAULT_RETRY_POLICY_MS;
     if (dto.disable_after_failing_ms !== undefined) sub.disableAfterFailingMs = dto.disable_after_failing_ms ?? null;
     if (dto.description !== undefined) sub.description = dto.description ?? null;
+    if (dto.api_key_id !== undefined && dto.api_key_id !== null) sub.createdByKeyId = await this.senderKey(principal, dto.api_key_id);
     if (dto.verify_token !== undefined && dto.verify_token !== sub.verifyToken) {
       sub.verifyToken = dto.verify_token ?? null;
       reverify = true;
@@ -106,9 +108,38 @@ export class SubscriptionsService {
     principal: Principal,
     limit: number,
     cursor?: string,
-    filter: { state?: SubscriptionState; eventType?: string } = {},
+    filter: { state?: SubscriptionViewState; eventType?: string } = {},
   ): Promise<Page<SubscriptionEntity>> {
     return this.repo.listForTenant(principal.tenantId, limit, cursor, filter);
+  }
+
+  /** The subscription as the API shows it: `blocked` when its key may no longer send. */
+  async view(sub: SubscriptionEntity): Promise<SubscriptionView> {
+    return (await this.views([sub]))[0];
+  }
+
+  /** Views of a page of subscriptions: each distinct key is read once, fresh (a revocation shows at once). */
+  async views(subs: SubscriptionEntity[]): Promise<SubscriptionView[]> {
+    const refusals = await this.senderRefusals(subs);
+    return subs.map((s) => SubscriptionView.of(s, refusals.get(s.id) ?? null));
+  }
+
+  /** Why each subscription's key may not send (absent: it may), by subscription id. */
+  private async senderRefusals(subs: SubscriptionEntity[]): Promise<Map<string, string | null>> {
+    const ids = [...new Set(subs.map((s) => s.createdByKeyId).filter((id): id is string => id !== null))];
+    const keys = new Map(await Promise.all(ids.map(async (id) => [id, await this.keys.findById(id)] as const)));
+    return new Map(subs.map((s) => [s.id, senderRefusal(s, s.createdByKeyId ? (keys.get(s.createdByKeyId) ?? null) : null)]));
+  }
+
+  /** The key a subscription is moved to: the tenant's, not revoked, with the admin role deliveries need. */
+  private async senderKey(principal: Principal, keyId: string): Promise<string> {
+    const key = await this.keys.findById(keyId);
+    const refuse = (detail: string) =>
+      Problems.unprocessable('unusable-api-key', 'Unusable API key', `api_key_id ${detail}`, [{ pointer: '#/api_key_id', detail }]);
+    if (!key || key.tenantId !== principal.tenantId) throw refuse("is not one of this tenant's API keys");
+    if (key.revokedAt) throw refuse('names a revoked API key');
+    if (!key.roles.includes('admin')) throw refuse('names a key without the admin role, which sending needs');
+    return key.id;
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
@@ -156,8 +187,14 @@ export class SubscriptionsService {
 
   async replay(principal: Principal, id: string, since: Date, onlyFailed: boolean): Promise<number> {
     const sub = await this.get(principal, id);
-    if (sub.state !== 'active') throw Problems.conflict(`The subscription is ${sub.state}; enable it before replaying`);
+    this.assertSending(await this.view(sub), 'replaying');
     return this.redelivery.replay(sub, since, onlyFailed);
+  }
+
+  /** Refuses to queue deliveries that could not be sent: the subscription must be active and its key able to send. */
+  assertSending(view: SubscriptionView, doing: string): void {
+    if (view.state === 'blocked') throw Problems.conflict(`The subscription is blocked: ${view.state_reason}`);
+    if (view.state !== 'active') throw Problems.conflict(`The subscription is ${view.state}; enable it before ${doing}`);
   }
 
   private async runVerification(sub: SubscriptionEntity): Promise<VerificationResult> {

@@ -21,15 +21,22 @@ export class SubscriptionRepository {
   /**
    * Newest first; the cursor is the id of the last item of the previous page.
    * `eventType` keeps the subscriptions that receive that type (exactly, by its group's `.*`, or by `*`).
+   * `blocked` is an active subscription whose key may not send, and `active` one whose key may: the rule
+   * of delivery's `senderRefusal` (the key exists, is not revoked, is the tenant's and has the admin role).
    */
   listForTenant(
     tenantId: string,
     limit: number,
     cursor?: string,
-    filter: { state?: SubscriptionState; eventType?: string } = {},
+    filter: { state?: SubscriptionState | 'blocked'; eventType?: string } = {},
   ): Promise<Page<SubscriptionEntity>> {
     const qb = this.repo.createQueryBuilder('s').where('s.tenant_id = :tenantId', { tenantId });
-    if (filter.state) qb.andWhere('s.state = :state', { state: filter.state });
+    if (filter.state) qb.andWhere('s.state = :state', { state: filter.state === 'blocked' ? 'active' : filter.state });
+    if (filter.state === 'active' || filter.state === 'blocked') {
+      const keyMaySend = `EXISTS (SELECT 1 FROM api_keys k WHERE k.id = s.created_by_key_id AND k.tenant_id = s.tenant_id
+                            AND k.revoked_at IS NULL AND 'admin' = ANY(k.roles))`;
+      qb.andWhere(filter.state === 'active' ? keyMaySend : `NOT ${keyMaySend}`);
+    }
     if (filter.eventType) {
       qb.andWhere('s.event_types && :patterns', { patterns: patternsMatchingEventType(filter.eventType) });
     }
