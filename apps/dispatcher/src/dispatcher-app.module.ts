@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DeliveryModule } from '@hookhub/delivery';
 import { JetstreamModule } from '@hookhub/jetstream';
 import { appFoundation, MetricsModule } from '@hookhub/platform';
+import { StorageModule } from '@hookhub/storage';
 import { DispatcherConfig } from './dispatcher.config';
 import { DispatcherWorker } from './dispatcher.worker';
 
@@ -14,7 +15,13 @@ export class DispatcherAppModule {
   static forRoot(overrides: Record<string, string | number | boolean> = {}): DynamicModule {
     return {
       module: DispatcherAppModule,
-      imports: [...appFoundation(SERVICE, DispatcherConfig, overrides), MetricsModule, JetstreamModule.forRoot({ connectionName: SERVICE }), DeliveryModule],
+      imports: [
+        ...appFoundation(SERVICE, DispatcherConfig, overrides),
+        MetricsModule,
+        JetstreamModule.forRoot({ connectionName: SERVICE }),
+        StorageModule.forRoot({ retention: true }),
+        DeliveryModule,
+      ],
       providers: [DispatcherWorker],
     };
   }

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { IngestModule } from '@hookhub/ingest';
 import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { appFoundation, MetricsModule } from '@hookhub/platform';
+import { StorageModule } from '@hookhub/storage';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestMetrics } from './ingest/ingest.metrics';
 import { TrustProxy } from './ingest/trust-proxy';
@@ -21,6 +22,7 @@ export class ProviderIngestAppModule {
         ...appFoundation(SERVICE, ProviderIngestConfig, overrides),
         MetricsModule,
         JetstreamModule.forRoot({ connectionName: SERVICE }),
+        StorageModule.forRoot(),
         IngestModule.forRoot({
           inject: [ConfigService],
           useFactory: (config: ConfigService<ProviderIngestConfig, true>) => ({

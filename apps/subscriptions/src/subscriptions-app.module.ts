@@ -5,6 +5,7 @@ import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
 import { appFoundation } from '@hookhub/platform';
 import { SigningModule } from '@hookhub/signing';
+import { StorageModule } from '@hookhub/storage';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AdminTokenGuard } from './auth/admin-token.guard';
@@ -18,6 +19,8 @@ import { ProviderConnectionsController } from './provider-connections/provider-c
 import { ProviderConnectionsService } from './provider-connections/provider-connections.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
+import { StorageController } from './storage/storage.controller';
+import { StorageService } from './storage/storage.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { SubscriptionsConfig } from './subscriptions.config';
@@ -40,9 +43,11 @@ export class SubscriptionsAppModule {
         SigningModule,
         EndpointToolsModule,
         IngestModule.forAdmin(),
+        StorageModule.forRoot(),
       ],
       controllers: [
         TenantsController,
+        StorageController,
         ApiKeysController,
         SubscriptionsController,
         DeliveriesController,
@@ -62,6 +67,7 @@ export class SubscriptionsAppModule {
         EventsService,
         ResourcesService,
         ProviderConnectionsService,
+        StorageService,
       ],
     };
   }

@@ -21,7 +21,7 @@ export {
 } from './entities/subscription.entity';
 export { TenantEntity } from './entities/tenant.entity';
 // Tenants, keys and subscriptions: the admin API, and delivery's sender checks, fan-out and disable notices.
-export { TenantRepository } from './repositories/tenant.repository';
+export { TenantRepository, type TenantRetention } from './repositories/tenant.repository';
 export { ApiKeyRepository } from './repositories/api-key.repository';
 export { SubscriptionRepository } from './repositories/subscription.repository';
 export type { Page } from './repositories/keyset';
@@ -39,8 +39,10 @@ export { ProviderCallbackRepository, type NewCallback } from './repositories/pro
 export { MessageLookupRepository, type MessageRef } from './repositories/message-lookup.repository';
 // The time-partitioned tables: storage's partition upkeep, retention and report.
 export { PartitionRepository, type DeletedRows, type PartitionInfo } from './repositories/partition.repository';
+export { RetentionRunRepository, type RetentionRunRow } from './repositories/retention-run.repository';
 export {
   addDays,
+  DAY_MS,
   dayOf,
   daysBetween,
   isoDay,

@@ -12,6 +12,16 @@ export class TenantEntity {
   @Column({ name: 'account_url', type: 'text', default: '' })
   accountUrl: string;
 
+  /** Days of history kept for this tenant when shorter than the deployment's (NULL: the deployment's). */
+  @Column({ name: 'events_retention_days', type: 'integer', nullable: true })
+  eventsRetentionDays: number | null;
+
+  @Column({ name: 'deliveries_retention_days', type: 'integer', nullable: true })
+  deliveriesRetentionDays: number | null;
+
+  @Column({ name: 'callbacks_retention_days', type: 'integer', nullable: true })
+  callbacksRetentionDays: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

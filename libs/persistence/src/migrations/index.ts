@@ -6,6 +6,7 @@ import { ResourceOrder1764000000004 } from './1764000000004-resource-order';
 import { FailingSince1764000000005 } from './1764000000005-failing-since';
 import { TicketChildren1764000000006 } from './1764000000006-ticket-children';
 import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
+import { TenantRetention1764000000008 } from './1764000000008-tenant-retention';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   FailingSince1764000000005,
   TicketChildren1764000000006,
   TimePartitions1764000000007,
+  TenantRetention1764000000008,
 ];

@@ -5,6 +5,7 @@ import { EventLogRepository } from './event-log.repository';
 import { FanOutRepository } from './fan-out.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
 import { PartitionRepository } from './partition.repository';
+import { RetentionRunRepository } from './retention-run.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
 import { ProviderConnectionRepository } from './provider-connection.repository';
 import { ResourceOrderRepository } from './resource-order.repository';
@@ -27,4 +28,5 @@ export const REPOSITORIES = [
   MessageLookupRepository,
   ResourceOrderRepository,
   PartitionRepository,
+  RetentionRunRepository,
 ];

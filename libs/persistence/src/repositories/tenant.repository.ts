@@ -14,6 +14,13 @@ const ACCOUNT_URL_TTL_MS = 30_000;
 /** Tenants whose account URL a pod keeps; the least recently used leave first. */
 const ACCOUNT_URL_CACHE_SIZE = 10_000;
 
+/** Days of history a tenant keeps, per kind (null: the deployment's). */
+export interface TenantRetention {
+  events: number | null;
+  deliveries: number | null;
+  callbacks: number | null;
+}
+
 @Injectable()
 export class TenantRepository implements EntitySubscriberInterface<TenantEntity> {
   private readonly accountUrls = new LRUCache<string, string>({ max: ACCOUNT_URL_CACHE_SIZE, ttl: ACCOUNT_URL_TTL_MS });
@@ -38,6 +45,23 @@ export class TenantRepository implements EntitySubscriberInterface<TenantEntity>
   list(limit: number, cursor?: string): Promise<Page<TenantEntity>> {
     // Tenants have no owner to scope a cursor to: any tenant's id positions the page.
     return keysetPage(this.repo.createQueryBuilder('t'), { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'id', value: cursor ?? '' } });
+  }
+
+  /** Sets a tenant's retention overrides (null: the deployment's); false when the tenant does not exist. */
+  async setRetention(id: string, days: TenantRetention): Promise<TenantEntity | null> {
+    const result = await this.repo.update(
+      { id },
+      { eventsRetentionDays: days.events, deliveriesRetentionDays: days.deliveries, callbacksRetentionDays: days.callbacks },
+    );
+    return (result.affected ?? 0) > 0 ? this.findById(id) : null;
+  }
+
+  /** Tenants with at least one retention override: the retention run's bounded deletes. */
+  withRetentionOverrides(): Promise<TenantEntity[]> {
+    return this.repo
+      .createQueryBuilder('t')
+      .where('t.events_retention_days IS NOT NULL OR t.deliveries_retention_days IS NOT NULL OR t.callbacks_retention_days IS NOT NULL')
+      .getMany();
   }
 
   /**

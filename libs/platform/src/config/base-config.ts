@@ -1,3 +1,4 @@
+import { ValidateIf } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvOneOf, EnvString } from './env-decorators';
 
 /**
@@ -78,4 +79,71 @@ export class BaseConfig {
 
   @EnvInteger({ min: 0, max: 300_000, unit: 'ms' })
   SHUTDOWN_GRACE_MS: number = 15_000;
+
+  // Storage (see docs/storage.md): the event log, the delivery log and provider callbacks are kept in
+  // daily partitions and expire by the day. Every app keeps the partitions ahead of time; the
+  // dispatcher runs expiry.
+  /** Days an event stays in the event log (snapshots, the current state, never expire). */
+  @EnvInteger({ min: 1, max: 3_650 })
+  EVENTS_RETENTION_DAYS: number = 30;
+
+  /** Days deliveries and their attempts stay in the delivery log. */
+  @EnvInteger({ min: 1, max: 3_650 })
+  DELIVERIES_RETENTION_DAYS: number = 30;
+
+  /** Days a stored provider callback is kept. */
+  @EnvInteger({ min: 1, max: 3_650 })
+  CALLBACKS_RETENTION_DAYS: number = 14;
+
+  /** Day partitions created ahead of today, so an insert never finds its partition missing. */
+  @EnvInteger({ min: 1, max: 60 })
+  PARTITIONS_AHEAD_DAYS: number = 7;
+
+  /** How often partitions are created ahead and (in the dispatcher) expired ones removed. */
+  @EnvInteger({ min: 1_000, max: 86_400_000, unit: 'ms' })
+  RETENTION_INTERVAL_MS: number = 3_600_000;
+
+  /** Rows one statement deletes for a tenant whose retention is shorter than the deployment's. */
+  @EnvInteger({ min: 1, max: 100_000 })
+  RETENTION_DELETE_BATCH: number = 5_000;
+
+  /** Such statements per table and tenant in one retention run; the next run goes on. */
+  @EnvInteger({ min: 1, max: 10_000 })
+  RETENTION_DELETE_BATCHES_PER_RUN: number = 20;
+
+  // Archive before expiry (optional): each expiring partition is exported as gzipped NDJSON with a
+  // manifest and verified before it is dropped. Variables of a target not chosen may stay unset; a
+  // variable that is set is checked whatever the target, so a typo never waits for the day the target changes.
+  /** `none` drops expired partitions without a copy. */
+  @EnvOneOf(['none', 'directory', 's3'])
+  ARCHIVE_TARGET: 'none' | 'directory' | 's3' = 'none';
+
+  @ValidateIf((c: BaseConfig) => c.ARCHIVE_TARGET === 'directory' || c.ARCHIVE_DIR !== undefined)
+  @EnvString({ accepts: 'an absolute directory path (required when ARCHIVE_TARGET=directory)', pattern: /^\/./ })
+  ARCHIVE_DIR?: string;
+
+  @ValidateIf((c: BaseConfig) => c.ARCHIVE_TARGET === 's3' || c.ARCHIVE_S3_BUCKET !== undefined)
+  @EnvString({ accepts: 'an S3 bucket name (required when ARCHIVE_TARGET=s3)', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ })
+  ARCHIVE_S3_BUCKET?: string;
+
+  /** Key prefix inside the bucket: `<prefix>/<YYYY>/<MM>/<DD>/<table>.ndjson.gz`. */
+  @EnvString({
+    accepts: 'a key prefix of letters, digits, . _ - separated by single slashes, without a leading or trailing slash',
+    pattern: /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/,
+  })
+  ARCHIVE_S3_PREFIX: string = 'hookhub';
+
+  /** An S3-compatible service's URL; unset: AWS S3. Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID, …). */
+  @ValidateIf((c: BaseConfig) => c.ARCHIVE_S3_ENDPOINT !== undefined)
+  @EnvString({ accepts: 'an http:// or https:// URL', pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/ })
+  ARCHIVE_S3_ENDPOINT?: string;
+
+  /** Unset: the AWS SDK's own chain (AWS_REGION, the shared config file). */
+  @ValidateIf((c: BaseConfig) => c.ARCHIVE_S3_REGION !== undefined)
+  @EnvString({ accepts: 'a region name such as eu-west-1', pattern: /^[a-z0-9-]{1,64}$/ })
+  ARCHIVE_S3_REGION?: string;
+
+  /** Path-style URLs (`endpoint/bucket/key`), which most self-hosted S3-compatible services need. */
+  @EnvBoolean()
+  ARCHIVE_S3_FORCE_PATH_STYLE: boolean = false;
 }
