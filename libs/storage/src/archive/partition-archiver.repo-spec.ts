@@ -1,3 +1,4 @@
+import { Test } from '@nestjs/testing';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { ArchiveError, ArchiveVerificationError } from './archive-errors';
 import { ArchiveManifest, DayManifest, PartitionExport } from './archive-manifest';
 import type { ArchiveTarget } from './archive-target';
 import { DirectoryArchiveTarget } from './directory-archive-target';
-import { PartitionArchiver } from './partition-archiver';
+import { ARCHIVE_CONNECTIONS, ARCHIVE_TARGET, PartitionArchiver } from './partition-archiver';
 
 /**
  * The archiver on a real PostgreSQL database of its own (partitioned tables shaped like the hub's, rows with
@@ -178,6 +179,16 @@ describe('PartitionArchiver', () => {
     const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ONLY ${partition}`);
     return rows[0].n;
   }
+
+  it('is a Nest provider built from its two tokens', async () => {
+    const root = await mkdtemp(join(workDir, 'nest-'));
+    const moduleRef = await Test.createTestingModule({
+      providers: [PartitionArchiver, { provide: ARCHIVE_TARGET, useValue: new DirectoryArchiveTarget(root) }, { provide: ARCHIVE_CONNECTIONS, useValue: pool }],
+    }).compile();
+    const archiver = moduleRef.get(PartitionArchiver);
+    await archiver.verify(await archiver.archive([EVENTS]));
+    await moduleRef.close();
+  });
 
   describe('to a directory', () => {
     it('writes one gzipped NDJSON file per table and day whose lines parse back to the rows, and a manifest with counts, sizes, sha256 and columns', async () => {
