@@ -20,7 +20,7 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a key; it is shown once' })
-  @ApiCreatedResponse({ type: CreatedApiKeyView })
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The key, shown only here' })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const { entity, key } = await this.keys.create(principal.tenantId, dto);
     return { ...ApiKeyView.of(entity), key };
@@ -37,7 +37,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key at once; subscriptions it created stop sending' })
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({ description: 'Revoked' })
   async revoke(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('API key')) id: string): Promise<void> {
     await this.keys.revoke(principal.tenantId, id);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
@@ -17,7 +17,7 @@ export class DeliveriesController {
 
   @Get('subscriptions/:id/deliveries')
   @ApiOperation({ summary: "A subscription's deliveries, newest first" })
-  @ApiOkResponse({ type: DeliveryPage })
+  @ApiOkResponse({ type: DeliveryPage, description: 'One page of deliveries' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Subscription')) id: string,
@@ -36,7 +36,7 @@ export class DeliveriesController {
 
   @Get('deliveries/:id')
   @ApiOperation({ summary: 'A delivery with every attempt' })
-  @ApiOkResponse({ type: DeliveryDetailView })
+  @ApiOkResponse({ type: DeliveryDetailView, description: 'The delivery and its attempts, oldest first' })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryDetailView> {
     const { delivery, attempts } = await this.deliveries.withAttempts(principal, id);
     return { ...DeliveryView.of(delivery), attempts: attempts.map(AttemptView.of) };
@@ -46,7 +46,8 @@ export class DeliveriesController {
   @HttpCode(202)
   @RequireRoles('admin')
   @ApiOperation({ summary: 'Send a delivery again now (within a second), whatever its state' })
-  @ApiAcceptedResponse({ type: DeliveryView })
+  @ApiAcceptedResponse({ type: DeliveryView, description: 'The delivery, queued' })
+  @ApiConflictResponse({ description: 'Its subscription is not active (disabled, pending verification or blocked)' })
   async retry(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Delivery')) id: string): Promise<DeliveryView> {
     return DeliveryView.of(await this.deliveries.retryNow(principal, id));
   }

@@ -30,7 +30,7 @@ class EventTypeList {
 @ApiTags('event-types')
 @Controller('v1/event-types')
 export class EventTypesController {
-  private readonly list: EventTypeList = {
+  private readonly catalogue: EventTypeList = {
     items: EVENT_TYPE_DEFINITIONS.map((d) => {
       const { account_id: _account, account_url: _url, ...publishable } = d.example;
       return {
@@ -48,7 +48,7 @@ export class EventTypesController {
   @Get()
   @ApiOperation({ summary: 'Event types with a JSON Schema and an example each' })
   @ApiOkResponse({ type: EventTypeList, description: 'The whole catalogue' })
-  all(): EventTypeList {
-    return this.list;
+  list(): EventTypeList {
+    return this.catalogue;
   }
 }

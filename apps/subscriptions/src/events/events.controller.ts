@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
 import { EventsService } from './events.service';
@@ -16,7 +24,11 @@ export class EventsController {
   @HttpCode(202)
   @RequireRoles('publisher')
   @ApiOperation({ summary: 'Publish a domain event; 202 means JetStream has stored it' })
-  @ApiAcceptedResponse({ type: PublishReceiptView })
+  @ApiAcceptedResponse({ type: PublishReceiptView, description: 'Stored on JetStream (or stored before: `duplicate`)' })
+  @ApiUnprocessableEntityResponse({
+    description: 'Unknown event type (`unknown-event-type`), or the event breaks its type’s schema (`invalid-event`, each field in `errors`)',
+  })
+  @ApiServiceUnavailableResponse({ description: 'JetStream did not confirm (`event-not-confirmed`): publish again with the same id' })
   publish(@CurrentPrincipal() principal: Principal, @Body() dto: PublishEventDto): Promise<PublishReceiptView> {
     return this.events.publish(principal, dto);
   }

@@ -36,7 +36,7 @@ export class ProviderConnectionsController {
   @RequireRoles('admin', 'reader')
   @ApiOperation({ summary: 'The providers a connection can be made to, with their credential fields' })
   @ApiOkResponse({ type: ProviderList, description: 'Every provider' })
-  providers(): ProviderList {
+  listProviders(): ProviderList {
     const items = PROVIDER_NAMES.map((p) => {
       const adapter = this.registry.get(p);
       return { provider: p, credentials: adapter.credentials, accepts_get: adapter.acceptsGet === true };
@@ -48,14 +48,15 @@ export class ProviderConnectionsController {
   @HttpCode(201)
   @RequireRoles('admin')
   @ApiOperation({ summary: 'Connect a provider; its callbacks go to ingest_path on provider-ingest' })
-  @ApiCreatedResponse({ type: ProviderConnectionView })
+  @ApiCreatedResponse({ type: ProviderConnectionView, description: 'The connection; configure its `ingest_url` at the provider' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateProviderConnectionDto): Promise<ProviderConnectionView> {
     return this.service.create(principal, dto);
   }
 
   @Get('provider-connections')
   @RequireRoles('admin', 'reader')
-  @ApiOkResponse({ type: ProviderConnectionPage })
+  @ApiOperation({ summary: 'List provider connections, newest first' })
+  @ApiOkResponse({ type: ProviderConnectionPage, description: 'One page of connections' })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListQuery): Promise<ProviderConnectionPage> {
     const page = await this.service.list(principal, query.limit ?? 50, query.cursor);
     return { items: page.items, next_cursor: page.nextCursor };
@@ -63,7 +64,8 @@ export class ProviderConnectionsController {
 
   @Get('provider-connections/:id')
   @RequireRoles('admin', 'reader')
-  @ApiOkResponse({ type: ProviderConnectionView })
+  @ApiOperation({ summary: 'A provider connection (secret credentials are never shown)' })
+  @ApiOkResponse({ type: ProviderConnectionView, description: 'The connection' })
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,
@@ -73,7 +75,8 @@ export class ProviderConnectionsController {
 
   @Patch('provider-connections/:id')
   @RequireRoles('admin')
-  @ApiOkResponse({ type: ProviderConnectionView })
+  @ApiOperation({ summary: 'Change a provider connection; credential fields left out keep their value' })
+  @ApiOkResponse({ type: ProviderConnectionView, description: 'The changed connection' })
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,
@@ -85,7 +88,8 @@ export class ProviderConnectionsController {
   @Delete('provider-connections/:id')
   @HttpCode(204)
   @RequireRoles('admin')
-  @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Delete a provider connection; its callbacks are refused from now on' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   async remove(@CurrentPrincipal() principal: Principal, @Param('id', new ParseResourceIdPipe('Provider connection')) id: string): Promise<void> {
     await this.service.remove(principal, id);
   }
@@ -93,7 +97,7 @@ export class ProviderConnectionsController {
   @Get('provider-connections/:id/callbacks')
   @RequireRoles('admin', 'reader')
   @ApiOperation({ summary: 'Callbacks this connection stored, newest first (without bodies)' })
-  @ApiOkResponse({ type: CallbackPage })
+  @ApiOkResponse({ type: CallbackPage, description: 'One page of callbacks' })
   async listCallbacks(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,
@@ -106,7 +110,8 @@ export class ProviderConnectionsController {
 
   @Get('provider-connections/:id/callbacks/:callbackId')
   @RequireRoles('admin', 'reader')
-  @ApiOkResponse({ type: CallbackDetailView })
+  @ApiOperation({ summary: 'A stored callback with its headers and body' })
+  @ApiOkResponse({ type: CallbackDetailView, description: 'The callback' })
   async getCallback(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,
@@ -123,7 +128,7 @@ export class ProviderConnectionsController {
   @ApiOperation({
     summary: 'Normalise and publish a stored callback again (within a second). Events keep their ids, so ones already published are not duplicated.',
   })
-  @ApiAcceptedResponse({ type: CallbackView })
+  @ApiAcceptedResponse({ type: CallbackView, description: 'The callback, queued' })
   async reprocess(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Provider connection')) id: string,

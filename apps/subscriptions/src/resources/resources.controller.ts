@@ -19,7 +19,7 @@ export class ResourcesController {
 
   @Get('tickets/:id')
   @ApiOperation({ summary: 'Latest snapshot of a ticket' })
-  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true }, description: 'The latest snapshot' })
   @ApiGoneResponse({ description: 'The ticket was deleted' })
   ticket(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.resources.snapshot(p, 'ticket', id, 'Ticket');
@@ -27,7 +27,7 @@ export class ResourcesController {
 
   @Get('tickets/:ticketId/messages/:id')
   @ApiOperation({ summary: 'Latest snapshot of a ticket message' })
-  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true }, description: 'The latest snapshot' })
   @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   message(@CurrentPrincipal() p: Principal, @Param('ticketId') ticketId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.resources.snapshot(p, 'message', id, 'Message', { ticket_id: ticketId });
@@ -35,7 +35,7 @@ export class ResourcesController {
 
   @Get('messages/:id')
   @ApiOperation({ summary: 'Latest snapshot of a message, by id alone (thin notifications of delivery reports on unknown messages point here)' })
-  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true }, description: 'The latest snapshot' })
   @ApiGoneResponse({ description: 'The message, or its ticket, was deleted' })
   messageById(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.resources.snapshot(p, 'message', id, 'Message');
@@ -43,7 +43,7 @@ export class ResourcesController {
 
   @Get('surveys/:surveyId/responses/:id')
   @ApiOperation({ summary: 'Latest snapshot of a survey response' })
-  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true }, description: 'The latest snapshot' })
   @ApiGoneResponse({ description: 'The response was deleted' })
   surveyResponse(@CurrentPrincipal() p: Principal, @Param('surveyId') surveyId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.resources.snapshot(p, 'survey_response', id, 'Survey response', { survey_id: surveyId });

@@ -16,7 +16,7 @@ export class TenantsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a tenant' })
-  @ApiCreatedResponse({ type: TenantView })
+  @ApiCreatedResponse({ type: TenantView, description: 'The tenant' })
   async create(@Body() dto: CreateTenantDto): Promise<TenantView> {
     return TenantView.of(await this.tenants.create({ name: dto.name, accountUrl: dto.account_url }));
   }
@@ -32,7 +32,7 @@ export class TenantsController {
   @Post(':tenantId/api-keys')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an API key for a tenant; the key is shown once' })
-  @ApiCreatedResponse({ type: CreatedApiKeyView })
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The key, shown only here' })
   async createKey(@Param('tenantId', ParseUUIDPipe) tenantId: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const { entity, key } = await this.tenants.createKey(tenantId, dto);
     return { ...CreatedApiKeyView.of(entity), key };
