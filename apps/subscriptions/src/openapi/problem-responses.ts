@@ -1,4 +1,4 @@
-import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from '@hookhub/platform';
 
 export type JsonSchema = Record<string, unknown>;
