@@ -25,6 +25,13 @@ const REQUIRED = Symbol('required');
 /** Every variable's default, as the README's configuration table states it. A new variable needs its entry here. */
 const DEFAULTS: Record<string, unknown> = {
   NATS_URL: 'nats://127.0.0.1:4222',
+  NATS_USER: undefined,
+  NATS_PASSWORD: undefined,
+  NATS_TOKEN: undefined,
+  NATS_CREDS_FILE: undefined,
+  NATS_TLS_CA_FILE: undefined,
+  NATS_TLS_CERT_FILE: undefined,
+  NATS_TLS_KEY_FILE: undefined,
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/hookhub',
   DATABASE_POOL_SIZE: 10,
   DATABASE_POOL_MIN: 4,
@@ -42,6 +49,8 @@ const DEFAULTS: Record<string, unknown> = {
   LOG_PRETTY: false,
   LOG_DESTINATION: 'stdout',
   SHUTDOWN_GRACE_MS: 15_000,
+  HOST: '0.0.0.0',
+  STARTUP_WAIT_MS: 10_000,
   DISPATCHER_PORT: 3001,
   DISPATCHER_MAX_CONCURRENT_REQUESTS: 256,
   DISPATCHER_MAX_PER_SUBSCRIPTION: 64,
@@ -72,6 +81,15 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
     valid: ['nats://127.0.0.1:4222', 'nats://a:4222,nats://b:4222', 'tls://nats.example:4222'],
     invalid: ['', 'http://nats:4222', '127.0.0.1:4222', 'nats://'],
   },
+  // Credentials that come in pairs are tested with their partner set (PAIRED below); files must be readable.
+  NATS_USER: { valid: ['hookhub', 'a'], invalid: [''] },
+  NATS_PASSWORD: { valid: ['s3cret', 'x'], invalid: [''] },
+  NATS_TOKEN: { valid: ['t0ken'], invalid: [''] },
+  NATS_CREDS_FILE: { valid: ['package.json'], invalid: ['', 'no/such/file.creds'] },
+  NATS_TLS_CA_FILE: { valid: ['package.json'], invalid: ['', 'no/such/ca.pem'] },
+  NATS_TLS_CERT_FILE: { valid: ['package.json'], invalid: ['', 'no/such/cert.pem'] },
+  NATS_TLS_KEY_FILE: { valid: ['package.json'], invalid: ['', 'no/such/key.pem'] },
+  HOST: { valid: ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'hub.internal'], invalid: ['', '0.0.0.0:3000', 'http://x', 'a b'] },
   DATABASE_URL: { valid: ['postgres://u@h/db', 'postgresql://u:p@h:5432/db'], invalid: ['', 'mysql://u@h/db', 'postgres://'] },
   JETSTREAM_PREFIX: { valid: ['hookhub', 'a', 'a_1'], invalid: ['', 'Hookhub', '1a', 'a-b', 'a'.repeat(33)] },
   SECRETS_ENCRYPTION_KEY: { valid: ['ab'.repeat(32), `${'A'.repeat(43)}=`], invalid: ['', 'ab'.repeat(31), 'zz'.repeat(32)] },
@@ -119,10 +137,18 @@ function requiredSamples(cls: ConfigClass): Record<string, string> {
   return Object.fromEntries([...envVariablesOf(cls).keys()].filter((name) => DEFAULTS[name] === REQUIRED).map((name) => [name, SAMPLES[name]]));
 }
 
+/** Variables that are only valid with another one set: each is tested with its partner at a valid value. */
+const PAIRED: Record<string, Record<string, string>> = {
+  NATS_USER: { NATS_PASSWORD: 'pw' },
+  NATS_PASSWORD: { NATS_USER: 'user' },
+  NATS_TLS_CERT_FILE: { NATS_TLS_KEY_FILE: 'package.json' },
+  NATS_TLS_KEY_FILE: { NATS_TLS_CERT_FILE: 'package.json' },
+};
+
 /** What the app reads for `name` set to `raw`, or the error message it refuses to start with. */
 function read(cls: ConfigClass, name: string, raw: string): { value: unknown } | { error: string } {
   try {
-    return { value: (validateConfig(cls, { ...requiredSamples(cls), [name]: raw }) as Record<string, unknown>)[name] };
+    return { value: (validateConfig(cls, { ...requiredSamples(cls), ...PAIRED[name], [name]: raw }) as Record<string, unknown>)[name] };
   } catch (e) {
     return { error: (e as Error).message };
   }

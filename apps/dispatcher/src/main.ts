@@ -1,11 +1,16 @@
-import { ConfigService } from '@nestjs/config';
+import { JETSTREAM_SETTINGS, JetstreamSettings } from '@hookhub/jetstream';
+import { runApp } from '@hookhub/platform';
 import { buildDispatcherApp } from './build-dispatcher-app';
-import type { DispatcherConfig } from './dispatcher.config';
+import { DispatcherConfig } from './dispatcher.config';
+import { EVENTS_DURABLE, RETRIES_DURABLE } from './dispatcher.worker';
 
-async function main(): Promise<void> {
-  const app = await buildDispatcherApp();
-  const config = app.get<ConfigService<DispatcherConfig, true>>(ConfigService);
-  await app.listen(config.get('DISPATCHER_PORT', { infer: true }), '0.0.0.0');
-}
-
-void main();
+void runApp({
+  service: 'dispatcher',
+  config: DispatcherConfig,
+  portVariable: 'DISPATCHER_PORT',
+  build: () => buildDispatcherApp(),
+  ready: (url, app) => {
+    const { subjects } = app.get<JetstreamSettings>(JETSTREAM_SETTINGS);
+    return `consuming ${subjects.eventsStream} as ${EVENTS_DURABLE} and ${subjects.retriesStream} as ${RETRIES_DURABLE}, metrics on ${url}/metrics, health on ${url}/readyz`;
+  },
+});

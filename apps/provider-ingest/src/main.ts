@@ -1,11 +1,11 @@
-import { ConfigService } from '@nestjs/config';
+import { runApp } from '@hookhub/platform';
 import { buildProviderIngestApp } from './build-provider-ingest-app';
-import type { ProviderIngestConfig } from './provider-ingest.config';
+import { ProviderIngestConfig } from './provider-ingest.config';
 
-async function main(): Promise<void> {
-  const app = await buildProviderIngestApp();
-  const config = app.get<ConfigService<ProviderIngestConfig, true>>(ConfigService);
-  await app.listen(config.get('PROVIDER_INGEST_PORT', { infer: true }), '0.0.0.0');
-}
-
-void main();
+void runApp({
+  service: 'provider-ingest',
+  config: ProviderIngestConfig,
+  portVariable: 'PROVIDER_INGEST_PORT',
+  build: () => buildProviderIngestApp(),
+  ready: (url) => `listening on ${url}, provider callbacks at ${url}/ingest/<provider>/<connection id>`,
+});

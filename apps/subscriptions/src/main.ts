@@ -1,11 +1,11 @@
-import { ConfigService } from '@nestjs/config';
+import { runApp } from '@hookhub/platform';
 import { buildSubscriptionsApp } from './build-subscriptions-app';
-import type { SubscriptionsConfig } from './subscriptions.config';
+import { SubscriptionsConfig } from './subscriptions.config';
 
-async function main(): Promise<void> {
-  const app = await buildSubscriptionsApp();
-  const config = app.get<ConfigService<SubscriptionsConfig, true>>(ConfigService);
-  await app.listen(config.get('SUBSCRIPTIONS_PORT', { infer: true }), '0.0.0.0');
-}
-
-void main();
+void runApp({
+  service: 'subscriptions',
+  config: SubscriptionsConfig,
+  portVariable: 'SUBSCRIPTIONS_PORT',
+  build: () => buildSubscriptionsApp(),
+  ready: (url) => `listening on ${url}, docs at ${url}/docs`,
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AttemptRecord, DeliveryStatus } from '@hookhub/persistence';
+import { PinoLogger } from '@hookhub/platform';
 import { AttemptLog } from './attempt-log';
 import { DeliveryJob, Sent } from './attempt-sender';
 import { DeliveryMetrics } from './delivery-metrics';
@@ -29,7 +30,10 @@ export class AttemptSettlement implements OnApplicationShutdown {
     private readonly order: ResourceOrder,
     private readonly requests: WebhookRequestBuilder,
     private readonly metrics: DeliveryMetrics,
-  ) {}
+    private readonly log: PinoLogger,
+  ) {
+    log.setContext(AttemptSettlement.name);
+  }
 
   /** Settles what sending came to; `'superseded'` when no attempt was made (another one had settled the delivery). */
   async settle(job: DeliveryJob, sent: Sent): Promise<AttemptOutcome | 'superseded'> {
@@ -39,6 +43,7 @@ export class AttemptSettlement implements OnApplicationShutdown {
       await this.attemptLog.write(this.record(job, null, blocked, {}));
       this.order.attemptRecorded(job.deliveryId);
       this.metrics.attempts.inc({ outcome: 'blocked' });
+      this.logAttempt(job, null, blocked);
       return { status: 'blocked', result: null, reason: sent.reason };
     }
     const { result, headers } = sent;
@@ -55,7 +60,31 @@ export class AttemptSettlement implements OnApplicationShutdown {
     this.order.attemptRecorded(job.deliveryId);
     this.metrics.attempts.inc({ outcome: next.status });
     this.metrics.attemptSeconds.observe({ outcome: result.ok ? 'success' : 'failure' }, result.durationMs / 1000);
+    this.logAttempt(job, result, next);
     return { status: next.status, result, reason: next.reason };
+  }
+
+  /**
+   * One line per attempt, at debug: production runs at info, where thousands of attempts a second would be
+   * as many lines, and the delivery log already keeps each attempt; .env.development sets LOG_LEVEL=debug.
+   * Checked first, so the hot path builds nothing when the level is off.
+   */
+  private logAttempt(job: DeliveryJob, result: SendResult | null, next: RetryDecision): void {
+    if (!this.log.logger.isLevelEnabled('debug')) return;
+    const answer = result ? (result.status ?? result.error ?? 'no response') : `refused: ${next.reason ?? ''}`;
+    this.log.debug(
+      {
+        subscriptionId: job.subscription.id,
+        deliveryId: job.deliveryId,
+        attempt: job.attempt,
+        responseStatus: result?.status ?? null,
+        error: result ? result.error : next.reason,
+        durationMs: result?.durationMs ?? 0,
+        status: next.status,
+        nextAttemptAt: next.nextAttemptAt,
+      },
+      `attempt ${job.attempt} of delivery ${job.deliveryId}: ${answer} in ${result?.durationMs ?? 0} ms, ${next.status}`,
+    );
   }
 
   private record(job: DeliveryJob, result: SendResult | null, next: RetryDecision, requestHeaders: Record<string, string>): AttemptRecord {

@@ -1,12 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { connect, JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
-import { ReadinessCheck, ReadinessRegistry } from '@hookhub/platform';
-import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
+import { connect, ErrorCode, JetStreamClient, JetStreamManager, NatsConnection, NatsError } from 'nats';
+import { ReadinessCheck, ReadinessRegistry, StartupError } from '@hookhub/platform';
+import { describeCredentials, JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The app's one NATS connection. It reconnects forever: a NATS restart must
- * pause the hub, never stop it. On shutdown it drains, so published messages
- * and acks in flight reach the server before the socket closes.
+ * The app's one NATS connection. Once up it reconnects forever: a NATS restart
+ * must pause the hub, never stop it. The first connection is different: a
+ * server that stays unreachable for STARTUP_WAIT_MS, refuses the credentials
+ * or has no JetStream stops the start-up with a StartupError saying so. On
+ * shutdown it drains, so published messages and acks in flight reach the
+ * server before the socket closes.
  */
 @Injectable()
 export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown, ReadinessCheck {
@@ -27,18 +32,78 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
   }
 
   async onModuleInit(): Promise<void> {
-    this.connection = await connect({
-      servers: this.settings.servers,
-      name: this.settings.connectionName,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      waitOnFirstConnect: true,
-      pingInterval: 10_000,
-    });
-    this.jsClient = this.connection.jetstream();
-    this.manager = await this.connection.jetstreamManager();
-    void this.watchStatus(this.connection);
+    const connection = await this.connectFirst();
+    this.connection = connection;
+    this.jsClient = connection.jetstream();
+    try {
+      this.manager = await connection.jetstreamManager();
+    } catch (err) {
+      await connection.close().catch(() => undefined);
+      if (err instanceof NatsError && err.code === ErrorCode.JetStreamNotEnabled) {
+        throw new StartupError(
+          `NATS at ${this.where()} has JetStream disabled: start nats-server with -js (or a jetstream {} block in its configuration), or point NATS_URL at one that has it`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    void this.watchStatus(connection);
     this.logger.log({ servers: this.settings.servers }, 'connected to NATS');
+  }
+
+  /**
+   * Tries the servers until one answers, for at most STARTUP_WAIT_MS (containers may start before NATS).
+   * A server that answers and refuses the connection is not retried: waiting would not change its answer.
+   */
+  private async connectFirst(): Promise<NatsConnection> {
+    const deadline = Date.now() + this.settings.startupWaitMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      try {
+        return await connect({
+          servers: this.settings.servers,
+          name: this.settings.connectionName,
+          ...this.settings.credentials,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          pingInterval: 10_000,
+          timeout: Math.min(Math.max(left, 500), 5_000),
+        });
+      } catch (err) {
+        const refusal = this.refusal(err);
+        if (refusal) throw new StartupError(refusal, { cause: err });
+        if (Date.now() + 250 >= deadline) {
+          const waited = (this.settings.startupWaitMs / 1000).toFixed(0);
+          throw new StartupError(
+            `NATS is not reachable at ${this.where()} (${describe(err)} for ${waited} s): start nats-server with -js, or set NATS_URL to where it runs (STARTUP_WAIT_MS sets the wait)`,
+            { cause: err },
+          );
+        }
+        await sleep(250);
+      }
+    }
+  }
+
+  /** The message for a server that answered and said no (credentials, TLS), or undefined for one that did not answer. */
+  private refusal(err: unknown): string | undefined {
+    if (!(err instanceof NatsError)) return undefined;
+    const credentials = describeCredentials(this.settings.credentials);
+    switch (err.code) {
+      case ErrorCode.AuthorizationViolation:
+      case ErrorCode.BadAuthentication:
+      case ErrorCode.BadCreds:
+      case ErrorCode.AuthenticationExpired:
+      case ErrorCode.AccountExpired:
+        return `NATS at ${this.where()} refused the connection with ${credentials} (${err.message}): set NATS_USER and NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE to what the server expects`;
+      case ErrorCode.Tls:
+        return `NATS at ${this.where()} and this app disagree on TLS (${err.message}): use a tls:// URL and NATS_TLS_CA_FILE (NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE if it verifies clients), or turn TLS off on the server`;
+      default:
+        return undefined;
+    }
+  }
+
+  private where(): string {
+    return this.settings.servers.join(',');
   }
 
   get nc(): NatsConnection {
@@ -96,4 +161,10 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
       }
     }
   }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof NatsError && err.code === ErrorCode.ConnectionRefused) return 'connection refused';
+  if (err instanceof NatsError && err.code === ErrorCode.ConnectionTimeout) return 'no answer';
+  return err instanceof Error ? err.message : String(err);
 }

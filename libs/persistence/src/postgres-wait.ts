@@ -42,9 +42,10 @@ export async function waitForPostgres(url: string, waitMs: number): Promise<void
       if (refusal) throw new StartupError(`PostgreSQL at ${shown(url)} ${refusal}: fix the user or password in DATABASE_URL`, { cause: err });
       if (SQLSTATE.test(code) && !NOT_THERE.has(code)) return;
       if (Date.now() + 250 >= deadline || !(NOT_THERE.has(code) || /timeout/i.test(String(err)))) {
-        const what = err instanceof Error ? err.message : String(err);
+        const what = code === 'ECONNREFUSED' ? 'connection refused' : err instanceof Error ? err.message : String(err);
+        const waited = NOT_THERE.has(code) ? ` for ${(waitMs / 1000).toFixed(0)} s` : '';
         throw new StartupError(
-          `PostgreSQL is not reachable at ${shown(url)} (${what}, waited ${(waitMs / 1000).toFixed(0)} s): start it, or set DATABASE_URL (STARTUP_WAIT_MS sets the wait)`,
+          `PostgreSQL is not reachable at ${shown(url)} (${what}${waited}): start it, or set DATABASE_URL to where it runs (STARTUP_WAIT_MS sets the wait)`,
           { cause: err },
         );
       }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
+import { AppLogger } from './logging/app-logger';
 import { problemDocument } from './problems/problem';
 import { ProblemFilter } from './problems/problem.filter';
 import { sendProblem } from './problems/problem-response';
@@ -28,16 +29,25 @@ export interface HttpAppOptions {
 
 /**
  * Builds an app the same way in production and in tests: pino logger, problem
- * documents for every error, strict DTO validation, body size limits and
- * shutdown hooks that drain work before connections close.
+ * documents for every error, strict DTO validation and body size limits.
+ *
+ * A failure is thrown to the caller, not logged and turned into `process.exit(1)`
+ * by Nest: the launcher (runApp) says in one line what is wrong, and a test
+ * sees the error. The logs held while the app was built are written once the
+ * app's own logger is in place; on a failure they are dropped with Nest's
+ * stack trace of the error. Signals are handled by the launcher, which closes
+ * the app (draining work) and says so.
  */
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, {
     bufferLogs: options.bufferLogs ?? true,
+    autoFlushLogs: false,
+    abortOnError: false,
     rawBody: true,
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new AppLogger(app.get(Logger)));
+  app.flushLogs();
   answerProtocolErrorsWithProblems(app.getHttpServer());
   app.use(requireHostHeader);
   if (options.requireJsonBodies) app.use(requireJsonBodies);
@@ -52,7 +62,6 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.enableShutdownHooks();
   options.configure?.(app);
   return app;
 }

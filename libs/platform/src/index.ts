@@ -2,6 +2,8 @@
 export { createHttpApp, type HttpAppOptions } from './bootstrap';
 export { appFoundation } from './app-foundation';
 export { LoggingModule, type LoggingOptions } from './logging/logging.module';
+// The app's pino logger, for a lib that logs on a hot path and checks the level first (isLevelEnabled).
+export { PinoLogger } from 'nestjs-pino';
 export { HealthModule } from './health/health.module';
 export { MetricsModule, MetricsRegistry } from './metrics/metrics.module';
 // Configuration classes: the apps' and libs' settings extend BaseConfig and declare their variables with the Env decorators.
@@ -21,4 +23,7 @@ export {
 } from './problems/problem';
 // For the configuration tests: the variables a config class declares, and its validation.
 export { ENV_FALSE_WORDS, ENV_TRUE_WORDS, envVariablesOf, type EnvSpec } from './config/env-decorators';
-export { validateConfig } from './config/validate-config';
+export { ConfigurationError, validateConfig } from './config/validate-config';
+// Start-up: main.ts runs its app with runApp; a lib throws StartupError for a failure its message explains in full.
+export { runApp, STARTUP_FAILED, type AppLaunch } from './startup/run-app';
+export { StartupError } from './startup/startup-error';

@@ -1,5 +1,22 @@
+import { accessSync, constants } from 'node:fs';
 import { ValidateIf } from 'class-validator';
+import { isIP } from 'node:net';
 import { EnvBoolean, EnvInteger, EnvOneOf, EnvString } from './env-decorators';
+
+/** An IP address or a host name: what `listen()` binds to. */
+const isHost = (value: string): boolean => isIP(value) !== 0 || /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/i.test(value);
+
+/** A file this process can read now, so a wrong path stops the app at start-up with the variable's name. */
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const READABLE_FILE = 'the path of a readable file';
 
 /**
  * Settings every Hookhub app shares: where NATS and PostgreSQL are and how streams are named.
@@ -9,6 +26,31 @@ import { EnvBoolean, EnvInteger, EnvOneOf, EnvString } from './env-decorators';
 export class BaseConfig {
   @EnvString({ accepts: 'a nats:// URL (comma-separate several servers)', pattern: /^(nats|tls|ws|wss):\/\/.+/ })
   NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  // NATS credentials: at most one way to authenticate (user and password, a token, or a .creds file), TLS files on their own.
+  @EnvString({ accepts: 'a NATS user name', optional: true, requires: 'NATS_PASSWORD', excludes: ['NATS_TOKEN', 'NATS_CREDS_FILE'] })
+  NATS_USER?: string;
+
+  @EnvString({ accepts: 'the password of NATS_USER', optional: true, requires: 'NATS_USER' })
+  NATS_PASSWORD?: string;
+
+  @EnvString({ accepts: 'a NATS authentication token', optional: true, excludes: ['NATS_CREDS_FILE'] })
+  NATS_TOKEN?: string;
+
+  /** A decentralised-auth credentials file (JWT and NKey seed), as `nsc` writes it. */
+  @EnvString({ accepts: READABLE_FILE, optional: true, check: readable })
+  NATS_CREDS_FILE?: string;
+
+  /** CA certificate (PEM) that signs the NATS server's certificate, when it is not a public CA. */
+  @EnvString({ accepts: READABLE_FILE, optional: true, check: readable })
+  NATS_TLS_CA_FILE?: string;
+
+  /** Client certificate (PEM) for servers that verify clients (`verify: true`); needs NATS_TLS_KEY_FILE. */
+  @EnvString({ accepts: READABLE_FILE, optional: true, check: readable, requires: 'NATS_TLS_KEY_FILE' })
+  NATS_TLS_CERT_FILE?: string;
+
+  @EnvString({ accepts: READABLE_FILE, optional: true, check: readable, requires: 'NATS_TLS_CERT_FILE' })
+  NATS_TLS_KEY_FILE?: string;
 
   @EnvString({ accepts: 'a postgres:// URL', pattern: /^postgres(ql)?:\/\/.+/ })
   DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/hookhub';
@@ -79,6 +121,21 @@ export class BaseConfig {
 
   @EnvInteger({ min: 0, max: 300_000, unit: 'ms' })
   SHUTDOWN_GRACE_MS: number = 15_000;
+
+  /**
+   * The address the HTTP server binds to (the API, provider callbacks, the dispatcher's health and metrics).
+   * All interfaces by default, as a container needs; .env.development binds to loopback only.
+   */
+  @EnvString({ accepts: 'an IP address or a host name (0.0.0.0, 127.0.0.1, ::, localhost)', check: isHost })
+  HOST: string = '0.0.0.0';
+
+  /**
+   * How long start-up waits for NATS and PostgreSQL to answer before the app exits with one line naming
+   * the one that is missing. Bounded so that a wrong URL fails at once instead of hanging; orchestrators
+   * restart the app anyway.
+   */
+  @EnvInteger({ min: 0, max: 600_000, unit: 'ms' })
+  STARTUP_WAIT_MS: number = 10_000;
 
   // Storage (see docs/storage.md): the event log, the delivery log and provider callbacks are kept in
   // daily partitions and expire by the day. Every app keeps the partitions ahead of time; the

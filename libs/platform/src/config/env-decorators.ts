@@ -19,7 +19,15 @@ export const ENV_FALSE_WORDS = ['false', '0', 'no', 'off'] as const;
 export type EnvSpec =
   | { kind: 'boolean' }
   | { kind: 'integer'; min?: number; max?: number; unit?: 'ms' }
-  | { kind: 'string'; accepts: string; pattern?: RegExp; minLength?: number; oneOf?: readonly string[]; check?: (value: string) => boolean };
+  | {
+      kind: 'string';
+      accepts: string;
+      pattern?: RegExp;
+      minLength?: number;
+      oneOf?: readonly string[];
+      check?: (value: string) => boolean;
+      optional?: boolean;
+    };
 
 export interface EnvIntegerOptions {
   min?: number;
@@ -35,6 +43,12 @@ export interface EnvStringOptions {
   minLength?: number;
   /** A further check, e.g. that a regular expression compiles. */
   check?: (value: string) => boolean;
+  /** Unset is fine (the variable has no default); set, it must still be valid and not empty. */
+  optional?: boolean;
+  /** Another variable that must be set whenever this one is (a password needs its user). */
+  requires?: string;
+  /** Other variables that must stay unset when this one is set (two ways to authenticate at once). */
+  excludes?: readonly string[];
 }
 
 type ConfigClass = abstract new (...args: never[]) => object;
@@ -153,19 +167,32 @@ export function EnvInteger(options: EnvIntegerOptions = {}): PropertyDecorator {
  * the error message: string variables include credentials and connection URLs.
  */
 export function EnvString(options: EnvStringOptions): PropertyDecorator {
-  const { accepts, pattern, minLength, check } = options;
+  const { accepts, pattern, minLength, check, optional, requires, excludes = [] } = options;
+  const valid = (value: unknown): boolean =>
+    typeof value === 'string' &&
+    value !== '' &&
+    (pattern === undefined || pattern.test(value)) &&
+    (minLength === undefined || value.length >= minLength) &&
+    (check === undefined || check(value));
+  const isSet = (source: object, name: string): boolean => (source as Record<string, unknown>)[name] !== undefined;
   return (target, property) => {
-    register(target, String(property), { kind: 'string', accepts, pattern, minLength, check });
+    register(target, String(property), { kind: 'string', accepts, pattern, minLength, check, optional });
     ValidateBy({
       name: 'envString',
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' &&
-          value !== '' &&
-          (pattern === undefined || pattern.test(value)) &&
-          (minLength === undefined || value.length >= minLength) &&
-          (check === undefined || check(value)),
-        defaultMessage: (args?: ValidationArguments) => (args ? problem(args, accepts, false) : accepts),
+        validate: (value: unknown, args?: ValidationArguments) => {
+          if (value === undefined && optional) return true;
+          if (!valid(value)) return false;
+          if (!args) return true;
+          return (requires === undefined || isSet(args.object, requires)) && !excludes.some((other) => isSet(args.object, other));
+        },
+        defaultMessage: (args?: ValidationArguments) => {
+          if (!args) return accepts;
+          if (!valid(args.value)) return problem(args, accepts, false);
+          if (requires !== undefined && !isSet(args.object, requires)) return `${args.property} is set but ${requires} is not: set both, or neither`;
+          const clash = excludes.filter((other) => isSet(args.object, other));
+          return `${args.property} and ${clash.join(', ')} are both set: set only one of them`;
+        },
       },
     })(target, property);
   };

@@ -3,6 +3,14 @@ import { validateSync } from 'class-validator';
 
 type ConfigClass<T extends object> = new () => T;
 
+/** The configuration refused at start-up: one problem per bad variable, each naming it and what it accepts. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
 /**
  * Turns the raw environment into a typed, validated configuration object and
  * refuses to start with one line per bad variable, so a misconfigured pod
@@ -16,8 +24,7 @@ export function validateConfig<T extends object>(schema: ConfigClass<T>, raw: Re
   const config = plainToInstance(schema, raw, { enableImplicitConversion: false, exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${Object.values(e.constraints ?? {}).join('; ')}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigurationError(errors.map((e) => Object.values(e.constraints ?? {}).join('; ')));
   }
   return config;
 }

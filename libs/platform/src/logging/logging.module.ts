@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
-import { destination } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { BaseConfig } from '../config/base-config';
+import { baseLoggerOptions, logStream } from './log-output';
 
 /** Header and body paths whose values must never reach a log line. */
 export const REDACTED_PATHS = [
@@ -44,7 +45,15 @@ export interface LoggingOptions {
   service: string;
 }
 
-/** Structured JSON logs (pino) for every app; one line per request at info level. */
+/** A request in a few words, so that pretty logs read "GET /v1/tenants 201 4 ms" without printing its objects. */
+function requestLine(req: IncomingMessage, res: ServerResponse): string {
+  return `${req.method ?? ''} ${(req.url ?? '').split('?')[0]} ${res.statusCode}`;
+}
+
+/**
+ * Structured JSON logs (pino) for every app, or readable lines with LOG_PRETTY (development);
+ * one line per request at info level.
+ */
 @Module({})
 export class LoggingModule {
   static forRoot(options: LoggingOptions): DynamicModule {
@@ -54,19 +63,20 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<BaseConfig, true>) => {
-            const target = config.get('LOG_DESTINATION', { infer: true });
-            const file = target === 'stdout' ? undefined : target;
-            const pretty = config.get('LOG_PRETTY', { infer: true });
             const pinoOptions: PinoHttpOptions = {
-              level: config.get('LOG_LEVEL', { infer: true }),
+              ...baseLoggerOptions(options.service, config.get('LOG_LEVEL', { infer: true })),
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               serializers: { req: serializeRequest },
               autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
-              customProps: () => ({ service: options.service }),
-              transport: pretty ? { target: 'pino-pretty', options: { destination: file ?? 1, mkdir: true } } : undefined,
+              customSuccessMessage: (req, res, responseTime) => `${requestLine(req, res)} ${Math.round(responseTime)} ms`,
+              customErrorMessage: (req, res, err) => `${requestLine(req, res)}: ${err.message}`,
             };
-            // Synchronous writes: a line is in the file when the call returns, however the process ends.
-            return { pinoHttp: file && !pretty ? [pinoOptions, destination({ dest: file, mkdir: true, sync: true })] : pinoOptions };
+            const stream = logStream({
+              level: config.get('LOG_LEVEL', { infer: true }),
+              pretty: config.get('LOG_PRETTY', { infer: true }),
+              destination: config.get('LOG_DESTINATION', { infer: true }),
+            });
+            return { pinoHttp: [pinoOptions, stream] };
           },
         }),
       ],
