@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
@@ -154,11 +155,15 @@ describe('PartitionArchiver', () => {
   let pool: Pool;
   let workDir: string;
 
-  beforeAll(async () => {
-    await adminQuery(`CREATE DATABASE ${database}`);
+  function databaseUrl(): string {
     const url = new URL(adminUrl());
     url.pathname = `/${database}`;
-    pool = new Pool({ connectionString: url.toString(), max: 3, options: '-c TimeZone=UTC' });
+    return url.toString();
+  }
+
+  beforeAll(async () => {
+    await adminQuery(`CREATE DATABASE ${database}`);
+    pool = new Pool({ connectionString: databaseUrl(), max: 3, options: '-c TimeZone=UTC' });
     await pool.query(SCHEMA);
     await insertAwkwardRows(pool);
     workDir = await mkdtemp(join(tmpdir(), 'hookhub-archive-'));
@@ -352,6 +357,66 @@ describe('PartitionArchiver', () => {
       await archiver.verify(await archiver.archive([EVENTS]));
     });
 
+    it('ends its transaction once the rows are read: a slow end of upload does not hit the idle-in-transaction timeout', async () => {
+      const root = await mkdtemp(join(workDir, 'slow-'));
+      const directory = new DirectoryArchiveTarget(root);
+      // Takes the whole body, then needs longer than the session's idle-in-transaction timeout to complete.
+      const slow: ArchiveTarget = {
+        location: directory.location,
+        put: async (key, body) => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of body) chunks.push(chunk as Buffer);
+          await new Promise((r) => setTimeout(r, 600));
+          await directory.put(key, Readable.from(chunks));
+        },
+        get: (key) => directory.get(key),
+        close: () => directory.close(),
+      };
+      const strict = new Pool({ connectionString: databaseUrl(), max: 1, options: '-c TimeZone=UTC -c idle_in_transaction_session_timeout=200' });
+      try {
+        const archiver = new PartitionArchiver(slow, strict);
+        await archiver.verify(await archiver.archive([EVENTS]));
+      } finally {
+        await strict.end();
+      }
+    });
+
+    it('rejects, keeping the earlier file and the process, when its session is terminated mid-export', async () => {
+      const { archiver: first, root } = await directoryArchiver();
+      const earlier = await first.archive([DELIVERIES]);
+      const directory = new DirectoryArchiveTarget(root);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      // Reads nothing until released, so the COPY stalls with the session active.
+      const stalled: ArchiveTarget = {
+        location: directory.location,
+        put: async (key, body) => {
+          await held;
+          await directory.put(key, body);
+        },
+        get: (key) => directory.get(key),
+        close: () => directory.close(),
+      };
+      const archiving = new PartitionArchiver(stalled, pool).archive([DELIVERIES]);
+      const outcome = archiving.then(
+        () => 'archived',
+        (e: Error) => e.message,
+      );
+      let terminated = 0;
+      for (let i = 0; i < 100 && terminated === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT translate(row_to_json%'`,
+        );
+        terminated = rows[0].n;
+      }
+      release();
+      expect(terminated).toBe(1);
+      expect(await outcome).toMatch(/terminat/i);
+      await first.verify(earlier);
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+    });
+
     it('loads an archived file back into an empty copy of the table with the command in docs/archive.md, row for row', async () => {
       const { archiver, root } = await directoryArchiver();
       const manifest = await archiver.archive([DELIVERIES]);
@@ -360,10 +425,8 @@ describe('PartitionArchiver', () => {
       expect(command).toContain('json_populate_record');
 
       await pool.query(`CREATE TABLE deliveries_restored (LIKE deliveries_p20261101 INCLUDING ALL)`);
-      const url = new URL(adminUrl());
-      url.pathname = `/${database}`;
       await promisify(execFile)('bash', ['-c', command as string], {
-        env: { ...process.env, DATABASE_URL: url.toString(), FILE: join(root, manifest.files[0].key), TABLE: 'deliveries_restored' },
+        env: { ...process.env, DATABASE_URL: databaseUrl(), FILE: join(root, manifest.files[0].key), TABLE: 'deliveries_restored' },
       });
 
       // Equal as values (jsonb compares json columns without their whitespace), in both directions, with duplicates.

@@ -121,6 +121,12 @@ export class PartitionArchiver {
     const key = archiveFileKey(day, table);
     const client = await this.connections.connect();
     let failure: Error | undefined;
+    // A session ended by the server between statements (terminated, failover) is reported as an 'error' event,
+    // which would crash the process with no listener; the next statement fails with it anyway.
+    const lost = (e: Error): void => {
+      failure ??= e;
+    };
+    client.on('error', lost);
     try {
       // One snapshot for the count, the columns and the rows, so they describe the same partition.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -148,14 +154,16 @@ export class PartitionArchiver {
       const lines = new LineCounter();
       const digest = new Digest();
       const streaming = pipeline(copy, lines, createGzip(), digest);
+      // Committed once every row is read, not when the upload completes: the session would otherwise sit idle in
+      // its transaction (and be ended by the pool's idle-in-transaction timeout) while S3 takes the last part.
+      const read = streaming.then(() => client.query('COMMIT'));
       try {
-        await Promise.all([streaming, this.target.put(key, digest, GZIP_CONTENT_TYPE)]);
+        await Promise.all([read, this.target.put(key, digest, GZIP_CONTENT_TYPE)]);
       } catch (e) {
         digest.destroy(asError(e));
-        await streaming.catch(() => undefined);
+        await read.catch(() => undefined);
         throw e;
       }
-      await client.query('COMMIT');
 
       const expected = Number(count);
       if (lines.count !== expected || copy.rowCount !== expected) {
@@ -177,6 +185,7 @@ export class PartitionArchiver {
       failure = asError(e);
       throw e;
     } finally {
+      client.off('error', lost);
       // A session that failed mid-COPY is in no state to be reused: the pool discards it.
       client.release(failure);
     }
