@@ -6,4 +6,4 @@ export { PartitionMaintenance } from './partition-maintenance';
 export { STORAGE_SETTINGS, type RetentionDays, type StorageSettings } from './storage.settings';
 export { expiresAt, isExpired, RETENTION_OF, tenantCutoffs } from './retention-policy';
 // The partition archive: its configuration and targets, and the archive's layout.
-export * from './archive';
+export { ArchiveVerificationError, DirectoryArchiveTarget, PartitionArchiver, S3ArchiveTarget, type ArchiveManifest, type ArchiveTarget } from './archive';

@@ -1,11 +1,14 @@
-import { envVariablesOf, validateConfig } from '@hookhub/platform';
-import { ArchiveConfig, archiveTargetFromConfig } from './archive.config';
+import { BaseConfig, envVariablesOf, validateConfig } from '@hookhub/platform';
+import { archiveTargetFromConfig } from './archive.config';
 import { DirectoryArchiveTarget } from './directory-archive-target';
 import { S3ArchiveTarget } from './s3-archive-target';
 
+/** The archive's variables are storage settings of every app (BaseConfig), read with the one required variable set. */
+const config = (raw: Record<string, string>): BaseConfig => validateConfig(BaseConfig, { SECRETS_ENCRYPTION_KEY: 'ab'.repeat(32), ...raw });
+
 function refusal(raw: Record<string, string>): string {
   try {
-    validateConfig(ArchiveConfig, raw);
+    config(raw);
   } catch (e) {
     return (e as Error).message;
   }
@@ -14,9 +17,9 @@ function refusal(raw: Record<string, string>): string {
 
 const S3 = { ARCHIVE_TARGET: 's3', ARCHIVE_S3_BUCKET: 'hookhub-archive' };
 
-describe('ArchiveConfig', () => {
+describe('the archive settings', () => {
   it('declares every variable with one Env decorator', () => {
-    expect([...envVariablesOf(ArchiveConfig).keys()].sort()).toEqual([
+    expect([...envVariablesOf(BaseConfig).keys()].filter((name) => name.startsWith('ARCHIVE_')).sort()).toEqual([
       'ARCHIVE_DIR',
       'ARCHIVE_S3_BUCKET',
       'ARCHIVE_S3_ENDPOINT',
@@ -28,7 +31,7 @@ describe('ArchiveConfig', () => {
   });
 
   it('archives nothing by default, and needs no other variable then', () => {
-    expect({ ...validateConfig(ArchiveConfig, {}) }).toEqual({
+    expect({ ...config({}) }).toMatchObject({
       ARCHIVE_TARGET: 'none',
       ARCHIVE_DIR: undefined,
       ARCHIVE_S3_BUCKET: undefined,
@@ -49,12 +52,12 @@ describe('ArchiveConfig', () => {
   });
 
   it('reads a directory target and a full S3 target', () => {
-    expect(validateConfig(ArchiveConfig, { ARCHIVE_TARGET: 'directory', ARCHIVE_DIR: '/var/lib/hookhub-archive' })).toMatchObject({
+    expect(config({ ARCHIVE_TARGET: 'directory', ARCHIVE_DIR: '/var/lib/hookhub-archive' })).toMatchObject({
       ARCHIVE_TARGET: 'directory',
       ARCHIVE_DIR: '/var/lib/hookhub-archive',
     });
     expect(
-      validateConfig(ArchiveConfig, {
+      config({
         ...S3,
         ARCHIVE_S3_PREFIX: 'prod/hookhub',
         ARCHIVE_S3_ENDPOINT: 'http://127.0.0.1:9000',
@@ -71,8 +74,8 @@ describe('ArchiveConfig', () => {
   });
 
   it.each([
-    ['ARCHIVE_TARGET', 'S3', /must be one of none, directory, s3$/],
-    ['ARCHIVE_TARGET', 'file', /must be one of none, directory, s3$/],
+    ['ARCHIVE_TARGET', 'S3', /must be one of none, directory, s3, got "S3"$/],
+    ['ARCHIVE_TARGET', 'file', /must be one of none, directory, s3, got "file"$/],
     ['ARCHIVE_DIR', 'archive', /must be an absolute directory path/],
     ['ARCHIVE_DIR', '', /is empty: unset it to use the default/],
     ['ARCHIVE_S3_BUCKET', 'Hookhub_Archive', /must be an S3 bucket name/],
@@ -99,13 +102,13 @@ describe('archiveTargetFromConfig', () => {
   });
 
   it('gives no target for none, a directory target, and an S3 target under its bucket and prefix', async () => {
-    expect(archiveTargetFromConfig(validateConfig(ArchiveConfig, {}))).toBeNull();
+    expect(archiveTargetFromConfig(config({}))).toBeNull();
 
-    const directory = archiveTargetFromConfig(validateConfig(ArchiveConfig, { ARCHIVE_TARGET: 'directory', ARCHIVE_DIR: '/var/lib/hookhub-archive' }));
+    const directory = archiveTargetFromConfig(config({ ARCHIVE_TARGET: 'directory', ARCHIVE_DIR: '/var/lib/hookhub-archive' }));
     expect(directory).toBeInstanceOf(DirectoryArchiveTarget);
     expect(directory?.location).toBe('file:///var/lib/hookhub-archive');
 
-    const s3 = archiveTargetFromConfig(validateConfig(ArchiveConfig, { ...S3, ARCHIVE_S3_REGION: 'eu-west-1' }));
+    const s3 = archiveTargetFromConfig(config({ ...S3, ARCHIVE_S3_REGION: 'eu-west-1' }));
     expect(s3).toBeInstanceOf(S3ArchiveTarget);
     expect(s3?.location).toBe('s3://hookhub-archive/hookhub');
     expect((s3 as S3ArchiveTarget).objectKey('2026/11/01/events.ndjson.gz')).toBe('hookhub/2026/11/01/events.ndjson.gz');

@@ -1,5 +1,4 @@
-import { EnvBoolean, EnvString } from '@hookhub/platform';
-import { ValidateIf } from 'class-validator';
+import type { BaseConfig } from '@hookhub/platform';
 import type { ArchiveTarget } from './archive-target';
 import { DirectoryArchiveTarget } from './directory-archive-target';
 import { S3ArchiveTarget } from './s3-archive-target';
@@ -7,49 +6,9 @@ import { S3ArchiveTarget } from './s3-archive-target';
 export const ARCHIVE_TARGET_KINDS = ['none', 'directory', 's3'] as const;
 export type ArchiveTargetKind = (typeof ARCHIVE_TARGET_KINDS)[number];
 
-/**
- * Where expiring partitions are archived before they are dropped (issue 12). A fragment: an app's configuration
- * that runs retention extends it or declares the same variables. Variables of a target not chosen may stay unset;
- * a variable that is set is checked whatever the target, so a typo never waits for the day the target changes.
- */
-export class ArchiveConfig {
-  /** `none` drops expired partitions without a copy. */
-  @EnvString({ accepts: 'one of none, directory, s3', pattern: /^(none|directory|s3)$/ })
-  ARCHIVE_TARGET: ArchiveTargetKind = 'none';
-
-  @ValidateIf((c: ArchiveConfig) => c.ARCHIVE_TARGET === 'directory' || c.ARCHIVE_DIR !== undefined)
-  @EnvString({ accepts: 'an absolute directory path (required when ARCHIVE_TARGET=directory)', pattern: /^\/./ })
-  ARCHIVE_DIR?: string;
-
-  @ValidateIf((c: ArchiveConfig) => c.ARCHIVE_TARGET === 's3' || c.ARCHIVE_S3_BUCKET !== undefined)
-  @EnvString({ accepts: 'an S3 bucket name (required when ARCHIVE_TARGET=s3)', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ })
-  ARCHIVE_S3_BUCKET?: string;
-
-  /** Key prefix inside the bucket: `<prefix>/<YYYY>/<MM>/<DD>/<table>.ndjson.gz`. */
-  @EnvString({
-    accepts: 'a key prefix of letters, digits, . _ - separated by single slashes, without a leading or trailing slash',
-    pattern: /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/,
-  })
-  ARCHIVE_S3_PREFIX: string = 'hookhub';
-
-  /** An S3-compatible service's URL; unset: AWS S3. */
-  @ValidateIf((c: ArchiveConfig) => c.ARCHIVE_S3_ENDPOINT !== undefined)
-  @EnvString({ accepts: 'an http:// or https:// URL', pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/ })
-  ARCHIVE_S3_ENDPOINT?: string;
-
-  /** Unset: the AWS SDK's own chain (AWS_REGION, the shared config file). */
-  @ValidateIf((c: ArchiveConfig) => c.ARCHIVE_S3_REGION !== undefined)
-  @EnvString({ accepts: 'a region name such as eu-west-1', pattern: /^[a-z0-9-]{1,64}$/ })
-  ARCHIVE_S3_REGION?: string;
-
-  /** Path-style URLs (`endpoint/bucket/key`), which most self-hosted S3-compatible services need. */
-  @EnvBoolean()
-  ARCHIVE_S3_FORCE_PATH_STYLE: boolean = false;
-}
-
-/** The variables `archiveTargetFromConfig` reads: a validated ArchiveConfig, or any configuration that extends it. */
+/** The variables `archiveTargetFromConfig` reads (declared with the other storage settings in BaseConfig). */
 export type ArchiveTargetSettings = Pick<
-  ArchiveConfig,
+  BaseConfig,
   'ARCHIVE_TARGET' | 'ARCHIVE_DIR' | 'ARCHIVE_S3_BUCKET' | 'ARCHIVE_S3_PREFIX' | 'ARCHIVE_S3_ENDPOINT' | 'ARCHIVE_S3_REGION' | 'ARCHIVE_S3_FORCE_PATH_STYLE'
 >;
 

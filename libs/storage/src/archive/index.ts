@@ -4,7 +4,7 @@ export { PartitionArchiver, ARCHIVE_CONNECTIONS, ARCHIVE_TARGET, type ArchiveCon
 export { type ArchiveTarget } from './archive-target';
 export { DirectoryArchiveTarget } from './directory-archive-target';
 export { S3ArchiveTarget, type S3ArchiveTargetOptions } from './s3-archive-target';
-export { ArchiveConfig, ARCHIVE_TARGET_KINDS, archiveTargetFromConfig, type ArchiveTargetKind, type ArchiveTargetSettings } from './archive.config';
+export { ARCHIVE_TARGET_KINDS, archiveTargetFromConfig, type ArchiveTargetKind, type ArchiveTargetSettings } from './archive.config';
 export { ArchiveError, ArchiveVerificationError } from './archive-errors';
 export {
   ARCHIVE_FORMAT,

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
-import { ArchiveConfig, archiveTargetFromConfig } from './archive.config';
+import { archiveTargetFromConfig, ArchiveTargetSettings } from './archive.config';
 import { ArchiveError, ArchiveVerificationError } from './archive-errors';
 import { ArchiveManifest, DayManifest, PartitionExport } from './archive-manifest';
 import type { ArchiveTarget } from './archive-target';
@@ -477,7 +477,7 @@ describe('PartitionArchiver', () => {
       process.env = savedEnv;
     });
 
-    function s3Archiver(overrides: Partial<ArchiveConfig> = {}): PartitionArchiver {
+    function s3Archiver(overrides: Partial<ArchiveTargetSettings> = {}): PartitionArchiver {
       const target = archiveTargetFromConfig({
         ARCHIVE_TARGET: 's3',
         ARCHIVE_S3_BUCKET: bucket,
