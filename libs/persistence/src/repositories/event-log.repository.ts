@@ -84,7 +84,7 @@ export class EventLogRepository {
    * Locks the snapshot rows of these resources (creating empty ones), in a
    * fixed order so concurrent batches cannot deadlock, and reports which of
    * these events are in the log already, with the change status recorded for
-   * each (`<tenant>:<event id>` → status): one round trip. Versions, and with
+   * each (`<tenant>:<event id>` → status): two round trips, the second under the locks. Versions, and with
    * them which event created a resource, are decided under this lock, so they
    * never collide or skip, whichever pod records first.
    */
@@ -116,11 +116,8 @@ export class EventLogRepository {
        )
        SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL::text AS event_id, NULL::text AS change_status FROM created
        UNION ALL
-       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL, NULL FROM existing
-       UNION ALL
-       SELECT tenant_id, NULL, NULL, NULL, NULL, NULL, id, change_status FROM events
-        WHERE (tenant_id, id) IN (SELECT * FROM unnest($4::uuid[], $5::text[]))`,
-      [...cols, events.map((e) => e.tenantId), events.map((e) => e.id)],
+       SELECT tenant_id, model_type, model_id, version, source_created_at, deleted_at, NULL, NULL FROM existing`,
+      cols,
     );
     const locked = new Map<string, LockedSnapshot>();
     const recorded = new Map<string, ChangeStatus>();
@@ -144,6 +141,18 @@ export class EventLogRepository {
       );
       late.forEach(add);
     }
+    // Which events are logged already is read only now, under the locks: a statement sees what was
+    // committed before it began, and the one above may have waited for another batch with the same
+    // event. No unique index spans the partitions of the log to catch it later.
+    const logged = await preparedQuery<LockRow>(
+      m,
+      'hookhub_recorded_events',
+      `SELECT tenant_id, NULL AS model_type, NULL AS model_id, NULL AS version, NULL AS source_created_at, NULL AS deleted_at,
+              id AS event_id, change_status FROM events
+        WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+      [events.map((e) => e.tenantId), events.map((e) => e.id)],
+    );
+    logged.forEach(add);
     return { locked, recorded };
   }
 
