@@ -820,12 +820,13 @@ describe('provider ingest end to end: verify, store, normalise, publish', () => 
     const [callback] = (
       await hub.api.request<{ items: { id: string }[] }>('GET', `/v1/provider-connections/${connection.id}/callbacks`, { token: tenant.adminKey })
     ).body.items;
-    const detail = await hub.api.request<{ body_base64: string; headers: Record<string, string> }>(
+    const detail = await hub.api.request<{ body: string; body_encoding: string; headers: Record<string, string> }>(
       'GET',
       `/v1/provider-connections/${connection.id}/callbacks/${callback.id}`,
       { token: tenant.adminKey },
     );
-    expect(Buffer.from(detail.body.body_base64, 'base64').toString()).toContain('MessageSid=SMre');
+    expect(detail.body.body_encoding).toBe('utf8');
+    expect(detail.body.body).toContain('MessageSid=SMre');
     expect(detail.body.headers['x-twilio-signature']).toBeDefined();
     const res = await hub.api.request('POST', `/v1/provider-connections/${connection.id}/callbacks/${callback.id}/reprocess`, { token: tenant.adminKey });
     expect(res.status).toBe(202);
