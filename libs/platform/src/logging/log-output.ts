@@ -48,9 +48,20 @@ export function logStream(settings: LogSettings): DestinationStream {
     translateTime: 'SYS:HH:MM:ss.l',
     // The message carries what these say (request lines read "GET /v1/tenants 200 4 ms").
     ignore: 'pid,hostname,service,context,req,res,responseTime',
-    messageFormat: (log, messageKey) => (typeof log.context === 'string' ? `${log.context}: ${String(log[messageKey])}` : String(log[messageKey])),
+    messageFormat: prettyMessage,
   };
   return loadPinoPretty()(options);
+}
+
+/**
+ * "[subscriptions] JetstreamConnection: connected to NATS": the app's name first, since `npm run dev` shows the
+ * three apps' lines as they come; a line that starts with the name already ("subscriptions listening on …") as is.
+ */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey]);
+  const service = String(log.service ?? '');
+  if (typeof log.context === 'string') return `[${service}] ${log.context}: ${message}`;
+  return message.startsWith(`${service} `) ? message : `[${service}] ${message}`;
 }
 
 type PinoPretty = (options: PrettyOptions) => DestinationStream;
