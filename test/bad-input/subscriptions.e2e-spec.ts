@@ -394,9 +394,10 @@ describe('bad input: the subscriptions app', () => {
     const conns = '/v1/provider-connections';
     routes = [
       { method: 'POST', pattern: '/v1/tenants', auth: 'admin-token', body: tenantDto },
+      { method: 'GET', pattern: '/v1/tenants', auth: 'admin-token', query: listParams },
       { method: 'POST', pattern: '/v1/tenants/:tenant/api-keys', auth: 'admin-token', body: keyDto },
       { method: 'POST', pattern: '/v1/api-keys', auth: 'api-key', roles: admin, body: keyDto },
-      { method: 'GET', pattern: '/v1/api-keys', auth: 'api-key', roles: admin },
+      { method: 'GET', pattern: '/v1/api-keys', auth: 'api-key', roles: admin, query: listParams },
       { method: 'DELETE', pattern: '/v1/api-keys/:apiKey', auth: 'api-key', roles: admin },
       { method: 'POST', pattern: '/v1/subscriptions', auth: 'api-key', roles: admin, body: createSubscriptionDto(receiver.url) },
       { method: 'GET', pattern: '/v1/subscriptions', auth: 'api-key', roles: readers, query: subscriptionParams },
