@@ -66,6 +66,7 @@ const DEFAULTS: Record<string, unknown> = {
   SUBSCRIPTIONS_PORT: 3000,
   ADMIN_TOKEN: REQUIRED,
   SECRET_ROTATION_OVERLAP_MS: 24 * 3_600_000,
+  INGEST_PUBLIC_URL: 'http://127.0.0.1:3002',
   PROVIDER_INGEST_PORT: 3002,
   INGEST_BODY_LIMIT: '30mb',
   TRUST_PROXY: false,
@@ -96,6 +97,10 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
   LOG_LEVEL: { valid: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], invalid: ['', 'INFO', 'verbose', ' info'] },
   LOG_DESTINATION: { valid: ['stdout', '/var/log/hookhub/subscriptions.log', 'logs/app.log'], invalid: [''] },
   ADMIN_TOKEN: { valid: ['x'.repeat(16), 'y'.repeat(64)], invalid: ['', 'x'.repeat(15)] },
+  INGEST_PUBLIC_URL: {
+    valid: ['https://hooks.example.com', 'http://127.0.0.1:3002', 'https://example.com/hookhub/'],
+    invalid: ['', 'hooks.example.com', 'ftp://example.com', 'https://user:pw@example.com', 'https://example.com/?a=1', 'https://example.com/#x'],
+  },
   INGEST_BODY_LIMIT: { valid: ['30mb', '512kb', '1KB'], invalid: ['', '0kb', '30', '30gb', '1.5mb', '-1mb'] },
   INGEST_SNS_HOST_PATTERN: { valid: ['^127\\.0\\.0\\.1$', 'sns'], invalid: ['', '(', '[a-'] },
 };
