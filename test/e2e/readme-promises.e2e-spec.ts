@@ -404,6 +404,9 @@ describe('README promises', () => {
     const headers = Object.fromEntries(Object.entries(a.request_headers).map(([k, v]) => [k.toLowerCase(), v]));
     expect(headers['x-api-token']).toBe('[redacted]');
     expect(headers['x-webhook-delivery']).toBe(id);
+    // Rebuilt from the delivery (the attempt log keeps only each attempt's signatures and custom header names).
+    expect(headers).toMatchObject({ 'content-type': 'application/json', 'x-webhook-attempt': '1', 'x-webhook-subscription': sub.id });
+    expect(Object.keys(headers).some((k) => /signature/.test(k))).toBe(true);
     expect(a.response_status).toBe(500);
     expect(a.response_headers['x-endpoint']).toBe('e-1');
     expect(a.duration_ms).toEqual(expect.any(Number));

@@ -164,7 +164,7 @@ describe('recording in bulk: event log, snapshots and attempts', () => {
     }, 20_000);
     const attempts = await db.query(
       `SELECT a.outcome, a.response_status, a.response_body, a.response_headers->>'x-receiver' AS receiver_header,
-              a.request_headers->>'X-Webhook-Attempt' AS attempt_header, d.delivered_at IS NOT NULL AS delivered
+              a.attempt::text AS attempt_header, d.delivered_at IS NOT NULL AS delivered
          FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`,
       [sub.body.id],
     );

@@ -17,4 +17,5 @@ export { EndpointVerifier, type VerificationResult } from './endpoint-verifier';
 export { RedeliveryService } from './redelivery.service';
 export { senderRefusal } from './sender-permissions';
 export { TestPing } from './test-ping';
+export { sentRequestHeaders } from './webhook-request';
 export { WebhookSender, type OutgoingRequest, type SendResult, type SenderOptions } from './webhook-sender';

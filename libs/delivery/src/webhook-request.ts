@@ -4,6 +4,39 @@ import { SecretVault, signatureHeaders } from '@hookhub/signing';
 
 const USER_AGENT = 'Hookhub-Webhooks/1.0';
 
+/** What a request's delivery headers follow from. */
+export interface DeliveryHeaderSource {
+  eventType: string;
+  deliveryId: string;
+  subscriptionId: string;
+  attempt: number;
+  resourceVersion?: number | null;
+}
+
+/** The headers every attempt of a delivery sends, apart from its signatures and the subscription's own. */
+function deliveryHeaders(d: DeliveryHeaderSource): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    'User-Agent': USER_AGENT,
+    'X-Webhook-Event': d.eventType,
+    'X-Webhook-Delivery': d.deliveryId,
+    'X-Webhook-Subscription': d.subscriptionId,
+    'X-Webhook-Attempt': String(d.attempt),
+    ...(d.resourceVersion != null ? { 'X-Webhook-Resource-Version': String(d.resourceVersion) } : {}),
+  };
+}
+
+const DELIVERY_HEADER_NAMES = new Set([...Object.keys(deliveryHeaders({ eventType: '', deliveryId: '', subscriptionId: '', attempt: 0, resourceVersion: 0 }))]);
+
+/**
+ * The headers an attempt sent, as the delivery log shows them: rebuilt from
+ * the delivery and the attempt number, with what the attempt log stored (the
+ * signatures, and custom header names with their values redacted).
+ */
+export function sentRequestHeaders(d: DeliveryHeaderSource, stored: Record<string, string>): Record<string, string> {
+  return { ...deliveryHeaders(d), ...stored };
+}
+
 export interface WebhookMessage {
   subscription: SubscriptionEntity;
   eventType: string;
@@ -30,13 +63,7 @@ export class WebhookRequestBuilder {
     const sub = m.subscription;
     return {
       ...sub.headers,
-      'Content-Type': 'application/json',
-      'User-Agent': USER_AGENT,
-      'X-Webhook-Event': m.eventType,
-      'X-Webhook-Delivery': m.deliveryId,
-      'X-Webhook-Subscription': sub.id,
-      'X-Webhook-Attempt': String(m.attempt),
-      ...(m.resourceVersion != null ? { 'X-Webhook-Resource-Version': String(m.resourceVersion) } : {}),
+      ...deliveryHeaders({ eventType: m.eventType, deliveryId: m.deliveryId, subscriptionId: sub.id, attempt: m.attempt, resourceVersion: m.resourceVersion }),
       ...signatureHeaders({
         scheme: sub.signatureScheme,
         secrets: this.signingSecrets(sub),
@@ -47,10 +74,18 @@ export class WebhookRequestBuilder {
     };
   }
 
-  /** Custom header values may be credentials of the receiver: logs and the API keep their names only. */
+  /**
+   * What the attempt log keeps of a request's headers: custom header values
+   * may be credentials of the receiver, so only their names; and the headers
+   * that follow from the delivery and the attempt number are left out (see
+   * `sentRequestHeaders`): each attempt stores only its own signatures.
+   */
   loggable(sub: SubscriptionEntity, headers: Record<string, string>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) out[k] = k in sub.headers ? '[redacted]' : v;
+    for (const [k, v] of Object.entries(headers)) {
+      if (k in sub.headers) out[k] = '[redacted]';
+      else if (!DELIVERY_HEADER_NAMES.has(k)) out[k] = v;
+    }
     return out;
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RedeliveryService } from '@hookhub/delivery';
+import { RedeliveryService, sentRequestHeaders } from '@hookhub/delivery';
 import { DeliveryAttemptEntity, DeliveryEntity, DeliveryLogRepository, DeliveryStatus } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import type { Principal } from '../auth/principal';
@@ -38,9 +38,23 @@ export class DeliveriesService {
     return delivery;
   }
 
+  /** A delivery with its attempts, each with the request headers it sent (the log stores only each attempt's own). */
   async withAttempts(principal: Principal, id: string): Promise<{ delivery: DeliveryEntity; attempts: DeliveryAttemptEntity[] }> {
     const delivery = await this.get(principal, id);
-    return { delivery, attempts: await this.deliveries.listAttempts(id) };
+    const attempts = await this.deliveries.listAttempts(id);
+    for (const a of attempts) {
+      a.requestHeaders = sentRequestHeaders(
+        {
+          eventType: delivery.eventType,
+          deliveryId: delivery.id,
+          subscriptionId: delivery.subscriptionId,
+          attempt: a.attempt,
+          resourceVersion: delivery.resourceVersion,
+        },
+        a.requestHeaders,
+      );
+    }
+    return { delivery, attempts };
   }
 
   /** Queues the delivery to be sent within a second, whatever its state, if its subscription is active. */
