@@ -6,7 +6,9 @@
 //   node bench/run.mjs throughput latency           # some scenarios (apps already built)
 //   node bench/run.mjs throughput --events=5000     # smaller sizes for a quick run
 //
-// Scenarios: throughput (with memory), latency, fanout, isolation, scaleout, rest.
+// Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, isolation, scaleout, rest,
+// history (throughput and latency again on a database pre-filled with history), retention (the latency load
+// while expired days are archived and dropped). The last two are not in the default set (minutes of set-up).
 // Options (defaults in brackets):
 //   --events=20000 --body=1024            throughput: events, model bytes
 //   --tickets=5000                        distinct tickets the events update (round robin)
@@ -17,6 +19,8 @@
 //   --scale-events=2000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
 //   --rest-events=5000 --rest-concurrency=32                                REST publishing
+//   --history-deliveries=10000000         history: delivery rows pre-filled (with their events, 2 deliveries each, and attempts)
+//   --retention-deliveries=200000 --retention-seconds=30                   retention: expired rows, and the load's length
 //   --repeat=1                            run each scenario (with its baseline) this many times
 //   --no-baseline                         skip the baseline runs
 //   --set=KEY=VALUE                       extra dispatcher environment (repeatable)
@@ -39,7 +43,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest'];
+const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest', 'history', 'retention'];
+const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest'];
 
 // ---------------------------------------------------------------- arguments
 const opts = {
@@ -58,6 +63,9 @@ const opts = {
   'scale-concurrency': 20,
   'rest-events': 5_000,
   'rest-concurrency': 32,
+  'history-deliveries': 10_000_000,
+  'retention-deliveries': 200_000,
+  'retention-seconds': 30,
   baseline: true,
   'log-level': 'info',
   'cpu-prof': false,
@@ -81,7 +89,11 @@ for (const arg of process.argv.slice(2)) {
   else opts[key] = value === undefined ? true : typeof opts[key] === 'number' ? Number(value) : value;
 }
 for (const s of picked) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; pick from ${ALL.join(', ')}, memory`);
-const scenarios = picked.length ? ALL.filter((s) => picked.includes(s)) : ALL;
+const scenarios = picked.length ? ALL.filter((s) => picked.includes(s)) : DEFAULT_SCENARIOS;
+// History and retention are judged against throughput and latency on the empty database, in the same session.
+for (const needed of ['latency', 'throughput']) {
+  if ((scenarios.includes('history') || (needed === 'latency' && scenarios.includes('retention'))) && !scenarios.includes(needed)) scenarios.unshift(needed);
+}
 // Isolation is judged against scenario 2 of the same session.
 if (scenarios.includes('isolation') && !scenarios.includes('latency')) scenarios.splice(scenarios.indexOf('isolation'), 0, 'latency');
 
@@ -547,8 +559,28 @@ async function baseline(args) {
 const results = {};
 
 async function throughput() {
+  const base = await baseline([opts.events, opts.body]);
+  const m = await measureThroughput();
+  const { hubRate } = m;
+  results.throughput = hubRate;
+  emit({
+    scenario: 'throughput',
+    events: opts.events,
+    model_bytes: opts.body,
+    subscriptions: 1,
+    hub: m.hub,
+    storage: m.storage,
+    baseline: base && { deliveries_per_s: base.deliveries_per_s },
+    ratio: base && round(hubRate / base.deliveries_per_s),
+    target: 'ratio >= 0.6',
+    met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
+  });
+  emit({ scenario: 'memory', during: 'throughput', ...m.memory });
+}
+
+/** `--events` published as fast as possible to one subscription: the hub's rate, with memory and the bytes it stored. */
+async function measureThroughput() {
   const n = opts.events;
-  const base = await baseline([n, opts.body]);
   const world = await startWorld({ ingest: true });
   try {
     const t = await world.api.tenant('bench-throughput');
@@ -557,23 +589,22 @@ async function throughput() {
     const apps = [world.apps.subscriptions, ...world.apps.dispatchers, ...(world.apps.ingest ? [world.apps.ingest] : [])];
     const stopSampling = rssSampler(apps);
     const stopCpu = await cpuMeter(world);
+    const bytesBefore = await storageBytes();
     const received = waitReceived(label, n, 600_000);
     const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, filler: modelFiller(opts.body) });
     const publishedAt = Date.now();
     const got = await received;
     const recordedAt = await persisted([sid], n);
+    const bytesAfter = await storageBytes();
+    const per = (table) => Math.round((bytesAfter[table] - bytesBefore[table]) / n);
     const peak = stopSampling();
     const cpu = await stopCpu();
     const counters = await dispatcherCounters(world);
     const batches = (await db.query(`SELECT count(DISTINCT recorded_at)::int AS n FROM events WHERE tenant_id = $1`, [t.id])).rows[0].n;
     const flushes = (await db.query(`SELECT count(DISTINCT updated_at)::int AS n FROM deliveries WHERE subscription_id = $1`, [sid])).rows[0].n;
     const hubRate = n / ((recordedAt - started) / 1000);
-    results.throughput = hubRate;
-    emit({
-      scenario: 'throughput',
-      events: n,
-      model_bytes: opts.body,
-      subscriptions: 1,
+    return {
+      hubRate,
       hub: {
         deliveries_per_s: Math.round(hubRate),
         received_per_s: Math.round(n / ((got.last - started) / 1000)),
@@ -587,17 +618,19 @@ async function throughput() {
         ...(await attemptDurations([sid])),
         cpu_s: cpu,
       },
-      baseline: base && { deliveries_per_s: base.deliveries_per_s },
-      ratio: base && round(hubRate / base.deliveries_per_s),
-      target: 'ratio >= 0.6',
-      met: base ? hubRate / base.deliveries_per_s >= 0.6 : null,
-    });
-    emit({
-      scenario: 'memory',
-      during: 'throughput',
-      peak_rss_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.rss)])),
-      vm_hwm_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.hwm)])),
-    });
+      // What each delivered event left in PostgreSQL (tables, TOAST and indexes; one subscription, one attempt each).
+      storage: {
+        bytes_per_event: per('events'),
+        bytes_per_delivery: per('deliveries'),
+        bytes_per_attempt: per('delivery_attempts'),
+        bytes_per_delivered_event: per('events') + per('deliveries') + per('delivery_attempts'),
+        target: 'bytes_per_delivered_event <= 1536',
+      },
+      memory: {
+        peak_rss_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.rss)])),
+        vm_hwm_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k.replace(/-\d+(-\d+)?$/, ''), Math.round(v.hwm)])),
+      },
+    };
   } finally {
     await world.stop();
   }
@@ -621,9 +654,9 @@ async function warmUp(world) {
 }
 
 /** Offered load for `seconds`; returns the healthy endpoint's latencies. */
-async function steadyLoad({ withDeadEndpoint }) {
-  const n = opts.rate * opts.seconds;
-  const world = await startWorld();
+async function steadyLoad({ withDeadEndpoint, seconds = opts.seconds, dispatcherEnv = {} }) {
+  const n = opts.rate * seconds;
+  const world = await startWorld({ dispatcherEnv });
   try {
     const t = await world.api.tenant(withDeadEndpoint ? 'bench-isolation' : 'bench-latency');
     const label = `lat${worldCount}`;
@@ -839,7 +872,144 @@ async function rest() {
   }
 }
 
-const RUNNERS = { throughput, latency, fanout, isolation, scaleout, rest };
+/** Bytes of each history table: every partition's table, TOAST and indexes. */
+async function storageBytes() {
+  const r = await db.query(
+    `SELECT t AS name, (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(t::regclass))::bigint AS bytes
+       FROM unnest(ARRAY['events', 'deliveries', 'delivery_attempts', 'provider_callbacks']) t`,
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.name, Number(x.bytes)]));
+}
+
+/**
+ * Writes history straight into the day partitions of these days ago (created here as the hub names them):
+ * per day, `perDay` events of a tenant of its own, each delivered to its two subscriptions with one attempt.
+ * Generated in SQL, a day per statement, so ten million rows take minutes, not hours.
+ */
+async function prefillHistory(daysAgo, deliveriesPerDay, label) {
+  const tenant = (await db.query(`INSERT INTO tenants (name) VALUES ($1) RETURNING id`, [label])).rows[0].id;
+  const subs = [];
+  for (let i = 0; i < 2; i++) {
+    subs.push(
+      (
+        await db.query(
+          `INSERT INTO subscriptions (tenant_id, url, event_types, retry_policy_ms, state) VALUES ($1, 'https://history.example/hook', '{ticket.updated}', '{1000}', 'active') RETURNING id`,
+          [tenant],
+        )
+      ).rows[0].id,
+    );
+  }
+  const perDay = Math.ceil(deliveriesPerDay / subs.length);
+  const model = 'x'.repeat(Math.max(0, opts.body - 80));
+  const started = Date.now();
+  for (const ago of daysAgo) {
+    const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - ago * 86_400_000);
+    const from = day.toISOString();
+    const to = new Date(day.getTime() + 86_400_000).toISOString();
+    const suffix = from.slice(0, 10).replace(/-/g, '');
+    for (const table of ['events', 'deliveries', 'delivery_attempts']) {
+      await db.query(`CREATE TABLE IF NOT EXISTS ${table}_p${suffix} PARTITION OF ${table} FOR VALUES FROM ('${from}') TO ('${to}')`);
+    }
+    await db.query(
+      `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at, recorded_at)
+       SELECT $1, 'h' || $2::int || '-' || i, 'ticket.updated', 'ticket', 'h-' || (i % 100000), $2::int * $3::int + i, 'UPDATE',
+              json_build_object('id', 'h' || $2::int || '-' || i, 'account_id', $1::uuid, 'type', 'ticket.updated', 'model_type', 'ticket',
+                                'model_id', 'h-' || (i % 100000), 'model', json_build_object('id', 'h-' || (i % 100000), 'description', $4::text)),
+              $5::timestamptz + i * ($6::double precision * interval '1 millisecond'), $5::timestamptz + i * ($6::double precision * interval '1 millisecond')
+         FROM generate_series(1, $3::int) i`,
+      [tenant, ago, perDay, model, from, 86_400_000 / (perDay + 1)],
+    );
+    await db.query(
+      `INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, attempt_count, last_status_code, resource,
+                               resource_version, delivered_at, created_at, updated_at)
+       SELECT gen_random_uuid(), e.tenant_id, s, e.id, e.type, 'delivered', 1, 200, 'ticket/' || e.model_id, e.version,
+              e.recorded_at + interval '20 milliseconds', e.recorded_at, e.recorded_at + interval '20 milliseconds'
+         FROM events_p${suffix} e CROSS JOIN unnest($2::uuid[]) s WHERE e.tenant_id = $1`,
+      [tenant, subs],
+    );
+    await db.query(
+      `INSERT INTO delivery_attempts (id, delivery_id, delivery_created_at, attempt, outcome, started_at, duration_ms, request_url,
+                                      request_headers, response_status, response_headers, response_body)
+       SELECT gen_random_uuid(), d.id, d.created_at, 1, 'success', d.created_at + interval '1 millisecond', 12, 'https://history.example/hook',
+              json_build_object('X-Webhook-Signature', 'sha256=' || md5(d.id::text) || md5(d.event_id), 'X-Webhook-Timestamp', '1764460800'),
+              200, '{"content-length":"2","date":"Mon, 30 Nov 2026 00:00:00 GMT"}', 'ok'
+         FROM deliveries_p${suffix} d WHERE d.tenant_id = $1`,
+      [tenant],
+    );
+  }
+  await db.query('ANALYZE events, deliveries, delivery_attempts');
+  return { tenant, rows: perDay * subs.length * daysAgo.length, seconds: round((Date.now() - started) / 1000, 1) };
+}
+
+async function history() {
+  const empty = { throughput: results.throughput, latencyP99: results.latencyP99 };
+  const days = 10;
+  const filled = await prefillHistory(
+    Array.from({ length: days }, (_, i) => i + 2),
+    Math.ceil(opts['history-deliveries'] / days),
+    'bench-history',
+  );
+  const bytes = await storageBytes();
+  const rate = (await measureThroughput()).hubRate;
+  const lat = await steadyLoad({ withDeadEndpoint: false });
+  emit({
+    scenario: 'history',
+    prefilled_deliveries: filled.rows,
+    prefill_seconds: filled.seconds,
+    database_gb: round((bytes.events + bytes.deliveries + bytes.delivery_attempts) / 2 ** 30),
+    hub: { deliveries_per_s: Math.round(rate), latency_p99_ms: lat.p99_ms, latency_p50_ms: lat.p50_ms },
+    empty_database: { deliveries_per_s: Math.round(empty.throughput), latency_p99_ms: empty.latencyP99 },
+    throughput_ratio: round(rate / empty.throughput),
+    latency_p99_ratio: round(lat.p99_ms / Math.max(1, empty.latencyP99)),
+    target: 'throughput_ratio >= 0.9 and latency_p99_ratio <= 1.2',
+    met: rate / empty.throughput >= 0.9 && lat.p99_ms / Math.max(1, empty.latencyP99) <= 1.2,
+  });
+}
+
+async function retention() {
+  const reference = results.latencyP99;
+  // Two days past the 30-day retention: the dispatcher's first retention run (5 s after it starts) archives and drops them.
+  const expired = await prefillHistory([41, 40], Math.ceil(opts['retention-deliveries'] / 2), 'bench-retention');
+  const archiveDir = join(workDir, 'archive');
+  const before = (await db.query(`SELECT coalesce(max(id), 0) AS id FROM retention_runs`)).rows[0].id;
+  const hub = await steadyLoad({
+    withDeadEndpoint: false,
+    seconds: opts['retention-seconds'],
+    dispatcherEnv: { RETENTION_INTERVAL_MS: 5_000, ARCHIVE_TARGET: 'directory', ARCHIVE_DIR: archiveDir },
+  });
+  const run = (
+    await db.query(`SELECT started_at, finished_at, summary, error FROM retention_runs WHERE id > $1 AND summary->'dropped' <> '[]' ORDER BY id LIMIT 1`, [
+      before,
+    ])
+  ).rows[0];
+  const manifests = [];
+  for (const ago of [41, 40]) {
+    const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - ago * 86_400_000).toISOString().slice(0, 10);
+    const file = join(archiveDir, ...day.split('-'), 'manifest.json');
+    if (existsSync(file)) manifests.push(JSON.parse(readFileSync(file, 'utf8')));
+  }
+  const files = manifests.flatMap((m) => m.files);
+  emit({
+    scenario: 'retention',
+    expired_deliveries: expired.rows,
+    hub: { p50_ms: hub.p50_ms, p99_ms: hub.p99_ms, max_ms: hub.max_ms, delivered_per_s: hub.delivered_per_s },
+    retention_run: run && {
+      seconds: round((run.finished_at - run.started_at) / 1000, 1),
+      dropped: run.summary.dropped?.length,
+      archived: run.summary.archived?.length,
+      error: run.error,
+    },
+    export_seconds: round(files.reduce((n, f) => n + f.exportMs, 0) / 1000, 1),
+    archived_rows: files.reduce((n, f) => n + f.rows, 0),
+    archived_mb: round(files.reduce((n, f) => n + f.bytes, 0) / 2 ** 20, 1),
+    latency_scenario_p99_ms: reference,
+    ratio: round(hub.p99_ms / Math.max(1, reference)),
+    target: 'p99 while dropping and archiving <= 1.5x the latency scenario p99',
+    met: Boolean(run) && hub.p99_ms <= 1.5 * Math.max(1, reference),
+  });
+}
+
+const RUNNERS = { throughput, latency, fanout, isolation, scaleout, rest, history, retention };
 
 // ---------------------------------------------------------------- main
 let failed = false;
