@@ -43,6 +43,20 @@ const DEFAULTS: Record<string, unknown> = {
   JETSTREAM_DUPLICATE_WINDOW_MS: 600_000,
   JETSTREAM_MAX_AGE_MS: 7 * 24 * 3_600_000,
   SECRETS_ENCRYPTION_KEY: REQUIRED,
+  EVENTS_RETENTION_DAYS: 30,
+  DELIVERIES_RETENTION_DAYS: 30,
+  CALLBACKS_RETENTION_DAYS: 14,
+  PARTITIONS_AHEAD_DAYS: 7,
+  RETENTION_INTERVAL_MS: 3_600_000,
+  RETENTION_DELETE_BATCH: 5_000,
+  RETENTION_DELETE_BATCHES_PER_RUN: 20,
+  ARCHIVE_TARGET: 'none',
+  ARCHIVE_DIR: undefined,
+  ARCHIVE_S3_BUCKET: undefined,
+  ARCHIVE_S3_PREFIX: 'hookhub',
+  ARCHIVE_S3_ENDPOINT: undefined,
+  ARCHIVE_S3_REGION: undefined,
+  ARCHIVE_S3_FORCE_PATH_STYLE: false,
   ALLOW_INSECURE_WEBHOOK_TARGETS: false,
   WEBHOOK_TIMEOUT_MS: 10_000,
   LOG_LEVEL: 'info',
@@ -103,6 +117,12 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
   },
   INGEST_BODY_LIMIT: { valid: ['30mb', '512kb', '1KB'], invalid: ['', '0kb', '30', '30gb', '1.5mb', '-1mb'] },
   INGEST_SNS_HOST_PATTERN: { valid: ['^127\\.0\\.0\\.1$', 'sns'], invalid: ['', '(', '[a-'] },
+  ARCHIVE_TARGET: { valid: ['none', 'directory', 's3'], invalid: ['', 'S3', 'ftp', ' none'] },
+  ARCHIVE_DIR: { valid: ['/var/lib/hookhub/archive', '/a'], invalid: ['', 'relative/dir', '/'] },
+  ARCHIVE_S3_BUCKET: { valid: ['hookhub-archive', 'a.b-c'], invalid: ['', 'UPPER', 'a', '-leading'] },
+  ARCHIVE_S3_PREFIX: { valid: ['hookhub', 'env/prod', 'a.b_c-d'], invalid: ['', '/leading', 'trailing/', 'a//b'] },
+  ARCHIVE_S3_ENDPOINT: { valid: ['http://127.0.0.1:9000', 'https://s3.example.com/base'], invalid: ['', 'ftp://x', 's3.example.com'] },
+  ARCHIVE_S3_REGION: { valid: ['eu-west-1', 'us-east-1'], invalid: ['', 'EU WEST'] },
 };
 
 /** Valid values for the variables without a default, so every other variable can be tested on its own. */
@@ -148,6 +168,8 @@ const PAIRED: Record<string, Record<string, string>> = {
   NATS_PASSWORD: { NATS_USER: 'user' },
   NATS_TLS_CERT_FILE: { NATS_TLS_KEY_FILE: 'package.json' },
   NATS_TLS_KEY_FILE: { NATS_TLS_CERT_FILE: 'package.json' },
+  // A chosen archive target needs its location.
+  ARCHIVE_TARGET: { ARCHIVE_DIR: '/var/lib/hookhub/archive', ARCHIVE_S3_BUCKET: 'hookhub-archive' },
 };
 
 /** What the app reads for `name` set to `raw`, or the error message it refuses to start with. */
