@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { StorageView, TenantRetentionDto, TenantRetentionView } from './storage.dto';
 import { StorageService } from './storage.service';
@@ -22,6 +22,7 @@ export class StorageController {
   @Get('tenants/:tenantId/retention')
   @ApiOperation({ summary: "A tenant's retention overrides and what is in force", operationId: 'tenants.getRetention' })
   @ApiOkResponse({ type: TenantRetentionView })
+  @ApiNotFoundResponse({ description: 'No such tenant' })
   retention(@Param('tenantId', ParseUUIDPipe) tenantId: string): Promise<TenantRetentionView> {
     return this.storage.retention(tenantId);
   }
@@ -29,6 +30,8 @@ export class StorageController {
   @Put('tenants/:tenantId/retention')
   @ApiOperation({ summary: "Sets a tenant's retention overrides (each at most the deployment's; null: the deployment's)", operationId: 'tenants.setRetention' })
   @ApiOkResponse({ type: TenantRetentionView })
+  @ApiNotFoundResponse({ description: 'No such tenant' })
+  @ApiUnprocessableEntityResponse({ description: "A retention longer than the deployment's (`retention-too-long`)" })
   setRetention(@Param('tenantId', ParseUUIDPipe) tenantId: string, @Body() dto: TenantRetentionDto): Promise<TenantRetentionView> {
     return this.storage.setRetention(tenantId, dto);
   }

@@ -33,14 +33,14 @@ export class StorageService {
     const errors = (Object.keys(VARIABLE) as Array<keyof typeof VARIABLE>)
       .filter((field) => dto[field] !== null && dto[field]! > deployment[field])
       .map((field) => ({
-        pointer: `/${field}`,
+        pointer: `#/${field}`,
         detail: `must be at most ${deployment[field]} (${VARIABLE[field]}): a tenant can keep less history than the deployment, not more`,
       }));
     if (errors.length > 0) {
       throw Problems.unprocessable(
         'retention-too-long',
         'Retention longer than the deployment',
-        errors.map((e) => `${e.pointer.slice(1)} ${e.detail}`).join('; '),
+        errors.map((e) => `${e.pointer.slice(2)} ${e.detail}`).join('; '),
         errors,
       );
     }
