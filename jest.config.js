@@ -7,6 +7,8 @@ const moduleNameMapper = {
 };
 
 const common = { transform: { '^.+\\.ts$': tsJest }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// NATS and PostgreSQL: the running services, or containers when none is configured and a Docker engine is reachable.
+const services = { globalSetup: '<rootDir>/test/support/containers.ts', globalTeardown: '<rootDir>/test/support/containers.ts' };
 
 module.exports = {
   // The apps under test log to a file per test file; the second reporter shows its tail when that file fails.
@@ -14,15 +16,22 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     // Repository tests ("medium" tier): the SQL of libs/persistence on a real PostgreSQL, without the apps.
-    { ...common, displayName: 'repositories', testMatch: ['<rootDir>/libs/persistence/**/*.repo-spec.ts', '<rootDir>/libs/storage/**/*.repo-spec.ts'] },
     {
       ...common,
+      ...services,
+      displayName: 'repositories',
+      testMatch: ['<rootDir>/libs/persistence/**/*.repo-spec.ts', '<rootDir>/libs/storage/**/*.repo-spec.ts'],
+    },
+    {
+      ...common,
+      ...services,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
     },
     {
       ...common,
+      ...services,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
       setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
