@@ -16,7 +16,8 @@ export interface RepositoryDatabase {
   drop(): Promise<void>;
 }
 
-const adminUrl = (): string => process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The PostgreSQL URL the repository tests create and drop their databases through. */
+export const adminUrl = (): string => process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function createRepositoryDatabase(): Promise<RepositoryDatabase> {
   const name = `hookhub_repo_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -36,7 +37,8 @@ export async function createRepositoryDatabase(): Promise<RepositoryDatabase> {
   };
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** One statement on the admin connection (CREATE / DROP DATABASE). */
+export async function adminQuery(sql: string): Promise<void> {
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { adminQuery, adminUrl } from '../../test/repository-database';
 import { dataSourceOptions, runMigrations } from '../database';
 import { DeliveryAttemptEntity } from '../entities/delivery-attempt.entity';
 import { DeliveryEntity } from '../entities/delivery.entity';
@@ -11,18 +11,6 @@ import { DeliveryLogRepository } from '../repositories/delivery-log.repository';
 import { EventLogRepository } from '../repositories/event-log.repository';
 import { ProviderCallbackRepository } from '../repositories/provider-callback.repository';
 import { MIGRATIONS } from './index';
-
-const adminUrl = (): string => process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: adminUrl() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Every row of the four tables, as JSON objects in a stable order (the new attempt column left out). */
 async function allRows(ds: DataSource): Promise<Record<string, unknown[]>> {
@@ -45,12 +33,12 @@ describe('migration TimePartitions1764000000007', () => {
   let url: string;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
+    await adminQuery(`CREATE DATABASE ${name}`);
     const u = new URL(adminUrl());
     u.pathname = `/${name}`;
     url = u.toString();
   });
-  afterAll(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), 30_000);
+  afterAll(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), 30_000);
 
   it('keeps every row and every delivery-log answer', async () => {
     const before = new DataSource({ ...dataSourceOptions(url, 4), migrations: MIGRATIONS.slice(0, 7) });

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { archiveTargetFromConfig, ArchiveTargetSettings } from './archive.config';
+import { adminQuery, adminUrl } from '../../../persistence/test/repository-database';
 import { ArchiveError, ArchiveVerificationError } from './archive-errors';
 import { ArchiveManifest, DayManifest, PartitionExport } from './archive-manifest';
 import type { ArchiveTarget } from './archive-target';
@@ -20,18 +21,6 @@ import { ARCHIVE_CONNECTIONS, ARCHIVE_TARGET, PartitionArchiver } from './partit
  * The archiver on a real PostgreSQL database of its own (partitioned tables shaped like the hub's, rows with
  * every awkward value), to a directory and to a real S3-compatible server (s3rver) on loopback.
  */
-
-const adminUrl = (): string => process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
 
 const DAY = '2026-11-01';
 const NEXT_DAY = '2026-11-02';
