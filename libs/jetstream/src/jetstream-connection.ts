@@ -73,7 +73,7 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
         const refusal = this.refusal(err);
         if (refusal) throw new StartupError(refusal, { cause: err });
         if (Date.now() + 250 >= deadline) {
-          const waited = (this.settings.startupWaitMs / 1000).toFixed(0);
+          const waited = this.settings.startupWaitMs / 1000;
           throw new StartupError(
             `NATS is not reachable at ${this.where()} (${describe(err)} for ${waited} s): start nats-server with -js, or set NATS_URL to where it runs (STARTUP_WAIT_MS sets the wait)`,
             { cause: err },
@@ -88,15 +88,17 @@ export class JetstreamConnection implements OnModuleInit, OnApplicationShutdown,
   private refusal(err: unknown): string | undefined {
     if (!(err instanceof NatsError)) return undefined;
     const credentials = describeCredentials(this.settings.credentials);
+    // The server's own words, without the quotes of its -ERR line: 'Authorization Violation'.
+    const said = err.message.replace(/^'(.*)'$/, '$1');
     switch (err.code) {
       case ErrorCode.AuthorizationViolation:
       case ErrorCode.BadAuthentication:
       case ErrorCode.BadCreds:
       case ErrorCode.AuthenticationExpired:
       case ErrorCode.AccountExpired:
-        return `NATS at ${this.where()} refused the connection with ${credentials} (${err.message}): set NATS_USER and NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE to what the server expects`;
+        return `NATS at ${this.where()} refused the connection with ${credentials} (${said}): set NATS_USER and NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE to what the server expects`;
       case ErrorCode.Tls:
-        return `NATS at ${this.where()} and this app disagree on TLS (${err.message}): use a tls:// URL and NATS_TLS_CA_FILE (NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE if it verifies clients), or turn TLS off on the server`;
+        return `NATS at ${this.where()} and this app disagree on TLS (${said}): use a tls:// URL and NATS_TLS_CA_FILE (NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE if it verifies clients), or turn TLS off on the server`;
       default:
         return undefined;
     }

@@ -43,7 +43,7 @@ export async function waitForPostgres(url: string, waitMs: number): Promise<void
       if (SQLSTATE.test(code) && !NOT_THERE.has(code)) return;
       if (Date.now() + 250 >= deadline || !(NOT_THERE.has(code) || /timeout/i.test(String(err)))) {
         const what = code === 'ECONNREFUSED' ? 'connection refused' : err instanceof Error ? err.message : String(err);
-        const waited = NOT_THERE.has(code) ? ` for ${(waitMs / 1000).toFixed(0)} s` : '';
+        const waited = NOT_THERE.has(code) ? ` for ${waitMs / 1000} s` : '';
         throw new StartupError(
           `PostgreSQL is not reachable at ${shown(url)} (${what}${waited}): start it, or set DATABASE_URL to where it runs (STARTUP_WAIT_MS sets the wait)`,
           { cause: err },

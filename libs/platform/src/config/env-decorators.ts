@@ -189,9 +189,11 @@ export function EnvString(options: EnvStringOptions): PropertyDecorator {
         defaultMessage: (args?: ValidationArguments) => {
           if (!args) return accepts;
           if (!valid(args.value)) return problem(args, accepts, false);
-          if (requires !== undefined && !isSet(args.object, requires)) return `${args.property} is set but ${requires} is not: set both, or neither`;
+          const problems: string[] = [];
+          if (requires !== undefined && !isSet(args.object, requires)) problems.push(`${args.property} is set but ${requires} is not: set both, or neither`);
           const clash = excludes.filter((other) => isSet(args.object, other));
-          return `${args.property} and ${clash.join(', ')} are both set: set only one of them`;
+          if (clash.length > 0) problems.push(`${args.property} and ${clash.join(', ')} are both set: set only one of them`);
+          return problems.join('; ');
         },
       },
     })(target, property);

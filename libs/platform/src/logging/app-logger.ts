@@ -17,8 +17,10 @@ export class AppLogger implements LoggerService {
     else this.inner.log(message, ...rest);
   }
 
+  /** NestApplication's own error is a failed listen(), which the launcher reports in its one line (runApp). */
   error(message: unknown, ...rest: unknown[]): void {
-    this.inner.error(message, ...rest);
+    if (rest[rest.length - 1] === 'NestApplication') this.inner.debug?.(message, ...rest);
+    else this.inner.error(message, ...rest);
   }
 
   warn(message: unknown, ...rest: unknown[]): void {
