@@ -220,8 +220,8 @@ export async function expectExactAccount(tally: DeliveryTally, db: Client, expec
     `SELECT d.id, d.event_id, d.attempt_count,
             count(*) FILTER (WHERE a.outcome = 'success')::int AS successes,
             count(*) FILTER (WHERE a.outcome = 'failure')::int AS failures
-       FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id
-      GROUP BY d.id`,
+       FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id AND a.delivery_created_at = d.created_at
+      GROUP BY d.id, d.created_at`,
   );
   const fromDb = new Map(deliveries.rows.map((d) => [d.id, d.event_id]));
   expect(fromDb).toEqual(tally.deliveryToEvent);
