@@ -970,6 +970,9 @@ async function retention() {
   const reference = results.latencyP99;
   // Two days past the 30-day retention: the dispatcher's first retention run (5 s after it starts) archives and drops them.
   const expired = await prefillHistory([41, 40], Math.ceil(opts['retention-deliveries'] / 2), 'bench-retention');
+  // A tenant that keeps 5 days: its rows of 10 and 11 days ago go by bounded row deletes in the same run.
+  const short = await prefillHistory([11, 10], Math.ceil(opts['retention-deliveries'] / 4), 'bench-retention-tenant');
+  await db.query(`UPDATE tenants SET events_retention_days = 5, deliveries_retention_days = 5 WHERE id = $1`, [short.tenant]);
   const archiveDir = join(workDir, 'archive');
   const before = (await db.query(`SELECT coalesce(max(id), 0) AS id FROM retention_runs`)).rows[0].id;
   const hub = await steadyLoad({
@@ -995,8 +998,11 @@ async function retention() {
     hub: { p50_ms: hub.p50_ms, p99_ms: hub.p99_ms, max_ms: hub.max_ms, delivered_per_s: hub.delivered_per_s },
     retention_run: run && {
       seconds: round((run.finished_at - run.started_at) / 1000, 1),
+      partitions_seconds: round(run.summary.partitionsMs / 1000, 1),
       dropped: run.summary.dropped?.length,
       archived: run.summary.archived?.length,
+      tenant_rows_deleted: Object.values(run.summary.deleted ?? {}).reduce((n, d) => n + d.events + d.deliveries + d.delivery_attempts, 0),
+      tenant_deletes_seconds: round(run.summary.deletesMs / 1000, 1),
       error: run.error,
     },
     export_seconds: round(files.reduce((n, f) => n + f.exportMs, 0) / 1000, 1),
