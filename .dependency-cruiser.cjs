@@ -76,7 +76,8 @@ module.exports = {
       comment: 'The image keeps only dependencies (npm prune --omit=dev); a devDependency in running code fails at start.',
       severity: 'error',
       from: { path: '^(libs|apps)/', pathNot: [...TEST_FILES, '^libs/testing/'] },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+      // pino-pretty (LOG_PRETTY, development) is required on demand; without it the app stops with one line saying so.
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'], pathNot: '^node_modules/pino-pretty/' },
     },
     {
       name: 'not-to-unresolvable',
