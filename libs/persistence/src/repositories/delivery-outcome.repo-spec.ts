@@ -54,6 +54,27 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
     return db.dataSource.query(`SELECT delivery_id, attempt, outcome FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt`, [ids]);
   }
 
+  it("follows a delivery's latest attempt: of two in one batch the later wins, and an earlier one recorded late changes nothing", async () => {
+    const sub = await db.seed.subscription(tenantId);
+    // Attempt 1's record was held up (PostgreSQL restarting) and is batched with the retry that succeeded.
+    const batched = await db.seed.delivery({ tenantId, subscriptionId: sub });
+    await outcomes.recordAttempts([failure(batched, sub, { nextAttemptAt: new Date(Date.now() + MINUTE) }), attempt(batched, sub, { attempt: 2 })], 10, 0);
+    // Attempt 2 (a failure, retrying later) is recorded before attempt 1's record arrives.
+    const late = await db.seed.delivery({ tenantId, subscriptionId: sub });
+    const second = new Date(Date.now() + 10 * MINUTE);
+    await outcomes.recordAttempts([failure(late, sub, { attempt: 2, nextAttemptAt: second, reason: 'attempt 2' })], 10, 0);
+    await outcomes.recordAttempts([failure(late, sub, { attempt: 1, nextAttemptAt: new Date(Date.now() + MINUTE), reason: 'attempt 1' })], 10, 0);
+
+    const rows: Array<{ id: string; status: string; attempt_count: number; reason: string | null; next_attempt_at: Date | null }> = await db.dataSource.query(
+      `SELECT id, status, attempt_count, reason, next_attempt_at FROM deliveries WHERE id = ANY($1)`,
+      [[batched, late]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(batched)).toMatchObject({ status: 'delivered', attempt_count: 2 });
+    expect(byId.get(late)).toMatchObject({ status: 'retrying', attempt_count: 2, reason: 'attempt 2', next_attempt_at: second });
+    expect((await attemptsOf([batched, late])).map((a) => a.attempt)).toEqual(expect.arrayContaining([1, 2, 1, 2]));
+  });
+
   it('writes a batch of successes in one go: attempts, delivered states and a reset failure count', async () => {
     const sub = await db.seed.subscription(tenantId, { consecutiveFailures: 4 });
     const a = await db.seed.delivery({ tenantId, subscriptionId: sub });

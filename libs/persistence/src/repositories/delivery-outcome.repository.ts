@@ -67,20 +67,23 @@ attempts AS (
 
 // Delivered and cancelled are final, whatever a late attempt says; an attempt that would
 // retry for a subscription disabled meanwhile is cancelled instead of waiting forever.
+// A delivery's state follows its latest attempt: of several in one batch (an attempt whose record
+// was held up by an outage, batched with the retry that followed it), the highest-numbered one;
+// and an attempt recorded after a later one of the same delivery changes nothing.
 const UPDATE_DELIVERIES = `UPDATE deliveries d SET
   status = CASE
-    WHEN d.status IN ('delivered', 'cancelled') THEN d.status
+    WHEN d.status IN ('delivered', 'cancelled') OR u.attempt < d.attempt_count THEN d.status
     WHEN u.status = 'retrying' AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.state = 'disabled')
       THEN 'cancelled'
     ELSE u.status END,
   attempt_count = GREATEST(d.attempt_count, u.attempt),
-  last_status_code = u.response_status,
-  reason = CASE WHEN d.status IN ('delivered', 'cancelled') THEN d.reason ELSE u.reason END,
-  next_attempt_at = CASE WHEN d.status IN ('delivered', 'cancelled') THEN NULL ELSE u.next_attempt_at END,
-  parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false ELSE u.parked END,
+  last_status_code = CASE WHEN u.attempt < d.attempt_count THEN d.last_status_code ELSE u.response_status END,
+  reason = CASE WHEN d.status IN ('delivered', 'cancelled') OR u.attempt < d.attempt_count THEN d.reason ELSE u.reason END,
+  next_attempt_at = CASE WHEN d.status IN ('delivered', 'cancelled') THEN NULL WHEN u.attempt < d.attempt_count THEN d.next_attempt_at ELSE u.next_attempt_at END,
+  parked = CASE WHEN d.status IN ('delivered', 'cancelled') THEN false WHEN u.attempt < d.attempt_count THEN d.parked ELSE u.parked END,
   delivered_at = CASE WHEN u.status = 'delivered' THEN COALESCE(d.delivered_at, u.finished_at) ELSE d.delivered_at END,
   updated_at = now()
-FROM input u JOIN live l ON l.id = u.delivery_id
+FROM (SELECT DISTINCT ON (delivery_id) * FROM input ORDER BY delivery_id, attempt DESC) u JOIN live l ON l.id = u.delivery_id
 WHERE d.id = u.delivery_id`;
 
 /**
