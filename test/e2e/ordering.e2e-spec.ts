@@ -190,6 +190,11 @@ describe('deliveries of one resource keep event-log order across three dispatche
     await eventually(() => expect(seen.filter((s) => s.path === '/sweep').length).toBe(1));
     await burst([envelope('s-1', 'ticket.updated', 't-sweep', 1)]);
     await eventually(() => expect(seen.filter((s) => s.path === '/sweep').length).toBe(2));
+    // Its attempt recorded too (the receiver can have it before the attempt log writes it), or that write would undo the next step.
+    await eventually(async () => {
+      const r = await db.query(`SELECT status FROM deliveries WHERE subscription_id = $1 ORDER BY resource_version`, [sub]);
+      expect(r.rows).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
+    });
     // As if s-1 had been created held and the pod that settled s-0 died before releasing it.
     const held = await db.query(
       `UPDATE deliveries SET status = 'pending', attempt_count = 0, parked = true, next_attempt_at = NULL, reason = 'waiting: test',
