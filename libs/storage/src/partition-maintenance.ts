@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { addDays, daysBetween, PartitionRepository } from '@hookhub/persistence';
+import { addDays, daysBetween, PartitionedTable, PartitionRepository } from '@hookhub/persistence';
 import { STORAGE_SETTINGS, StorageSettings } from './storage.settings';
 
 /**
@@ -9,10 +9,18 @@ import { STORAGE_SETTINGS, StorageSettings } from './storage.settings';
  * partition that exists costs nothing. Yesterday is included for the rows
  * whose time comes from a clock a little behind the database's.
  */
+/** How often the tables' growth is checked (a catalogue read). */
+const STATS_CHECK_MS = 5_000;
+/** A table is analysed again after this many new rows at least. */
+const ANALYZE_AFTER_ROWS = 1_000;
+
 @Injectable()
 export class PartitionMaintenance implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PartitionMaintenance.name);
   private timer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  /** Rows inserted into each table when this pod last analysed it. */
+  private readonly analysedAt = new Map<PartitionedTable, number>();
 
   constructor(
     private readonly partitions: PartitionRepository,
@@ -25,10 +33,36 @@ export class PartitionMaintenance implements OnModuleInit, OnModuleDestroy {
       this.ensureAhead().catch((err: unknown) => this.logger.error({ err: err instanceof Error ? err.message : err }, 'creating partitions failed'));
     }, this.settings.intervalMs);
     this.timer.unref();
+    this.statsTimer = setInterval(() => {
+      this.analyzeGrown().catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : err }, 'analysing tables failed'));
+    }, STATS_CHECK_MS);
+    this.statsTimer.unref();
   }
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+  }
+
+  /**
+   * Analyses each partitioned table as a whole once it has grown by a tenth
+   * (at least ANALYZE_AFTER_ROWS rows) since this pod last did: what autovacuum
+   * does for plain tables and never for partitioned ones. Several pods may
+   * each do it; an ANALYZE samples a bounded number of rows.
+   */
+  async analyzeGrown(): Promise<PartitionedTable[]> {
+    const analysed: PartitionedTable[] = [];
+    for (const [table, { inserted, rows }] of Object.entries(await this.partitions.insertedRows()) as Array<
+      [PartitionedTable, { inserted: number; rows: number }]
+    >) {
+      const last = this.analysedAt.get(table);
+      if (last !== undefined && inserted - last < Math.max(ANALYZE_AFTER_ROWS, rows / 10)) continue;
+      if (last === undefined && inserted < ANALYZE_AFTER_ROWS && rows < ANALYZE_AFTER_ROWS) continue;
+      await this.partitions.analyze(table);
+      this.analysedAt.set(table, inserted);
+      analysed.push(table);
+    }
+    return analysed;
   }
 
   async ensureAhead(now: Date = new Date()): Promise<string[]> {

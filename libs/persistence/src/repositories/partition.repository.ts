@@ -87,6 +87,34 @@ export class PartitionRepository {
     return found.sort((a, b) => a.day.getTime() - b.day.getTime() || a.table.localeCompare(b.table));
   }
 
+  /**
+   * Rows inserted into each partitioned table since the statistics started (all its partitions),
+   * and its rows: what decides when the table itself is analysed again (see `analyze`).
+   */
+  async insertedRows(): Promise<Record<PartitionedTable, { inserted: number; rows: number }>> {
+    const rows: Array<{ name: PartitionedTable; inserted: string; live: string }> = await this.dataSource.query(
+      `SELECT t AS name,
+              (SELECT coalesce(sum(s.n_tup_ins), 0) FROM pg_partition_tree(t::regclass) p JOIN pg_stat_user_tables s ON s.relid = p.relid) AS inserted,
+              (SELECT coalesce(sum(s.n_live_tup), 0) FROM pg_partition_tree(t::regclass) p JOIN pg_stat_user_tables s ON s.relid = p.relid) AS live
+         FROM unnest($1::text[]) t`,
+      [PARTITIONED_TABLE_NAMES],
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, { inserted: Number(r.inserted), rows: Number(r.live) }])) as Record<
+      PartitionedTable,
+      { inserted: number; rows: number }
+    >;
+  }
+
+  /**
+   * Gathers the statistics of a partitioned table as a whole. Autovacuum
+   * analyses the partitions but never their parent, and without the parent's
+   * statistics the planner guesses how many rows a join with the table finds
+   * (and picks hash joins over whole partitions where an index would do).
+   */
+  async analyze(table: PartitionedTable): Promise<void> {
+    await this.dataSource.query(`ANALYZE ${table}`);
+  }
+
   /** Whether a partition holds any row (one page read, not a count). */
   async hasRows(name: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM ${quoteName(name)} LIMIT 1`);
