@@ -75,8 +75,11 @@ describe('README', () => {
     expect(script).not.toMatch(/localhost:3000(?!\d)|127\.0\.0\.1:4000(?!\d)|listen\(4000\)|dev-admin-token/);
 
     const output = await new Promise<string>((resolve, reject) => {
-      execFile('bash', ['-e', '-o', 'pipefail', '-c', `trap 'kill $(jobs -p) 2>/dev/null' EXIT\n${script}`], { timeout: 60_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`walk-through failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        'bash',
+        ['-e', '-o', 'pipefail', '-c', `trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n${script}`],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`walk-through failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
       );
     });
     const received = output.split('\n').filter((line) => line.startsWith('>> '));
