@@ -2,6 +2,11 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { addDays, daysBetween, PartitionedTable, PartitionRepository } from '@hookhub/persistence';
 import { STORAGE_SETTINGS, StorageSettings } from './storage.settings';
 
+/** How often the tables' growth is checked (a catalogue read). */
+const STATS_CHECK_MS = 5_000;
+/** A table is analysed again once its rows differ from its statistics' by this many at least. */
+const ANALYZE_AFTER_ROWS = 1_000;
+
 /**
  * Keeps the day partitions of every partitioned table created ahead of time:
  * at start-up, before any consumer or route can insert, and then on every
@@ -9,18 +14,11 @@ import { STORAGE_SETTINGS, StorageSettings } from './storage.settings';
  * partition that exists costs nothing. Yesterday is included for the rows
  * whose time comes from a clock a little behind the database's.
  */
-/** How often the tables' growth is checked (a catalogue read). */
-const STATS_CHECK_MS = 5_000;
-/** A table is analysed again after this many new rows at least. */
-const ANALYZE_AFTER_ROWS = 1_000;
-
 @Injectable()
 export class PartitionMaintenance implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PartitionMaintenance.name);
   private timer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
-  /** Rows inserted into each table when this pod last analysed it. */
-  private readonly analysedAt = new Map<PartitionedTable, number>();
 
   constructor(
     private readonly partitions: PartitionRepository,
@@ -45,21 +43,20 @@ export class PartitionMaintenance implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Analyses each partitioned table as a whole once it has grown by a tenth
-   * (at least ANALYZE_AFTER_ROWS rows) since this pod last did: what autovacuum
-   * does for plain tables and never for partitioned ones. Several pods may
-   * each do it; an ANALYZE samples a bounded number of rows.
+   * Analyses each partitioned table as a whole once its rows differ from
+   * what its statistics counted by a tenth (at least ANALYZE_AFTER_ROWS), or
+   * it was never analysed and holds that many: what autovacuum does for plain
+   * tables and never for partitioned ones. The count is the table's own, in
+   * the database, so the pod that analyses first settles it for the others.
    */
   async analyzeGrown(): Promise<PartitionedTable[]> {
     const analysed: PartitionedTable[] = [];
-    for (const [table, { inserted, rows }] of Object.entries(await this.partitions.insertedRows()) as Array<
-      [PartitionedTable, { inserted: number; rows: number }]
-    >) {
-      const last = this.analysedAt.get(table);
-      if (last !== undefined && inserted - last < Math.max(ANALYZE_AFTER_ROWS, rows / 10)) continue;
-      if (last === undefined && inserted < ANALYZE_AFTER_ROWS && rows < ANALYZE_AFTER_ROWS) continue;
+    const age = await this.partitions.statisticsAge();
+    for (const table of Object.keys(age) as PartitionedTable[]) {
+      const { rows, analysedRows } = age[table];
+      const stale = analysedRows === null ? rows >= ANALYZE_AFTER_ROWS : Math.abs(rows - analysedRows) >= Math.max(ANALYZE_AFTER_ROWS, analysedRows / 10);
+      if (!stale) continue;
       await this.partitions.analyze(table);
-      this.analysedAt.set(table, inserted);
       analysed.push(table);
     }
     return analysed;

@@ -88,20 +88,22 @@ export class PartitionRepository {
   }
 
   /**
-   * Rows inserted into each partitioned table since the statistics started (all its partitions),
-   * and its rows: what decides when the table itself is analysed again (see `analyze`).
+   * Each partitioned table's rows now (its partitions' live rows) and as its
+   * own statistics last counted them (the parent's `reltuples`, set by
+   * ANALYZE; null when it was never analysed): what decides when it is
+   * analysed again (see `analyze`), the same for every pod.
    */
-  async insertedRows(): Promise<Record<PartitionedTable, { inserted: number; rows: number }>> {
-    const rows: Array<{ name: PartitionedTable; inserted: string; live: string }> = await this.dataSource.query(
+  async statisticsAge(): Promise<Record<PartitionedTable, { rows: number; analysedRows: number | null }>> {
+    const rows: Array<{ name: PartitionedTable; live: string; analysed: number }> = await this.dataSource.query(
       `SELECT t AS name,
-              (SELECT coalesce(sum(s.n_tup_ins), 0) FROM pg_partition_tree(t::regclass) p JOIN pg_stat_user_tables s ON s.relid = p.relid) AS inserted,
-              (SELECT coalesce(sum(s.n_live_tup), 0) FROM pg_partition_tree(t::regclass) p JOIN pg_stat_user_tables s ON s.relid = p.relid) AS live
+              (SELECT coalesce(sum(s.n_live_tup), 0) FROM pg_partition_tree(t::regclass) p JOIN pg_stat_user_tables s ON s.relid = p.relid) AS live,
+              (SELECT c.reltuples FROM pg_class c WHERE c.oid = t::regclass) AS analysed
          FROM unnest($1::text[]) t`,
       [PARTITIONED_TABLE_NAMES],
     );
-    return Object.fromEntries(rows.map((r) => [r.name, { inserted: Number(r.inserted), rows: Number(r.live) }])) as Record<
+    return Object.fromEntries(rows.map((r) => [r.name, { rows: Number(r.live), analysedRows: r.analysed < 0 ? null : Number(r.analysed) }])) as Record<
       PartitionedTable,
-      { inserted: number; rows: number }
+      { rows: number; analysedRows: number | null }
     >;
   }
 
