@@ -1,14 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dayOf, partitionName, PartitionedTable } from '@hookhub/persistence';
+import { createPartitionSql, DAY_MS, dayOf, partitionName, PartitionedTable } from '@hookhub/persistence';
 import { eventually } from '../support/eventually';
 import { FaultWorld } from '../support/fault-world';
 import { setUpTenant, sleep } from '../support/faults';
 
 const EXPIRED_EVENTS = 40_000;
 const KEPT_EVENTS = 2_000;
-const DAY_MS = 86_400_000;
 
 describe('fault: SIGKILL of the dispatcher in the middle of a retention run', () => {
   let world: FaultWorld;
@@ -33,11 +32,7 @@ describe('fault: SIGKILL of the dispatcher in the middle of a retention run', ()
 
     /** `count` delivered events of a day (one delivery and attempt each), written in SQL into that day's partitions. */
     async function history(day: Date, count: number, prefix: string, status = 'delivered'): Promise<void> {
-      for (const t of tables) {
-        await db.query(
-          `CREATE TABLE IF NOT EXISTS ${partitionName(t, day)} PARTITION OF ${t} FOR VALUES FROM ('${day.toISOString()}') TO ('${new Date(day.getTime() + DAY_MS).toISOString()}')`,
-        );
-      }
+      for (const t of tables) await db.query(createPartitionSql(t, day));
       await db.query(
         `INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at, recorded_at)
          SELECT $1, $2 || i, 'ticket.updated', 'ticket', $2 || i, 1, 'UPDATE', json_build_object('id', $2 || i, 'model', json_build_object('d', repeat('x', 300))),

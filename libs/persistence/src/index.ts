@@ -42,6 +42,7 @@ export { PartitionRepository, type DeletedRows, type PartitionInfo } from './rep
 export { RetentionRunRepository, type RetentionRunRow } from './repositories/retention-run.repository';
 export {
   addDays,
+  createPartitionSql,
   DAY_MS,
   dayOf,
   daysBetween,
