@@ -77,7 +77,7 @@ export class StorageModule {
       module: StorageModule,
       imports: [PersistenceModule, ...(options.retention ? [MetricsModule] : [])],
       providers: [...common, ...retention],
-      exports: [StorageReport, PartitionMaintenance, STORAGE_SETTINGS, ...(options.retention ? [RetentionService] : [])],
+      exports: [StorageReport, STORAGE_SETTINGS],
     };
   }
 }
