@@ -80,6 +80,13 @@ module.exports = {
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'], pathNot: '^node_modules/pino-pretty/' },
     },
     {
+      name: 'sdk-imports-monorepo',
+      comment: 'libs/sdk is published on its own (npm pack): it may import only itself and its package.json dependencies.',
+      severity: 'error',
+      from: { path: '^libs/sdk/' },
+      to: { path: '^(libs/(?!sdk/)|apps/|test/)' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import that does not resolve is a typo or a missing dependency.',
       severity: 'error',
