@@ -1,11 +1,29 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { ApiKeyEntity, ApiKeyRepository, ApiKeyRole, Page } from '@hookhub/persistence';
-import { Problems } from '@hookhub/platform';
+import { BaseConfig, Problems } from '@hookhub/platform';
+import { ActiveKey, ApiKeyCache } from './api-key-cache';
 
-/** A tenant's API keys: issued once in clear, stored hashed, revoked at once. */
+/** A tenant's API keys: issued once in clear, stored hashed, revoked at once (on every pod: see ApiKeyCache). */
 @Injectable()
-export class ApiKeysService {
-  constructor(private readonly keys: ApiKeyRepository) {}
+export class ApiKeysService implements OnModuleInit, OnApplicationShutdown {
+  private readonly cache: ApiKeyCache;
+
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    config: ConfigService<BaseConfig, true>,
+  ) {
+    this.cache = new ApiKeyCache(config.get('DATABASE_URL', { infer: true }), keys);
+  }
+
+  onModuleInit(): void {
+    // Not awaited: until its listener is connected the cache is out of use and keys are read from PostgreSQL.
+    this.cache.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.cache.close();
+  }
 
   create(tenantId: string, input: { name: string; roles: ApiKeyRole[] }): Promise<{ entity: ApiKeyEntity; key: string }> {
     return this.keys.create({ tenantId, name: input.name, roles: input.roles });
@@ -15,12 +33,13 @@ export class ApiKeysService {
     return this.keys.listForTenant(tenantId, limit, cursor);
   }
 
+  /** Returns once no pod of this deployment accepts the key any more. */
   async revoke(tenantId: string, id: string): Promise<void> {
-    if (!(await this.keys.revoke(tenantId, id))) throw Problems.notFound('API key');
+    if (!(await this.cache.revoke(tenantId, id))) throw Problems.notFound('API key');
   }
 
   /** The key a bearer token names, if it exists and is not revoked. */
-  findActive(token: string): Promise<ApiKeyEntity | null> {
-    return this.keys.findActiveByKey(token);
+  findActive(token: string): Promise<ActiveKey | null> {
+    return this.cache.findActive(token);
   }
 }

@@ -14,6 +14,11 @@ export function hashApiKey(key: string): string {
 
 @Injectable()
 export class ApiKeyRepository {
+  /** NOTIFY channel of revoked keys; the payload is the key's id. */
+  static readonly REVOKED_CHANNEL = 'hookhub_api_key_revoked';
+  /** NOTIFY channel on which a listener confirms it forgot a revoked key; the payload is `<listener name> <key id>`. */
+  static readonly FORGOTTEN_CHANNEL = 'hookhub_api_key_forgotten';
+
   constructor(@InjectRepository(ApiKeyEntity) private readonly repo: Repository<ApiKeyEntity>) {}
 
   /** Creates a key and returns its plaintext: the only time it exists outside the caller's hands. */
@@ -40,8 +45,33 @@ export class ApiKeyRepository {
     return keysetPage(qb, { orderedBy: 'created_at', limit, cursor, cursorWithin: { column: 'tenant_id', value: tenantId } });
   }
 
+  /**
+   * Revokes a key, and in the same statement tells every process listening on
+   * REVOKED_CHANNEL (the API pods' key caches) which key it was: PostgreSQL sends
+   * the notification at commit, so a listener never hears of a revocation that
+   * did not happen, nor misses one that did while it was listening.
+   */
   async revoke(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.repo.update({ id, tenantId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    return (result.affected ?? 0) > 0;
+    const rows: unknown[] = await this.repo.query(
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id
+       )
+       SELECT pg_notify($3, id::text) FROM revoked`,
+      [id, tenantId, ApiKeyRepository.REVOKED_CHANNEL],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The `application_name` of every open connection to this database that
+   * starts with `prefix`: the API pods' key-cache listeners, each named after
+   * its pod. A pod whose connection is gone (crashed, cut off) is not listed.
+   */
+  async connectionsNamed(prefix: string): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.repo.query(
+      `SELECT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND starts_with(application_name, $1)`,
+      [prefix],
+    );
+    return rows.map((r) => r.name);
   }
 }
