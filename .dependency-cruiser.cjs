@@ -2,7 +2,7 @@
  * Dependency rules (`npm run deps`): the libs form layers, each importing only its own layer or lower ones,
  *   0  contracts, platform, signing, url-safety, testing   (no other lib)
  *   1  persistence, jetstream
- *   2  event-store, providers, storage
+ *   2  event-store, event-catalogue, providers, storage
  *   3  delivery, ingest
  * and the apps sit on top. A lib never imports an app, an app never imports another app, nothing under libs/ or
  * apps/ imports from test/, only tests import @hookhub/testing, and there are no cycles.
@@ -11,7 +11,7 @@
 const LAYERS = [
   ['contracts', 'platform', 'signing', 'url-safety', 'testing'],
   ['persistence', 'jetstream'],
-  ['event-store', 'providers', 'storage'],
+  ['event-store', 'event-catalogue', 'providers', 'storage'],
   ['delivery', 'ingest'],
 ];
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EndpointToolsModule } from '@hookhub/delivery';
+import { EventCatalogueModule } from '@hookhub/event-catalogue';
 import { IngestModule } from '@hookhub/ingest';
 import { EventsStreamBootstrap, JetstreamModule } from '@hookhub/jetstream';
 import { PersistenceModule } from '@hookhub/persistence';
@@ -12,7 +13,9 @@ import { AdminTokenGuard } from './auth/admin-token.guard';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveriesService } from './deliveries/deliveries.service';
-import { EventTypesController } from './event-types/event-types.controller';
+import { EventTypesController, PlatformEventTypesController } from './event-types/event-types.controller';
+import { EventTypesService } from './event-types/event-types.service';
+import { OptionalApiKeyGuard } from './auth/optional-api-key.guard';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { ProviderConnectionsController } from './provider-connections/provider-connections.controller';
@@ -39,6 +42,7 @@ export class SubscriptionsAppModule {
       imports: [
         ...appFoundation(SERVICE, SubscriptionsConfig, overrides),
         PersistenceModule,
+        EventCatalogueModule,
         JetstreamModule.forRoot({ connectionName: SERVICE }),
         SigningModule,
         EndpointToolsModule,
@@ -53,6 +57,7 @@ export class SubscriptionsAppModule {
         DeliveriesController,
         EventsController,
         EventTypesController,
+        PlatformEventTypesController,
         ResourcesController,
         ProviderConnectionsController,
       ],
@@ -60,11 +65,13 @@ export class SubscriptionsAppModule {
         EventsStreamBootstrap,
         AdminTokenGuard,
         ApiKeyGuard,
+        OptionalApiKeyGuard,
         TenantsService,
         ApiKeysService,
         SubscriptionsService,
         DeliveriesService,
         EventsService,
+        EventTypesService,
         ResourcesService,
         ProviderConnectionsService,
         StorageService,

@@ -1,4 +1,4 @@
-import type { EventEnvelope, ModelType } from './envelope';
+import { EventEnvelope, isBuiltInModelType, ModelType } from './envelope';
 
 export type ChangeStatus = 'CREATION' | 'UPDATE' | 'DELETION';
 
@@ -13,6 +13,13 @@ export interface ThinNotification {
     resource: string;
   };
   tenant_id: string;
+  topic: string;
+}
+
+/** Where a thin notification's receiver reads the resource, and the notification's topic. */
+export interface ResourceLocation {
+  params: Record<string, string>;
+  resource: string;
   topic: string;
 }
 
@@ -58,7 +65,7 @@ export function parentResource(e: Pick<EventEnvelope, 'model_type' | 'model' | '
   return ticketId ? { modelType: 'ticket', modelId: ticketId } : null;
 }
 
-/** The ids that locate a resource, and its path in the `/v0` resource API. */
+/** The ids that locate a resource of a built-in model type, and its path in the `/v0` resource API. */
 export function resourceLocator(e: Pick<EventEnvelope, 'type' | 'model_type' | 'model_id' | 'model' | 'data'>): {
   params: Record<string, string>;
   resource: string;
@@ -95,18 +102,27 @@ export function resourceLocator(e: Pick<EventEnvelope, 'type' | 'model_type' | '
         resource: `/v0/surveys/${encodeURIComponent(surveyId)}/responses/${encodeURIComponent(id)}`,
       };
     }
+    default:
+      throw new Error(`${e.model_type} is not a built-in model type; the event catalogue locates it`);
   }
+}
+
+/** The location of a resource of a built-in model type (others: `EventCatalogue.locate`). */
+export function builtInResourceLocation(e: EventEnvelope): ResourceLocation {
+  if (!isBuiltInModelType(e.model_type)) throw new Error(`${e.model_type} is not a built-in model type; the event catalogue locates it`);
+  return { ...resourceLocator(e), topic: TOPICS[e.model_type] };
 }
 
 /**
  * `status` is the one the event log recorded for this event (see
- * `changeStatusFor`): the type's name alone cannot tell a resource's first event.
+ * `changeStatusFor`): the type's name alone cannot tell a resource's first
+ * event. `location` comes from the event catalogue (`EventCatalogue.locate`).
  */
-export function toThinNotification(e: EventEnvelope, status: ChangeStatus): ThinNotification {
-  const { params, resource } = resourceLocator(e);
+export function toThinNotification(e: EventEnvelope, status: ChangeStatus, location: ResourceLocation = builtInResourceLocation(e)): ThinNotification {
+  const { params, resource, topic } = location;
   return {
     data: { status, params, resource },
     tenant_id: e.account_id,
-    topic: TOPICS[e.model_type],
+    topic,
   };
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { schemaVersionOf } from '@hookhub/contracts';
 import { awaitsAttempt, RetryScheduleRepository, SubscriptionEntity } from '@hookhub/persistence';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { EventPayloads } from './payload';
@@ -67,6 +68,7 @@ export class AttemptSender implements OnApplicationShutdown {
         deliveryId: job.deliveryId,
         attempt: job.attempt,
         resourceVersion: job.resourceVersion,
+        schemaVersion: schemaVersionOf(job.payloads.event),
         body,
       });
       const result = await slot.onTheWire(() => this.sender.send({ url: job.subscription.url, headers, body }));

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { EventCatalogueModule } from '@hookhub/event-catalogue';
 import { EventStoreModule } from '@hookhub/event-store';
 import { DeliveryOutcomeRepository, PersistenceModule } from '@hookhub/persistence';
 import { MetricsModule } from '@hookhub/platform';
@@ -25,7 +26,7 @@ const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcur
 
 /** The dispatcher's delivery core: the pipelines of events and retries and their stages. */
 @Module({
-  imports: [PersistenceModule, MetricsModule, EventStoreModule, WebhookClientModule],
+  imports: [PersistenceModule, MetricsModule, EventStoreModule, EventCatalogueModule, WebhookClientModule],
   providers: [
     { provide: DELIVERY_SETTINGS, inject: [ConfigService], useFactory: deliverySettings },
     {

@@ -1,3 +1,5 @@
+import { EventCatalogue } from '@hookhub/contracts';
+import type { EventTypeRegistry } from '@hookhub/event-catalogue';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { anEnvelope } from '@hookhub/testing';
 import type { RetryScheduleRepository, RetryContext, SubscriptionEntity } from '@hookhub/persistence';
@@ -61,8 +63,11 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, 
   const metrics = { deferred: { inc: () => void deferred++ } } as unknown as DeliveryMetrics;
   let deferred = 0;
   const order = { recheck: async (ids: string[]) => void rechecked.push(ids) } as unknown as ResourceOrder;
+  // The built-in catalogue stands in for the registry (no types defined through the API here).
+  const catalogue = new EventCatalogue();
+  const registry = { current: () => catalogue, validate: async (c: unknown, v?: number) => catalogue.validate(c, v) } as unknown as EventTypeRegistry;
   return {
-    p: new DispatchPipeline(fanOut, admission, sender, settlement, {} as RetryPlanner, order, deliveries, metrics),
+    p: new DispatchPipeline(fanOut, admission, sender, settlement, {} as RetryPlanner, order, deliveries, metrics, registry),
     attempts,
     deferred: () => deferred,
     rechecked,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEnvelope, EventValidator, canonicalEnvelope } from '@hookhub/contracts';
+import { canonicalEnvelope, EventEnvelope, SCHEMA_VERSION_HEADER, withSchemaVersion } from '@hookhub/contracts';
+import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { RetryScheduleRepository } from '@hookhub/persistence';
@@ -30,7 +31,6 @@ const decoder = new TextDecoder();
 @Injectable()
 export class DispatchPipeline {
   private readonly logger = new Logger(DispatchPipeline.name);
-  private readonly validator = new EventValidator();
   /** Moving average of the deliveries an event brings: how much work events still in line will add. */
   private deliveriesPerEvent = 1;
   /** Attempts under way on this pod, by delivery: a second copy of an event waits for them instead of repeating them. */
@@ -45,6 +45,7 @@ export class DispatchPipeline {
     private readonly order: ResourceOrder,
     private readonly deliveries: RetryScheduleRepository,
     private readonly metrics: DeliveryMetrics,
+    private readonly registry: EventTypeRegistry,
   ) {}
 
   /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
@@ -55,10 +56,11 @@ export class DispatchPipeline {
   async handleBatch(batch: InboundMessage[]): Promise<void> {
     // 1. Parse.
     const accepted: Array<{ msg: InboundMessage; event: EventEnvelope }> = [];
-    for (const msg of batch) {
-      const event = this.parse(msg);
+    const parsed = await Promise.all(batch.map((msg) => this.parse(msg)));
+    batch.forEach((msg, i) => {
+      const event = parsed[i];
       if (event) accepted.push({ msg, event });
-    }
+    });
     if (accepted.length === 0) return;
 
     // 2. Record and fan out. Subscriptions admission finds saturated here get their new deliveries parked.
@@ -71,7 +73,7 @@ export class DispatchPipeline {
 
     // 3–5. Admit, send and settle every delivery; ack each event once all of its deliveries are settled.
     for (const { msg, event } of accepted) {
-      const payloads = new EventPayloads(event, statuses.get(eventKey(event)));
+      const payloads = new EventPayloads(event, statuses.get(eventKey(event)), this.registry.current());
       // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
       // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
@@ -153,22 +155,29 @@ export class DispatchPipeline {
     return now?.status === 'pending' && now.attemptCount === attemptCount;
   }
 
-  /** An event that can never be valid is terminated: redelivering it would only fail again. */
-  private parse(msg: InboundMessage): EventEnvelope | null {
+  /**
+   * An event that can never be valid is terminated: redelivering it would only fail again. Its schema
+   * version is the publisher's `Hookhub-Schema-Version` header, or its type's latest when there is none.
+   */
+  private async parse(msg: InboundMessage): Promise<EventEnvelope | null> {
+    const terminate = (reason: string, details: object = {}): null => {
+      this.logger.error({ subject: msg.subject, seq: msg.streamSequence, ...details }, `${reason}; terminated`);
+      msg.term();
+      return null;
+    };
     let candidate: unknown;
     try {
       candidate = JSON.parse(decoder.decode(msg.data));
     } catch {
-      this.logger.error({ subject: msg.subject, seq: msg.streamSequence }, 'event is not JSON; terminated');
-      msg.term();
-      return null;
+      return terminate('event is not JSON');
     }
-    const result = this.validator.validate(candidate);
-    if (!result.ok) {
-      this.logger.error({ subject: msg.subject, seq: msg.streamSequence, errors: result.errors }, 'event is invalid; terminated');
-      msg.term();
-      return null;
+    const header = msg.header(SCHEMA_VERSION_HEADER);
+    const schemaVersion = header === undefined ? undefined : Number(header);
+    if (schemaVersion !== undefined && !(Number.isInteger(schemaVersion) && schemaVersion > 0)) {
+      return terminate(`${SCHEMA_VERSION_HEADER} is not a positive integer`, { header });
     }
-    return canonicalEnvelope(result.event);
+    const result = await this.registry.validate(candidate, schemaVersion);
+    if (!result.ok) return terminate('event is invalid', { errors: result.errors });
+    return withSchemaVersion(canonicalEnvelope(result.event), result.version.version);
   }
 }

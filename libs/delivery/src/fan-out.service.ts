@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ChangeStatus, EventEnvelope } from '@hookhub/contracts';
+import { ChangeStatus, EventEnvelope, schemaVersionOf } from '@hookhub/contracts';
 import { EventRecorder, eventKey } from '@hookhub/event-store';
 import { ExistingDelivery, FanOutRepository, NewDeliveryRow, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { subscriptionMatches } from './subscription-matcher';
@@ -81,8 +81,9 @@ export class FanOutService {
     }
     const rows: NewDeliveryRow[] = [];
     for (const event of events) {
+      const matchable = { type: event.type, modelId: event.model_id, schemaVersion: schemaVersionOf(event) };
       for (const sub of byTenant.get(event.account_id) ?? []) {
-        if (!subscriptionMatches(sub, event)) continue;
+        if (!subscriptionMatches(sub, matchable)) continue;
         rows.push({
           id: randomUUID(),
           tenantId: event.account_id,

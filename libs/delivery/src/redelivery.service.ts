@@ -32,7 +32,7 @@ export class RedeliveryService {
     }
     const events = await this.events.envelopesSince(sub.tenantId, since, REPLAY_LIMIT);
     const rows = events
-      .filter((e) => subscriptionMatches(sub, { type: e.type, model_id: e.modelId }))
+      .filter((e) => subscriptionMatches(sub, e))
       .map((e) => ({ id: randomUUID(), tenantId: sub.tenantId, subscriptionId: sub.id, eventId: e.id, eventType: e.type }));
     const deliveries = await this.fanOut.ensureForEvents(rows);
     return this.schedule.requeue(

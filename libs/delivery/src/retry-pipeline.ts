@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { canonicalEnvelope, EventEnvelope, RetryJob } from '@hookhub/contracts';
+import { canonicalEnvelope, EventEnvelope, RetryJob, withSchemaVersion } from '@hookhub/contracts';
+import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { awaitsAttempt, RetryContext, RetryScheduleRepository, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { DeliveryAdmission } from './admission';
@@ -30,6 +31,7 @@ export class RetryPipeline {
     private readonly subscriptions: SubscriptionRepository,
     private readonly sender: AttemptSender,
     private readonly settlement: AttemptSettlement,
+    private readonly registry: EventTypeRegistry,
   ) {}
 
   /** Whether this pod has enough attempts in line, counting `waiting` jobs (see `ConsumerRunOptions.backlogged`). */
@@ -76,7 +78,8 @@ export class RetryPipeline {
         msg.ack();
         continue;
       }
-      const payloads = new EventPayloads(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.changeStatus);
+      const event = withSchemaVersion(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.schemaVersion);
+      const payloads = new EventPayloads(event, ctx.changeStatus, this.registry.current());
       const attempt: DeliveryJob = {
         deliveryId: ctx.id,
         attempt: job.attempt,

@@ -38,7 +38,7 @@ export class TestPing implements OnApplicationShutdown {
       model_id: sub.id,
       model: { id: sub.id, url: sub.url, state: sub.state, event_types: sub.eventTypes },
     });
-    const headers = this.requests.headers({ subscription: sub, eventType: 'webhook.test', deliveryId, attempt: 1, body });
+    const headers = this.requests.headers({ subscription: sub, eventType: 'webhook.test', deliveryId, attempt: 1, schemaVersion: 1, body });
     return this.sender.send({ url: sub.url, headers, body });
   }
 

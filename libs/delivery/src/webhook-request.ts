@@ -11,6 +11,8 @@ export interface DeliveryHeaderSource {
   subscriptionId: string;
   attempt: number;
   resourceVersion?: number | null;
+  /** The version of its type's schema the event follows; unknown for an event past retention. */
+  schemaVersion?: number;
 }
 
 /** The headers every attempt of a delivery sends, apart from its signatures and the subscription's own. */
@@ -23,10 +25,11 @@ function deliveryHeaders(d: DeliveryHeaderSource): Record<string, string> {
     'X-Webhook-Subscription': d.subscriptionId,
     'X-Webhook-Attempt': String(d.attempt),
     ...(d.resourceVersion != null ? { 'X-Webhook-Resource-Version': String(d.resourceVersion) } : {}),
+    ...(d.schemaVersion !== undefined ? { 'X-Webhook-Schema-Version': String(d.schemaVersion) } : {}),
   };
 }
 
-const DELIVERY_HEADER_NAMES = new Set([...Object.keys(deliveryHeaders({ eventType: '', deliveryId: '', subscriptionId: '', attempt: 0, resourceVersion: 0 }))]);
+const DELIVERY_HEADER_NAMES = new Set([...Object.keys(deliveryHeaders({ eventType: '', deliveryId: '', subscriptionId: '', attempt: 0, resourceVersion: 0, schemaVersion: 0 }))]);
 
 /**
  * The headers an attempt sent, as the delivery log shows them: rebuilt from
@@ -45,6 +48,8 @@ export interface WebhookMessage {
   attempt: number;
   /** The event's version in its resource's log, when known: receivers drop a version older than one they have. */
   resourceVersion?: number | null;
+  /** The version of its type's schema the event follows. */
+  schemaVersion: number;
   body: string;
 }
 
@@ -63,7 +68,14 @@ export class WebhookRequestBuilder {
     const sub = m.subscription;
     return {
       ...sub.headers,
-      ...deliveryHeaders({ eventType: m.eventType, deliveryId: m.deliveryId, subscriptionId: sub.id, attempt: m.attempt, resourceVersion: m.resourceVersion }),
+      ...deliveryHeaders({
+        eventType: m.eventType,
+        deliveryId: m.deliveryId,
+        subscriptionId: sub.id,
+        attempt: m.attempt,
+        resourceVersion: m.resourceVersion,
+        schemaVersion: m.schemaVersion,
+      }),
       ...signatureHeaders({
         scheme: sub.signatureScheme,
         secrets: this.signingSecrets(sub),

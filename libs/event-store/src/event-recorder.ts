@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ChangeStatus, changeStatusFor, EventEnvelope, parentResource, serializeEnvelope } from '@hookhub/contracts';
+import { ChangeStatus, changeStatusFor, EventEnvelope, parentResource, schemaVersionOf, serializeEnvelope } from '@hookhub/contracts';
 import { EventLogRepository, NewEventRow, ResourceKey, SnapshotWrite } from '@hookhub/persistence';
 import { envelopeText } from './envelope-text';
 
@@ -98,6 +98,7 @@ export class EventRecorder {
         version,
         changeStatus: status,
         envelope,
+        schemaVersion: schemaVersionOf(event),
         createdAt,
       });
     }

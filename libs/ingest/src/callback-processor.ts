@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEnvelope, EventValidator } from '@hookhub/contracts';
+import { EventCatalogue, EventEnvelope } from '@hookhub/contracts';
 import { EventPublisher } from '@hookhub/jetstream';
 import { ProviderCallbackEntity, ProviderCallbackRepository, ProviderConnectionRepository } from '@hookhub/persistence';
 import { ProviderName } from '@hookhub/providers';
@@ -30,7 +30,8 @@ const backoffMs = (attempt: number): number => Math.min(60_000, 1_000 * 2 ** Mat
 @Injectable()
 export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CallbackProcessor.name);
-  private readonly validator = new EventValidator();
+  /** Providers' callbacks become built-in event types only. */
+  private readonly validator = new EventCatalogue();
   private readonly inFlight = new Set<Promise<void>>();
   /** Callbacks this process is working on; a sweep that claims one again leaves it to that run. */
   private readonly working = new Set<string>();

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, headers as natsHeaders, NatsError } from 'nats';
-import { EventEnvelope, serializeEnvelope, SubjectNames } from '@hookhub/contracts';
+import { EventEnvelope, SCHEMA_VERSION_HEADER, schemaVersionOf, serializeEnvelope, SubjectNames } from '@hookhub/contracts';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 
@@ -63,6 +63,7 @@ export class EventPublisher {
     const subject = this.settings.subjects.event(event.account_id, event.type);
     const h = natsHeaders();
     h.set('Content-Type', 'application/json');
+    h.set(SCHEMA_VERSION_HEADER, String(schemaVersionOf(event)));
     const data = encoder.encode(serializeEnvelope(event));
     const msgID = SubjectNames.eventMsgId(event.account_id, event.id);
     const deadline = Date.now() + deadlineMs;

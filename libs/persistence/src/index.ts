@@ -27,6 +27,14 @@ export { SubscriptionRepository } from './repositories/subscription.repository';
 export type { Page } from './repositories/keyset';
 // The event log: event-store records into it; the admin API and redelivery read it.
 export { EventLogRepository, type LockedSnapshot, type NewEventRow, type ResourceKey, type SnapshotWrite } from './repositories/event-log.repository';
+// Event types defined through the API: the event catalogue's registry and the admin API.
+export {
+  EventTypeRepository,
+  type EventTypeRecord,
+  type EventTypeVersionRecord,
+  type NewEventType,
+  type NewEventTypeVersion,
+} from './repositories/event-type.repository';
 // Deliveries, by caller: delivery's fan-out, attempt outcomes, retry schedule and resource order; the admin API's delivery log.
 export { FanOutRepository, type ExistingDelivery, type NewDeliveryRow } from './repositories/fan-out.repository';
 export { DeliveryOutcomeRepository, type AttemptRecord, type DisabledSubscription } from './repositories/delivery-outcome.repository';

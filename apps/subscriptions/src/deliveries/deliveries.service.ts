@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RedeliveryService, sentRequestHeaders } from '@hookhub/delivery';
-import { DeliveryAttemptEntity, DeliveryEntity, DeliveryLogRepository, DeliveryStatus } from '@hookhub/persistence';
+import { DeliveryAttemptEntity, DeliveryEntity, DeliveryLogRepository, DeliveryStatus, EventLogRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import type { Principal } from '../auth/principal';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
@@ -21,6 +21,7 @@ export class DeliveriesService {
     private readonly deliveries: DeliveryLogRepository,
     private readonly subscriptions: SubscriptionsService,
     private readonly redelivery: RedeliveryService,
+    private readonly events: EventLogRepository,
   ) {}
 
   async pageForSubscription(
@@ -41,7 +42,7 @@ export class DeliveriesService {
   /** A delivery with its attempts, each with the request headers it sent (the log stores only each attempt's own). */
   async withAttempts(principal: Principal, id: string): Promise<{ delivery: DeliveryEntity; attempts: DeliveryAttemptEntity[] }> {
     const delivery = await this.get(principal, id);
-    const attempts = await this.deliveries.listAttempts(id);
+    const [attempts, schemaVersion] = await Promise.all([this.deliveries.listAttempts(id), this.events.schemaVersion(principal.tenantId, delivery.eventId)]);
     for (const a of attempts) {
       a.requestHeaders = sentRequestHeaders(
         {
@@ -50,6 +51,7 @@ export class DeliveriesService {
           subscriptionId: delivery.subscriptionId,
           attempt: a.attempt,
           resourceVersion: delivery.resourceVersion,
+          schemaVersion,
         },
         a.requestHeaders,
       );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { EventEnvelope, eventTypeDefinition, EventValidator } from '@hookhub/contracts';
+import { EventEnvelope, EventTypeDefinition, EventTypeVersion } from '@hookhub/contracts';
+import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { EventPublisher } from '@hookhub/jetstream';
 import { EventLogRepository, TenantRepository } from '@hookhub/persistence';
 import { ProblemException, Problems } from '@hookhub/platform';
@@ -26,12 +27,11 @@ export function eventNotConfirmed(eventId: string, err: unknown): ProblemExcepti
 /** A tenant's published event: completed into an envelope, checked against its type's schema, stored on JetStream. */
 @Injectable()
 export class EventsService {
-  private readonly validator = new EventValidator();
-
   constructor(
     private readonly publisher: EventPublisher,
     private readonly tenants: TenantRepository,
     private readonly log: EventLogRepository,
+    private readonly registry: EventTypeRegistry,
   ) {}
 
   /** The tenant's event as the log holds it; 404 when it is not there (another tenant's, not yet recorded, or past retention). */
@@ -42,19 +42,22 @@ export class EventsService {
   }
 
   async publish(principal: Principal, dto: PublishEventDto): Promise<PublishReceiptView> {
-    const envelope = await this.envelope(principal, dto);
+    const { event, definition, version } = await this.envelope(principal, dto);
     let receipt;
     try {
-      receipt = await this.publisher.publish(envelope);
+      receipt = await this.publisher.publish(event);
     } catch (err) {
-      throw eventNotConfirmed(envelope.id, err);
+      throw eventNotConfirmed(event.id, err);
     }
-    return { id: envelope.id, duplicate: receipt.duplicate };
+    return { id: event.id, duplicate: receipt.duplicate, schema_version: version.version, deprecated: definition.deprecated || version.deprecated };
   }
 
-  /** The envelope as receivers get it: the tenant's account, defaults filled in, the schema of its type checked. */
-  private async envelope(principal: Principal, dto: PublishEventDto): Promise<EventEnvelope> {
-    const def = eventTypeDefinition(dto.type);
+  /**
+   * The envelope as receivers get it: the tenant's account, defaults filled in, checked against the schema
+   * of its type in the version it names (default: the latest), and tagged with that version.
+   */
+  private async envelope(principal: Principal, dto: PublishEventDto): Promise<{ event: EventEnvelope; definition: EventTypeDefinition; version: EventTypeVersion }> {
+    const def = await this.registry.find(principal.tenantId, dto.type);
     if (!def) {
       throw Problems.unprocessable('unknown-event-type', 'Unknown event type', `unknown event type '${dto.type}'; see GET /v1/event-types`, [
         { pointer: '#/type', detail: 'is not in the catalogue' },
@@ -73,11 +76,14 @@ export class EventsService {
       actor_type: dto.actor_type ?? null,
       actor_id: dto.actor_id ?? null,
       actor_name: dto.actor_name ?? null,
-      model_type: (dto.model_type ?? def.modelType) as EventEnvelope['model_type'],
+      model_type: dto.model_type ?? def.modelType,
       model_id: dto.model_id,
       model: (dto.model ?? null) as EventEnvelope['model'],
     };
-    const result = this.validator.validate(candidate);
+    const result = await this.registry.validate(candidate, dto.schema_version);
+    if (!result.ok && result.reason === 'unknown-version') {
+      throw Problems.unprocessable('unknown-schema-version', 'Unknown schema version', result.errors[0].detail, result.errors);
+    }
     if (!result.ok) {
       throw Problems.unprocessable(
         'invalid-event',
@@ -86,6 +92,6 @@ export class EventsService {
         result.errors,
       );
     }
-    return result.event;
+    return result;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { EVENT_ID_PATTERN, EVENT_TYPES, MODEL_TYPES } from '@hookhub/contracts';
+import { IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { EVENT_ID_PATTERN } from '@hookhub/contracts';
 import { Problems } from '@hookhub/platform';
 import { IsParseableDate } from '../common/parseable-date';
 
@@ -18,10 +18,23 @@ export class PublishEventDto {
   @Matches(new RegExp(EVENT_ID_PATTERN), { message: 'id must be 1-128 letters, digits, or . _ : -' })
   id?: string;
 
-  @ApiProperty({ enum: EVENT_TYPES, example: 'ticket.label_added' })
+  @ApiProperty({ example: 'ticket.label_added', description: 'A built-in type or one defined through the API (GET /v1/event-types)' })
   @IsString()
   @Length(1, 100)
   type: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 1,
+    description:
+      "The version of the type's schema the event follows; the latest when omitted. It is not part of the envelope: receivers get it in " +
+      '`X-Webhook-Schema-Version`, and subscriptions may accept only some versions.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  schema_version?: number;
 
   @ApiPropertyOptional({ description: 'ISO-8601; defaults to now', example: '2016-10-17T19:52:43Z' })
   @IsOptional()
@@ -58,7 +71,7 @@ export class PublishEventDto {
   @MaxLength(256)
   actor_name?: string | null;
 
-  @ApiPropertyOptional({ enum: MODEL_TYPES, description: 'Implied by the type when omitted' })
+  @ApiPropertyOptional({ description: 'Implied by the type when omitted', example: 'ticket' })
   @IsOptional()
   @IsString()
   model_type?: string;
@@ -77,6 +90,8 @@ export class PublishEventDto {
 export class PublishReceiptView {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'True when this id was published before; nothing new was stored' }) duplicate: boolean;
+  @ApiProperty({ description: "The version of the type's schema the event was checked against and is delivered as" }) schema_version: number;
+  @ApiProperty({ description: 'The type or this version of it is deprecated: move to a newer one' }) deprecated: boolean;
 }
 
 /** An event id in a path: one that breaks the id syntax cannot exist, so it is a 404 like an unknown one. */
@@ -101,7 +116,7 @@ export class StoredEventView {
   @ApiProperty({ nullable: true, type: String, required: false }) actor_type?: string | null;
   @ApiProperty({ nullable: true, type: String, required: false }) actor_id?: string | null;
   @ApiProperty({ nullable: true, type: String, required: false }) actor_name?: string | null;
-  @ApiProperty({ enum: MODEL_TYPES }) model_type: string;
+  @ApiProperty({ example: 'ticket' }) model_type: string;
   @ApiProperty() model_id: string;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Null for deletions, and once the resource was deleted' })
   model: Record<string, unknown> | null;

@@ -1,4 +1,4 @@
-import { envelopeSchema, EVENT_TYPE_DEFINITIONS } from '@hookhub/contracts';
+import { envelopeSchema, EVENT_TYPE_DEFINITIONS, latestVersion } from '@hookhub/contracts';
 import type { JsonSchema } from './problem-responses';
 
 /** Component name of an event type's full envelope, e.g. `Event.ticket.created`. */
@@ -27,6 +27,12 @@ const COMMON_HEADERS = [
     type: 'string',
     pattern: '^[0-9]+$',
   }),
+  header(
+    'X-Webhook-Schema-Version',
+    "The version of the event type's schema the event follows (GET /v1/event-types/{type}); a subscription may accept only some (`schema_versions`)",
+    { type: 'string', pattern: '^[1-9][0-9]*$' },
+    true,
+  ),
   header('User-Agent', '`Hookhub-Webhooks/1.0`'),
 ];
 
@@ -92,8 +98,8 @@ const THIN_SCHEMA: JsonSchema = {
 export function outgoingWebhooks(): { webhooks: Record<string, JsonSchema>; schemas: Record<string, JsonSchema> } {
   const schemas: Record<string, JsonSchema> = {};
   for (const def of EVENT_TYPE_DEFINITIONS) {
-    const { $schema: _dialect, ...schema } = envelopeSchema(def);
-    schemas[eventSchemaName(def.type)] = { ...schema, example: def.example };
+    const { $schema: _dialect, ...schema } = envelopeSchema(def, latestVersion(def));
+    schemas[eventSchemaName(def.type)] = { ...schema, example: latestVersion(def).example };
   }
   schemas.Event = {
     description: 'An event as a subscription with the full format receives it; `type` says which schema applies.',

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiGoneResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
@@ -47,5 +47,16 @@ export class ResourcesController {
   @ApiGoneResponse({ description: 'The response was deleted' })
   surveyResponse(@CurrentPrincipal() p: Principal, @Param('surveyId') surveyId: string, @Param('id') id: string): Promise<Record<string, unknown>> {
     return this.resources.snapshot(p, 'survey_response', id, 'Survey response', { survey_id: surveyId });
+  }
+
+  // Last, so the built-in routes above match first.
+  @Get('*path')
+  @ApiOperation({
+    summary: 'Latest snapshot of a resource of an event type defined through the API, at its `resource_path` (e.g. /v0/orders/{id})',
+  })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true }, description: 'The latest snapshot' })
+  @ApiGoneResponse({ description: 'The resource was deleted' })
+  defined(@CurrentPrincipal() p: Principal, @Req() req: { path: string }): Promise<Record<string, unknown>> {
+    return this.resources.definedSnapshot(p, req.path);
   }
 }

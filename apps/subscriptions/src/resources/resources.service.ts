@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { EventTypeDefinition, resourceCollection } from '@hookhub/contracts';
+import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { EventLogRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import type { Principal } from '../auth/principal';
@@ -6,7 +8,34 @@ import type { Principal } from '../auth/principal';
 /** The latest snapshot the event log holds of a tenant's resource. */
 @Injectable()
 export class ResourcesService {
-  constructor(private readonly log: EventLogRepository) {}
+  constructor(
+    private readonly log: EventLogRepository,
+    private readonly registry: EventTypeRegistry,
+  ) {}
+
+  /** The snapshot at `path`, a `resource_path` of one of the types the tenant sees with the model id in place of `{id}`. */
+  async definedSnapshot(p: Principal, path: string): Promise<Record<string, unknown>> {
+    let found = this.locate(p.tenantId, path);
+    // A type defined on another pod a moment ago: look once more before answering 404.
+    if (!found && (await this.registry.refresh())) found = this.locate(p.tenantId, path);
+    if (!found) throw Problems.notFound('Resource');
+    return this.snapshot(p, found.def.modelType, found.id, 'Resource');
+  }
+
+  private locate(tenantId: string, path: string): { def: EventTypeDefinition; id: string } | undefined {
+    for (const def of this.registry.current().visibleTo(tenantId)) {
+      if (def.scope === 'builtin') continue;
+      const prefix = `${resourceCollection(def.resourcePath)}/`;
+      const rest = path.startsWith(prefix) ? path.slice(prefix.length) : '';
+      if (rest === '' || rest.includes('/')) continue;
+      try {
+        return { def, id: decodeURIComponent(rest) };
+      } catch {
+        return undefined; // not a percent-encoding of any id
+      }
+    }
+    return undefined;
+  }
 
   /**
    * The resource's model: 404 when it was never recorded (or `parent` does

@@ -38,6 +38,35 @@ import {
 const RESERVED_HEADER = /^(content-type|content-length|host|connection|transfer-encoding|user-agent|x-webhook-.*|webhook-.*|enchant-signature)$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
+/** Event types (at most 100) mapped to lists of 1–100 distinct positive schema versions. */
+function IsSchemaVersionMap(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isSchemaVersionMap',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must map event types to lists of schema versions (positive integers)`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length <= 100 &&
+            entries.every(
+              ([type, versions]) =>
+                EVENT_TYPE_SYNTAX.test(type) &&
+                Array.isArray(versions) &&
+                versions.length >= 1 &&
+                versions.length <= 100 &&
+                new Set(versions).size === versions.length &&
+                versions.every((v) => Number.isInteger(v) && v > 0 && v <= 1_000_000),
+            )
+          );
+        },
+      },
+    });
+}
+
 /** A map of custom HTTP headers: valid names, none reserved, printable values. */
 function IsHeaderMap(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
@@ -72,6 +101,19 @@ export class CreateSubscriptionDto {
   @ArrayUnique()
   @Matches(EVENT_TYPE_PATTERN_SYNTAX, { each: true, message: 'each event type must be a type, `<group>.*` or `*`' })
   event_types: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'integer', minimum: 1 } },
+    nullable: true,
+    example: { 'order.created': [1] },
+    description:
+      'Per event type, the schema versions this subscription receives (`X-Webhook-Schema-Version`); events of other versions of that type ' +
+      'are not delivered to it. Types not listed: every version. Lets a publisher publish old and new versions side by side during a migration.',
+  })
+  @IsOptional()
+  @IsSchemaVersionMap()
+  schema_versions?: Record<string, number[]> | null;
 
   @ApiPropertyOptional({ description: 'Only events about these model ids', example: ['debde69a-2dbb-427b-b478-6cffd7930ecf'] })
   @IsOptional()
@@ -167,6 +209,13 @@ export class SubscriptionView {
   @ApiProperty() url: string;
   @ApiProperty({ type: [String] }) event_types: string[];
   @ApiProperty({ type: [String], nullable: true }) model_ids: string[] | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'integer' } },
+    nullable: true,
+    description: 'Per event type, the schema versions it receives; null or a type not listed: every version',
+  })
+  schema_versions: Record<string, number[]> | null;
   @ApiProperty({ enum: PAYLOAD_FORMATS }) format: PayloadFormat;
   @ApiProperty({ enum: SIGNATURE_SCHEMES }) signature_scheme: SignatureScheme;
   @ApiProperty({ enum: DELIVERY_ORDERINGS }) ordering: DeliveryOrdering;
@@ -207,6 +256,7 @@ export class SubscriptionView {
       url: s.url,
       event_types: s.eventTypes,
       model_ids: s.modelIds,
+      schema_versions: s.schemaVersions,
       format: s.format,
       signature_scheme: s.signatureScheme,
       ordering: s.ordering,

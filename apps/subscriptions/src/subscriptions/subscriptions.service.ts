@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { isKnownEventTypePattern } from '@hookhub/contracts';
 import { EndpointVerifier, RedeliveryService, senderRefusal, TestPing, VerificationResult } from '@hookhub/delivery';
+import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { ApiKeyRepository, DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
 import { generateSecret, isValidSecret, SecretVault } from '@hookhub/signing';
@@ -26,6 +26,7 @@ export class SubscriptionsService {
     private readonly pinger: TestPing,
     private readonly redelivery: RedeliveryService,
     private readonly keys: ApiKeyRepository,
+    private readonly registry: EventTypeRegistry,
     config: ConfigService<SubscriptionsConfig, true>,
   ) {
     this.allowInsecureTargets = config.get('ALLOW_INSECURE_WEBHOOK_TARGETS', { infer: true });
@@ -34,7 +35,8 @@ export class SubscriptionsService {
 
   async create(principal: Principal, dto: CreateSubscriptionDto): Promise<{ subscription: SubscriptionEntity; secret: string }> {
     const url = await this.safeUrl(dto.url);
-    this.checkEventTypes(dto.event_types);
+    await this.checkEventTypes(principal, dto.event_types);
+    await this.checkSchemaVersions(principal, dto.schema_versions);
     const scheme = dto.signature_scheme ?? 'sha256';
     const secret = this.acceptSecret(scheme, dto.secret);
     const subscription = await this.repo.create({
@@ -42,6 +44,7 @@ export class SubscriptionsService {
       url,
       eventTypes: dto.event_types,
       modelIds: dto.model_ids?.length ? dto.model_ids : null,
+      schemaVersions: dto.schema_versions ?? null,
       format: dto.format ?? 'full',
       signatureScheme: scheme,
       ordering: dto.ordering ?? 'default',
@@ -74,8 +77,12 @@ export class SubscriptionsService {
       reverify = true;
     }
     if (dto.event_types !== undefined) {
-      this.checkEventTypes(dto.event_types);
+      await this.checkEventTypes(principal, dto.event_types);
       sub.eventTypes = dto.event_types;
+    }
+    if (dto.schema_versions !== undefined) {
+      await this.checkSchemaVersions(principal, dto.schema_versions);
+      sub.schemaVersions = dto.schema_versions;
     }
     if (dto.model_ids !== undefined) sub.modelIds = dto.model_ids?.length ? dto.model_ids : null;
     if (dto.format !== undefined) sub.format = dto.format;
@@ -214,8 +221,10 @@ export class SubscriptionsService {
     return verdict.url.toString();
   }
 
-  private checkEventTypes(patterns: string[]): void {
-    const unknown = patterns.filter((p) => !isKnownEventTypePattern(p));
+  private async checkEventTypes(principal: Principal, patterns: string[]): Promise<void> {
+    let unknown = patterns.filter((p) => !this.registry.current().isKnownPattern(principal.tenantId, p));
+    // Defined on another pod a moment ago? Look once more before refusing.
+    if (unknown.length > 0 && (await this.registry.refresh())) unknown = unknown.filter((p) => !this.registry.current().isKnownPattern(principal.tenantId, p));
     if (unknown.length > 0) {
       throw Problems.unprocessable(
         'unknown-event-type',
@@ -223,6 +232,26 @@ export class SubscriptionsService {
         `unknown event types: ${unknown.join(', ')}; see GET /v1/event-types`,
         unknown.map((u) => ({ pointer: `#/event_types/${patterns.indexOf(u)}`, detail: `unknown event type '${u}'` })),
       );
+    }
+  }
+
+  /** Every type listed must be one the tenant sees, and every version one it has. */
+  private async checkSchemaVersions(principal: Principal, versions: Record<string, number[]> | null | undefined): Promise<void> {
+    const errors: Array<{ pointer: string; detail: string }> = [];
+    for (const [type, listed] of Object.entries(versions ?? {})) {
+      const def = await this.registry.find(principal.tenantId, type);
+      const pointer = `#/schema_versions/${type}`;
+      if (!def) {
+        errors.push({ pointer, detail: `unknown event type '${type}'` });
+        continue;
+      }
+      const known = new Set(def.versions.map((v) => v.version));
+      for (const v of listed.filter((n) => !known.has(n))) {
+        errors.push({ pointer, detail: `${type} has no schema version ${v} (it has ${[...known].join(', ')})` });
+      }
+    }
+    if (errors.length > 0) {
+      throw Problems.unprocessable('unknown-schema-version', 'Unknown schema version', errors.map((e) => e.detail).join('; '), errors);
     }
   }
 

@@ -2,10 +2,10 @@ import {
   EVENT_TYPE_PATTERN_SYNTAX,
   EVENT_TYPE_SYNTAX,
   eventTypeMatches,
-  isKnownEventTypePattern,
   parseEventTypePattern,
   patternsMatchingEventType,
 } from './event-type-pattern';
+import { EventCatalogue } from './event-catalogue';
 import { EVENT_TYPES, SYSTEM_EVENT_GROUP } from './event-types';
 
 const domainTypes = EVENT_TYPES.filter((t) => !t.startsWith(`${SYSTEM_EVENT_GROUP}.`));
@@ -36,17 +36,19 @@ describe('event-type syntax', () => {
   });
 });
 
-describe('isKnownEventTypePattern', () => {
-  it('knows *, every group of the catalogue and every type of it', () => {
-    expect(isKnownEventTypePattern('*')).toBe(true);
-    for (const g of groups) expect(isKnownEventTypePattern(`${g}.*`)).toBe(true);
-    for (const t of EVENT_TYPES) expect(isKnownEventTypePattern(t)).toBe(true);
+describe('EventCatalogue.isKnownPattern', () => {
+  const catalogue = new EventCatalogue();
+
+  it('knows *, every group of the built-in catalogue and every type of it', () => {
+    expect(catalogue.isKnownPattern(null, '*')).toBe(true);
+    for (const g of groups) expect(catalogue.isKnownPattern(null, `${g}.*`)).toBe(true);
+    for (const t of EVENT_TYPES) expect(catalogue.isKnownPattern(null, t)).toBe(true);
   });
 
   it.each([['ticket.exploded'], ['nosuchgroup.*'], ['nosuchgroup.created'], ['tickets.*'], ['ticket.*.*'], ['Ticket.created']])(
     'does not know %s',
     (pattern) => {
-      expect(isKnownEventTypePattern(pattern)).toBe(false);
+      expect(catalogue.isKnownPattern(null, pattern)).toBe(false);
     },
   );
 });

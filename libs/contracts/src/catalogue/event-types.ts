@@ -1,19 +1,46 @@
 import type { EventEnvelope, ModelType } from '../envelope';
 import { MESSAGE_MODEL, SUBSCRIPTION_MODEL, SURVEY_RESPONSE_MODEL, TICKET_MODEL } from './models';
 
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
-export interface EventTypeDefinition {
-  type: string;
-  description: string;
-  modelType: ModelType;
+/** One schema version of an event type. Versions never change once created: a new schema is a new version. */
+export interface EventTypeVersion {
+  version: number;
   /** Schema of the event's `data`. */
   dataSchema: JsonSchema;
   /** Schema of the event's `model`; `null` models are allowed for deletions and where `modelNullable`. */
   modelSchema: JsonSchema;
   /** The hub may not know the resource (a provider reports on a message sent outside the hub). */
   modelNullable?: boolean;
+  /** A whole event of this version, as a full-format subscription receives it. */
   example: EventEnvelope;
+  deprecated: boolean;
+  createdAt?: string;
+}
+
+/** Who defined an event type: the hub itself, the platform's operator for every tenant, or one tenant for itself. */
+export type EventTypeScope = 'builtin' | 'platform' | 'tenant';
+
+/**
+ * An event type, built-in or defined through the API: the same shape either
+ * way, so validation, listing, matching and thin notifications treat them alike.
+ */
+export interface EventTypeDefinition {
+  /** Stable key of the definition (compiled schemas are cached under it). */
+  key: string;
+  type: string;
+  description: string;
+  scope: EventTypeScope;
+  /** The tenant of a `tenant` type; null otherwise. */
+  tenantId: string | null;
+  modelType: string;
+  /** Where thin-notification receivers fetch the resource, `{id}` standing for the model id (e.g. `/v0/orders/{id}`). */
+  resourcePath: string;
+  /** The thin notification's `topic`. */
+  topic: string;
+  deprecated: boolean;
+  /** Ascending; the last is the latest, which an event without a schema version gets. */
+  versions: readonly EventTypeVersion[];
 }
 
 const empty: JsonSchema = { type: 'object', additionalProperties: true };
@@ -70,16 +97,50 @@ function example(type: string, modelType: ModelType, model: Record<string, unkno
   };
 }
 
+/** Where each built-in model type's resource is read (see `resourceLocator`) and the topic of its thin notifications. */
+const BUILT_IN_RESOURCES: Record<ModelType, { resourcePath: string; topic: string }> = {
+  ticket: { resourcePath: '/v0/tickets/{id}', topic: 'sac_ticket' },
+  message: { resourcePath: '/v0/tickets/{ticket_id}/messages/{id}', topic: 'sac_message' },
+  survey_response: { resourcePath: '/v0/surveys/{survey_id}/responses/{id}', topic: 'sac_survey_response' },
+  subscription: { resourcePath: '/v1/subscriptions/{id}', topic: 'hookhub_subscription' },
+};
+
+interface BuiltInSpec {
+  type: string;
+  description: string;
+  modelType: ModelType;
+  dataSchema: JsonSchema;
+  modelSchema: JsonSchema;
+  modelNullable?: boolean;
+  example: EventEnvelope;
+}
+
+/** A built-in type: one version, defined like any other. */
+function builtIn(spec: BuiltInSpec): EventTypeDefinition {
+  const { type, description, modelType, ...version } = spec;
+  return {
+    key: `builtin:${type}`,
+    type,
+    description,
+    scope: 'builtin',
+    tenantId: null,
+    modelType,
+    ...BUILT_IN_RESOURCES[modelType],
+    deprecated: false,
+    versions: [{ version: 1, deprecated: false, ...version }],
+  };
+}
+
 function ticket(type: string, description: string, dataSchema: JsonSchema, data: Record<string, unknown>): EventTypeDefinition {
   const deleted = type === 'ticket.deleted';
-  return {
+  return builtIn({
     type,
     description,
     modelType: 'ticket',
     dataSchema,
     modelSchema: TICKET_MODEL,
     example: example(type, 'ticket', deleted ? null : exampleTicket, data, TICKET_ID),
-  };
+  });
 }
 
 const label: JsonSchema = {
@@ -124,6 +185,7 @@ const exampleSubscription = {
   event_types: ['ticket.*'],
 };
 
+/** The built-in catalogue: the default set every tenant has. */
 export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
   ticket('ticket.created', 'A ticket was opened.', empty, {}),
   ticket(
@@ -157,31 +219,31 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
   ),
   ticket('ticket.resolved', 'A ticket was resolved.', empty, {}),
   ticket('ticket.deleted', 'A ticket was deleted; its data must be removed by subscribers.', empty, {}),
-  {
+  builtIn({
     type: 'message.created',
     description: 'A message was added to a ticket (inbound email, reply, note).',
     modelType: 'message',
     dataSchema: empty,
     modelSchema: MESSAGE_MODEL,
     example: example('message.created', 'message', exampleMessage, {}, MESSAGE_ID),
-  },
-  {
+  }),
+  builtIn({
     type: 'message.updated',
     description: 'A message was edited.',
     modelType: 'message',
     dataSchema: empty,
     modelSchema: MESSAGE_MODEL,
     example: example('message.updated', 'message', exampleMessage, {}, MESSAGE_ID),
-  },
-  {
+  }),
+  builtIn({
     type: 'message.deleted',
     description: 'A message was deleted; its data must be removed by subscribers.',
     modelType: 'message',
     dataSchema: { type: 'object', required: ['ticket_id'], properties: { ticket_id: { type: 'string' } } },
     modelSchema: MESSAGE_MODEL,
     example: example('message.deleted', 'message', null, { ticket_id: TICKET_ID }, MESSAGE_ID),
-  },
-  {
+  }),
+  builtIn({
     type: 'message.delivery_status',
     description:
       "A provider reported the delivery state of an outgoing message. `model` is the hub's message whose `provider_message_id` matches, or null (with `model_id` the provider's id) when there is none.",
@@ -217,16 +279,16 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       },
       MESSAGE_ID,
     ),
-  },
-  {
+  }),
+  builtIn({
     type: 'survey.response_completed',
     description: 'A customer completed a survey response.',
     modelType: 'survey_response',
     dataSchema: empty,
     modelSchema: SURVEY_RESPONSE_MODEL,
     example: example('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
-  },
-  {
+  }),
+  builtIn({
     type: 'webhook.test',
     description: 'A test event sent on request (POST /v1/subscriptions/:id/test); never retried.',
     modelType: 'subscription',
@@ -239,8 +301,8 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       { message: 'This is a test event from Hookhub.' },
       exampleSubscription.id,
     ),
-  },
-  {
+  }),
+  builtIn({
     type: 'webhook.disabled',
     description: "A subscription was disabled after too many consecutive failures; sent to the tenant admins' subscription.",
     modelType: 'subscription',
@@ -268,13 +330,20 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       },
       exampleSubscription.id,
     ),
-  },
+  }),
 ];
 
+/** Names of the built-in event types. */
 export const EVENT_TYPES: readonly string[] = EVENT_TYPE_DEFINITIONS.map((d) => d.type);
 
 const byType = new Map(EVENT_TYPE_DEFINITIONS.map((d) => [d.type, d]));
 
+/** The version an event without a schema version gets. */
+export function latestVersion(def: EventTypeDefinition): EventTypeVersion {
+  return def.versions[def.versions.length - 1];
+}
+
+/** A built-in event type by name. */
 export function eventTypeDefinition(type: string): EventTypeDefinition | undefined {
   return byType.get(type);
 }

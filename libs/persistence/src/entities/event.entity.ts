@@ -35,6 +35,10 @@ export class EventEntity {
   @Column({ type: 'json' })
   envelope: EventEnvelope;
 
+  /** The version of its type's schema the event was published in (it travels beside the envelope, never in it). */
+  @Column({ name: 'schema_version', type: 'integer', default: 1 })
+  schemaVersion: number;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

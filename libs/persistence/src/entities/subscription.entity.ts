@@ -35,6 +35,10 @@ export class SubscriptionEntity {
   @Column({ name: 'event_types', type: 'text', array: true })
   eventTypes: string[];
 
+  /** Per event type, the schema versions delivered (a type not listed: every version). */
+  @Column({ name: 'schema_versions', type: 'jsonb', nullable: true })
+  schemaVersions: Record<string, number[]> | null;
+
   /** When set, only events about these model ids are delivered. */
   @Column({ name: 'model_ids', type: 'text', array: true, nullable: true })
   modelIds: string[] | null;

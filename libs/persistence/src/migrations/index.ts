@@ -7,6 +7,7 @@ import { FailingSince1764000000005 } from './1764000000005-failing-since';
 import { TicketChildren1764000000006 } from './1764000000006-ticket-children';
 import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
 import { TenantRetention1764000000008 } from './1764000000008-tenant-retention';
+import { EventTypeRegistry1764000000009 } from './1764000000009-event-type-registry';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   TicketChildren1764000000006,
   TimePartitions1764000000007,
   TenantRetention1764000000008,
+  EventTypeRegistry1764000000009,
 ];

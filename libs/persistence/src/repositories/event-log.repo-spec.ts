@@ -27,6 +27,7 @@ describe('EventLogRepository', () => {
       version,
       changeStatus: version === 1 ? 'CREATION' : 'UPDATE',
       envelope: JSON.stringify({ id, type: `${key.modelType}.updated`, model_type: key.modelType, model_id: key.modelId, model }),
+      schemaVersion: 1,
       createdAt: new Date(),
       ...r,
     };

@@ -25,6 +25,8 @@ export interface NewEventRow extends ResourceKey {
   changeStatus: string;
   /** The canonical JSON text of the envelope. */
   envelope: string;
+  /** The version of its type's schema the event was published in (it travels beside the envelope). */
+  schemaVersion: number;
   createdAt: Date;
 }
 
@@ -185,10 +187,10 @@ export class EventLogRepository {
       m,
       'hookhub_append_events',
       `WITH ev AS (
-         INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at)
-         SELECT u.tenant_id, u.id, u.type, u.model_type, u.model_id, u.version, u.change_status, j.envelope, u.created_at
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $9::timestamptz[]) WITH ORDINALITY
-             AS u(tenant_id, id, type, model_type, model_id, version, change_status, created_at, ord)
+         INSERT INTO events (tenant_id, id, type, model_type, model_id, version, change_status, envelope, created_at, schema_version)
+         SELECT u.tenant_id, u.id, u.type, u.model_type, u.model_id, u.version, u.change_status, j.envelope, u.created_at, u.schema_version
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $9::timestamptz[], $19::int[]) WITH ORDINALITY
+             AS u(tenant_id, id, type, model_type, model_id, version, change_status, created_at, schema_version, ord)
            JOIN json_array_elements($8::json) WITH ORDINALITY AS j(envelope, ord) ON j.ord = u.ord
          RETURNING tenant_id, id, envelope
        )
@@ -225,6 +227,7 @@ export class EventLogRepository {
         writes.map((w) => w.deleted),
         writes.map((w) => w.lastEventId),
         writes.map((w) => w.sourceCreatedAt),
+        rows.map((r) => r.schemaVersion),
       ],
     );
   }
@@ -266,12 +269,21 @@ export class EventLogRepository {
   }
 
   /** A tenant's events recorded since a time, oldest first, for replays. */
-  async envelopesSince(tenantId: string, since: Date, limit: number): Promise<Array<{ id: string; type: string; modelId: string }>> {
-    const rows: Array<{ id: string; type: string; model_id: string }> = await this.events.manager.query(
-      `SELECT id, type, model_id FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, id LIMIT $3`,
+  async envelopesSince(tenantId: string, since: Date, limit: number): Promise<Array<{ id: string; type: string; modelId: string; schemaVersion: number }>> {
+    const rows: Array<{ id: string; type: string; model_id: string; schema_version: number }> = await this.events.manager.query(
+      `SELECT id, type, model_id, schema_version FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, id LIMIT $3`,
       [tenantId, since, limit],
     );
-    return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id }));
+    return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id, schemaVersion: r.schema_version }));
+  }
+
+  /** The schema version of a tenant's logged event, or undefined when it is not in the log. */
+  async schemaVersion(tenantId: string, id: string): Promise<number | undefined> {
+    const rows: Array<{ schema_version: number }> = await this.events.manager.query(
+      `SELECT schema_version FROM events WHERE tenant_id = $1 AND id = $2 LIMIT 1`,
+      [tenantId, id],
+    );
+    return rows[0]?.schema_version;
   }
 
   /** A tenant's logged event as recorded (the envelope), or null when it is not in the log (never recorded, or past retention). */

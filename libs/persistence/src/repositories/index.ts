@@ -2,6 +2,7 @@ import { ApiKeyRepository } from './api-key.repository';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { DeliveryOutcomeRepository } from './delivery-outcome.repository';
 import { EventLogRepository } from './event-log.repository';
+import { EventTypeRepository } from './event-type.repository';
 import { FanOutRepository } from './fan-out.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
 import { PartitionRepository } from './partition.repository';
@@ -19,6 +20,7 @@ export const REPOSITORIES = [
   ApiKeyRepository,
   SubscriptionRepository,
   EventLogRepository,
+  EventTypeRepository,
   FanOutRepository,
   DeliveryOutcomeRepository,
   RetryScheduleRepository,

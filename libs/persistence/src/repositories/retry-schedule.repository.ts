@@ -22,6 +22,8 @@ export interface RetryContext {
   attemptCount: number;
   resourceVersion: number | null;
   envelope: unknown;
+  /** The version of its type's schema the event was published in. */
+  schemaVersion: number;
   /** What the event log recorded the event as: a thin notification says this, not what the type's name suggests. */
   changeStatus: ChangeStatus;
 }
@@ -96,9 +98,10 @@ export class RetryScheduleRepository {
       attempt_count: number;
       resource_version: number | null;
       envelope: unknown;
+      schema_version: number;
       change_status: ChangeStatus;
     }> = await this.deliveries.manager.query(
-      `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, e.envelope, e.change_status
+      `SELECT d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, e.envelope, e.schema_version, e.change_status
            FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
           WHERE d.id = ANY($1)`,
       [ids],
@@ -114,6 +117,7 @@ export class RetryScheduleRepository {
           attemptCount: r.attempt_count,
           resourceVersion: r.resource_version,
           envelope: r.envelope,
+          schemaVersion: r.schema_version,
           changeStatus: r.change_status,
         },
       ]),

@@ -156,6 +156,13 @@ export class BaseConfig {
   @EnvInteger({ min: 1, max: 60 })
   PARTITIONS_AHEAD_DAYS: number = 7;
 
+  /**
+   * How often each process looks for event types defined or changed elsewhere (one indexed read). An unknown
+   * type or version is looked up at once, so a type is usable everywhere as soon as its creation is answered.
+   */
+  @EnvInteger({ min: 100, max: 600_000, unit: 'ms' })
+  EVENT_TYPES_REFRESH_MS: number = 2_000;
+
   /** How often partitions are created ahead and (in the dispatcher) expired ones removed. */
   @EnvInteger({ min: 1_000, max: 86_400_000, unit: 'ms' })
   RETENTION_INTERVAL_MS: number = 3_600_000;

@@ -1,0 +1,3 @@
+// What the apps and delivery use: the module, and the registry that validates events and locates their resources.
+export { EventCatalogueModule } from './event-catalogue.module';
+export { definitionOf, EventTypeRegistry } from './event-type-registry';
