@@ -30,12 +30,7 @@ export { envelopeSchema, EVENT_ID_PATTERN } from './catalogue/envelope-schema';
 export { EventCatalogue, SchemaCompiler, type EventValidationError, type EventValidationResult } from './catalogue/event-catalogue';
 export { BUILT_IN_RESOURCE_ROOTS, fillResourcePath, RESOURCE_PATH_SYNTAX, resourceCollection, resourceLocation } from './catalogue/resource-path';
 // Event-type patterns: the admin API's DTOs and checks, delivery's matcher and persistence's matching SQL.
-export {
-  EVENT_TYPE_PATTERN_SYNTAX,
-  EVENT_TYPE_SYNTAX,
-  eventTypeMatches,
-  patternsMatchingEventType,
-} from './catalogue/event-type-pattern';
+export { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX, eventTypeMatches, patternsMatchingEventType } from './catalogue/event-type-pattern';
 // NATS subject names and the retries stream's job: jetstream and delivery.
 export { retryMsgId, SubjectNames, type RetryJob } from './subjects';
 // Thin notifications and a resource's change status: event-store records them, delivery sends them.

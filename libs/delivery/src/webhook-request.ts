@@ -29,7 +29,9 @@ function deliveryHeaders(d: DeliveryHeaderSource): Record<string, string> {
   };
 }
 
-const DELIVERY_HEADER_NAMES = new Set([...Object.keys(deliveryHeaders({ eventType: '', deliveryId: '', subscriptionId: '', attempt: 0, resourceVersion: 0, schemaVersion: 0 }))]);
+const DELIVERY_HEADER_NAMES = new Set([
+  ...Object.keys(deliveryHeaders({ eventType: '', deliveryId: '', subscriptionId: '', attempt: 0, resourceVersion: 0, schemaVersion: 0 })),
+]);
 
 /**
  * The headers an attempt sent, as the delivery log shows them: rebuilt from

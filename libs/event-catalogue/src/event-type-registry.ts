@@ -1,12 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import {
-  canonicalEnvelope,
-  EventCatalogue,
-  EventEnvelope,
-  EventTypeDefinition,
-  EventValidationResult,
-} from '@hookhub/contracts';
+import { canonicalEnvelope, EventCatalogue, EventEnvelope, EventTypeDefinition, EventValidationResult } from '@hookhub/contracts';
 import { EventTypeRecord, EventTypeRepository } from '@hookhub/persistence';
 import type { BaseConfig } from '@hookhub/platform';
 
@@ -55,9 +49,12 @@ export class EventTypeRegistry implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'refreshing the event types failed; will try again'));
-    }, this.config.get('EVENT_TYPES_REFRESH_MS', { infer: true }));
+    this.timer = setInterval(
+      () => {
+        this.refresh().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'refreshing the event types failed; will try again'));
+      },
+      this.config.get('EVENT_TYPES_REFRESH_MS', { infer: true }),
+    );
     this.timer.unref();
   }
 

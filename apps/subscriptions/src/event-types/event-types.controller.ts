@@ -83,8 +83,14 @@ export class EventTypesController {
   @ApiOperation({ summary: 'Add a schema version to one of the tenant’s types; it becomes the latest' })
   @ApiCreatedResponse({ type: EventTypeView, description: 'The event type with its new version' })
   @ApiForbiddenResponse({ description: 'A built-in or platform type' })
-  @ApiUnprocessableEntityResponse({ description: 'A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`)' })
-  addVersion(@CurrentPrincipal() principal: Principal, @Param('name', EventTypeNamePipe) name: string, @Body() dto: EventTypeVersionDto): Promise<EventTypeView> {
+  @ApiUnprocessableEntityResponse({
+    description: 'A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`)',
+  })
+  addVersion(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', EventTypeNamePipe) name: string,
+    @Body() dto: EventTypeVersionDto,
+  ): Promise<EventTypeView> {
     return this.types.addVersion(principal.tenantId, name, dto);
   }
 
@@ -138,7 +144,9 @@ export class PlatformEventTypesController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Add a schema version to a platform type; it becomes the latest' })
   @ApiCreatedResponse({ type: EventTypeView, description: 'The event type with its new version' })
-  @ApiUnprocessableEntityResponse({ description: 'A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`)' })
+  @ApiUnprocessableEntityResponse({
+    description: 'A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`)',
+  })
   addVersion(@Param('name', EventTypeNamePipe) name: string, @Body() dto: EventTypeVersionDto): Promise<EventTypeView> {
     return this.types.addVersion(null, name, dto);
   }

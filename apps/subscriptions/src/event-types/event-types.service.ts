@@ -155,16 +155,28 @@ export class EventTypesService {
       );
     }
     if (sibling && sibling.topic !== topic) {
-      throw conflict('model-type-conflict', 'Model type conflict', `the model type '${dto.model_type}' has the topic '${sibling.topic}' (from ${sibling.name})`, '#/topic');
+      throw conflict(
+        'model-type-conflict',
+        'Model type conflict',
+        `the model type '${dto.model_type}' has the topic '${sibling.topic}' (from ${sibling.name})`,
+        '#/topic',
+      );
     }
     const root = resourcePath.split('/')[2];
     if (BUILT_IN_RESOURCE_ROOTS.includes(root)) {
-      throw invalid('reserved-resource-path', 'Reserved resource path', [{ pointer: '#/resource_path', detail: `/v0/${root} belongs to the built-in resources` }]);
+      throw invalid('reserved-resource-path', 'Reserved resource path', [
+        { pointer: '#/resource_path', detail: `/v0/${root} belongs to the built-in resources` },
+      ]);
     }
     const collection = resourceCollection(resourcePath);
     const taken = relevant.find((r) => r.modelType !== dto.model_type && resourceCollection(r.resourcePath) === collection);
     if (taken) {
-      throw conflict('resource-path-conflict', 'Resource path conflict', `${collection} serves the model type '${taken.modelType}' (from ${taken.name})`, '#/resource_path');
+      throw conflict(
+        'resource-path-conflict',
+        'Resource path conflict',
+        `${collection} serves the model type '${taken.modelType}' (from ${taken.name})`,
+        '#/resource_path',
+      );
     }
     return { resourcePath, topic };
   }

@@ -56,7 +56,10 @@ export class EventsService {
    * The envelope as receivers get it: the tenant's account, defaults filled in, checked against the schema
    * of its type in the version it names (default: the latest), and tagged with that version.
    */
-  private async envelope(principal: Principal, dto: PublishEventDto): Promise<{ event: EventEnvelope; definition: EventTypeDefinition; version: EventTypeVersion }> {
+  private async envelope(
+    principal: Principal,
+    dto: PublishEventDto,
+  ): Promise<{ event: EventEnvelope; definition: EventTypeDefinition; version: EventTypeVersion }> {
     const def = await this.registry.find(principal.tenantId, dto.type);
     if (!def) {
       throw Problems.unprocessable('unknown-event-type', 'Unknown event type', `unknown event type '${dto.type}'; see GET /v1/event-types`, [

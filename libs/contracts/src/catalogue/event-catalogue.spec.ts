@@ -215,7 +215,11 @@ describe('EventCatalogue with types defined through the API', () => {
     expect(old.ok).toBe(true);
     if (old.ok) expect(schemaVersionOf(old.event)).toBe(1);
 
-    expect(catalogue.validate(orderEvent({ status: { any: 'object' } }), 1)).toMatchObject({ ok: false, reason: 'invalid', errors: [{ pointer: '#/model/status' }] });
+    expect(catalogue.validate(orderEvent({ status: { any: 'object' } }), 1)).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      errors: [{ pointer: '#/model/status' }],
+    });
   });
 
   it('refuses a version the type does not have, and a type of another tenant', () => {
@@ -228,7 +232,11 @@ describe('EventCatalogue with types defined through the API', () => {
   });
 
   it('locates a defined resource at its resource path, with its topic', () => {
-    expect(catalogue.locate({ ...example, model_id: 'a/b c' })).toEqual({ params: { id: 'a/b c' }, resource: '/v0/shop/orders/a%2Fb%20c', topic: 'shop_order' });
+    expect(catalogue.locate({ ...example, model_id: 'a/b c' })).toEqual({
+      params: { id: 'a/b c' },
+      resource: '/v0/shop/orders/a%2Fb%20c',
+      topic: 'shop_order',
+    });
   });
 
   it('keeps compiled schemas across snapshots of the catalogue', () => {

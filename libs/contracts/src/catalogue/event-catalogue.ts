@@ -90,7 +90,14 @@ export class SchemaCompiler {
   static problemsOf(schema: unknown, at: string): EventValidationError[] {
     const ajv = newAjv();
     if (!ajv.validateSchema(schema as object)) {
-      return (ajv.errors ?? []).map((e) => ({ pointer: `${at}${e.instancePath}`, detail: message(e) }));
+      // The meta-schema's alternatives each report on the same place ("must be one of", "must be array", "must match anyOf"):
+      // the first says what to write there.
+      const byPointer = new Map<string, EventValidationError>();
+      for (const e of ajv.errors ?? []) {
+        const pointer = `${at}${e.instancePath}`;
+        if (!byPointer.has(pointer)) byPointer.set(pointer, { pointer, detail: message(e) });
+      }
+      return [...byPointer.values()];
     }
     try {
       ajv.compile(schema as object);

@@ -1,10 +1,4 @@
-import {
-  EVENT_TYPE_PATTERN_SYNTAX,
-  EVENT_TYPE_SYNTAX,
-  eventTypeMatches,
-  parseEventTypePattern,
-  patternsMatchingEventType,
-} from './event-type-pattern';
+import { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX, eventTypeMatches, parseEventTypePattern, patternsMatchingEventType } from './event-type-pattern';
 import { EventCatalogue } from './event-catalogue';
 import { EVENT_TYPES, SYSTEM_EVENT_GROUP } from './event-types';
 

@@ -116,10 +116,15 @@ export class EventTypeRepository {
   /** Creates a type with its first version (1). */
   async create(m: EntityManager, type: NewEventType, first: NewEventTypeVersion): Promise<EventTypeRecord> {
     const id = randomUUID();
-    await m.query(
-      `INSERT INTO event_types (id, tenant_id, name, description, model_type, resource_path, topic) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [id, type.tenantId, type.name, type.description, type.modelType, type.resourcePath, type.topic],
-    );
+    await m.query(`INSERT INTO event_types (id, tenant_id, name, description, model_type, resource_path, topic) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      id,
+      type.tenantId,
+      type.name,
+      type.description,
+      type.modelType,
+      type.resourcePath,
+      type.topic,
+    ]);
     await this.insertVersion(m, id, 1, first);
     return this.byId(m, id);
   }
@@ -136,10 +141,11 @@ export class EventTypeRepository {
 
   /** Changes a type's description or deprecation. */
   async update(m: EntityManager, typeId: string, change: { description?: string; deprecated?: boolean }): Promise<EventTypeRecord> {
-    await m.query(
-      `UPDATE event_types SET description = coalesce($2, description), deprecated = coalesce($3, deprecated) WHERE id = $1`,
-      [typeId, change.description ?? null, change.deprecated ?? null],
-    );
+    await m.query(`UPDATE event_types SET description = coalesce($2, description), deprecated = coalesce($3, deprecated) WHERE id = $1`, [
+      typeId,
+      change.description ?? null,
+      change.deprecated ?? null,
+    ]);
     await this.touch(m, typeId);
     return this.byId(m, typeId);
   }
