@@ -160,7 +160,7 @@ describe('EventLogRepository', () => {
       for (const e of events) await record([e], [write(e)]);
 
       const listed = await log.envelopesSince(tenant, before, 2);
-      expect(listed).toEqual(events.slice(0, 2).map((e) => ({ id: e.id, type: 'ticket.updated', modelId: key.modelId })));
+      expect(listed).toEqual(events.slice(0, 2).map((e) => ({ id: e.id, type: 'ticket.updated', modelId: key.modelId, schemaVersion: 1 })));
       await expect(log.envelopesSince(tenant, new Date(Date.now() + 60_000), 10)).resolves.toEqual([]);
     });
   });

@@ -123,6 +123,7 @@ describe('RetryScheduleRepository', () => {
         attemptCount: 2,
         resourceVersion: 4,
         envelope: { id: 'e1', type: 'ticket.created', model: { id: 7 } },
+        schemaVersion: 1,
         changeStatus: 'CREATION',
       });
     });
