@@ -319,6 +319,12 @@ describe('event types defined through the API', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ scope: 'platform', resource_path: '/v0/invoice/{id}', topic: 'invoice' });
+    // The platform cannot take a name a tenant uses: that tenant would see two.
+    const shadow = await hub.api.request('POST', '/v1/platform/event-types', {
+      token: env.adminToken,
+      body: { name: 'order.created', description: 'x', model_type: 'order', model_schema: { type: 'object' }, example: { model: { id: 'o' } } },
+    });
+    expect(shadow.status).toBe(409);
     // A tenant key cannot define platform types, nor change them.
     expect((await hub.api.request('POST', '/v1/platform/event-types', { token: adminKey, body: {} })).status).toBe(401);
     expect((await api('PATCH', '/v1/event-types/invoice.paid', { deprecated: true })).status).toBe(403);
