@@ -239,6 +239,7 @@ describe('event types defined through the API', () => {
   it('deprecating a version keeps it working and says so on publish', async () => {
     const res = await api('PATCH', '/v1/event-types/order.created/versions/1', { deprecated: true });
     expect(res.status).toBe(200);
+    expect((await api('PATCH', '/v1/event-types/order.created/versions/9', { deprecated: true })).status).toBe(404);
     expect(await publish({ type: 'order.created', schema_version: 1, model_id: 'ord_5', model: orderV1('ord_5') })).toMatchObject({ deprecated: true });
     expect(await publish({ type: 'order.created', model_id: 'ord_6', model: orderV2('ord_6') })).toMatchObject({ deprecated: false });
   });

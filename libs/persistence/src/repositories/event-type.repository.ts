@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from './sql';
 
 export interface EventTypeVersionRecord {
   version: number;
@@ -152,11 +153,13 @@ export class EventTypeRepository {
 
   /** Deprecates a version or takes its deprecation back; false when the type has no such version. */
   async setVersionDeprecated(m: EntityManager, typeId: string, version: number, deprecated: boolean): Promise<boolean> {
-    const rows = (await m.query(`UPDATE event_type_versions SET deprecated = $3 WHERE event_type_id = $1 AND version = $2 RETURNING version`, [
-      typeId,
-      version,
-      deprecated,
-    ])) as unknown[];
+    const rows = returnedRows(
+      await m.query(`UPDATE event_type_versions SET deprecated = $3 WHERE event_type_id = $1 AND version = $2 RETURNING version`, [
+        typeId,
+        version,
+        deprecated,
+      ]),
+    );
     if (rows.length === 0) return false;
     await this.touch(m, typeId);
     return true;
