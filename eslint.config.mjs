@@ -10,7 +10,8 @@ import tseslint from 'typescript-eslint';
 const TESTS = ['**/*.spec.ts', '**/*.repo-spec.ts', 'test/**/*.ts', 'libs/testing/**/*.ts'];
 
 export default defineConfig(
-  globalIgnores(['dist/', 'coverage/', 'node_modules/']),
+  // `**/dist/`: also what `npm pack` builds in libs/sdk and the example's own build.
+  globalIgnores(['dist/', '**/dist/', 'coverage/', 'node_modules/']),
   // A disable comment that no longer suppresses anything is stale and hides the next real finding on its line.
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   {

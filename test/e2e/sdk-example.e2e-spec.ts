@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
@@ -12,6 +14,24 @@ const run = promisify(execFile);
 const REPO = resolve(__dirname, '../..');
 const SDK = join(REPO, 'libs/sdk');
 const EXAMPLE = join(REPO, 'examples/nestjs-publisher');
+const DOC = readFileSync(join(REPO, 'docs/sdk.md'), 'utf8');
+const DOC_BLOCKS = ['client', 'verify', 'jetstream', 'nestjs'];
+const ROOT_DEPENDENCIES = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+
+/** The TypeScript block of docs/sdk.md right after `<!-- sdk-doc-test: <name> -->`. */
+function docBlock(name: string): string {
+  const match = new RegExp(`<!-- sdk-doc-test: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(DOC);
+  if (!match) throw new Error(`docs/sdk.md has no ts block marked sdk-doc-test: ${name}`);
+  return match[1];
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * npm run from `npm test` passes its own settings down in npm_config_*; the
@@ -46,13 +66,18 @@ describe('examples/nestjs-publisher, installed from the SDK’s npm pack tarball
   let hub: RunningHub;
   let dir: string;
   let app: string;
+  let tenantId: string;
   let adminKey: string;
   let publisherKey: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hookhub-sdk-example-'));
+    // Packed from a copy (with the repository's node_modules to build with), so the build lands in no shared working tree.
+    const sdk = join(dir, 'sdk');
+    cpSync(SDK, sdk, { recursive: true, filter: (src) => !/[/\\](dist|node_modules)$|\.tgz$/.test(src) });
+    symlinkSync(join(REPO, 'node_modules'), join(sdk, 'node_modules'));
     const [packed] = await timed('npm pack (builds the SDK)', async () => {
-      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: SDK, env: npmEnv() });
+      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: sdk, env: npmEnv() });
       return JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     });
     // The tarball holds the build and nothing of the sources or tests.
@@ -66,7 +91,15 @@ describe('examples/nestjs-publisher, installed from the SDK’s npm pack tarball
     const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies['@hookhub/sdk']).toMatch(/^file:.*\.tgz$/);
     manifest.dependencies['@hookhub/sdk'] = `file:../${packed.filename}`;
+    // docs/sdk.md's blocks also use nats and @nestjs/config: the versions this repository has (so npm's cache has them).
+    for (const name of ['nats', '@nestjs/config']) manifest.dependencies[name] = ROOT_DEPENDENCIES[name];
     writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+    mkdirSync(join(app, 'doc-snippets'));
+    for (const name of DOC_BLOCKS) writeFileSync(join(app, 'doc-snippets', `${name}.ts`), docBlock(name));
+    writeFileSync(
+      join(app, 'tsconfig.docs.json'),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { rootDir: 'doc-snippets', outDir: 'doc-dist' }, include: ['doc-snippets/*.ts'] }),
+    );
     await timed('npm install of the example', () =>
       run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, env: npmEnv() }),
     );
@@ -75,11 +108,15 @@ describe('examples/nestjs-publisher, installed from the SDK’s npm pack tarball
     expect(lstatSync(installed).isSymbolicLink()).toBe(false);
     expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(['dist', 'package.json']));
     expect(existsSync(join(installed, 'src'))).toBe(false);
-    await timed('tsc of the example', () => run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app }));
+    const tsc = join(app, 'node_modules/typescript/bin/tsc');
+    await timed('tsc of the example and of the docs’ blocks', () =>
+      Promise.all([run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }), run(process.execPath, [tsc, '-p', 'tsconfig.docs.json'], { cwd: app })]),
+    );
 
     env = await createTestEnvironment();
     hub = await startHub(env);
     const tenant = await hub.api.createTenant('Example');
+    tenantId = tenant.tenantId;
     adminKey = tenant.adminKey;
     publisherKey = (await hub.api.createKey(tenant.tenantId, ['publisher'])).key;
   }, 180_000);
@@ -111,6 +148,71 @@ describe('examples/nestjs-publisher, installed from the SDK’s npm pack tarball
     await eventually(async () => {
       const recorded = await hub.api.request<{ id: string; type: string }>('GET', `/v1/events/${String(result.event_id)}`, { token: publisherKey });
       expect([recorded.status, recorded.body.type]).toEqual([200, 'ticket.created']);
+    });
+  });
+
+  describe('docs/sdk.md’s code, compiled against the tarball and run against the hub', () => {
+    const runDoc = async (name: string, vars: Record<string, string>): Promise<string> =>
+      (
+        await timed(`docs block ${name}`, () =>
+          run(process.execPath, [`doc-dist/${name}.js`], { cwd: app, env: { PATH: process.env.PATH, ...vars }, timeout: 30_000 }),
+        )
+      ).stdout;
+    const recorded = (id: string): Promise<void> =>
+      eventually(async () => expect((await hub.api.request('GET', `/v1/events/${id}`, { token: publisherKey })).status).toBe(200));
+
+    it('client: publishes, reads the typed API and catches a problem', async () => {
+      const out = await runDoc('client', { HOOKHUB_URL: hub.api.baseUrl, HOOKHUB_API_KEY: adminKey });
+      const [, id] = /^published ([0-9a-f-]{36}) duplicate: false$/m.exec(out) ?? [];
+      expect(out).toMatch(/^subscriptions: \d+$/m);
+      expect(out).toMatch(/^refused 422 \S+\/invalid-event \[\{"pointer":"#\/model\/id","detail":"must equal model_id"\}\]$/m);
+      await recorded(id);
+    });
+
+    it('verify: the receiver verifies a real standard-webhooks delivery', async () => {
+      const port = await freePort();
+      const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+      const receiver = spawn(process.execPath, ['doc-dist/verify.js'], {
+        cwd: app,
+        env: { PATH: process.env.PATH, PORT: String(port), WEBHOOK_SECRETS: secret },
+      });
+      let out = '';
+      receiver.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      try {
+        const sub = await hub.api.request<{ id: string }>('POST', '/v1/subscriptions', {
+          token: adminKey,
+          body: { url: `http://127.0.0.1:${port}/hook`, event_types: ['survey.response_completed'], signature_scheme: 'standard-webhooks', secret },
+        });
+        expect(sub.status).toBe(201);
+        const model = { id: 'r-doc', survey_id: 's-1', ticket_id: 't-1', score: 9, completed_at: '2024-05-01T10:00:00Z' };
+        const published = await hub.api.request('POST', '/v1/events', {
+          token: publisherKey,
+          body: { id: 'evt-doc-verify', type: 'survey.response_completed', model_id: 'r-doc', model },
+        });
+        expect(published.status).toBe(202);
+        await eventually(() => expect(out).toMatch(/^verified survey\.response_completed evt-doc-verify delivery [0-9a-f-]{36}$/m), 15_000);
+        expect(out).not.toMatch(/refused/);
+        await hub.api.request('DELETE', `/v1/subscriptions/${sub.body.id}`, { token: adminKey });
+      } finally {
+        receiver.kill();
+      }
+    });
+
+    it('jetstream: validates and publishes straight to the tenant’s subject', async () => {
+      const out = await runDoc('jetstream', {
+        NATS_URL: env.natsUrl,
+        JETSTREAM_PREFIX: env.prefix,
+        HOOKHUB_TENANT_ID: tenantId,
+        HOOKHUB_URL: hub.api.baseUrl,
+        HOOKHUB_API_KEY: publisherKey,
+      });
+      expect(out).toMatch(new RegExp(`^stored ${env.prefix}\\.events\\.${tenantId}\\.ticket\\.updated seq \\d+ schema version \\d+$`, 'm'));
+    });
+
+    it('nestjs: a service publishes through HookhubModule.forRootAsync with ConfigService', async () => {
+      const out = await runDoc('nestjs', { HOOKHUB_URL: hub.api.baseUrl, HOOKHUB_API_KEY: publisherKey });
+      const [, id] = /^published ([0-9a-f-]{36})$/m.exec(out) ?? [];
+      await recorded(id);
     });
   });
 });

@@ -108,10 +108,10 @@ describe('@hookhub/sdk against the hub', () => {
     it('publishes with an id it chose before sending, and a second publish of that id is a duplicate', async () => {
       const client = new HookhubClient({ baseUrl: hub.api.baseUrl, apiKey: publisherKey });
       const receipt = await client.publish({ type: 'ticket.created', model_id: 't-sdk-1', model: { id: 't-sdk-1', state: 'open' } });
-      expect(receipt).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), duplicate: false });
+      expect(receipt).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), duplicate: false });
       expect(await recorded(receipt.id)).toMatchObject({ id: receipt.id, account_id: tenantId, type: 'ticket.created', model_id: 't-sdk-1' });
       const again = await client.publish({ id: receipt.id, type: 'ticket.created', model_id: 't-sdk-1', model: { id: 't-sdk-1', state: 'open' } });
-      expect(again).toEqual({ id: receipt.id, duplicate: true });
+      expect(again).toMatchObject({ id: receipt.id, duplicate: true });
     });
 
     it('throws the hub’s problem documents as HookhubProblemError: invalid event, bad key, unknown resource', async () => {
@@ -270,6 +270,47 @@ describe('@hookhub/sdk against the hub', () => {
         created_at: String(hubEnvelope.created_at),
       });
       expect(prepared.payload).toBe(serializeEnvelope({ ...(hubEnvelope as unknown as EventEnvelope), id: 'evt-order' }));
+    });
+
+    it('validates against the schema version asked for (default: the latest), announces it, and the hub delivers it as that version', async () => {
+      const orderV1 = { type: 'object', required: ['id', 'total_cents'], properties: { id: { type: 'string' }, total_cents: { type: 'integer' } } };
+      const orderV2 = {
+        ...orderV1,
+        required: ['id', 'total_cents', 'currency'],
+        properties: { ...orderV1.properties, currency: { type: 'string', minLength: 3 } },
+      };
+      await admin.api.POST('/v1/event-types', {
+        body: {
+          name: 'order.paid',
+          description: 'An order was paid.',
+          model_type: 'order',
+          model_schema: orderV1,
+          example: { model: { id: 'o-x', total_cents: 1 } },
+        },
+      });
+      await admin.api.POST('/v1/event-types/{name}/versions', {
+        params: { path: { name: 'order.paid' } },
+        body: { model_schema: orderV2, example: { model: { id: 'o-x', total_cents: 1, currency: 'EUR' } } },
+      });
+      await admin.api.PATCH('/v1/event-types/{name}/versions/{version}', { params: { path: { name: 'order.paid', version: 1 } }, body: { deprecated: true } });
+      await admin.api.POST('/v1/subscriptions', { body: { url: `${receiver.url}/orders`, event_types: ['order.paid'] } });
+      // A publisher whose catalogue is fetched now, with the new type and its two versions.
+      const orders = new HookhubJetStreamPublisher({ connection: nc, tenantId, prefix: env.prefix, catalogue: admin });
+      const jsm = await nc.jetstreamManager();
+
+      const v2 = await orders.publish({ id: 'evt-order-2', type: 'order.paid', model_id: 'o-2', model: { id: 'o-2', total_cents: 500, currency: 'EUR' } });
+      expect(v2).toMatchObject({ schemaVersion: 2, deprecated: false });
+      expect((await jsm.streams.getMessage(streamName(), { seq: v2.seq })).header.get(SCHEMA_VERSION_HEADER)).toBe('2');
+
+      const oldShape = { type: 'order.paid', model_id: 'o-1', model: { id: 'o-1', total_cents: 500 } };
+      const refused = await orders.publish({ id: 'evt-order-1', ...oldShape }).catch((e: unknown) => e);
+      expect((refused as HookhubValidationError).errors).toEqual([{ pointer: '#/model/currency', detail: 'currency is required' }]);
+      const v1 = await orders.publish({ id: 'evt-order-1', ...oldShape }, { schemaVersion: 1 });
+      expect(v1).toMatchObject({ schemaVersion: 1, deprecated: true });
+      expect((await jsm.streams.getMessage(streamName(), { seq: v1.seq })).header.get(SCHEMA_VERSION_HEADER)).toBe('1');
+
+      expect((await deliveryOf('/orders', 'evt-order-2')).headers['x-webhook-schema-version']).toBe('2');
+      expect((await deliveryOf('/orders', 'evt-order-1')).headers['x-webhook-schema-version']).toBe('1');
     });
 
     it('validates against the catalogue before publishing: nothing reaches the stream', async () => {

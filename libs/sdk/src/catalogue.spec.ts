@@ -61,6 +61,8 @@ describe('EventTypeCatalogue', () => {
     const first = await catalogue.resolve('ticket.created', 1);
     expect(first).toMatchObject({ version: 1, deprecated: true });
     expect(first.validate(event({ id: 't' }))).toEqual([]);
+    const retired = new EventTypeCatalogue(async () => [{ ...versioned, deprecated: true }]);
+    expect(await retired.resolve('ticket.created')).toMatchObject({ version: 2, deprecated: true });
   });
 
   it('reports each invalid field as a JSON pointer, formats included', async () => {

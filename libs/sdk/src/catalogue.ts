@@ -21,6 +21,8 @@ export interface CatalogueVersion {
 export interface CatalogueEventType {
   type: string;
   model_type: string;
+  /** The whole type is deprecated. */
+  deprecated?: boolean;
   schema?: JsonSchema;
   latest_version?: number;
   versions?: CatalogueVersion[];
@@ -31,6 +33,7 @@ export interface ResolvedEventType {
   type: string;
   modelType: string;
   version: number;
+  /** The version, or the whole type, is deprecated in the catalogue. */
   deprecated: boolean;
   /** The envelope's problems against this version's schema, one per field; empty when it is valid. */
   validate(envelope: unknown): ProblemFieldError[];
@@ -123,7 +126,7 @@ export class EventTypeCatalogue {
 
   /** The catalogue of the hub `client` talks to, with its API key. */
   static fromClient(client: HookhubClient, options: EventTypeCatalogueOptions = {}): EventTypeCatalogue {
-    return new EventTypeCatalogue(async () => (await client.eventTypes()).items as unknown as CatalogueEventType[], options);
+    return new EventTypeCatalogue(async () => (await client.eventTypes()).items, options);
   }
 
   /**
@@ -161,7 +164,7 @@ export class EventTypeCatalogue {
       type,
       modelType: item.model_type,
       version: entry.version,
-      deprecated: entry.deprecated === true,
+      deprecated: entry.deprecated === true || item.deprecated === true,
       validate: (envelope) => (compiled(envelope) ? [] : describe(compiled.errors)),
     };
   }

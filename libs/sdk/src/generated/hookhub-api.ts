@@ -348,14 +348,135 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Event types with a JSON Schema and an example each */
+        /** Event types with their schema versions, each with a JSON Schema and examples (the caller’s own types too, with an API key) */
         get: operations["eventTypes.list"];
+        put?: never;
+        /** Define an event type of the tenant’s own, with its first schema version */
+        post: operations["eventTypes.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-types/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event type with every schema version */
+        get: operations["eventTypes.get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /** Change the description of one of the tenant’s types, or deprecate it */
+        patch: operations["eventTypes.update"];
+        trace?: never;
+    };
+    "/v1/event-types/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a schema version to one of the tenant’s types; it becomes the latest */
+        post: operations["eventTypes.addVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/event-types/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Deprecate a schema version of one of the tenant’s types, or take the deprecation back */
+        patch: operations["eventTypes.updateVersion"];
+        trace?: never;
+    };
+    "/v1/platform/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Define a platform-wide event type, with its first schema version */
+        post: operations["platformEventTypes.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/event-types/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a schema version to a platform type; it becomes the latest */
+        post: operations["platformEventTypes.addVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/event-types/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the description of a platform type, or deprecate it */
+        patch: operations["platformEventTypes.update"];
+        trace?: never;
+    };
+    "/v1/platform/event-types/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Deprecate a schema version of a platform type, or take the deprecation back */
+        patch: operations["platformEventTypes.updateVersion"];
         trace?: never;
     };
     "/v0/tickets/{id}": {
@@ -418,6 +539,23 @@ export interface paths {
         };
         /** Latest snapshot of a survey response */
         get: operations["resources.surveyResponse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v0/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Latest snapshot of a resource of an event type defined through the API, at its `resource_path` (e.g. /v0/orders/{id}) */
+        get: operations["resources.defined"];
         put?: never;
         post?: never;
         delete?: never;
@@ -749,6 +887,17 @@ export interface components {
              */
             event_types: string[];
             /**
+             * @description Per event type, the schema versions this subscription receives (`X-Webhook-Schema-Version`); events of other versions of that type are not delivered to it. Types not listed: every version. Lets a publisher publish old and new versions side by side during a migration.
+             * @example {
+             *       "order.created": [
+             *         1
+             *       ]
+             *     }
+             */
+            schema_versions?: {
+                [key: string]: number[];
+            } | null;
+            /**
              * @description Only events about these model ids
              * @example [
              *       "debde69a-2dbb-427b-b478-6cffd7930ecf"
@@ -808,6 +957,10 @@ export interface components {
             url: string;
             event_types: string[];
             model_ids: string[] | null;
+            /** @description Per event type, the schema versions it receives; null or a type not listed: every version */
+            schema_versions: {
+                [key: string]: number[];
+            } | null;
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -848,6 +1001,10 @@ export interface components {
             url: string;
             event_types: string[];
             model_ids: string[] | null;
+            /** @description Per event type, the schema versions it receives; null or a type not listed: every version */
+            schema_versions: {
+                [key: string]: number[];
+            } | null;
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -896,6 +1053,17 @@ export interface components {
              *     ]
              */
             event_types?: string[];
+            /**
+             * @description Per event type, the schema versions this subscription receives (`X-Webhook-Schema-Version`); events of other versions of that type are not delivered to it. Types not listed: every version. Lets a publisher publish old and new versions side by side during a migration.
+             * @example {
+             *       "order.created": [
+             *         1
+             *       ]
+             *     }
+             */
+            schema_versions?: {
+                [key: string]: number[];
+            } | null;
             /**
              * @description Only events about these model ids
              * @example [
@@ -1066,10 +1234,15 @@ export interface components {
              */
             id?: string;
             /**
+             * @description A built-in type or one defined through the API (GET /v1/event-types)
              * @example ticket.label_added
-             * @enum {string}
              */
-            type: "ticket.created" | "ticket.updated" | "ticket.status_changed" | "ticket.label_added" | "ticket.label_removed" | "ticket.assigned" | "ticket.resolved" | "ticket.deleted" | "message.created" | "message.updated" | "message.deleted" | "message.delivery_status" | "survey.response_completed" | "webhook.test" | "webhook.disabled";
+            type: string;
+            /**
+             * @description The version of the type's schema the event follows; the latest when omitted. It is not part of the envelope: receivers get it in `X-Webhook-Schema-Version`, and subscriptions may accept only some versions.
+             * @example 1
+             */
+            schema_version?: number;
             /**
              * @description ISO-8601; defaults to now
              * @example 2016-10-17T19:52:43Z
@@ -1092,9 +1265,9 @@ export interface components {
             actor_name?: string | null;
             /**
              * @description Implied by the type when omitted
-             * @enum {string}
+             * @example ticket
              */
-            model_type?: "ticket" | "message" | "survey_response" | "subscription";
+            model_type?: string;
             /** @example a52ec86 */
             model_id: string;
             /** @description Snapshot of the resource; null only for deletions */
@@ -1106,6 +1279,10 @@ export interface components {
             id: string;
             /** @description True when this id was published before; nothing new was stored */
             duplicate: boolean;
+            /** @description The version of the type's schema the event was checked against and is delivered as */
+            schema_version: number;
+            /** @description The type or this version of it is deprecated: move to a newer one */
+            deprecated: boolean;
         };
         StoredEventView: {
             /** @example 7f94629 */
@@ -1123,25 +1300,33 @@ export interface components {
             actor_type?: string | null;
             actor_id?: string | null;
             actor_name?: string | null;
-            /** @enum {string} */
-            model_type: "ticket" | "message" | "survey_response" | "subscription";
+            /** @example ticket */
+            model_type: string;
             model_id: string;
             /** @description Null for deletions, and once the resource was deleted */
             model: {
                 [key: string]: unknown;
             } | null;
         };
-        EventTypeView: {
-            /** @example ticket.label_added */
-            type: string;
-            description: string;
-            /** @enum {string} */
-            model_type: "ticket" | "message" | "survey_response" | "subscription";
+        EventTypeVersionView: {
+            /** @example 1 */
+            version: number;
+            deprecated: boolean;
+            /** @description Null for built-in types */
+            created_at: string | null;
+            /** @description JSON Schema of the model */
+            model_schema: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema of `data` */
+            data_schema: {
+                [key: string]: unknown;
+            };
             /** @description JSON Schema (2020-12) of the full event, as receivers get it */
             schema: {
                 [key: string]: unknown;
             };
-            /** @description A body for POST /v1/events, accepted as it is: the hub adds `account_id` and `account_url` from the API key’s tenant */
+            /** @description A body for POST /v1/events, accepted as it is */
             example: {
                 [key: string]: unknown;
             };
@@ -1149,11 +1334,172 @@ export interface components {
             delivered_example: {
                 [key: string]: unknown;
             };
+            /** @description The same event as a subscription with the thin format receives it */
+            thin_example: {
+                [key: string]: unknown;
+            };
+        };
+        EventTypeView: {
+            /** @example ticket.label_added */
+            type: string;
+            description: string;
+            /**
+             * @description Built into the hub, defined by the platform for every tenant, or by this tenant
+             * @enum {string}
+             */
+            scope: "builtin" | "platform" | "tenant";
+            /** @example ticket */
+            model_type: string;
+            /**
+             * @description Where a thin notification’s receiver reads the resource
+             * @example /v0/tickets/{id}
+             */
+            resource_path: string;
+            /**
+             * @description The thin notification’s `topic`
+             * @example sac_ticket
+             */
+            topic: string;
+            deprecated: boolean;
+            /** @description The version an event without `schema_version` gets */
+            latest_version: number;
+            /** @description JSON Schema (2020-12) of the full event in the latest version */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** @description A body for POST /v1/events in the latest version, accepted as it is */
+            example: {
+                [key: string]: unknown;
+            };
+            /** @description The latest version’s example as a full-format subscription receives it */
+            delivered_example: {
+                [key: string]: unknown;
+            };
+            /** @description Every schema version, oldest first */
+            versions: components["schemas"]["EventTypeVersionView"][];
         };
         EventTypeList: {
             items: components["schemas"]["EventTypeView"][];
             /** @description Always null: the catalogue is one page */
             next_cursor: string | null;
+        };
+        EventTypeExampleDto: {
+            /**
+             * @description The model, with its `id`; null only for a deletion type (`<group>.deleted`)
+             * @example {
+             *       "id": "ord_1001",
+             *       "status": "paid",
+             *       "total_cents": 4200
+             *     }
+             */
+            model?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description The event’s `data`; `{}` when omitted
+             * @example {}
+             */
+            data?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The model id, when `model` is null
+             * @example ord_1001
+             */
+            model_id?: string;
+        };
+        CreateEventTypeDto: {
+            /**
+             * @description JSON Schema (2020-12) of the event’s `model`, the resource snapshot; the model carries its `id`
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "id",
+             *         "status"
+             *       ],
+             *       "properties": {
+             *         "id": {
+             *           "type": "string"
+             *         },
+             *         "status": {
+             *           "enum": [
+             *             "pending",
+             *             "paid"
+             *           ]
+             *         }
+             *       }
+             *     }
+             */
+            model_schema: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema (2020-12) of the event’s `data`; any object when omitted */
+            data_schema?: {
+                [key: string]: unknown;
+            };
+            example: components["schemas"]["EventTypeExampleDto"];
+            /**
+             * @description `<group>.<name>`: lower-case letters, digits and underscores; not a built-in group
+             * @example order.created
+             */
+            name: string;
+            /** @example An order was placed. */
+            description: string;
+            /**
+             * @description The kind of resource the events are about; its types share the resource path and topic
+             * @example order
+             */
+            model_type: string;
+            /**
+             * @description Where thin-notification receivers read the latest snapshot (GET with an API key): `/v0/<segments>/{id}`. Default: the path the model type already has, or `/v0/<model_type>/{id}`.
+             * @example /v0/orders/{id}
+             */
+            resource_path?: string;
+            /**
+             * @description The thin notification’s `topic`. Default: the model type’s, or the model type
+             * @example shop_order
+             */
+            topic?: string;
+        };
+        EventTypeVersionDto: {
+            /**
+             * @description JSON Schema (2020-12) of the event’s `model`, the resource snapshot; the model carries its `id`
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "id",
+             *         "status"
+             *       ],
+             *       "properties": {
+             *         "id": {
+             *           "type": "string"
+             *         },
+             *         "status": {
+             *           "enum": [
+             *             "pending",
+             *             "paid"
+             *           ]
+             *         }
+             *       }
+             *     }
+             */
+            model_schema: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema (2020-12) of the event’s `data`; any object when omitted */
+            data_schema?: {
+                [key: string]: unknown;
+            };
+            example: components["schemas"]["EventTypeExampleDto"];
+        };
+        UpdateEventTypeDto: {
+            description?: string;
+            /** @description A deprecated type is still accepted and delivered; publishing it says `deprecated: true` */
+            deprecated?: boolean;
+        };
+        UpdateEventTypeVersionDto: {
+            /** @description A deprecated version is still accepted and delivered; publishing it says `deprecated: true` */
+            deprecated: boolean;
         };
         ProviderDescription: {
             /** @enum {string} */
@@ -4065,13 +4411,799 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The whole catalogue */
+            /** @description The whole catalogue the caller sees */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EventTypeList"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eventTypes.create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventTypeDto"];
+            };
+        };
+        responses: {
+            /** @description The event type; usable at once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name exists (`event-type-exists`), or the model type or resource path is taken another way (`model-type-conflict`, `resource-path-conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is in a built-in group (`reserved-event-type`), the model type or path is built-in (`reserved-model-type`, `reserved-resource-path`), a schema is not a JSON Schema that compiles (`invalid-schema`, each problem in `errors`), or the example does not follow it (`invalid-example`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eventTypes.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eventTypes.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeDto"];
+            };
+        };
+        responses: {
+            /** @description The event type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A built-in or platform type */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eventTypes.addVersion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTypeVersionDto"];
+            };
+        };
+        responses: {
+            /** @description The event type with its new version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A built-in or platform type */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eventTypes.updateVersion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeVersionDto"];
+            };
+        };
+        responses: {
+            /** @description The event type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A built-in or platform type */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "platformEventTypes.create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventTypeDto"];
+            };
+        };
+        responses: {
+            /** @description The event type; usable at once by every tenant */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name exists (`event-type-exists`), or the model type or resource path is taken another way (`model-type-conflict`, `resource-path-conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is in a built-in group (`reserved-event-type`), the model type or path is built-in (`reserved-model-type`, `reserved-resource-path`), a schema is not a JSON Schema that compiles (`invalid-schema`, each problem in `errors`), or the example does not follow it (`invalid-example`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "platformEventTypes.addVersion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTypeVersionDto"];
+            };
+        };
+        responses: {
+            /** @description The event type with its new version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A schema is not a JSON Schema that compiles (`invalid-schema`), or the example does not follow it (`invalid-example`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "platformEventTypes.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeDto"];
+            };
+        };
+        responses: {
+            /** @description The event type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "platformEventTypes.updateVersion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeVersionDto"];
+            };
+        };
+        responses: {
+            /** @description The event type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
@@ -4344,6 +5476,64 @@ export interface operations {
                 };
             };
             /** @description The response was deleted */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "resources.defined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest snapshot */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource was deleted */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -5163,6 +6353,8 @@ export interface operations {
                 "X-Webhook-Attempt": string;
                 /** @description The event's version in its resource's log, when known: a receiver may drop an event older than one it has applied */
                 "X-Webhook-Resource-Version"?: string;
+                /** @description The version of the event type's schema the event follows (GET /v1/event-types/{type}); a subscription may accept only some (`schema_versions`) */
+                "X-Webhook-Schema-Version": string;
                 /** @description `Hookhub-Webhooks/1.0` */
                 "User-Agent"?: string;
                 /** @description Scheme `sha256` (the default): `sha256=<hex HMAC-SHA256 of the raw body, keyed by the subscription's secret>`. During a secret rotation the request is signed by the new and the previous secret: the header then holds one signature per secret (new first); accept the request when any of them verifies. Here they are comma-separated: `sha256=<new>,sha256=<old>`. */
@@ -5215,6 +6407,8 @@ export interface operations {
                 "X-Webhook-Attempt": string;
                 /** @description The event's version in its resource's log, when known: a receiver may drop an event older than one it has applied */
                 "X-Webhook-Resource-Version"?: string;
+                /** @description The version of the event type's schema the event follows (GET /v1/event-types/{type}); a subscription may accept only some (`schema_versions`) */
+                "X-Webhook-Schema-Version": string;
                 /** @description `Hookhub-Webhooks/1.0` */
                 "User-Agent"?: string;
                 /** @description Scheme `sha256` (the default): `sha256=<hex HMAC-SHA256 of the raw body, keyed by the subscription's secret>`. During a secret rotation the request is signed by the new and the previous secret: the header then holds one signature per secret (new first); accept the request when any of them verifies. Here they are comma-separated: `sha256=<new>,sha256=<old>`. */

@@ -39,7 +39,7 @@ export interface DirectPublishReceipt {
   /** True when JetStream had this message id already and stored nothing new. */
   duplicate: boolean;
   schemaVersion: number;
-  /** The version is deprecated in the catalogue: move to a newer one. */
+  /** The version (or the type) is deprecated in the catalogue: move to a newer one. */
   deprecated: boolean;
 }
 
