@@ -2,7 +2,7 @@ import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import { AppLogger } from './logging/app-logger';
 import { problemDocument } from './problems/problem';
 import { ProblemFilter } from './problems/problem.filter';
@@ -10,9 +10,13 @@ import { sendProblem } from './problems/problem-response';
 import { answerProtocolErrorsWithProblems, jsonBodyGuard, requireHostHeader } from './problems/request-guards';
 import { createValidationPipe } from './problems/validation';
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 export interface HttpAppOptions {
   /** Largest JSON body accepted; larger ones get a 413 problem document. */
   jsonLimit?: string;
+  /** Routes that accept larger JSON bodies than `jsonLimit`, by path (a batch of events). */
+  largerJsonBodies?: Record<string, string>;
   /** Deepest nesting of a JSON body (400 beyond it); default DEFAULT_MAX_JSON_DEPTH. */
   maxJsonDepth?: number;
   /** Answer 415 to bodies that are not JSON (admin APIs); provider-ingest takes any type. */
@@ -55,7 +59,9 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     const limit = typeof options.rawBodyLimit === 'function' ? options.rawBodyLimit(app) : options.rawBodyLimit;
     app.useBodyParser('raw', { limit, type: () => true });
   } else {
-    app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+    // Parsed first on their own paths; the general parser then finds the body already read.
+    for (const [path, limit] of Object.entries(options.largerJsonBodies ?? {})) app.use(path, json({ limit, type: JSON_TYPES }));
+    app.useBodyParser('json', { limit: options.jsonLimit ?? '256kb', type: JSON_TYPES });
     app.use(jsonBodyGuard(options.maxJsonDepth));
   }
   app.useGlobalFilters(new ProblemFilter());
@@ -65,8 +71,6 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   options.configure?.(app);
   return app;
 }
-
-const JSON_TYPES = ['application/json', 'application/*+json'];
 
 function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;

@@ -21,6 +21,8 @@ export {
   type ProblemFieldError,
   type ProblemOptions,
 } from './problems/problem';
+// The validation every app's routes get, for bodies validated piece by piece (a batch's events).
+export { createValidationPipe } from './problems/validation';
 // For the configuration tests: the variables a config class declares, and its validation.
 export { ENV_FALSE_WORDS, ENV_TRUE_WORDS, envVariablesOf, type EnvSpec } from './config/env-decorators';
 export { ConfigurationError, validateConfig } from './config/validate-config';

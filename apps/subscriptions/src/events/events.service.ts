@@ -6,7 +6,7 @@ import { EventPublisher } from '@hookhub/jetstream';
 import { EventLogRepository, TenantRepository } from '@hookhub/persistence';
 import { ProblemException, Problems } from '@hookhub/platform';
 import type { Principal } from '../auth/principal';
-import { PublishEventDto, PublishReceiptView } from './publish-event.dto';
+import { BatchItemView, BatchReceiptView, PublishEventDto, publishEventOf, PublishReceiptView } from './publish-event.dto';
 
 /**
  * The answer when JetStream did not confirm a publish. A try may have reached
@@ -50,6 +50,42 @@ export class EventsService {
       throw eventNotConfirmed(event.id, err);
     }
     return { id: event.id, duplicate: receipt.duplicate, schema_version: version.version, deprecated: definition.deprecated || version.deprecated };
+  }
+
+  /**
+   * Each event of a batch checked and published on its own, all at once (JetStream acks them as they
+   * are stored): one invalid or unconfirmed event changes nothing for the others.
+   */
+  async publishBatch(principal: Principal, events: unknown[]): Promise<BatchReceiptView> {
+    const items = await Promise.all(events.map((item, index) => this.publishItem(principal, item, index)));
+    const count = (status: BatchItemView['status']): number => items.filter((i) => i.status === status).length;
+    const accepted = count('accepted');
+    const duplicates = count('duplicate');
+    return { accepted, duplicates, failed: items.length - accepted - duplicates, items };
+  }
+
+  private async publishItem(principal: Principal, item: unknown, index: number): Promise<BatchItemView> {
+    const given = (item as { id?: unknown } | null)?.id;
+    let prepared: Awaited<ReturnType<EventsService['envelope']>>;
+    try {
+      prepared = await this.envelope(principal, await publishEventOf(item));
+    } catch (err) {
+      if (!(err instanceof ProblemException)) throw err;
+      return { index, id: typeof given === 'string' ? given : null, status: 'invalid', problem: err.document() };
+    }
+    const { event, definition, version } = prepared;
+    try {
+      const receipt = await this.publisher.publish(event);
+      return {
+        index,
+        id: event.id,
+        status: receipt.duplicate ? 'duplicate' : 'accepted',
+        schema_version: version.version,
+        deprecated: definition.deprecated || version.deprecated,
+      };
+    } catch (err) {
+      return { index, id: event.id, status: 'not_confirmed', problem: eventNotConfirmed(event.id, err).document() };
+    }
   }
 
   /**

@@ -1,8 +1,23 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { EVENT_ID_PATTERN } from '@hookhub/contracts';
-import { Problems } from '@hookhub/platform';
+import { createValidationPipe, ProblemDocument, Problems } from '@hookhub/platform';
 import { IsParseableDate } from '../common/parseable-date';
 
 /**
@@ -85,6 +100,59 @@ export class PublishEventDto {
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsObject()
   model?: Record<string, unknown> | null;
+}
+
+/** Most events in one batch. */
+export const MAX_BATCH_EVENTS = 1_000;
+/** Largest body of a batch (other routes: 256 KiB). */
+export const BATCH_BODY_LIMIT = '5mb';
+
+export class PublishBatchDto {
+  @ApiProperty({
+    type: 'array',
+    items: { $ref: '#/components/schemas/PublishEventDto' },
+    minItems: 1,
+    maxItems: MAX_BATCH_EVENTS,
+    description: `1 to ${MAX_BATCH_EVENTS} events, each as POST /v1/events takes it (the body at most ${BATCH_BODY_LIMIT}); each is checked on its own`,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH_EVENTS)
+  events: unknown[];
+}
+
+const itemValidation = createValidationPipe();
+
+/** One event of a batch, checked exactly as POST /v1/events checks its body (a problem is thrown as there). */
+export async function publishEventOf(item: unknown): Promise<PublishEventDto> {
+  return (await itemValidation.transform(item, { type: 'body', metatype: PublishEventDto })) as PublishEventDto;
+}
+
+export const BATCH_ITEM_STATUSES = ['accepted', 'duplicate', 'invalid', 'not_confirmed'] as const;
+export type BatchItemStatus = (typeof BATCH_ITEM_STATUSES)[number];
+
+export class BatchItemView {
+  @ApiProperty({ description: 'Position in `events`, from 0' }) index: number;
+  @ApiProperty({ nullable: true, type: String, description: 'The event id (generated when the event had none); null when the event was not an object' })
+  id: string | null;
+  @ApiProperty({
+    enum: BATCH_ITEM_STATUSES,
+    description:
+      '`accepted`: stored on JetStream. `duplicate`: stored before, nothing new. `invalid`: refused, nothing stored (`problem` says why). ' +
+      '`not_confirmed`: JetStream did not confirm; publish it again with the same id',
+  })
+  status: BatchItemStatus;
+  @ApiPropertyOptional({ description: 'Of a stored event' }) schema_version?: number;
+  @ApiPropertyOptional({ description: 'Of a stored event: its type or version is deprecated' }) deprecated?: boolean;
+  @ApiPropertyOptional({ type: Object, additionalProperties: true, description: 'The problem document POST /v1/events would have answered' })
+  problem?: ProblemDocument;
+}
+
+export class BatchReceiptView {
+  @ApiProperty({ description: 'Events stored now' }) accepted: number;
+  @ApiProperty({ description: 'Events stored before (same id)' }) duplicates: number;
+  @ApiProperty({ description: 'Events not stored: invalid or not confirmed' }) failed: number;
+  @ApiProperty({ type: [BatchItemView], description: 'One per event, in order' }) items: BatchItemView[];
 }
 
 export class PublishReceiptView {
