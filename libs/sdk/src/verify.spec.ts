@@ -100,6 +100,14 @@ describe('verifyWebhook, standard-webhooks, against the standardwebhooks library
     const v1 = headers['webhook-signature'].slice(3);
     expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-signature': `v2,${v1}` }, secret))).toBe('invalid_signature');
     expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-signature': `v2,${v1} v1,${v1}` }, secret))).toBe('verified');
+    // Repeated headers, as Node (an array, or joined with ", ") and fetch (joined) hand them over.
+    const other = standardHeaders([whsec()], 'msg_v', nowSeconds(), body)['webhook-signature'];
+    const repeated = new Headers({ 'webhook-id': headers['webhook-id'], 'webhook-timestamp': headers['webhook-timestamp'] });
+    repeated.append('webhook-signature', other);
+    repeated.append('webhook-signature', headers['webhook-signature']);
+    expect(codeOf(() => verifyWebhook(body, repeated, secret))).toBe('verified');
+    expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-signature': [other, headers['webhook-signature']] }, secret))).toBe('verified');
+    expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-signature': `v1,${v1}x` }, secret))).toBe('invalid_signature');
     expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-id': '' }, secret))).toBe('missing_header');
     expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-timestamp': '12.5' }, secret))).toBe('missing_header');
     expect(codeOf(() => verifyWebhook(body, { ...headers, 'webhook-signature': '' }, secret, { scheme: 'standard-webhooks' }))).toBe('missing_signature');

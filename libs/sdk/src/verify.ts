@@ -55,8 +55,8 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
     const key = Object.keys(record).find((k) => k.toLowerCase() === name);
     value = key === undefined ? undefined : record[key];
   }
-  // A header sent twice arrives as an array from some servers: its values are one list, as a comma would join them.
-  return typeof value === 'string' ? value : value?.join(',');
+  // A header sent twice arrives as an array from some servers: one list, joined as Node and fetch join repeated headers.
+  return typeof value === 'string' ? value : value?.join(', ');
 }
 
 /** The scheme whose signature header the request carries (Standard Webhooks first: its header names are its own). */
@@ -142,11 +142,9 @@ export function verifyWebhook<T = unknown>(
       const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
       if (timestamp < nowSeconds - tolerance) throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is more than ${tolerance} s old`);
       if (timestamp > nowSeconds + tolerance) throw new WebhookVerificationError('timestamp_too_new', `webhook-timestamp is more than ${tolerance} s ahead`);
-      // `v1,<base64>` entries separated by spaces; entries of other versions are skipped, as the spec says.
-      const signatures = signatureHeader
-        .split(' ')
-        .filter((entry) => entry.startsWith('v1,'))
-        .map((entry) => entry.slice(3));
+      // `v1,<base64>` entries separated by spaces (or by the ", " a server puts between repeated headers);
+      // entries of other versions are skipped, as the spec says.
+      const signatures = [...signatureHeader.matchAll(/(?:^|[\s,])v1,([A-Za-z0-9+/]+={0,2})(?=$|[\s,])/g)].map((m) => m[1]);
       const signed = `${id}.${stamp}.`;
       secretIndex = matchIndex(secrets, signatures, (secret) =>
         Buffer.from(createHmac('sha256', standardKey(secret)).update(signed).update(body).digest('base64'), 'utf8'),
