@@ -35,3 +35,14 @@ export { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX, eventTypeMatches, pattern
 export { retryMsgId, SubjectNames, type RetryJob } from './subjects';
 // Thin notifications and a resource's change status: event-store records them, delivery sends them.
 export { changeStatusFor, parentResource, toThinNotification, type ChangeStatus, type ResourceLocation, type ThinNotification } from './thin-notification';
+// Payload filters: the admin API validates a subscription's filter, delivery compiles and runs it at fan-out.
+export {
+  compileSubscriptionFilter,
+  InvalidSubscriptionFilter,
+  SUBSCRIPTION_FILTER_LIMITS,
+  SUBSCRIPTION_FILTER_OPERATORS,
+  subscriptionFilterErrors,
+  type EnvelopeTest,
+  type SubscriptionFilter,
+  type SubscriptionFilterError,
+} from './subscription-filter';
