@@ -10,6 +10,7 @@ export class DeliveryMetrics {
   readonly retriesScheduled: Counter<'where'>;
   readonly deferred: Counter;
   readonly disabled: Counter;
+  readonly filtered: Counter;
 
   constructor(registry: MetricsRegistry) {
     this.attempts = new Counter({
@@ -39,6 +40,13 @@ export class DeliveryMetrics {
     this.disabled = new Counter({
       name: 'hookhub_subscriptions_disabled_total',
       help: 'Subscriptions disabled after consecutive failures',
+      registers: [registry],
+    });
+    // One series for all subscriptions: a subscription label would grow the metrics of every pod with every
+    // subscription of every tenant. Each subscription's own count is its filtered_count in the API (PostgreSQL).
+    this.filtered = new Counter({
+      name: 'hookhub_events_filtered_total',
+      help: "Events a subscription's payload filter kept out (no delivery created), summed over subscriptions; per subscription see filtered_count in the API",
       registers: [registry],
     });
   }

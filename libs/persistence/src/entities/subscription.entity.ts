@@ -43,6 +43,28 @@ export class SubscriptionEntity {
   @Column({ name: 'model_ids', type: 'text', array: true, nullable: true })
   modelIds: string[] | null;
 
+  /**
+   * A condition on the event envelope in MongoDB query syntax (contracts' `subscription-filter`): events it
+   * does not match get no delivery. Null: no condition.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: Record<string, unknown> | null;
+
+  /**
+   * Events skipped by `filter` so far. Only the dispatchers' bulk increment writes it (`addFilteredCounts`):
+   * TypeORM never inserts or updates it, so saving a subscription read a moment ago cannot put back an older count.
+   */
+  @Column({
+    name: 'filtered_count',
+    type: 'bigint',
+    insert: false,
+    update: false,
+    default: 0,
+    // pg returns bigint as a string; a count stays far below 2^53.
+    transformer: { from: (v: string | number | null) => Number(v ?? 0), to: (v: number | undefined) => v },
+  })
+  filteredCount: number;
+
   @Column({ type: 'text', default: 'full' })
   format: PayloadFormat;
 

@@ -8,6 +8,7 @@ import { TicketChildren1764000000006 } from './1764000000006-ticket-children';
 import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
 import { TenantRetention1764000000008 } from './1764000000008-tenant-retention';
 import { EventTypeRegistry1764000000009 } from './1764000000009-event-type-registry';
+import { SubscriptionFilters1764000000010 } from './1764000000010-subscription-filters';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   TimePartitions1764000000007,
   TenantRetention1764000000008,
   EventTypeRegistry1764000000009,
+  SubscriptionFilters1764000000010,
 ];

@@ -277,6 +277,19 @@ export class EventLogRepository {
     return rows.map((r) => ({ id: r.id, type: r.type, modelId: r.model_id, schemaVersion: r.schema_version }));
   }
 
+  /**
+   * The envelopes of some of a tenant's events recorded since a time, by id: what a replay's payload filter
+   * tests (`envelopesSince` reads only the columns every replay needs; the envelopes are read a page of ids at a time).
+   */
+  async envelopesByIds(tenantId: string, ids: string[], since: Date): Promise<Map<string, EventEntity['envelope']>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; envelope: EventEntity['envelope'] }> = await this.events.manager.query(
+      `SELECT id, envelope FROM events WHERE tenant_id = $1 AND id = ANY($2) AND recorded_at >= $3`,
+      [tenantId, ids, since],
+    );
+    return new Map(rows.map((r) => [r.id, r.envelope]));
+  }
+
   /** The schema version of a tenant's logged event, or undefined when it is not in the log. */
   async schemaVersion(tenantId: string, id: string): Promise<number | undefined> {
     const rows: Array<{ schema_version: number }> = await this.events.manager.query(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
 import { SubscriptionEntity } from '../entities/subscription.entity';
 import { SubscriptionRepository } from './subscription.repository';
@@ -86,5 +87,39 @@ describe('SubscriptionRepository', () => {
 
     const enabled = await subscriptions.enable(tenantId, sub, 'active', null);
     expect(enabled).toMatchObject({ state: 'active', stateReason: null, consecutiveFailures: 0, failingSince: null, disabledAt: null });
+  });
+
+  it('adds the counts of filtered events in bulk; saving a subscription read earlier keeps them', async () => {
+    const tenantId = await db.seed.tenant();
+    const created = await subscriptions.create({
+      tenantId,
+      url: 'https://example.com/hook',
+      eventTypes: ['ticket.*'],
+      filter: { 'model.priority': { $in: ['high'] } },
+      retryPolicyMs: [1000],
+      state: 'active',
+    });
+    const [a, b] = [created.id, await db.seed.subscription(tenantId)];
+    const stale = (await subscriptions.findForTenant(tenantId, a))!;
+    expect(stale).toMatchObject({ filter: { 'model.priority': { $in: ['high'] } }, filteredCount: 0 });
+
+    await subscriptions.addFilteredCounts(
+      new Map([
+        [a, 3],
+        [b, 1],
+      ]),
+    );
+    await subscriptions.addFilteredCounts(
+      new Map([
+        [a, 2],
+        [randomUUID(), 5], // deleted meanwhile: nothing to add to
+      ]),
+    );
+    await subscriptions.addFilteredCounts(new Map());
+    stale.filter = null;
+    await subscriptions.save(stale);
+
+    await expect(subscriptions.findForTenant(tenantId, a)).resolves.toMatchObject({ filter: null, filteredCount: 5 });
+    await expect(subscriptions.findForTenant(tenantId, b)).resolves.toMatchObject({ filter: null, filteredCount: 1 });
   });
 });

@@ -99,6 +99,20 @@ export class SubscriptionRepository {
     return new Map(rows.map((s) => [s.id, s]));
   }
 
+  /**
+   * Adds to each subscription's `filtered_count` the events its filter skipped: one statement for a
+   * whole fan-out batch (or several batches gathered), never one per event. A subscription deleted
+   * meanwhile is simply not found.
+   */
+  async addFilteredCounts(counts: ReadonlyMap<string, number>): Promise<void> {
+    if (counts.size === 0) return;
+    const ids = [...counts.keys()];
+    await this.repo.query(
+      `UPDATE subscriptions s SET filtered_count = s.filtered_count + u.n FROM unnest($1::uuid[], $2::bigint[]) AS u(id, n) WHERE s.id = u.id`,
+      [ids, ids.map((id) => counts.get(id))],
+    );
+  }
+
   /** Active subscriptions of these tenants: the candidates of a fan-out. */
   async findActiveForTenants(tenantIds: string[]): Promise<SubscriptionEntity[]> {
     if (tenantIds.length === 0) return [];
