@@ -243,7 +243,7 @@ describe('EventCatalogue with types defined through the API', () => {
     const compiler = new SchemaCompiler();
     const first = new EventCatalogue([order], compiler);
     first.validate(orderEvent({ status: 'paid' }));
-    const compile = jest.spyOn((compiler as unknown as { ajv: { compile: () => unknown } }).ajv, 'compile');
+    const compile = jest.spyOn((compiler as unknown as { defined: { compile: () => unknown } }).defined, 'compile');
     first.with([order]).validate(orderEvent({ status: 'paid' }));
     expect(compile).not.toHaveBeenCalled();
     first.validate(orderEvent({ status: 'paid' }), 1);
@@ -260,6 +260,41 @@ describe('SchemaCompiler.problemsOf', () => {
     expect(SchemaCompiler.problemsOf({ type: 'object', properties: { a: { type: 'strin' } } }, '#/model_schema')).toContainEqual(
       expect.objectContaining({ pointer: '#/model_schema/properties/a/type' }),
     );
+  });
+
+  it('refuses a pattern RE2 cannot run, and matches defined patterns in linear time', () => {
+    expect(SchemaCompiler.problemsOf({ type: 'string', pattern: '^(?=a)a$' }, '#/model_schema')).toEqual([
+      { pointer: '#/model_schema', detail: expect.stringMatching(/invalid|perl|lookahead|\(\?=/i) },
+    ]);
+    const evil: EventTypeDefinition = {
+      ...EVENT_TYPE_DEFINITIONS[0],
+      key: 'defined:evil',
+      type: 'evil.created',
+      scope: 'platform',
+      modelType: 'evil',
+      versions: [
+        {
+          version: 1,
+          dataSchema: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } },
+          modelSchema: { type: 'object' },
+          example: {} as EventEnvelope,
+          deprecated: false,
+        },
+      ],
+    };
+    const started = Date.now();
+    const result = new EventCatalogue([evil]).validate({
+      id: 'e1',
+      account_id: 'a',
+      created_at: '2026-01-01T00:00:00Z',
+      type: 'evil.created',
+      data: { s: `${'a'.repeat(5_000)}!` },
+      model_type: 'evil',
+      model_id: 'm',
+      model: { id: 'm' },
+    });
+    expect(result).toMatchObject({ ok: false, errors: [{ pointer: '#/data/s' }] });
+    expect(Date.now() - started).toBeLessThan(1_000); // a backtracking engine takes longer than the universe's age here
   });
 
   it('names a reference that cannot be resolved', () => {

@@ -1,4 +1,6 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import type { RegExpEngine } from 'ajv/dist/types';
+import { RE2JS } from 're2js';
 import addFormats from 'ajv-formats';
 import { EventEnvelope, withSchemaVersion } from '../envelope';
 import type { ResourceLocation } from '../thin-notification';
@@ -56,8 +58,24 @@ function describe(errors: ErrorObject[] | null | undefined): EventValidationErro
   return found;
 }
 
-const newAjv = (): Ajv2020 => {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+/**
+ * The regular-expression engine of schemas written by tenants and the platform (`pattern`,
+ * `patternProperties`): RE2 (re2js) matches in linear time, so no pattern can make validation of
+ * an event backtrack for seconds and stall every tenant's publishing. Patterns RE2 cannot run
+ * (look-arounds, back-references) are refused when the schema is submitted.
+ */
+const re2: RegExpEngine = Object.assign(
+  (pattern: string): { test: (s: string) => boolean; toString: () => string } => {
+    const compiled = RE2JS.compile(pattern);
+    // Ajv caches compiled patterns by their text (`toString`): without it, every pattern would share the first.
+    return { test: (s: string) => compiled.test(s), toString: () => `re2:${pattern}` };
+  },
+  { code: 're2js' },
+);
+
+/** `defined`: the schema is a tenant's or the platform's, not the hub's own (see `re2`). */
+const newAjv = (defined: boolean): Ajv2020 => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, ...(defined ? { code: { regExp: re2 } } : {}) });
   addFormats(ajv);
   return ajv;
 };
@@ -68,14 +86,15 @@ const newAjv = (): Ajv2020 => {
  * valid for as long as the process runs, across catalogue refreshes.
  */
 export class SchemaCompiler {
-  private readonly ajv = newAjv();
+  private readonly builtIn = newAjv(false);
+  private readonly defined = newAjv(true);
   private readonly compiled = new Map<string, ValidateFunction>();
 
   validatorFor(def: EventTypeDefinition, version: EventTypeVersion): ValidateFunction {
     const key = `${def.key}@${version.version}`;
     let validate = this.compiled.get(key);
     if (!validate) {
-      validate = this.ajv.compile(envelopeSchema(def, version));
+      validate = (def.scope === 'builtin' ? this.builtIn : this.defined).compile(envelopeSchema(def, version));
       this.compiled.set(key, validate);
     }
     return validate;
@@ -84,11 +103,11 @@ export class SchemaCompiler {
   /**
    * What is wrong with a schema submitted for a new version, one entry per
    * problem, pointing into it under `at` (e.g. `#/model_schema`): not a 2020-12
-   * JSON Schema, or one that does not compile (an unresolvable `$ref`, a bad
-   * regular expression). A scratch Ajv keeps failed compiles out of the cache.
+   * JSON Schema, or one that does not compile (an unresolvable `$ref`, a
+   * regular expression RE2 cannot run). A scratch Ajv keeps failed compiles out of the cache.
    */
   static problemsOf(schema: unknown, at: string): EventValidationError[] {
-    const ajv = newAjv();
+    const ajv = newAjv(true);
     if (!ajv.validateSchema(schema as object)) {
       // The meta-schema's alternatives each report on the same place ("must be one of", "must be array", "must match anyOf"):
       // the first says what to write there.
