@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX } from '@hookhub/contracts';
+import { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX, SUBSCRIPTION_FILTER_LIMITS, SUBSCRIPTION_FILTER_OPERATORS } from '@hookhub/contracts';
 import { ListQuery } from '../common/pagination.dto';
 import { IsParseableDate } from '../common/parseable-date';
 import {
@@ -123,6 +123,25 @@ export class CreateSubscriptionDto {
   @Length(1, 128, { each: true })
   model_ids?: string[];
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { 'model.priority': { $in: ['high', 'urgent'] }, actor_type: 'user' },
+    description:
+      'A condition on the event envelope (`id`, `type`, `created_at`, `data`, `actor_type`, `model_type`, `model_id`, `model`, …) in MongoDB ' +
+      'query syntax: field paths with dots, exact values, and the operators ' +
+      SUBSCRIPTION_FILTER_OPERATORS.map((op) => `\`${op}\``).join(', ') +
+      '. Events of the subscription’s types that do not match get no delivery and are counted in `filtered_count`. ' +
+      `At most ${SUBSCRIPTION_FILTER_LIMITS.maxBytes} bytes of JSON nested ${SUBSCRIPTION_FILTER_LIMITS.maxDepth} levels deep; ` +
+      `\`$regex\` takes an RE2 pattern (no back-references or look-around) of at most ${SUBSCRIPTION_FILTER_LIMITS.maxPatternLength} characters ` +
+      'with `$options` i, m, s. Anything else is refused with a 422 `invalid-filter` problem naming the operator and where it is. ' +
+      'Null or omitted: no filter.',
+  })
+  @IsOptional()
+  @IsObject()
+  filter?: Record<string, unknown> | null;
+
   @ApiPropertyOptional({ enum: PAYLOAD_FORMATS, default: 'full' })
   @IsOptional()
   @IsIn(PAYLOAD_FORMATS)
@@ -216,6 +235,19 @@ export class SubscriptionView {
     description: 'Per event type, the schema versions it receives; null or a type not listed: every version',
   })
   schema_versions: Record<string, number[]> | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The condition on the envelope an event must meet to be delivered (MongoDB query syntax); null: none',
+  })
+  filter: Record<string, unknown> | null;
+  @ApiProperty({
+    description:
+      'Events of its types its filter kept out since it was created (no delivery was made for them); counted once per event, ' +
+      'written by the dispatchers a moment after the fan-out',
+  })
+  filtered_count: number;
   @ApiProperty({ enum: PAYLOAD_FORMATS }) format: PayloadFormat;
   @ApiProperty({ enum: SIGNATURE_SCHEMES }) signature_scheme: SignatureScheme;
   @ApiProperty({ enum: DELIVERY_ORDERINGS }) ordering: DeliveryOrdering;
@@ -257,6 +289,8 @@ export class SubscriptionView {
       event_types: s.eventTypes,
       model_ids: s.modelIds,
       schema_versions: s.schemaVersions,
+      filter: s.filter ?? null,
+      filtered_count: s.filteredCount ?? 0,
       format: s.format,
       signature_scheme: s.signatureScheme,
       ordering: s.ordering,

@@ -42,7 +42,9 @@ export class SubscriptionsController {
   @ApiOperation({ summary: 'Subscribe an endpoint to event types; the secret is shown once' })
   @ApiCreatedResponse({ type: CreatedSubscriptionView, description: 'The subscription, with its secret (shown only here)' })
   @ApiUnprocessableEntityResponse({
-    description: 'The URL is unsafe (`unsafe-url`), an event type unknown (`unknown-event-type`) or the secret unusable (`invalid-secret`)',
+    description:
+      'The URL is unsafe (`unsafe-url`), an event type unknown (`unknown-event-type`), the filter invalid (`invalid-filter`, each bad operator ' +
+      'with its JSON pointer in `errors`) or the secret unusable (`invalid-secret`)',
   })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateSubscriptionDto): Promise<CreatedSubscriptionView> {
     const { subscription, secret } = await this.service.create(principal, dto);
@@ -70,7 +72,9 @@ export class SubscriptionsController {
   @RequireRoles('admin')
   @ApiOperation({ summary: 'Change a subscription; a new URL or verify token is verified again; `api_key_id` moves it to another key' })
   @ApiOkResponse({ type: SubscriptionView, description: 'The changed subscription' })
-  @ApiUnprocessableEntityResponse({ description: 'Unsafe URL, unknown event type, or an `api_key_id` that cannot send (`unusable-api-key`)' })
+  @ApiUnprocessableEntityResponse({
+    description: 'Unsafe URL, unknown event type, invalid filter (`invalid-filter`), or an `api_key_id` that cannot send (`unusable-api-key`)',
+  })
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseResourceIdPipe('Subscription')) id: string,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EndpointVerifier, RedeliveryService, senderRefusal, TestPing, VerificationResult } from '@hookhub/delivery';
+import { subscriptionFilterErrors } from '@hookhub/contracts';
 import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { ApiKeyRepository, DEFAULT_RETRY_POLICY_MS, Page, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
@@ -37,6 +38,7 @@ export class SubscriptionsService {
     const url = await this.safeUrl(dto.url);
     await this.checkEventTypes(principal, dto.event_types);
     await this.checkSchemaVersions(principal, dto.schema_versions);
+    const filter = this.checkFilter(dto.filter);
     const scheme = dto.signature_scheme ?? 'sha256';
     const secret = this.acceptSecret(scheme, dto.secret);
     const subscription = await this.repo.create({
@@ -45,6 +47,7 @@ export class SubscriptionsService {
       eventTypes: dto.event_types,
       modelIds: dto.model_ids?.length ? dto.model_ids : null,
       schemaVersions: dto.schema_versions ?? null,
+      filter,
       format: dto.format ?? 'full',
       signatureScheme: scheme,
       ordering: dto.ordering ?? 'default',
@@ -85,6 +88,8 @@ export class SubscriptionsService {
       sub.schemaVersions = dto.schema_versions;
     }
     if (dto.model_ids !== undefined) sub.modelIds = dto.model_ids?.length ? dto.model_ids : null;
+    // The new filter applies to the events fanned out after this save: the dispatchers compile it again when they see the row's new version.
+    if (dto.filter !== undefined) sub.filter = this.checkFilter(dto.filter);
     if (dto.format !== undefined) sub.format = dto.format;
     if (dto.ordering !== undefined) sub.ordering = dto.ordering;
     if (dto.headers !== undefined) sub.headers = dto.headers ?? {};
@@ -253,6 +258,16 @@ export class SubscriptionsService {
     if (errors.length > 0) {
       throw Problems.unprocessable('unknown-schema-version', 'Unknown schema version', errors.map((e) => e.detail).join('; '), errors);
     }
+  }
+
+  /** The filter to store (null: none), or a 422 `invalid-filter` naming each bad operator and where it is (see contracts' `subscription-filter`). */
+  private checkFilter(filter: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+    if (filter === undefined || filter === null) return null;
+    const errors = subscriptionFilterErrors(filter);
+    if (errors.length > 0) {
+      throw Problems.unprocessable('invalid-filter', 'Invalid filter', errors.map((e) => `${e.pointer.slice(2)}: ${e.detail}`).join('; '), errors);
+    }
+    return filter;
   }
 
   private acceptSecret(scheme: SubscriptionEntity['signatureScheme'], given: string | undefined): string {

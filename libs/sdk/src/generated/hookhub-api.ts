@@ -905,6 +905,21 @@ export interface components {
              */
             model_ids?: string[];
             /**
+             * @description A condition on the event envelope (`id`, `type`, `created_at`, `data`, `actor_type`, `model_type`, `model_id`, `model`, …) in MongoDB query syntax: field paths with dots, exact values, and the operators `$and`, `$or`, `$nor`, `$eq`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte`, `$in`, `$nin`, `$all`, `$exists`, `$size`, `$regex`, `$options`, `$elemMatch`, `$not`. Events of the subscription’s types that do not match get no delivery and are counted in `filtered_count`. At most 4096 bytes of JSON nested 8 levels deep; `$regex` takes an RE2 pattern (no back-references or look-around) of at most 256 characters with `$options` i, m, s. Anything else is refused with a 422 `invalid-filter` problem naming the operator and where it is. Null or omitted: no filter.
+             * @example {
+             *       "model.priority": {
+             *         "$in": [
+             *           "high",
+             *           "urgent"
+             *         ]
+             *       },
+             *       "actor_type": "user"
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * @default full
              * @enum {string}
              */
@@ -961,6 +976,12 @@ export interface components {
             schema_versions: {
                 [key: string]: number[];
             } | null;
+            /** @description The condition on the envelope an event must meet to be delivered (MongoDB query syntax); null: none */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Events of its types its filter kept out since it was created (no delivery was made for them); counted once per event, written by the dispatchers a moment after the fan-out */
+            filtered_count: number;
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -1005,6 +1026,12 @@ export interface components {
             schema_versions: {
                 [key: string]: number[];
             } | null;
+            /** @description The condition on the envelope an event must meet to be delivered (MongoDB query syntax); null: none */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Events of its types its filter kept out since it was created (no delivery was made for them); counted once per event, written by the dispatchers a moment after the fan-out */
+            filtered_count: number;
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -1071,6 +1098,21 @@ export interface components {
              *     ]
              */
             model_ids?: string[];
+            /**
+             * @description A condition on the event envelope (`id`, `type`, `created_at`, `data`, `actor_type`, `model_type`, `model_id`, `model`, …) in MongoDB query syntax: field paths with dots, exact values, and the operators `$and`, `$or`, `$nor`, `$eq`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte`, `$in`, `$nin`, `$all`, `$exists`, `$size`, `$regex`, `$options`, `$elemMatch`, `$not`. Events of the subscription’s types that do not match get no delivery and are counted in `filtered_count`. At most 4096 bytes of JSON nested 8 levels deep; `$regex` takes an RE2 pattern (no back-references or look-around) of at most 256 characters with `$options` i, m, s. Anything else is refused with a 422 `invalid-filter` problem naming the operator and where it is. Null or omitted: no filter.
+             * @example {
+             *       "model.priority": {
+             *         "$in": [
+             *           "high",
+             *           "urgent"
+             *         ]
+             *       },
+             *       "actor_type": "user"
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * @default full
              * @enum {string}
@@ -3377,7 +3419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The URL is unsafe (`unsafe-url`), an event type unknown (`unknown-event-type`) or the secret unusable (`invalid-secret`) */
+            /** @description The URL is unsafe (`unsafe-url`), an event type unknown (`unknown-event-type`), the filter invalid (`invalid-filter`, each bad operator with its JSON pointer in `errors`) or the secret unusable (`invalid-secret`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3589,7 +3631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsafe URL, unknown event type, or an `api_key_id` that cannot send (`unusable-api-key`) */
+            /** @description Unsafe URL, unknown event type, invalid filter (`invalid-filter`), or an `api_key_id` that cannot send (`unusable-api-key`) */
             422: {
                 headers: {
                     [name: string]: unknown;
