@@ -114,6 +114,27 @@ describe('@hookhub/sdk against the hub', () => {
       expect(again).toMatchObject({ id: receipt.id, duplicate: true });
     });
 
+    it('publishes a batch: each event with its id, the answer saying what became of each', async () => {
+      const client = new HookhubClient({ baseUrl: hub.api.baseUrl, apiKey: publisherKey });
+      const receipt = await client.publishBatch([
+        { type: 'ticket.created', model_id: 't-b1', model: { id: 't-b1' } },
+        { id: 'evt-batch-2', type: 'ticket.created', model_id: 't-b2', model: { id: 't-b2' } },
+        { type: 'ticket.created', model_id: 't-b3', model: { id: 'not-t-b3' } },
+      ]);
+      expect(receipt).toMatchObject({ accepted: 2, duplicates: 0, failed: 1 });
+      expect(receipt.items.map((i) => [i.index, i.status])).toEqual([
+        [0, 'accepted'],
+        [1, 'accepted'],
+        [2, 'invalid'],
+      ]);
+      expect(receipt.items[0].id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(receipt.items[1].id).toBe('evt-batch-2');
+      await recorded(receipt.items[0].id!);
+      const none = await client.publishBatch([{ type: 'ticket.created', model_id: 't-b4', model: { id: 'x' } }]).catch((e: unknown) => e);
+      expect(none).toBeInstanceOf(HookhubProblemError);
+      expect(none).toMatchObject({ status: 422, type: expect.stringMatching(/\/invalid-batch$/) });
+    });
+
     it('throws the hub’s problem documents as HookhubProblemError: invalid event, bad key, unknown resource', async () => {
       const client = new HookhubClient({ baseUrl: hub.api.baseUrl, apiKey: publisherKey });
       const invalid = await client.publish({ type: 'ticket.created', model_id: 't-1', model: { id: 't-2' } }).catch((e: unknown) => e);

@@ -90,6 +90,19 @@ describe('HookhubClient retries, timeouts and errors', () => {
     expect(data?.id).toBe(ids()[0]);
   });
 
+  it('gives every event of a batch its id before the first try, keeps the caller’s, and retries the batch with the same ids', async () => {
+    replies = [notConfirmed, json(202, { accepted: 2, duplicates: 0, failed: 0, items: [] })];
+    const receipt = await client().publishBatch([
+      { type: 'ticket.created', model_id: 't-1' },
+      { id: 'evt-own', type: 'ticket.created', model_id: 't-2' },
+    ]);
+    expect(receipt.accepted).toBe(2);
+    const tries = seen.map((s) => (JSON.parse(s.body) as { events: Array<{ id: string }> }).events.map((e) => e.id));
+    expect(seen.map((s) => s.url)).toEqual(['/v1/events/batch', '/v1/events/batch']);
+    expect(tries[0]).toEqual([expect.stringMatching(UUID), 'evt-own']);
+    expect(tries[1]).toEqual(tries[0]);
+  });
+
   it('stops after the bounded retries: the last answer’s problem is thrown, with the tries it took', async () => {
     replies = [notConfirmed];
     const err = await client({ retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } })

@@ -13,6 +13,8 @@ export type HookhubApi = Client<paths>;
 export type PublishEventInput = JsonRequestBody<operations['events.publish']>;
 /** The answer to a publish: the event's id, and whether that id had been published before. */
 export type PublishReceipt = JsonResponse<operations['events.publish'], 202>;
+/** The answer to a batch publish: counts, and each event's outcome by its index (`accepted`, `duplicate`, `invalid`, `not_confirmed`). */
+export type PublishBatchReceipt = JsonResponse<operations['events.publishBatch'], 202>;
 /** `GET /v1/event-types`: the catalogue. */
 export type EventTypeList = JsonResponse<operations['eventTypes.list'], 200>;
 
@@ -137,6 +139,21 @@ export class HookhubClient {
     const body = { ...event, id: event.id ?? randomUUID() };
     const { data } = await this.api.POST('/v1/events', { body, signal: options.signal });
     return data as PublishReceipt;
+  }
+
+  /**
+   * Publishes up to 1,000 events in one request (`POST /v1/events/batch`).
+   * Every event without an `id` gets a UUID before the first try, so a retried
+   * batch is de-duplicated event by event. Resolves with each event's outcome
+   * when at least one was stored (202, or 207 when some were not: publish the
+   * `invalid` ones fixed and the `not_confirmed` ones again, same ids); throws
+   * a `HookhubProblemError` (`invalid-batch`, `event-not-confirmed`, with
+   * `problem.items`) when none was.
+   */
+  async publishBatch(events: PublishEventInput[], options: CallOptions = {}): Promise<PublishBatchReceipt> {
+    const body = { events: events.map((event) => ({ ...event, id: event.id ?? randomUUID() })) };
+    const { data } = await this.api.POST('/v1/events/batch', { body, signal: options.signal });
+    return data as PublishBatchReceipt;
   }
 
   /** The event-type catalogue (`GET /v1/event-types`). */

@@ -6,6 +6,7 @@ export {
   type EventTypeList,
   type HookhubApi,
   type HookhubClientOptions,
+  type PublishBatchReceipt,
   type PublishEventInput,
   type PublishReceipt,
 } from './client';

@@ -321,6 +321,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish up to 1,000 events; each is checked and stored on its own, and the answer says what became of each
+         * @description 202: every event was stored (or stored before). 207: some were, and `items` says which failed and why; the stored ones stay stored. 422 (`invalid-batch`) or 503 (`event-not-confirmed`): none was stored, with `items` in the problem document. Publish failed events again with the same id: a repeated id is stored once.
+         */
+        post: operations["events.publishBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/{id}": {
         parameters: {
             query?: never;
@@ -1325,6 +1345,39 @@ export interface components {
             schema_version: number;
             /** @description The type or this version of it is deprecated: move to a newer one */
             deprecated: boolean;
+        };
+        PublishBatchDto: {
+            /** @description 1 to 1000 events, each as POST /v1/events takes it (the body at most 5mb); each is checked on its own */
+            events: components["schemas"]["PublishEventDto"][];
+        };
+        BatchItemView: {
+            /** @description Position in `events`, from 0 */
+            index: number;
+            /** @description The event id (generated when the event had none); null when the event was not an object */
+            id: string | null;
+            /**
+             * @description `accepted`: stored on JetStream. `duplicate`: stored before, nothing new. `invalid`: refused, nothing stored (`problem` says why). `not_confirmed`: JetStream did not confirm; publish it again with the same id
+             * @enum {string}
+             */
+            status: "accepted" | "duplicate" | "invalid" | "not_confirmed";
+            /** @description Of a stored event */
+            schema_version?: number;
+            /** @description Of a stored event: its type or version is deprecated */
+            deprecated?: boolean;
+            /** @description The problem document POST /v1/events would have answered */
+            problem?: {
+                [key: string]: unknown;
+            };
+        };
+        BatchReceiptView: {
+            /** @description Events stored now */
+            accepted: number;
+            /** @description Events stored before (same id) */
+            duplicates: number;
+            /** @description Events not stored: invalid or not confirmed */
+            failed: number;
+            /** @description One per event, in order */
+            items: components["schemas"]["BatchItemView"][];
         };
         StoredEventView: {
             /** @example 7f94629 */
@@ -4367,6 +4420,111 @@ export interface operations {
                 };
             };
             /** @description JetStream did not confirm (`event-not-confirmed`): publish again with the same id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "events.publishBatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishBatchDto"];
+            };
+        };
+        responses: {
+            /** @description Every event stored on JetStream (`accepted` or `duplicate`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchReceiptView"];
+                };
+            };
+            /** @description Some events stored, some not: see `items` */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchReceiptView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No event stored, every one invalid (`invalid-batch`, each event’s problem in `items`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No event stored, JetStream confirmed none (`event-not-confirmed`): publish again with the same ids */
             503: {
                 headers: {
                     [name: string]: unknown;
