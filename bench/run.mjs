@@ -6,7 +6,7 @@
 //   node bench/run.mjs throughput latency           # some scenarios (apps already built)
 //   node bench/run.mjs throughput --events=5000     # smaller sizes for a quick run
 //
-// Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, isolation, scaleout, rest,
+// Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, fanout_filtered, isolation, scaleout, rest,
 // history (throughput and latency again on a database pre-filled with history), retention (the latency load
 // while expired days are archived and dropped). The last two are not in the default set (minutes of set-up).
 // Options (defaults in brackets):
@@ -15,7 +15,8 @@
 //   --rate=1000 --seconds=10              latency and isolation: offered load
 //   --warmup=3                            latency and isolation: seconds of the same load to another tenant first
 //                                         (its latencies are reported as cold_start; 0 measures a cold pod)
-//   --fanout-events=200 --fanout-subs=100 fan-out
+//   --fanout-events=200 --fanout-subs=100 fan-out, and fanout_filtered (the same with a payload filter on each subscription)
+//   --fanout-rounds=2                     fanout_filtered: rounds of four phases (plain, filtered, filtered, plain)
 //   --scale-events=2000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
 //   --rest-events=5000 --rest-concurrency=32                                REST publishing
@@ -43,8 +44,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const ALL = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest', 'history', 'retention'];
-const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'isolation', 'scaleout', 'rest'];
+const ALL = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'history', 'retention'];
+const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest'];
 
 // ---------------------------------------------------------------- arguments
 const opts = {
@@ -56,6 +57,7 @@ const opts = {
   warmup: 3,
   'fanout-events': 200,
   'fanout-subs': 100,
+  'fanout-rounds': 2,
   'scale-events': 2_000,
   'scale-subs': 4,
   'scale-delay': 100,
@@ -307,16 +309,20 @@ class Api {
     if (k.status !== 201) throw new Error(`key: ${k.status} ${JSON.stringify(k.body)}`);
     return { id: t.body.id, key: k.body.key };
   }
-  /** Creates subscriptions with a verify token; the receiver answers the challenge and they become active. */
-  async subscribe(key, urls, eventTypes = ['ticket.updated']) {
+  /** Creates subscriptions with a verify token; the receiver answers the challenge and they become active. `filters[i]`: the i-th one's payload filter. */
+  async subscribe(key, urls, eventTypes = ['ticket.updated'], filters = null) {
     const ids = [];
     for (let i = 0; i < urls.length; i += 10) {
       const made = await Promise.all(
-        urls
-          .slice(i, i + 10)
-          .map((url) =>
-            this.req('POST', '/v1/subscriptions', key, { url, event_types: eventTypes, verify_token: `verify-${randomUUID()}`, description: 'bench' }),
-          ),
+        urls.slice(i, i + 10).map((url, j) =>
+          this.req('POST', '/v1/subscriptions', key, {
+            url,
+            event_types: eventTypes,
+            verify_token: `verify-${randomUUID()}`,
+            description: 'bench',
+            ...(filters ? { filter: filters[i + j] } : {}),
+          }),
+        ),
       );
       for (const r of made) {
         if (r.status !== 201) throw new Error(`subscription: ${r.status} ${JSON.stringify(r.body)}`);
@@ -768,6 +774,92 @@ async function fanout() {
   }
 }
 
+/** A payload filter every bench event passes, different for each subscription (so each compiles its own). */
+const benchFilter = (i) => ({
+  'model.state': { $in: ['open', 'pending'] },
+  actor_type: 'user',
+  'model.subject': { $regex: '^Refund' },
+  'data.changes.state': { $all: ['open'] },
+  model_id: { $ne: `none-${i}` },
+});
+
+/**
+ * Fan-out with a payload filter on each of `--fanout-subs` subscriptions, against the same fan-out without
+ * filters in the same world: one tenant's subscriptions have no filter, another's as many have one each
+ * (`benchFilter`: five conditions, a $regex among them, that every event passes, so both sides deliver the
+ * same requests and the difference is what the filters cost). After a short warm-up of both sides, each of
+ * `--fanout-rounds` rounds runs plain, filtered, filtered, plain, so a drift of the shared machine weighs on
+ * both alike; each side's rate is its deliveries over the time of its phases (publish to the last delivery
+ * recorded), and its CPU the dispatcher's CPU time per 1,000 deliveries (steadier than the rate on a shared machine).
+ */
+async function fanoutFiltered() {
+  const events = opts['fanout-events'];
+  const subs = opts['fanout-subs'];
+  const world = await startWorld();
+  try {
+    const filler = modelFiller(opts.body);
+    const sides = {};
+    for (const side of ['plain', 'filtered']) {
+      const t = await world.api.tenant(`bench-fanout-${side}`);
+      const label = `${side}${worldCount}`;
+      const urls = Array.from({ length: subs }, (_, i) => `${receiverUrl}/${label}/${i}`);
+      const sids = await world.api.subscribe(t.key, urls, ['ticket.updated'], side === 'filtered' ? urls.map((_, i) => benchFilter(i)) : null);
+      sides[side] = { tenant: t.id, label, sids, delivered: 0, seconds: 0, cpu: 0, phases: [] };
+    }
+    let phase = 0;
+    const run = async (side, count, measured) => {
+      const s = sides[side];
+      const target = s.delivered + count * subs;
+      const received = waitReceived(s.label, target, 600_000);
+      const idPrefix = `f${phase++}-`;
+      const dispatcherCpu = () => world.apps.dispatchers.reduce((sum, d) => sum + cpuSeconds(d.pid), 0);
+      const cpuBefore = dispatcherCpu();
+      const started = await publish({ tenant: s.tenant, subject: world.subject(s.tenant, 'ticket.updated'), count, filler, idPrefix });
+      await received;
+      const recordedAt = await persisted(s.sids, target);
+      s.delivered = target;
+      if (!measured) return;
+      const seconds = (recordedAt - started) / 1000;
+      s.seconds += seconds;
+      s.cpu += dispatcherCpu() - cpuBefore;
+      s.phases.push(Math.round((count * subs) / seconds));
+    };
+    const warm = Math.max(1, Math.round(events / 10));
+    await run('plain', warm, false);
+    await run('filtered', warm, false);
+    const rounds = opts['fanout-rounds'];
+    for (let r = 0; r < rounds; r++) for (const side of ['plain', 'filtered', 'filtered', 'plain']) await run(side, events, true);
+    const perSide = 2 * rounds * events * subs;
+    const rate = (side) => perSide / sides[side].seconds;
+    const cpuPerThousand = (side) => round((sides[side].cpu * 1e6) / perSide, 1);
+    const ratio = rate('filtered') / rate('plain');
+    let filteredOut = 0;
+    for (const d of world.apps.dispatchers) filteredOut += await metric(d, 'hookhub_events_filtered_total');
+    emit({
+      scenario: 'fanout_filtered',
+      events,
+      subscriptions: subs,
+      rounds,
+      deliveries_per_side: perSide,
+      filter: benchFilter(0),
+      hub: {
+        plain_deliveries_per_s: Math.round(rate('plain')),
+        filtered_deliveries_per_s: Math.round(rate('filtered')),
+        plain_phases_per_s: sides.plain.phases,
+        filtered_phases_per_s: sides.filtered.phases,
+        plain_dispatcher_cpu_ms_per_1000: cpuPerThousand('plain'),
+        filtered_dispatcher_cpu_ms_per_1000: cpuPerThousand('filtered'),
+        events_filtered_out: filteredOut,
+      },
+      ratio: round(ratio),
+      target: 'filtered >= 0.9 x plain',
+      met: ratio >= 0.9,
+    });
+  } finally {
+    await world.stop();
+  }
+}
+
 async function scaleout() {
   const events = opts['scale-events'];
   const subs = opts['scale-subs'];
@@ -1015,7 +1107,7 @@ async function retention() {
   });
 }
 
-const RUNNERS = { throughput, latency, fanout, isolation, scaleout, rest, history, retention };
+const RUNNERS = { throughput, latency, fanout, fanout_filtered: fanoutFiltered, isolation, scaleout, rest, history, retention };
 
 // ---------------------------------------------------------------- main
 let failed = false;
