@@ -91,7 +91,7 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     for (const body of published) {
       const res = await hub.api.request('POST', '/v1/events', { token: publisherKey, body });
       expect(res.status).toBe(202);
-      expect(res.body).toEqual({ id: body.id, duplicate: false });
+      expect(res.body).toEqual({ id: body.id, duplicate: false, schema_version: 1, deprecated: false });
     }
 
     const fullRequests = await full.waitFor(2);
@@ -193,7 +193,7 @@ describe('the hub end to end: publish, record, fan out, sign, deliver', () => {
     const second = await hub.api.request('POST', '/v1/events', { token: publisherKey, body });
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
-    expect(second.body).toEqual({ id: 'evt-dup-1', duplicate: true });
+    expect(second.body).toEqual({ id: 'evt-dup-1', duplicate: true, schema_version: 1, deprecated: false });
 
     // Past JetStream's duplicate window the same event can reach the stream again; the event log still refuses it.
     const envelope = { ...body, account_id: tenant.tenantId, account_url: '', created_at: new Date().toISOString(), data: {}, model_type: 'ticket' };
