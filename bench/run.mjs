@@ -19,7 +19,7 @@
 //   --fanout-rounds=2                     fanout_filtered: rounds of four phases (plain, filtered, filtered, plain)
 //   --scale-events=2000 --scale-subs=4 --scale-delay=100 --scale-pods=1,3   scale-out
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
-//   --rest-events=5000 --rest-concurrency=32                                REST publishing
+//   --rest-events=5000 --rest-concurrency=32 --rest-warmup=1000             REST publishing (warm-up requests not measured)
 //   --history-deliveries=10000000         history: delivery rows pre-filled (with their events, 2 deliveries each, and attempts)
 //   --retention-deliveries=200000 --retention-seconds=30                   retention: expired rows, and the load's length
 //   --repeat=1                            run each scenario (with its baseline) this many times
@@ -39,6 +39,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
+import { Pool } from 'undici';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
@@ -65,6 +66,7 @@ const opts = {
   'scale-concurrency': 20,
   'rest-events': 5_000,
   'rest-concurrency': 32,
+  'rest-warmup': 1_000,
   'history-deliveries': 10_000_000,
   'retention-deliveries': 200_000,
   'retention-seconds': 30,
@@ -569,6 +571,7 @@ async function throughput() {
   const m = await measureThroughput();
   const { hubRate } = m;
   results.throughput = hubRate;
+  results.publishRate = m.hub.publish_per_s;
   emit({
     scenario: 'throughput',
     events: opts.events,
@@ -912,54 +915,116 @@ async function scaleout() {
   });
 }
 
+/**
+ * `POST /v1/events`, `--rest-concurrency` at a time, against the raw JetStream publish rate measured in the
+ * same world right before (the bench's publish loop, the same events): the REST API's cost over what a trusted
+ * service pays. `--rest-warmup` requests first (not measured), so the figure is a pod that has been running,
+ * as in latency. The HTTP client is undici's pool with keep-alive connections (fetch costs the bench itself
+ * several times its CPU on these two cores). request_* is the time to the 202 (JetStream acked), delivery_* the
+ * time from the event's `sent_at` (just before its request) to the receiver.
+ */
 async function rest() {
   const n = opts['rest-events'];
   const concurrency = opts['rest-concurrency'];
+  const warmup = opts['rest-warmup'];
   const world = await startWorld();
+  const pool = new Pool(world.apps.subscriptions.url, { connections: concurrency, pipelining: 1 });
   try {
     const t = await world.api.tenant('bench-rest');
     const label = `rest${worldCount}`;
     await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
     const filler = modelFiller(opts.body);
-    const received = waitReceived(label, n, 600_000);
-    const started = Date.now();
-    let next = 0,
-      rejected = 0;
-    const worker = async () => {
-      while (next < n) {
-        const i = next++;
-        const ticket = `t-${String(i % opts.tickets).padStart(6, '0')}`;
-        const r = await world.api.req('POST', '/v1/events', t.key, {
-          id: `r${i}`,
-          type: 'ticket.updated',
-          model_id: ticket,
-          data: { changes: {}, sent_at: Date.now() },
-          model: { id: ticket, subject: 'Refund request', state: 'open', description: filler },
-        });
-        if (r.status !== 202) {
-          rejected++;
-          if (rejected < 3) log('REST publish answered', r.status, JSON.stringify(r.body));
-        }
+
+    // The raw rate: the same number of events straight to JetStream, delivered before the REST load starts.
+    const rawLabel = `${label}raw`;
+    const raw = await world.api.tenant('bench-rest-raw');
+    await world.api.subscribe(raw.key, [`${receiverUrl}/${rawLabel}/hook`]);
+    const rawReceived = waitReceived(rawLabel, n, 600_000);
+    const rawStarted = await publish({ tenant: raw.id, subject: world.subject(raw.id, 'ticket.updated'), count: n, filler, idPrefix: 'raw' });
+    const rawRate = n / ((Date.now() - rawStarted) / 1000);
+    await rawReceived;
+
+    const headers = { authorization: `Bearer ${t.key}`, 'content-type': 'application/json' };
+    let rejected = 0;
+    const post = async (id, i, latencies) => {
+      const ticket = `t-${String(i % opts.tickets).padStart(6, '0')}`;
+      const body = JSON.stringify({
+        id,
+        type: 'ticket.updated',
+        model_id: ticket,
+        data: { changes: {}, sent_at: Date.now() },
+        model: { id: ticket, subject: 'Refund request', state: 'open', description: filler },
+      });
+      const sent = performance.now();
+      const r = await pool.request({ method: 'POST', path: '/v1/events', headers, body });
+      const text = await r.body.text();
+      latencies?.push(performance.now() - sent);
+      if (r.statusCode !== 202) {
+        rejected++;
+        if (rejected < 3) log('REST publish answered', r.statusCode, text);
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    const load = async (count, idPrefix, latencies) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < count) {
+          const i = next++;
+          await post(`${idPrefix}${i}`, i, latencies);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    };
+
+    const warmLabel = `${label}warm`;
+    if (warmup > 0) {
+      const warm = await world.api.tenant('bench-rest-warmup');
+      await world.api.subscribe(warm.key, [`${receiverUrl}/${warmLabel}/hook`]);
+      const own = headers.authorization;
+      headers.authorization = `Bearer ${warm.key}`;
+      const warmReceived = waitReceived(warmLabel, warmup, 600_000);
+      await load(warmup, 'w', null);
+      headers.authorization = own;
+      await warmReceived;
+      rejected = 0;
+    }
+
+    const received = waitReceived(label, n, 600_000);
+    const stopCpu = await cpuMeter(world);
+    const latencies = [];
+    const started = Date.now();
+    await load(n, 'r', latencies);
     const acceptedAt = Date.now();
+    const cpu = await stopCpu();
     const got = await received;
     const lat = got.latencies.sort((a, b) => a - b);
+    latencies.sort((a, b) => a - b);
+    const accepted = (n - rejected) / ((acceptedAt - started) / 1000);
+    const ratio = accepted / rawRate;
+    const requestP99 = round(pct(latencies, 0.99), 1);
     emit({
       scenario: 'rest',
       events: n,
       concurrency,
+      warmup_requests: warmup,
       hub: {
-        accepted_per_s: Math.round((n - rejected) / ((acceptedAt - started) / 1000)),
+        accepted_per_s: Math.round(accepted),
         rejected,
+        request_p50_ms: round(pct(latencies, 0.5), 1),
+        request_p99_ms: requestP99,
         delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
-        p50_ms: pct(lat, 0.5),
-        p99_ms: pct(lat, 0.99),
+        delivery_p50_ms: pct(lat, 0.5),
+        delivery_p99_ms: pct(lat, 0.99),
+        cpu_s: cpu,
       },
+      raw_publish_per_s: Math.round(rawRate),
+      throughput_publish_per_s: results.publishRate ?? null,
+      ratio: round(ratio),
+      target: 'accepted_per_s >= 0.5 x raw_publish_per_s, request_p99_ms <= 50',
+      met: ratio >= 0.5 && requestP99 <= 50,
       note: 'POST /v1/events (API key, validation, JetStream publish ack) with the dispatcher delivering at the same time',
     });
   } finally {
+    await pool.close();
     await world.stop();
   }
 }
