@@ -100,15 +100,16 @@ export class CreateEventTypeDto extends EventTypeVersionDto {
   topic?: string;
 }
 
+// Neither field can be cleared: null is refused, not taken for "unchanged".
 export class UpdateEventTypeDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @ValidateIf((_, v) => v !== undefined)
   @IsString()
   @Length(1, 1000)
   description?: string;
 
   @ApiPropertyOptional({ description: 'A deprecated type is still accepted and delivered; publishing it says `deprecated: true`' })
-  @IsOptional()
+  @ValidateIf((_, v) => v !== undefined)
   @IsBoolean()
   deprecated?: boolean;
 }

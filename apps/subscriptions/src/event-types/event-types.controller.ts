@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Injectable, Param, ParseIntPipe, Patch, PipeTransform, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Injectable, Param, Patch, PipeTransform, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -6,6 +6,7 @@ import {
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -26,6 +27,26 @@ export class EventTypeNamePipe implements PipeTransform<string, string> {
     return value;
   }
 }
+
+/** The highest schema version there can be (as `schema_version` of an event). */
+const MAX_SCHEMA_VERSION = 1_000_000;
+
+/**
+ * A schema version in a path: only a version's own number (1, 2, …) names it. Anything else (01, +1, 1e0, a
+ * number PostgreSQL's integer cannot hold) names no version, so it is a 404 like an unknown one. The handler
+ * takes the segment as a string: for a `number` parameter the global ValidationPipe would turn 1e0 or 0x1
+ * into 1 before this pipe saw it.
+ */
+@Injectable()
+export class SchemaVersionPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!/^[1-9][0-9]{0,6}$/.test(value) || Number(value) > MAX_SCHEMA_VERSION) throw Problems.notFound('Schema version');
+    return value;
+  }
+}
+
+/** The OpenAPI document keeps calling the version a number (as the generated SDK has it), though the handlers take the segment as written. */
+const VERSION_PARAM = { name: 'version', type: Number };
 
 const CREATE_REFUSALS = {
   unprocessable:
@@ -110,15 +131,16 @@ export class EventTypesController {
   @RequireRoles('admin')
   @ApiBearerAuth('api-key')
   @ApiOperation({ summary: 'Deprecate a schema version of one of the tenant’s types, or take the deprecation back' })
+  @ApiParam(VERSION_PARAM)
   @ApiOkResponse({ type: EventTypeView, description: 'The event type' })
   @ApiForbiddenResponse({ description: 'A built-in or platform type' })
   updateVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('name', EventTypeNamePipe) name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @Param('version', SchemaVersionPipe) version: string,
     @Body() dto: UpdateEventTypeVersionDto,
   ): Promise<EventTypeView> {
-    return this.types.updateVersion(principal.tenantId, name, version, dto);
+    return this.types.updateVersion(principal.tenantId, name, Number(version), dto);
   }
 }
 
@@ -160,12 +182,13 @@ export class PlatformEventTypesController {
 
   @Patch(':name/versions/:version')
   @ApiOperation({ summary: 'Deprecate a schema version of a platform type, or take the deprecation back' })
+  @ApiParam(VERSION_PARAM)
   @ApiOkResponse({ type: EventTypeView, description: 'The event type' })
   updateVersion(
     @Param('name', EventTypeNamePipe) name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @Param('version', SchemaVersionPipe) version: string,
     @Body() dto: UpdateEventTypeVersionDto,
   ): Promise<EventTypeView> {
-    return this.types.updateVersion(null, name, version, dto);
+    return this.types.updateVersion(null, name, Number(version), dto);
   }
 }

@@ -194,7 +194,9 @@ export class EventTypesService {
       ['data_schema', dataSchema],
       ['example', dto.example],
     ] as const) {
-      if (JSON.stringify(value).length > MAX_SCHEMA_BYTES) errors.push({ pointer: `#/${field}`, detail: `must be at most ${MAX_SCHEMA_BYTES} bytes of JSON` });
+      // Bytes, not UTF-16 units: a schema of multi-byte characters is longer than its .length says.
+      if (Buffer.byteLength(JSON.stringify(value)) > MAX_SCHEMA_BYTES)
+        errors.push({ pointer: `#/${field}`, detail: `must be at most ${MAX_SCHEMA_BYTES} bytes of JSON` });
     }
     if (errors.length === 0) {
       errors.push(...SchemaCompiler.problemsOf(dto.model_schema, '#/model_schema'), ...SchemaCompiler.problemsOf(dataSchema, '#/data_schema'));

@@ -297,6 +297,14 @@ describe('SchemaCompiler.problemsOf', () => {
     expect(Date.now() - started).toBeLessThan(1_000); // a backtracking engine takes longer than the universe's age here
   });
 
+  it('names a $schema other than 2020-12 instead of throwing', () => {
+    for (const $schema of ['http://json-schema.org/draft-07/schema#', 'https://example.com/my-meta-schema']) {
+      expect(SchemaCompiler.problemsOf({ $schema, type: 'object' }, '#/model_schema')).toEqual([
+        { pointer: '#/model_schema/$schema', detail: expect.stringContaining($schema) },
+      ]);
+    }
+  });
+
   it('names a reference that cannot be resolved', () => {
     expect(SchemaCompiler.problemsOf({ $ref: '#/$defs/missing' }, '#/model_schema')).toEqual([
       { pointer: '#/model_schema', detail: expect.stringContaining('missing') },

@@ -108,7 +108,14 @@ export class SchemaCompiler {
    */
   static problemsOf(schema: unknown, at: string): EventValidationError[] {
     const ajv = newAjv(true);
-    if (!ajv.validateSchema(schema as object)) {
+    let valid: boolean;
+    try {
+      valid = ajv.validateSchema(schema as object) as boolean;
+    } catch (err) {
+      // A `$schema` naming a meta-schema Ajv does not hold (draft-07, one's own URL) throws instead of failing.
+      return [{ pointer: `${at}/$schema`, detail: (err as Error).message }];
+    }
+    if (!valid) {
       // The meta-schema's alternatives each report on the same place ("must be one of", "must be array", "must match anyOf"):
       // the first says what to write there.
       const byPointer = new Map<string, EventValidationError>();
