@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { isIn, isISO8601, isURL, length as isLength, matches } from 'class-validator';
-import { EVENT_ID_PATTERN, EVENT_TYPES, MESSAGE_STATUSES } from '@hookhub/contracts';
+import {
+  BUILT_IN_RESOURCE_ROOTS,
+  EVENT_ID_PATTERN,
+  EVENT_TYPE_SYNTAX,
+  EVENT_TYPES,
+  MESSAGE_STATUSES,
+  MODEL_TYPES,
+  RESOURCE_PATH_SYNTAX,
+  SYSTEM_EVENT_GROUP,
+} from '@hookhub/contracts';
 import { API_KEY_ROLES, DELIVERY_STATUSES, PAYLOAD_FORMATS, ProviderCallbackRepository, SIGNATURE_SCHEMES, SUBSCRIPTION_STATES } from '@hookhub/persistence';
 import { PROVIDER_NAMES } from '@hookhub/providers';
 import * as bad from '../support/bad-input';
@@ -19,7 +28,21 @@ import { createTestEnvironment, TestEnvironment } from '../support/test-environm
  * and change nothing; GET noise, which may be valid, must never get a 5xx.
  */
 
-type IdKind = 'tenant' | 'subscription' | 'delivery' | 'apiKey' | 'connection' | 'callback' | 'ticket' | 'message' | 'survey' | 'response';
+type IdKind =
+  | 'tenant'
+  | 'subscription'
+  | 'delivery'
+  | 'apiKey'
+  | 'connection'
+  | 'callback'
+  | 'ticket'
+  | 'message'
+  | 'survey'
+  | 'response'
+  | 'eventType'
+  | 'platformType'
+  | 'version'
+  | 'widget';
 
 interface DtoSpec {
   /** A body the route accepts. */
@@ -33,7 +56,8 @@ interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path with `:kind` placeholders for ids. */
   pattern: string;
-  auth: 'admin-token' | 'api-key' | 'public';
+  /** `optional-api-key`: public, but a key that is sent must be valid. */
+  auth: 'admin-token' | 'api-key' | 'optional-api-key' | 'public';
   /** Roles that may call (admin always may). */
   roles?: string[];
   body?: DtoSpec;
@@ -46,7 +70,7 @@ const RUNS = {
   auth: 300,
   roles: 150,
   bodies: 400,
-  dtos: 800,
+  dtos: 1000,
   queries: 250,
   ids: 300,
   routes: 200,
@@ -108,8 +132,43 @@ function badArray(
   return fc.oneof(...arbs);
 }
 
+/** A list a subscription's `schema_versions` may give a type: 1 to 100 distinct versions (1 to 1,000,000). */
+const validVersionList = (v: unknown) =>
+  Array.isArray(v) && v.length >= 1 && v.length <= 100 && new Set(v).size === v.length && v.every((n) => Number.isInteger(n) && n > 0 && n <= 1_000_000);
+
 /** A string containing U+0000 (no column can store it) of an otherwise acceptable length. */
 const withNul = fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 })).map(([a, b]) => `${a || 'x'}\u0000${b}`);
+
+/*
+ * Event types defined through the API (#18). Names, model types and resource
+ * paths are unique per run, so a valid body is refused only for what the
+ * request gets wrong, never because an earlier run took its name (409).
+ *  - own: tenant A's type (a fixture: its versions and resources are in paths);
+ *  - tenantValid: the tenant DtoSpec's valid type; tenant B defines it as it is
+ *    (proof that it is accepted), and A does not see B's types, so for A it is
+ *    still new, and its name is a type A does not know;
+ *  - platform: a platform type (a fixture, seen by every tenant);
+ *  - platformValid: the platform DtoSpec's valid type, never created.
+ */
+const RUN = randomUUID().replace(/-/g, '').slice(0, 8);
+const typeNames = (group: string, name: string, model: string, collection: string, topic: string) => ({
+  name: `${group}.${name}`,
+  model_type: `${group}_${model}`,
+  resource_path: `/v0/${group}/${collection}/{id}`,
+  topic,
+});
+const TYPES = {
+  own: typeNames(`fz${RUN}`, 'created', 'widget', 'widgets', `fz${RUN}.widget`),
+  tenantValid: typeNames(`fz${RUN}`, 'updated', 'gadget', 'gadgets', `fz${RUN}-gadget`),
+  platform: typeNames(`pf${RUN}`, 'created', 'thing', 'things', `pf${RUN}.thing`),
+  platformValid: typeNames(`pf${RUN}`, 'updated', 'item', 'items', `pf${RUN}-item`),
+};
+const widgetPath = (id: string) => TYPES.own.resource_path.replace('{id}', id);
+/** Types tenant A sees besides the built-in ones. */
+const SEEN_BY_A = [TYPES.own.name, TYPES.platform.name];
+const MODEL_TYPE_SYNTAX = /^[a-z][a-z0-9_]{0,63}$/;
+const TOPIC_SYNTAX = /^[a-z][a-z0-9_.-]{0,63}$/;
+const MAX_SCHEMA_BYTES = 65_536;
 
 /* ---------------------------------------------------------------- DTO specs */
 
@@ -160,6 +219,46 @@ const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
       .map((t) => [t]),
   ),
   model_ids: badArray(fc.constant('m-1'), (v) => typeof v === 'string' && isLength(v, 1, 128), { maxLength: 1000 }),
+  schema_versions: fc.oneof(
+    bad.notAnObject,
+    fc
+      .dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('ticket.created', TYPES.own.name)), fc.oneof(bad.anyJson, fc.constant([1])), {
+        minKeys: 1,
+        maxKeys: 4,
+      })
+      .filter((m) => Object.entries(m).some(([k, v]) => !EVENT_TYPE_SYNTAX.test(k) || !validVersionList(v))),
+    fc.constantFrom<Record<string, unknown>>(
+      { 'Ticket.created': [1] },
+      { ticket: [1] },
+      { 'ticket.*': [1] },
+      { '*': [1] },
+      { '': [1] },
+      { 'ticket.created ': [1] },
+      { 'ticket.created': 1 },
+      { 'ticket.created': [] },
+      { 'ticket.created': {} },
+      { 'ticket.created': [0] },
+      { 'ticket.created': [-1] },
+      { 'ticket.created': [1.5] },
+      { 'ticket.created': ['1'] },
+      { 'ticket.created': [1, 1] },
+      { 'ticket.created': [null] },
+      { 'ticket.created': [1_000_001] },
+      { 'ticket.created': Array.from({ length: 101 }, (_, i) => i + 1) },
+      Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`fz${RUN}.t${i}`, [1]])),
+      // Versions the type does not have, and types the tenant does not see (422).
+      { 'ticket.created': [2] },
+      { [TYPES.own.name]: [1, 2, 3] },
+      { [TYPES.platform.name]: [3] },
+      { [TYPES.tenantValid.name]: [1] },
+      { 'ticket.created': [1], 'nosuch.type': [1] },
+    ),
+    fc
+      .stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/)
+      .filter((t) => !EVENT_TYPES.includes(t) && !SEEN_BY_A.includes(t))
+      .map((t) => ({ [t]: [1] })),
+    fc.tuple(fc.constantFrom('ticket.created', ...SEEN_BY_A), fc.integer({ min: 3, max: 1_000_000 })).map(([t, v]) => ({ [t]: [1, v] })),
+  ),
   format: bad.invalidString(oneOf(PAYLOAD_FORMATS)),
   signature_scheme: bad.invalidString(oneOf(SIGNATURE_SCHEMES)),
   secret: bad.invalidString(str(16, 256)),
@@ -219,7 +318,15 @@ const eventDto = (tenantId: string): DtoSpec => ({
     type: fc.oneof(
       bad.notAString,
       bad.nastyString.filter((s) => !EVENT_TYPES.includes(s)),
-      fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/).filter((t) => !EVENT_TYPES.includes(t)),
+      fc.stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,12}$/).filter((t) => !EVENT_TYPES.includes(t) && !SEEN_BY_A.includes(t)),
+      // Another tenant's type, and types A sees whose schema the body's ticket model breaks (422).
+      fc.constantFrom(TYPES.tenantValid.name, TYPES.own.name, TYPES.platform.name),
+    ),
+    // ticket.created has version 1 only.
+    schema_version: fc.oneof(
+      bad.notAnIntegerIn(1, 1_000_000),
+      fc.integer({ min: 2, max: 1_000_000 }),
+      fc.constantFrom(0, -1, 1.5, '1', 2 ** 31, 2 ** 53, 1e21),
     ),
     created_at: bad.invalidString(timestamp, [WEIRD_DATES]),
     account_id: fc.oneof(
@@ -279,6 +386,190 @@ const updateConnectionDto: DtoSpec = {
   },
 };
 
+/* ------------------------------------------------------- event-type specs */
+
+const WIDGET_SCHEMA = { type: 'object', required: ['id', 'size'], properties: { id: { type: 'string' }, size: { type: 'integer', minimum: 0 } } };
+const widget = (id: string) => ({ id, size: 1 });
+/** A schema version: what every valid event-type body holds. */
+const validVersion = { model_schema: WIDGET_SCHEMA, example: { model: widget('w-example') } };
+const RESERVED_GROUPS = [...new Set([...GROUPS, SYSTEM_EVENT_GROUP])];
+
+/** Objects that are no 2020-12 JSON Schema, or one that does not compile (a bad regular expression, a `$ref` to nothing, another draft). */
+const notAJsonSchema = fc.constantFrom<Record<string, unknown>>(
+  { type: 'strin' },
+  { type: ['object', 'nope'] },
+  { type: 'object', required: 'id' },
+  { type: 'object', required: [1] },
+  { type: 'object', properties: [] },
+  { type: 'object', properties: { id: 'string' } },
+  { type: 'object', minProperties: 'a' },
+  { type: 'object', maxProperties: -1 },
+  { allOf: {} },
+  { anyOf: [] },
+  { $defs: 1 },
+  { additionalProperties: 'no' },
+  { type: 'object', properties: { id: { type: 'string', pattern: '([' } } },
+  // Patterns that need backtracking, which the hub's linear-time matcher (RE2) does not run.
+  { type: 'object', properties: { id: { type: 'string', pattern: '^(?=w)w' } } },
+  { type: 'object', properties: { id: { type: 'string', pattern: '^(w)\\1$' } } },
+  { $ref: '#/$defs/missing' },
+  { type: 'object', properties: { id: { $ref: '#/$defs/id' } } },
+  { $ref: 'https://schemas.example.com/widget.json' },
+  { $ref: 'widget.json' },
+  { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object' },
+  { $schema: 'https://example.com/not-a-meta-schema', type: 'object' },
+);
+/** JSON Schemas that compile but that the example's model (a widget) breaks. */
+const modelSchemaTheExampleBreaks = fc.constantFrom<Record<string, unknown>>(
+  { type: 'object', required: ['id', 'colour'] },
+  { type: 'object', properties: { size: { type: 'string' } } },
+  { type: 'object', properties: { id: { type: 'integer' } } },
+  { type: 'object', properties: { id: { type: 'string', maxLength: 1 } } },
+  { type: 'object', additionalProperties: false },
+  { type: 'object', maxProperties: 1 },
+  { type: 'array' },
+  { not: {} },
+  { enum: [] },
+  { oneOf: [{ type: 'object' }, { type: 'object' }] },
+);
+/** JSON Schemas of `data` that the example's data (none: {}) breaks. */
+const dataSchemaTheExampleBreaks = fc.constantFrom<Record<string, unknown>>(
+  { type: 'object', required: ['reason'] },
+  { type: 'object', minProperties: 1 },
+  { type: 'array' },
+  { type: 'string' },
+  { not: {} },
+);
+/** A schema over 65,536 bytes of JSON, in one-byte or multi-byte characters. */
+const oversizeSchema = fc
+  .tuple(fc.integer({ min: MAX_SCHEMA_BYTES + 1, max: 100_000 }), fc.constantFrom('x', 'é', '€', '😀'))
+  .map(([bytes, ch]) => ({ type: 'object', description: ch.repeat(Math.ceil(bytes / Buffer.byteLength(ch))) }));
+const badSchema = (brokenByTheExample: fc.Arbitrary<Record<string, unknown>>) => fc.oneof(bad.notAnObject, notAJsonSchema, brokenByTheExample, oversizeSchema);
+
+const badExample = fc.oneof(
+  bad.notAnObject,
+  fc.constantFrom<Record<string, unknown>>(
+    {},
+    { data: {} },
+    { model_id: 'w-9' },
+    { model: { size: 1 } },
+    { model: { id: 7, size: 1 } },
+    { model: { id: '', size: 1 } },
+    { model: { id: 'x'.repeat(129), size: 1 } },
+    { model: { id: 'w-9' } },
+    { model: { id: 'w-9', size: 'big' } },
+    { model: { id: 'w-9', size: -1 } },
+    // A null model is for a deletion type (`<group>.deleted`) only.
+    { model: null },
+    { model: null, model_id: 'w-9' },
+    { model: [] },
+    { model: 'w-9' },
+    { model: 1 },
+    { model: widget('w-9'), data: 'x' },
+    { model: widget('w-9'), data: [] },
+    { model: widget('w-9'), data: 1 },
+    { model: widget('w-9'), model_id: '' },
+    { model: widget('w-9'), model_id: 5 },
+    { model: widget('w-9'), model_id: 'x'.repeat(129) },
+  ),
+  fc.tuple(bad.unknownKey(['model', 'data', 'model_id']), bad.anyJson).map(([k, v]) => ({ model: widget('w-9'), [k]: v })),
+  fc.integer({ min: MAX_SCHEMA_BYTES + 1, max: 100_000 }).map((n) => ({ model: { ...widget('w-9'), note: 'x'.repeat(n) } })),
+);
+
+const versionFields = {
+  model_schema: badSchema(modelSchemaTheExampleBreaks),
+  data_schema: badSchema(dataSchemaTheExampleBreaks),
+  example: badExample,
+};
+
+/** A type to define as `own`, where the types `taken` exist (their names, model types and paths give 409s). */
+function createEventTypeDto(own: (typeof TYPES)['own'], taken: Array<(typeof TYPES)['own']>): DtoSpec {
+  const segment = fc.stringMatching(/^[a-z0-9_-]{1,10}$/);
+  return {
+    valid: { ...own, description: 'defined by fuzzing', ...validVersion },
+    required: ['name', 'description', 'model_type', 'model_schema', 'example'],
+    invalid: {
+      name: fc.oneof(
+        bad.invalidString((s) => EVENT_TYPE_SYNTAX.test(s) && isLength(s, 3, 100)),
+        fc.constantFrom(
+          'Order.created',
+          'order',
+          'order.',
+          '.created',
+          'order.created.x',
+          '1order.created',
+          'order.Created',
+          'order-x.created',
+          'order.*',
+          '*',
+          ' order.created',
+          'order.created\n',
+          'ordér.created',
+          `${'a'.repeat(60)}.${'b'.repeat(40)}`,
+        ),
+        // The built-in types' groups, webhook.* too (422).
+        fc.tuple(fc.constantFrom(...RESERVED_GROUPS), fc.stringMatching(/^[a-z_][a-z0-9_]{0,15}$/)).map(([g, n]) => `${g}.${n}`),
+        fc.constantFrom(...taken.map((t) => t.name)),
+      ),
+      description: fc.oneof(bad.invalidString(str(1, 1000)), withNul),
+      model_type: fc.oneof(
+        bad.invalidString((s) => MODEL_TYPE_SYNTAX.test(s)),
+        fc.constantFrom('Order', '1order', '_order', 'order-x', 'order.x', 'a'.repeat(65)),
+        fc.constantFrom(...MODEL_TYPES),
+        // Model types that have another resource path and topic (409).
+        fc.constantFrom(...taken.map((t) => t.model_type)),
+      ),
+      resource_path: fc.oneof(
+        bad.invalidString((s) => RESOURCE_PATH_SYNTAX.test(s)),
+        fc.constantFrom(
+          '/v0/orders',
+          '/v0/{id}',
+          '/v0/orders/{id}/x',
+          '/v0/orders/{id}/',
+          '/v1/orders/{id}',
+          'v0/orders/{id}',
+          '/v0/Orders/{id}',
+          '/v0/orders/{ID}',
+          '/v0/orders/:id',
+          '/v0/orders/{id}?x=1',
+          '/v0//{id}',
+          '/v0/../{id}',
+          '/v0/or ders/{id}',
+          '/v0/a/b/c/d/e/{id}',
+          `/v0/${'a'.repeat(65)}/{id}`,
+        ),
+        // The built-in resources' roots (422), and paths other model types have (409).
+        fc
+          .tuple(fc.constantFrom(...BUILT_IN_RESOURCE_ROOTS), fc.array(segment, { maxLength: 3 }))
+          .map(([root, rest]) => `/v0/${[root, ...rest].join('/')}/{id}`),
+        fc.constantFrom(...taken.map((t) => t.resource_path)),
+      ),
+      topic: fc.oneof(
+        bad.invalidString((s) => TOPIC_SYNTAX.test(s)),
+        fc.constantFrom('Topic', '1topic', '-topic', 'to pic', 'topic/x', 'a'.repeat(65)),
+      ),
+      ...versionFields,
+    },
+  };
+}
+
+const versionDto: DtoSpec = { valid: validVersion, required: ['model_schema', 'example'], invalid: versionFields };
+
+const updateEventTypeDto: DtoSpec = {
+  valid: { description: 'changed by fuzzing' },
+  required: [],
+  invalid: {
+    description: fc.oneof(bad.invalidString(str(1, 1000)), withNul, fc.constant(null)),
+    deprecated: fc.oneof(bad.notABoolean, fc.constant(null)),
+  },
+};
+
+const updateVersionDto: DtoSpec = {
+  valid: { deprecated: false },
+  required: ['deprecated'],
+  invalid: { deprecated: fc.oneof(bad.notABoolean, fc.constant(null)) },
+};
+
 /* ------------------------------------------------------------ query specs */
 
 const listParams: bad.QueryParamSpec[] = [
@@ -307,6 +598,8 @@ describe('bad input: the subscriptions app', () => {
   let routes: Route[];
   let ids: Record<IdKind, string>;
   let existing: string[];
+  let extraBadIds: Partial<Record<IdKind, string[]>>;
+  let typeDtos: { tenant: DtoSpec; platform: DtoSpec };
   let tokens: { admin: string; tenantAdmin: string; reader: string; publisher: string; otherTenant: string; revoked: string };
   const reports: Record<string, bad.GroupReport> = {};
   const started = Date.now();
@@ -333,10 +626,35 @@ describe('bad input: the subscriptions app', () => {
     const s2 = await api.request<{ id: string }>('POST', '/v1/subscriptions', { token: a.adminKey, body: { url: `${receiver.url}/off`, event_types: ['*'] } });
     expect([s1.status, s2.status]).toEqual([201, 201]);
     await api.request('POST', `/v1/subscriptions/${s2.body.id}/disable`, { token: a.adminKey });
+
+    // Event types (#18). Every valid body of their DtoSpecs is sent once here, so each is known to be accepted.
+    const accepted = async (method: string, path: string, token: string, body: unknown, status: number) => {
+      const res = await api.request(method, path, { token, body });
+      if (res.status !== status) throw new Error(`fixture ${method} ${path}: ${res.status} ${res.text}`);
+    };
+    const { own, platform } = TYPES;
+    typeDtos = {
+      tenant: createEventTypeDto(TYPES.tenantValid, [own, platform]),
+      platform: createEventTypeDto(TYPES.platformValid, [own, TYPES.tenantValid, platform]),
+    };
+    await accepted('POST', '/v1/event-types', b.adminKey, typeDtos.tenant.valid, 201);
+    await accepted('POST', '/v1/event-types', a.adminKey, { ...typeDtos.tenant.valid, ...own }, 201);
+    await accepted('POST', '/v1/platform/event-types', env.adminToken, { ...typeDtos.platform.valid, ...platform }, 201);
+    for (const [prefix, token, name] of [
+      ['/v1/event-types', a.adminKey, own.name],
+      ['/v1/platform/event-types', env.adminToken, platform.name],
+    ]) {
+      await accepted('POST', `${prefix}/${name}/versions`, token, versionDto.valid, 201);
+      await accepted('PATCH', `${prefix}/${name}`, token, updateEventTypeDto.valid, 200);
+      await accepted('PATCH', `${prefix}/${name}/versions/1`, token, updateVersionDto.valid, 200);
+    }
+    await accepted('PATCH', `/v1/subscriptions/${s2.body.id}`, a.adminKey, { schema_versions: { [own.name]: [1, 2], 'ticket.created': [1] } }, 200);
+
     for (const body of [
       { id: 'fuzz-evt-1', type: 'ticket.created', model_id: 't-1', model: { id: 't-1', subject: 'fixture' } },
       { id: 'fuzz-evt-2', type: 'message.created', model_id: 'm-1', model: { id: 'm-1', ticket_id: 't-1' } },
       { id: 'fuzz-evt-3', type: 'survey.response_completed', model_id: 'r-1', model: { id: 'r-1', survey_id: 's-1' } },
+      { id: 'fuzz-evt-4', type: own.name, schema_version: 1, model_id: 'w-1', model: widget('w-1') },
     ]) {
       expect((await api.request('POST', '/v1/events', { token: publisher.key, body })).status).toBe(202);
     }
@@ -345,7 +663,7 @@ describe('bad input: the subscriptions app', () => {
       const d = await api.request<{ items: Array<{ id: string; status: string }> }>('GET', `/v1/subscriptions/${s1.body.id}/deliveries`, { token: a.adminKey });
       expect(d.body.items.map((i) => i.status)).toEqual(['delivered']);
       deliveryId = d.body.items[0].id;
-      for (const path of ['/v0/tickets/t-1', '/v0/tickets/t-1/messages/m-1', '/v0/surveys/s-1/responses/r-1']) {
+      for (const path of ['/v0/tickets/t-1', '/v0/tickets/t-1/messages/m-1', '/v0/surveys/s-1/responses/r-1', widgetPath('w-1')]) {
         expect((await api.request('GET', path, { token: reader.key })).status).toBe(200);
       }
     }, 15_000);
@@ -385,13 +703,42 @@ describe('bad input: the subscriptions app', () => {
       message: 'm-1',
       survey: 's-1',
       response: 'r-1',
+      eventType: own.name,
+      platformType: platform.name,
+      version: '1',
+      widget: 'w-1',
     };
-    existing = [...Object.values(ids), b.tenantId, s2.body.id, a.keyId, b.keyId, reader.id, publisher.id, revoked.id, 'fuzz-evt-1', 'fuzz-evt-2', 'fuzz-evt-3'];
+    existing = [
+      ...Object.values(ids),
+      b.tenantId,
+      s2.body.id,
+      a.keyId,
+      b.keyId,
+      reader.id,
+      publisher.id,
+      revoked.id,
+      'fuzz-evt-1',
+      'fuzz-evt-2',
+      'fuzz-evt-3',
+      'fuzz-evt-4',
+      ...Object.values(TYPES).map((t) => t.name),
+      ...EVENT_TYPES,
+      '2',
+    ];
+    // Ids of the kinds badIdSegment does not think of: types of others or of no one, versions that are no canonical number or that no type has.
+    extraBadIds = {
+      eventType: [TYPES.tenantValid.name, TYPES.platformValid.name, `${own.name}.x`, own.name.toUpperCase(), `${own.name}%20`, 'ticket', 'Ticket.created', '*'],
+      platformType: [own.name, TYPES.tenantValid.name, TYPES.platformValid.name, `${platform.name}_x`, 'webhook', 'ticket.*'],
+      version: ['0', '-1', '01', '001', '+1', '1.0', '1e0', '0x1', '3', '1000001', '2147483648', '99999999999999999999', '%201', '1%20', '%D9%A1'],
+      widget: ['w-2', 'W-1', 'w-1%20', 'w-1.json', '%00'],
+    };
 
     const admin = ['admin'];
     const readers = ['admin', 'reader'];
     const sub = '/v1/subscriptions/:subscription';
     const conns = '/v1/provider-connections';
+    const types = '/v1/event-types/:eventType';
+    const platformTypes = '/v1/platform/event-types/:platformType';
     routes = [
       { method: 'POST', pattern: '/v1/tenants', auth: 'admin-token', body: tenantDto },
       { method: 'GET', pattern: '/v1/tenants', auth: 'admin-token', query: listParams },
@@ -414,7 +761,17 @@ describe('bad input: the subscriptions app', () => {
       { method: 'GET', pattern: '/v1/deliveries/:delivery', auth: 'api-key', roles: readers },
       { method: 'POST', pattern: '/v1/deliveries/:delivery/retry', auth: 'api-key', roles: admin },
       { method: 'POST', pattern: '/v1/events', auth: 'api-key', roles: ['publisher'], body: eventDto(a.tenantId) },
-      { method: 'GET', pattern: '/v1/event-types', auth: 'public' },
+      { method: 'GET', pattern: '/v1/event-types', auth: 'optional-api-key' },
+      { method: 'GET', pattern: types, auth: 'optional-api-key' },
+      { method: 'POST', pattern: '/v1/event-types', auth: 'api-key', roles: admin, body: typeDtos.tenant },
+      { method: 'POST', pattern: `${types}/versions`, auth: 'api-key', roles: admin, body: versionDto },
+      { method: 'PATCH', pattern: types, auth: 'api-key', roles: admin, body: updateEventTypeDto },
+      { method: 'PATCH', pattern: `${types}/versions/:version`, auth: 'api-key', roles: admin, body: updateVersionDto },
+      { method: 'POST', pattern: '/v1/platform/event-types', auth: 'admin-token', body: typeDtos.platform },
+      { method: 'POST', pattern: `${platformTypes}/versions`, auth: 'admin-token', body: versionDto },
+      { method: 'PATCH', pattern: platformTypes, auth: 'admin-token', body: updateEventTypeDto },
+      { method: 'PATCH', pattern: `${platformTypes}/versions/:version`, auth: 'admin-token', body: updateVersionDto },
+      { method: 'GET', pattern: widgetPath(':widget'), auth: 'api-key', roles: ['reader', 'publisher'] },
       { method: 'GET', pattern: '/v0/tickets/:ticket', auth: 'api-key', roles: ['reader', 'publisher'] },
       { method: 'GET', pattern: '/v0/tickets/:ticket/messages/:message', auth: 'api-key', roles: ['reader', 'publisher'] },
       { method: 'GET', pattern: '/v0/surveys/:survey/responses/:response', auth: 'api-key', roles: ['reader', 'publisher'] },
@@ -439,6 +796,8 @@ describe('bad input: the subscriptions app', () => {
     client = new bad.BadInputClient(api.baseUrl);
     probe = await bad.SideEffectProbe.open(env, { extra: () => `requests received by the test receiver: ${receiver.requests.length}` });
     initial = await probe.capture();
+    // The probe watches every table; the event-type registry's must be among them.
+    expect(Object.keys(initial.tables)).toEqual(expect.arrayContaining(['event_types', 'event_type_versions', 'events', 'subscriptions']));
     ctx = { client, probe, baseline: initial };
   });
 
@@ -465,7 +824,9 @@ describe('bad input: the subscriptions app', () => {
         ? r.roles?.includes('publisher') && !r.roles.includes('reader')
           ? tokens.publisher
           : tokens.tenantAdmin
-        : undefined;
+        : r.auth === 'optional-api-key'
+          ? tokens.reader
+          : undefined;
   const paramsOf = (r: Route) => [...r.pattern.matchAll(/:(\w+)/g)].map((m) => m[1] as IdKind);
   const pathOf = (r: Route, override: Partial<Record<IdKind, string>> = {}) =>
     r.pattern.replace(/:(\w+)/g, (_, k: IdKind) => override[k] ?? encodeURIComponent(ids[k]));
@@ -497,10 +858,13 @@ describe('bad input: the subscriptions app', () => {
       .chain((r) =>
         fc.record({
           r: fc.constant(r),
-          authorization: fc.oneof(
-            bad.badAuthorization(Object.values(tokens)),
-            fc.constantFrom(...cross(r)).map((t) => `Bearer ${t}`),
-          ),
+          // Without any Authorization header, a route open to anonymous callers answers.
+          authorization: fc
+            .oneof(
+              bad.badAuthorization(Object.values(tokens)),
+              fc.constantFrom(...cross(r)).map((t) => `Bearer ${t}`),
+            )
+            .filter((a) => a !== undefined || r.auth !== 'optional-api-key'),
           n: noise,
         }),
       )
@@ -518,17 +882,26 @@ describe('bad input: the subscriptions app', () => {
   });
 
   it('refuses keys without the role (403) and keys of another tenant (404)', async () => {
-    const cases: Array<{ r: Route; token: string; why: string }> = [];
+    const cases: Array<{ r: Route; token: string; why: string; override?: Partial<Record<IdKind, string>> }> = [];
     for (const r of protectedRoutes().filter((x) => x.auth === 'api-key')) {
       if (!r.roles?.includes('reader')) cases.push({ r, token: tokens.reader, why: 'reader key' });
       if (!r.roles?.includes('publisher')) cases.push({ r, token: tokens.publisher, why: 'publisher key' });
       if (paramsOf(r).length > 0) cases.push({ r, token: tokens.otherTenant, why: "another tenant's admin key" });
     }
+    // Only its owner changes an event type: a tenant neither a platform nor a built-in type, the platform no built-in type.
+    for (const r of routes.filter((x) => x.method !== 'GET')) {
+      if (paramsOf(r).includes('eventType')) {
+        for (const name of [TYPES.platform.name, 'ticket.created', `${SYSTEM_EVENT_GROUP}.disabled`])
+          cases.push({ r, token: tokens.tenantAdmin, why: `not the owner of ${name}`, override: { eventType: name } });
+      }
+      if (paramsOf(r).includes('platformType'))
+        cases.push({ r, token: tokens.admin, why: 'not the owner of ticket.created', override: { platformType: 'ticket.created' } });
+    }
     const arb = fc.tuple(fc.constantFrom(...cases), noise).map(([c, n]) => {
       const { headers, body } = jsonBody(c.r);
       return bad.request({
         method: c.r.method,
-        path: pathOf(c.r),
+        path: pathOf(c.r, c.override),
         headers: withNoise({ ...headers, ...auth(c.token) }, n),
         body,
         why: `${c.why} for ${c.r.method} ${c.r.pattern}`,
@@ -565,7 +938,8 @@ describe('bad input: the subscriptions app', () => {
         .record(spec.invalid, { requiredKeys: [] })
         .filter((o) => Object.keys(o).length > 1)
         .map((o) => ({ value: { ...spec.valid, ...o }, why: `invalid ${Object.keys(o).join(', ')}` }));
-      const setFields = fc.oneof({ weight: 3, arbitrary: oneField }, { weight: 1, arbitrary: someFields });
+      // Several invalid fields at once need two fields to choose from (the filter above would never pass otherwise).
+      const setFields = fields.length > 1 ? fc.oneof({ weight: 3, arbitrary: oneField }, { weight: 1, arbitrary: someFields }) : oneField;
       const known = [...fields, ...Object.keys(spec.valid)];
       const unknown: Mutation = fc
         .tuple(fc.uniqueArray(bad.unknownKey(known), { minLength: 1, maxLength: 3 }), fc.array(bad.anyJson, { minLength: 3, maxLength: 3 }))
@@ -594,8 +968,10 @@ describe('bad input: the subscriptions app', () => {
       );
       return fc.oneof(...arbs);
     };
-    // Publishing and subscribing matter most: their routes get more runs.
-    const weight = (r: Route) => (r.pattern === '/v1/events' ? 4 : r.pattern.startsWith('/v1/subscriptions') ? 2 : 1);
+    // Publishing and subscribing matter most: their routes get more runs; so do a tenant's event types and versions (schemas, examples;
+    // the platform's go through the same checks).
+    const weight = (r: Route) =>
+      r.pattern === '/v1/events' ? 4 : r.pattern.startsWith('/v1/subscriptions') || (r.method === 'POST' && r.pattern.startsWith('/v1/event-types')) ? 2 : 1;
     const arb = fc
       .oneof(...bodyRoutes.map((r) => ({ weight: weight(r), arbitrary: fc.constant(r) })))
       .chain((r) => fc.tuple(fc.constant(r), mutation(r.body!), noise))
@@ -626,7 +1002,14 @@ describe('bad input: the subscriptions app', () => {
     const idRoutes = routes.filter((r) => paramsOf(r).length > 0);
     const arb = fc
       .constantFrom(...idRoutes)
-      .chain((r) => fc.tuple(fc.constant(r), fc.constantFrom(...paramsOf(r)), bad.badIdSegment(existing), noise))
+      .chain((r) => fc.tuple(fc.constant(r), fc.constantFrom(...paramsOf(r))))
+      .chain(([r, param]) => {
+        const extra = extraBadIds[param];
+        const segment = extra
+          ? fc.oneof({ weight: 3, arbitrary: bad.badIdSegment(existing) }, { weight: 2, arbitrary: fc.constantFrom(...extra) })
+          : bad.badIdSegment(existing);
+        return fc.tuple(fc.constant(r), fc.constant(param), segment, noise);
+      })
       .map(([r, param, segment, n]) => {
         const { headers, body } = jsonBody(r);
         return bad.request({
@@ -678,7 +1061,17 @@ describe('bad input: the subscriptions app', () => {
       .tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom(...routes))
       .filter(([segs]) => !['v1', 'v0', 'docs', 'docs-json', 'healthz', 'readyz'].includes((bad.decodedSegment(segs[0]) ?? '').toLowerCase()))
       .map(([segs, r]) => ({ method: r.method, r, path: `/${segs.join('/')}`, why: 'unknown path' }));
-    const arb = fc.tuple(fc.oneof(wrongMethod, extraSegment, unknownTop), noise).map(([c, n]) => {
+    // GET /v0/<any path> serves the resource types declare (#18): a path none declares is a 404.
+    const resourceRoute = routes.find((r) => r.pattern === widgetPath(':widget'))!;
+    const declared = ['tickets', 'messages', 'surveys', ...Object.values(TYPES).map((t) => t.resource_path.split('/')[2])];
+    const undeclaredResource = fc
+      .oneof(
+        fc.array(segment, { minLength: 1, maxLength: 5 }).filter((segs) => !declared.includes((bad.decodedSegment(segs[0]) ?? '').toLowerCase())),
+        fc.tuple(fc.constantFrom(...Object.values(TYPES).map((t) => t.resource_path.split('/').slice(2, -1))), segment).map(([c, s]) => [...c.slice(0, -1), s]),
+        fc.constantFrom([''], ['tickets'], [TYPES.own.resource_path.split('/')[2]], ['widgets', 'w-1']),
+      )
+      .map((segs) => ({ method: 'GET', r: resourceRoute, path: `/v0/${segs.join('/')}`, why: 'a /v0 path no event type declares' }));
+    const arb = fc.tuple(fc.oneof(wrongMethod, extraSegment, unknownTop, undeclaredResource), noise).map(([c, n]) => {
       const { headers, body } = jsonBody(c.r);
       return bad.request({
         method: c.method,
