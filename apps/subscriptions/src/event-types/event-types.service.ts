@@ -220,7 +220,15 @@ export class EventTypesService {
       deprecated: false,
       versions: [{ version: 1, dataSchema, modelSchema: dto.model_schema, example, deprecated: false }],
     };
-    const result = new EventCatalogue([candidate]).validate(example);
+    let result: ReturnType<EventCatalogue['validate']>;
+    try {
+      result = new EventCatalogue([candidate]).validate(example);
+    } catch (err) {
+      // Each schema compiled alone, but not inside the event's schema, where a `$ref` to `#/…` means the event, not the model
+      // or data (say, `#/$defs/x` of the schema's own $defs): refused, where it would otherwise be a 500 now and at every publish.
+      const at = JSON.stringify(dto.model_schema).includes('"$ref"') ? '#/model_schema' : '#/data_schema';
+      throw invalid('invalid-schema', 'Invalid schema', [{ pointer: at, detail: `does not compile inside the event's schema: ${(err as Error).message}` }]);
+    }
     if (!result.ok) {
       throw invalid(
         'invalid-example',
