@@ -1,11 +1,12 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { LoggerModule } from 'nestjs-pino';
+import { pino, type Logger } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { BaseConfig } from '../config/base-config';
-import { baseLoggerOptions, logStream } from './log-output';
+import { baseLoggerOptions, LogSettings, logStream } from './log-output';
 
 /** Header and body paths whose values must never reach a log line. */
 export const REDACTED_PATHS = [
@@ -56,6 +57,9 @@ function requestLine(req: IncomingMessage, res: ServerResponse): string {
 
 let lastRequestId = 0;
 
+/** The logger of the request lines (see RequestLogMiddleware). */
+const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
+
 /**
  * One line per request, when its response is finished (or the connection
  * closed first): `req` (serializeRequest: method, path, safe headers), the
@@ -65,33 +69,46 @@ let lastRequestId = 0;
  * request per request, and an AsyncLocalStorage whose promise hooks tax every
  * promise of the request). Lines logged while a request is handled therefore
  * carry no `req` of their own: the request line says which request it was,
- * and ProblemFilter's error lines name the path.
+ * and ProblemFilter's error lines name the path. The line is built only of
+ * fields known to be safe, so its logger skips redaction (2 % of the CPU of a
+ * request when it did not).
  */
-function logRequests(req: IncomingMessage & { id?: unknown }, res: ServerResponse, next: () => void): void {
-  const logger = PinoLogger.root;
-  if (!logger.isLevelEnabled('info') || QUIET_PATHS.has(req.url ?? '')) return next();
-  req.id ??= ++lastRequestId;
-  const started = performance.now();
-  const done = (): void => {
-    res.off('finish', done);
-    res.off('close', done);
-    const ms = Math.round(performance.now() - started);
-    const line = {
-      req: serializeRequest({ id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.socket?.remoteAddress }),
-      res: { statusCode: res.statusCode },
-      responseTime: ms,
+@Injectable()
+class RequestLogMiddleware implements NestMiddleware {
+  constructor(@Inject(REQUEST_LOGGER) private readonly logger: Logger) {}
+
+  use(req: IncomingMessage & { id?: unknown }, res: ServerResponse, next: () => void): void {
+    const logger = this.logger;
+    if (!logger.isLevelEnabled('info') || QUIET_PATHS.has(req.url ?? '')) return next();
+    req.id ??= ++lastRequestId;
+    const started = performance.now();
+    const done = (): void => {
+      res.off('finish', done);
+      res.off('close', done);
+      const ms = Math.round(performance.now() - started);
+      const line = {
+        req: serializeRequest({ id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.socket?.remoteAddress }),
+        res: { statusCode: res.statusCode },
+        responseTime: ms,
+      };
+      if (res.statusCode >= 500) logger.error(line, `${requestLine(req, res)} ${ms} ms`);
+      else logger.info(line, `${requestLine(req, res)} ${ms} ms`);
     };
-    if (res.statusCode >= 500) logger.error(line, `${requestLine(req, res)} ${ms} ms`);
-    else logger.info(line, `${requestLine(req, res)} ${ms} ms`);
-  };
-  res.on('finish', done);
-  res.on('close', done);
-  next();
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  }
 }
+
+const logSettings = (config: ConfigService<BaseConfig, true>): LogSettings => ({
+  level: config.get('LOG_LEVEL', { infer: true }),
+  pretty: config.get('LOG_PRETTY', { infer: true }),
+  destination: config.get('LOG_DESTINATION', { infer: true }),
+});
 
 /**
  * Structured JSON logs (pino) for every app, or readable lines with LOG_PRETTY (development);
- * one line per request at info level (logRequests).
+ * one line per request at info level (RequestLogMiddleware).
  */
 @Module({})
 export class LoggingModule implements NestModule {
@@ -107,21 +124,25 @@ export class LoggingModule implements NestModule {
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               serializers: { req: serializeRequest },
             };
-            const stream = logStream({
-              level: config.get('LOG_LEVEL', { infer: true }),
-              pretty: config.get('LOG_PRETTY', { infer: true }),
-              destination: config.get('LOG_DESTINATION', { infer: true }),
-            });
             // nestjs-pino makes the app's logger (PinoLogger.root) of these; its request middleware is bound
-            // to no route (logRequests below writes the request lines).
-            return { pinoHttp: [pinoOptions, stream], forRoutes: [] };
+            // to no route (RequestLogMiddleware writes the request lines).
+            return { pinoHttp: [pinoOptions, logStream(logSettings(config))], forRoutes: [] };
           },
         }),
+      ],
+      providers: [
+        {
+          provide: REQUEST_LOGGER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<BaseConfig, true>): Logger =>
+            pino(baseLoggerOptions(options.service, config.get('LOG_LEVEL', { infer: true })), logStream(logSettings(config))),
+        },
+        RequestLogMiddleware,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(logRequests).forRoutes({ path: '*', method: RequestMethod.ALL });
+    consumer.apply(RequestLogMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
   }
 }
