@@ -180,15 +180,22 @@ describe('HookhubClient retries, timeouts and errors', () => {
 
   it('stops at once when the caller’s signal aborts, between tries too', async () => {
     replies = [notConfirmed];
-    const controller = new AbortController();
-    const pending = client({ retry: { retries: 5, baseDelayMs: 1_000, maxDelayMs: 1_000 } }).publish(
-      { type: 'ticket.created', model_id: 't-1' },
-      { signal: controller.signal },
-    );
-    await new Promise((r) => setTimeout(r, 100));
-    controller.abort();
-    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    expect(seen).toHaveLength(1);
+    // Full jitter could pick a pause of a few milliseconds: make it the longest, so the abort lands between the tries.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      const controller = new AbortController();
+      const pending = client({ retry: { retries: 5, baseDelayMs: 1_000, maxDelayMs: 1_000 } }).publish(
+        { type: 'ticket.created', model_id: 't-1' },
+        { signal: controller.signal },
+      );
+      while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      expect(seen).toHaveLength(1);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('does not retry when retries are off', async () => {
