@@ -77,9 +77,16 @@ export class SubscriptionRepository {
           // Attempts have no foreign key to their (partitioned) deliveries: they are deleted here, by
           // their partition key, and the deliveries by the subscription's foreign key.
           await m.query(
-            `WITH locked AS (SELECT d.id, d.created_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-                              WHERE s.tenant_id = $1 AND s.id = $2 ORDER BY d.id FOR UPDATE OF d)
-             DELETE FROM delivery_attempts a USING locked l WHERE a.delivery_id = l.id AND a.delivery_created_at = l.created_at`,
+            `SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+              WHERE s.tenant_id = $1 AND s.id = $2 ORDER BY d.id FOR UPDATE OF d`,
+            [tenantId, id],
+          );
+          // A statement of its own, after the lock: an attempt batch that held a delivery while the lock
+          // waited has committed its attempts by now, and this statement's snapshot sees them (one
+          // statement with the lock inside kept the snapshot from before the wait and left them behind).
+          await m.query(
+            `DELETE FROM delivery_attempts a USING deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+              WHERE s.tenant_id = $1 AND s.id = $2 AND a.delivery_id = d.id AND a.delivery_created_at = d.created_at`,
             [tenantId, id],
           );
           const result = await m.delete(SubscriptionEntity, { tenantId, id });
