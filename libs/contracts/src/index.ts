@@ -17,6 +17,7 @@ export {
   EVENT_TYPE_DEFINITIONS,
   EVENT_TYPES,
   eventTypeDefinition,
+  exampleEnvelope,
   latestVersion,
   MESSAGE_STATUSES,
   SYSTEM_EVENT_GROUP,

@@ -67,31 +67,59 @@ export class EventTypeRegistry implements OnModuleInit, OnApplicationShutdown {
     return this.catalogue;
   }
 
+  /**
+   * `read` of this process's catalogue; when `missed` says it found something unknown here, read again
+   * after a fresh look at the registry (another pod may have just defined it).
+   */
+  private async readFresh<T>(read: (catalogue: EventCatalogue) => T, missed: (result: T) => boolean): Promise<T> {
+    const result = read(this.catalogue);
+    if (!missed(result) || !(await this.lookAgain())) return result;
+    return read(this.catalogue);
+  }
+
   /** `EventCatalogue.validate`, looking the registry up again before calling a type or version unknown. */
-  async validate(candidate: unknown, schemaVersion?: number): Promise<EventValidationResult> {
-    const result = this.catalogue.validate(candidate, schemaVersion);
-    if (result.ok || result.reason === 'invalid' || !(await this.lookAgain())) return result;
-    return this.catalogue.validate(candidate, schemaVersion);
+  validate(candidate: unknown, schemaVersion?: number): Promise<EventValidationResult> {
+    return this.readFresh(
+      (c) => c.validate(candidate, schemaVersion),
+      (r) => !r.ok && r.reason !== 'invalid',
+    );
   }
 
   /** The type as `tenantId` sees it, looking the registry up again before calling it unknown. */
-  async find(tenantId: string | null, type: string): Promise<EventTypeDefinition | undefined> {
-    const found = this.catalogue.find(tenantId, type);
-    if (found || !(await this.lookAgain())) return found;
-    return this.catalogue.find(tenantId, type);
+  find(tenantId: string | null, type: string): Promise<EventTypeDefinition | undefined> {
+    return this.readFresh(
+      (c) => c.find(tenantId, type),
+      (def) => def === undefined,
+    );
+  }
+
+  /** The patterns that name nothing `tenantId` sees, looking the registry up again before calling any unknown. */
+  unknownPatterns(tenantId: string, patterns: readonly string[]): Promise<string[]> {
+    return this.readFresh(
+      (c) => patterns.filter((p) => !c.isKnownPattern(tenantId, p)),
+      (unknown) => unknown.length > 0,
+    );
+  }
+
+  /** `EventCatalogue.definedResourceAt`, looking the registry up again before answering that no type declares `path`. */
+  definedResourceAt(tenantId: string, path: string): Promise<{ definition: EventTypeDefinition; id: string } | undefined> {
+    return this.readFresh(
+      (c) => c.definedResourceAt(tenantId, path),
+      (found) => found === undefined,
+    );
   }
 
   /**
    * A look at the registry that begins after this call: one already under way may have read the revision
-   * before the type the caller misses was committed. True when the catalogue changed.
+   * before the type the caller misses (or has just written) was committed. True when the catalogue changed.
    */
-  private async lookAgain(): Promise<boolean> {
+  async lookAgain(): Promise<boolean> {
     const earlier = this.loading ? await this.loading : false;
     return (await this.refresh()) || earlier;
   }
 
   /** Reloads when the registry changed since the last load; true when it did. Concurrent callers share one look. */
-  refresh(): Promise<boolean> {
+  private refresh(): Promise<boolean> {
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
     });

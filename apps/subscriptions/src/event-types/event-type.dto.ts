@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsNotEmptyObject, IsObject, IsOptional, IsString, Length, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import {
+  changeStatusFor,
   envelopeSchema,
   EVENT_TYPE_SYNTAX,
   EventEnvelope,
@@ -128,9 +129,9 @@ function publishable(example: EventEnvelope, version: number | undefined): Publi
   return version === undefined ? rest : { ...rest, schema_version: version };
 }
 
+/** The example as a resource's first event, with the status the recorder would give it. */
 function thinExample(def: EventTypeDefinition, example: EventEnvelope): ThinNotification {
-  const status = example.model === null && def.type.endsWith('.deleted') ? 'DELETION' : 'CREATION';
-  return toThinNotification(example, status, resourceLocation(def, example));
+  return toThinNotification(example, changeStatusFor(example, true), resourceLocation(def, example));
 }
 
 export class EventTypeVersionView {

@@ -7,8 +7,8 @@ import {
   EventEnvelope,
   EventTypeDefinition,
   EventValidationError,
+  exampleEnvelope,
   isBuiltInModelType,
-  Model,
   resourceCollection,
   SchemaCompiler,
   SYSTEM_EVENT_GROUP,
@@ -29,8 +29,6 @@ import {
 
 /** Groups that belong to the hub's own types: a defined type may not join them. */
 const RESERVED_GROUPS = new Set([...EVENT_TYPES.map((t) => t.split('.')[0]), SYSTEM_EVENT_GROUP]);
-/** The account of every defined type's example (as in the built-in examples). */
-const EXAMPLE_ACCOUNT = '3b5cf468-c858-404b-9e53-630e3df9d74a';
 
 const conflict = (slug: string, title: string, detail: string, pointer: string): ProblemException =>
   new ProblemException(HttpStatus.CONFLICT, slug, title, detail, { errors: [{ pointer, detail }] });
@@ -39,22 +37,9 @@ const invalid = (slug: string, title: string, errors: EventValidationError[]): P
   Problems.unprocessable(slug, title, errors.map((e) => `${e.pointer} ${e.detail}`).join('; '), errors);
 
 /** The example's full event, as a full-format subscription would receive it. */
-function exampleEnvelope(type: string, modelType: string, example: EventTypeExampleDto): EventEnvelope {
+function exampleOf(type: string, modelType: string, example: EventTypeExampleDto): EventEnvelope {
   const modelId = typeof example.model?.id === 'string' ? example.model.id : (example.model_id ?? 'example-id');
-  return {
-    id: 'evt_example_1',
-    account_id: EXAMPLE_ACCOUNT,
-    account_url: 'https://acme.example.com',
-    created_at: '2026-01-01T00:00:00Z',
-    type,
-    data: example.data ?? {},
-    actor_type: 'user',
-    actor_id: 'usr_1',
-    actor_name: 'Example User',
-    model_type: modelType,
-    model_id: modelId,
-    model: example.model as Model | null,
-  };
+  return exampleEnvelope(type, modelType, example.model, example.data ?? {}, modelId);
 }
 
 /**
@@ -106,7 +91,7 @@ export class EventTypesService {
   async addVersion(owner: string | null, name: string, dto: EventTypeVersionDto): Promise<EventTypeView> {
     const saved = await this.types.locked(async (m) => {
       const record = await this.owned(m, owner, name);
-      const next = this.checkedVersion(name, record.modelType, dto, record);
+      const next = this.checkedVersion(name, record.modelType, dto);
       return this.types.addVersion(m, record.id, next);
     });
     return this.viewAfterWrite(saved);
@@ -119,9 +104,9 @@ export class EventTypesService {
 
   async updateVersion(owner: string | null, name: string, version: number, dto: UpdateEventTypeVersionDto): Promise<EventTypeView> {
     const saved = await this.types.locked(async (m) => {
-      const record = await this.owned(m, owner, name);
-      if (!(await this.types.setVersionDeprecated(m, record.id, version, dto.deprecated))) throw Problems.notFound('Schema version');
-      return (await this.types.all(m)).find((r) => r.id === record.id)!;
+      const changed = await this.types.setVersionDeprecated(m, (await this.owned(m, owner, name)).id, version, dto.deprecated);
+      if (!changed) throw Problems.notFound('Schema version');
+      return changed;
     });
     return this.viewAfterWrite(saved);
   }
@@ -134,7 +119,7 @@ export class EventTypesService {
 
   /** The owner's own type `name`; built-in and platform types cannot be changed by a tenant, nor tenants' types by the platform. */
   private async owned(m: EntityManager, owner: string | null, name: string): Promise<EventTypeRecord> {
-    const record = (await this.types.all(m)).find((r) => r.name === name && r.tenantId === owner);
+    const record = await this.types.findOwned(m, owner, name);
     if (record) return record;
     const visible = this.registry.current().find(owner, name);
     if (visible) throw Problems.forbidden(`${name} is a ${visible.scope === 'builtin' ? 'built-in' : visible.scope} event type: only its owner can change it`);
@@ -184,9 +169,9 @@ export class EventTypesService {
   /**
    * A version's schemas and example, checked: each schema is a 2020-12 JSON
    * Schema that compiles and is at most `MAX_SCHEMA_BYTES`, and the example is
-   * a valid event of the version. `earlier`: the type as stored, when it exists.
+   * a valid event of the version.
    */
-  private checkedVersion(type: string, modelType: string, dto: EventTypeVersionDto, earlier?: EventTypeRecord): NewEventTypeVersion {
+  private checkedVersion(type: string, modelType: string, dto: EventTypeVersionDto): NewEventTypeVersion {
     const dataSchema = dto.data_schema ?? { type: 'object' };
     const errors: EventValidationError[] = [];
     for (const [field, value] of [
@@ -206,7 +191,7 @@ export class EventTypesService {
     if (dto.example.model !== null && typeof dto.example.model.id !== 'string') {
       throw invalid('invalid-example', 'Invalid example', [{ pointer: '#/example/model/id', detail: 'is required: a model carries its id (a string)' }]);
     }
-    const example = exampleEnvelope(type, modelType, dto.example);
+    const example = exampleOf(type, modelType, dto.example);
     // The new version alone, as a platform type of a scratch catalogue (its compiled schema is not kept).
     const candidate: EventTypeDefinition = {
       key: `candidate:${type}`,
@@ -215,7 +200,7 @@ export class EventTypesService {
       scope: 'platform',
       tenantId: null,
       modelType,
-      resourcePath: earlier?.resourcePath ?? `/v0/${modelType}/{id}`,
+      resourcePath: `/v0/${modelType}/{id}`,
       topic: modelType,
       deprecated: false,
       versions: [{ version: 1, dataSchema, modelSchema: dto.model_schema, example, deprecated: false }],
@@ -239,9 +224,9 @@ export class EventTypesService {
     return { dataSchema, modelSchema: dto.model_schema, example: example as unknown as Record<string, unknown> };
   }
 
-  /** The type as this process's catalogue now has it: the write is visible to the writer at once. */
+  /** The type as written; this process's catalogue takes the write in before answering, so the writer sees it at once. */
   private async viewAfterWrite(saved: EventTypeRecord): Promise<EventTypeView> {
-    await this.registry.refresh();
-    return EventTypeView.of(this.registry.current().find(saved.tenantId, saved.name) ?? definitionOf(saved));
+    await this.registry.lookAgain();
+    return EventTypeView.of(definitionOf(saved));
   }
 }

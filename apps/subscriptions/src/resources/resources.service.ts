@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventTypeDefinition, resourceCollection } from '@hookhub/contracts';
 import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { EventLogRepository } from '@hookhub/persistence';
 import { Problems } from '@hookhub/platform';
@@ -15,26 +14,9 @@ export class ResourcesService {
 
   /** The snapshot at `path`, a `resource_path` of one of the types the tenant sees with the model id in place of `{id}`. */
   async definedSnapshot(p: Principal, path: string): Promise<Record<string, unknown>> {
-    let found = this.locate(p.tenantId, path);
-    // A type defined on another pod a moment ago: look once more before answering 404.
-    if (!found && (await this.registry.refresh())) found = this.locate(p.tenantId, path);
+    const found = await this.registry.definedResourceAt(p.tenantId, path);
     if (!found) throw Problems.notFound('Resource');
-    return this.snapshot(p, found.def.modelType, found.id, 'Resource');
-  }
-
-  private locate(tenantId: string, path: string): { def: EventTypeDefinition; id: string } | undefined {
-    for (const def of this.registry.current().visibleTo(tenantId)) {
-      if (def.scope === 'builtin') continue;
-      const prefix = `${resourceCollection(def.resourcePath)}/`;
-      const rest = path.startsWith(prefix) ? path.slice(prefix.length) : '';
-      if (rest === '' || rest.includes('/')) continue;
-      try {
-        return { def, id: decodeURIComponent(rest) };
-      } catch {
-        return undefined; // not a percent-encoding of any id
-      }
-    }
-    return undefined;
+    return this.snapshot(p, found.definition.modelType, found.id, 'Resource');
   }
 
   /**

@@ -227,9 +227,7 @@ export class SubscriptionsService {
   }
 
   private async checkEventTypes(principal: Principal, patterns: string[]): Promise<void> {
-    let unknown = patterns.filter((p) => !this.registry.current().isKnownPattern(principal.tenantId, p));
-    // Defined on another pod a moment ago? Look once more before refusing.
-    if (unknown.length > 0 && (await this.registry.refresh())) unknown = unknown.filter((p) => !this.registry.current().isKnownPattern(principal.tenantId, p));
+    const unknown = await this.registry.unknownPatterns(principal.tenantId, patterns);
     if (unknown.length > 0) {
       throw Problems.unprocessable(
         'unknown-event-type',

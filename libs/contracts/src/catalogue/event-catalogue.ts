@@ -4,10 +4,10 @@ import { RE2JS } from 're2js';
 import addFormats from 'ajv-formats';
 import { EventEnvelope, withSchemaVersion } from '../envelope';
 import type { ResourceLocation } from '../thin-notification';
-import { EVENT_TYPE_DEFINITIONS, EventTypeDefinition, EventTypeVersion } from './event-types';
+import { EVENT_TYPE_DEFINITIONS, EventTypeDefinition, EventTypeVersion, latestVersion } from './event-types';
 import { envelopeSchema } from './envelope-schema';
 import { parseEventTypePattern } from './event-type-pattern';
-import { resourceLocation } from './resource-path';
+import { resourceCollection, resourceLocation } from './resource-path';
 
 export interface EventValidationError {
   pointer: string;
@@ -201,7 +201,7 @@ export class EventCatalogue {
     const tenantId = typeof fields?.account_id === 'string' ? fields.account_id : null;
     const def = this.find(tenantId, type);
     if (!def) return { ok: false, reason: 'unknown-type', errors: [{ pointer: '#/type', detail: `unknown event type '${type}'` }] };
-    const version = schemaVersion === undefined ? def.versions[def.versions.length - 1] : def.versions.find((v) => v.version === schemaVersion);
+    const version = schemaVersion === undefined ? latestVersion(def) : def.versions.find((v) => v.version === schemaVersion);
     if (!version) {
       const known = def.versions.map((v) => v.version).join(', ');
       return {
@@ -217,6 +217,26 @@ export class EventCatalogue {
       return { ok: false, reason: 'invalid', errors: [{ pointer: '#/model/id', detail: 'must equal model_id' }] };
     }
     return { ok: true, event: withSchemaVersion(event, version.version), definition: def, version };
+  }
+
+  /**
+   * The resource at `path`: a `resource_path` of a defined type `tenantId` sees, with a model id in
+   * place of `{id}` (built-in resources have routes of their own).
+   */
+  definedResourceAt(tenantId: string, path: string): { definition: EventTypeDefinition; id: string } | undefined {
+    const candidates = [...this.shared.values(), ...(this.ownTypes.get(tenantId)?.values() ?? [])];
+    for (const definition of candidates) {
+      if (definition.scope === 'builtin') continue;
+      const prefix = `${resourceCollection(definition.resourcePath)}/`;
+      const rest = path.startsWith(prefix) ? path.slice(prefix.length) : '';
+      if (rest === '' || rest.includes('/')) continue;
+      try {
+        return { definition, id: decodeURIComponent(rest) };
+      } catch {
+        return undefined; // not a percent-encoding of any id
+      }
+    }
+    return undefined;
   }
 
   /** Where a thin notification of `event` tells its receiver to read the resource, and its topic. */

@@ -80,7 +80,14 @@ const exampleResponse = {
   completed_at: '2016-10-17T19:52:43Z',
 };
 
-function example(type: string, modelType: ModelType, model: Record<string, unknown> | null, data: Record<string, unknown>, modelId: string): EventEnvelope {
+/** The example event of a type, built-in or defined: the same account, time and actor for every type. */
+export function exampleEnvelope(
+  type: string,
+  modelType: string,
+  model: Record<string, unknown> | null,
+  data: Record<string, unknown>,
+  modelId: string,
+): EventEnvelope {
   return {
     id: '7f94629',
     account_id: ACCOUNT,
@@ -139,7 +146,7 @@ function ticket(type: string, description: string, dataSchema: JsonSchema, data:
     modelType: 'ticket',
     dataSchema,
     modelSchema: TICKET_MODEL,
-    example: example(type, 'ticket', deleted ? null : exampleTicket, data, TICKET_ID),
+    example: exampleEnvelope(type, 'ticket', deleted ? null : exampleTicket, data, TICKET_ID),
   });
 }
 
@@ -225,7 +232,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'message',
     dataSchema: empty,
     modelSchema: MESSAGE_MODEL,
-    example: example('message.created', 'message', exampleMessage, {}, MESSAGE_ID),
+    example: exampleEnvelope('message.created', 'message', exampleMessage, {}, MESSAGE_ID),
   }),
   builtIn({
     type: 'message.updated',
@@ -233,7 +240,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'message',
     dataSchema: empty,
     modelSchema: MESSAGE_MODEL,
-    example: example('message.updated', 'message', exampleMessage, {}, MESSAGE_ID),
+    example: exampleEnvelope('message.updated', 'message', exampleMessage, {}, MESSAGE_ID),
   }),
   builtIn({
     type: 'message.deleted',
@@ -241,7 +248,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'message',
     dataSchema: { type: 'object', required: ['ticket_id'], properties: { ticket_id: { type: 'string' } } },
     modelSchema: MESSAGE_MODEL,
-    example: example('message.deleted', 'message', null, { ticket_id: TICKET_ID }, MESSAGE_ID),
+    example: exampleEnvelope('message.deleted', 'message', null, { ticket_id: TICKET_ID }, MESSAGE_ID),
   }),
   builtIn({
     type: 'message.delivery_status',
@@ -264,7 +271,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       additionalProperties: true,
     },
     modelSchema: MESSAGE_MODEL,
-    example: example(
+    example: exampleEnvelope(
       'message.delivery_status',
       'message',
       exampleMessage,
@@ -286,7 +293,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'survey_response',
     dataSchema: empty,
     modelSchema: SURVEY_RESPONSE_MODEL,
-    example: example('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
+    example: exampleEnvelope('survey.response_completed', 'survey_response', exampleResponse, {}, exampleResponse.id),
   }),
   builtIn({
     type: 'webhook.test',
@@ -294,7 +301,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
     modelType: 'subscription',
     dataSchema: { type: 'object', properties: { message: { type: 'string' } }, additionalProperties: true },
     modelSchema: SUBSCRIPTION_MODEL,
-    example: example(
+    example: exampleEnvelope(
       'webhook.test',
       'subscription',
       { ...exampleSubscription, state: 'active', state_reason: null },
@@ -318,7 +325,7 @@ export const EVENT_TYPE_DEFINITIONS: readonly EventTypeDefinition[] = [
       additionalProperties: true,
     },
     modelSchema: SUBSCRIPTION_MODEL,
-    example: example(
+    example: exampleEnvelope(
       'webhook.disabled',
       'subscription',
       exampleSubscription,

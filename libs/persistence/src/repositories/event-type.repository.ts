@@ -151,8 +151,14 @@ export class EventTypeRepository {
     return this.byId(m, typeId);
   }
 
-  /** Deprecates a version or takes its deprecation back; false when the type has no such version. */
-  async setVersionDeprecated(m: EntityManager, typeId: string, version: number, deprecated: boolean): Promise<boolean> {
+  /** The type `name` of `tenantId` (null: the platform's), or null. */
+  async findOwned(m: EntityManager, tenantId: string | null, name: string): Promise<EventTypeRecord | null> {
+    const rows = (await m.query(`${SELECT_TYPES} WHERE t.name = $1 AND t.tenant_id IS NOT DISTINCT FROM $2::uuid`, [name, tenantId])) as TypeRow[];
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Deprecates a version or takes its deprecation back: the type as it is now, or null when it has no such version. */
+  async setVersionDeprecated(m: EntityManager, typeId: string, version: number, deprecated: boolean): Promise<EventTypeRecord | null> {
     const rows = returnedRows(
       await m.query(`UPDATE event_type_versions SET deprecated = $3 WHERE event_type_id = $1 AND version = $2 RETURNING version`, [
         typeId,
@@ -160,9 +166,9 @@ export class EventTypeRepository {
         deprecated,
       ]),
     );
-    if (rows.length === 0) return false;
+    if (rows.length === 0) return null;
     await this.touch(m, typeId);
-    return true;
+    return this.byId(m, typeId);
   }
 
   private async insertVersion(m: EntityManager, typeId: string, version: number, v: NewEventTypeVersion): Promise<void> {
