@@ -18,6 +18,8 @@ import { EventTypesService } from './event-types/event-types.service';
 import { OptionalApiKeyGuard } from './auth/optional-api-key.guard';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
+import { PortalSessionsController, WhoAmIController } from './portal-sessions/portal-sessions.controller';
+import { PortalSessionsService } from './portal-sessions/portal-sessions.service';
 import { ProviderConnectionsController } from './provider-connections/provider-connections.controller';
 import { ProviderConnectionsService } from './provider-connections/provider-connections.service';
 import { ResourcesController } from './resources/resources.controller';
@@ -60,6 +62,8 @@ export class SubscriptionsAppModule {
         PlatformEventTypesController,
         ResourcesController,
         ProviderConnectionsController,
+        PortalSessionsController,
+        WhoAmIController,
       ],
       providers: [
         EventsStreamBootstrap,
@@ -75,6 +79,7 @@ export class SubscriptionsAppModule {
         ResourcesService,
         ProviderConnectionsService,
         StorageService,
+        PortalSessionsService,
       ],
     };
   }

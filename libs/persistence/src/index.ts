@@ -20,10 +20,12 @@ export {
   type SubscriptionState,
 } from './entities/subscription.entity';
 export { TenantEntity } from './entities/tenant.entity';
+export { PORTAL_SESSION_ROLES, PortalSessionEntity, type PortalSessionRole } from './entities/portal-session.entity';
 // Tenants, keys and subscriptions: the admin API, and delivery's sender checks, fan-out and disable notices.
 export { TenantRepository, type TenantRetention } from './repositories/tenant.repository';
 export { ApiKeyRepository } from './repositories/api-key.repository';
 export { SubscriptionRepository } from './repositories/subscription.repository';
+export { PORTAL_TOKEN_PREFIX, PortalSessionRepository, type PortalSessionLookup } from './repositories/portal-session.repository';
 export type { Page } from './repositories/keyset';
 // The event log: event-store records into it; the admin API and redelivery read it.
 export { EventLogRepository, type LockedSnapshot, type NewEventRow, type ResourceKey, type SnapshotWrite } from './repositories/event-log.repository';

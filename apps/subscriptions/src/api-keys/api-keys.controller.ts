@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../auth/api-key.guard';
-import { CurrentPrincipal, Principal, RequireRoles } from '../auth/principal';
+import { CurrentPrincipal, NoPortalSessions, Principal, RequireRoles } from '../auth/principal';
 import { ListQuery } from '../common/pagination.dto';
 import { ParseResourceIdPipe } from '../common/parse-id.pipe';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from '../tenants/tenant.dto';
@@ -13,6 +13,7 @@ import { ApiKeysService } from './api-keys.service';
 @ApiBearerAuth('api-key')
 @UseGuards(ApiKeyGuard)
 @RequireRoles('admin')
+@NoPortalSessions()
 @Controller('v1/api-keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

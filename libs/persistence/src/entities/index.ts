@@ -2,6 +2,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { EventEntity } from './event.entity';
+import { PortalSessionEntity } from './portal-session.entity';
 import { ProviderCallbackEntity } from './provider-callback.entity';
 import { ProviderConnectionEntity } from './provider-connection.entity';
 import { SnapshotEntity } from './snapshot.entity';
@@ -19,4 +20,5 @@ export const ENTITIES = [
   DeliveryAttemptEntity,
   ProviderConnectionEntity,
   ProviderCallbackEntity,
+  PortalSessionEntity,
 ];

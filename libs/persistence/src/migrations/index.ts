@@ -9,6 +9,7 @@ import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
 import { TenantRetention1764000000008 } from './1764000000008-tenant-retention';
 import { EventTypeRegistry1764000000009 } from './1764000000009-event-type-registry';
 import { SubscriptionFilters1764000000010 } from './1764000000010-subscription-filters';
+import { PortalSessions1764000000012 } from './1764000000012-portal-sessions';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   TenantRetention1764000000008,
   EventTypeRegistry1764000000009,
   SubscriptionFilters1764000000010,
+  PortalSessions1764000000012,
 ];

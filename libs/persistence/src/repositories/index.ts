@@ -5,6 +5,7 @@ import { EventLogRepository } from './event-log.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { FanOutRepository } from './fan-out.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
+import { PortalSessionRepository } from './portal-session.repository';
 import { PartitionRepository } from './partition.repository';
 import { RetentionRunRepository } from './retention-run.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
@@ -31,4 +32,5 @@ export const REPOSITORIES = [
   ResourceOrderRepository,
   PartitionRepository,
   RetentionRunRepository,
+  PortalSessionRepository,
 ];
