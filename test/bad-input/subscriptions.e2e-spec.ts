@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { isIn, isISO8601, isURL, length as isLength, matches } from 'class-validator';
+import { isIn, isISO8601, isURL, isUUID, length as isLength, matches } from 'class-validator';
 import {
   BUILT_IN_RESOURCE_ROOTS,
   EVENT_ID_PATTERN,
@@ -11,7 +11,15 @@ import {
   RESOURCE_PATH_SYNTAX,
   SYSTEM_EVENT_GROUP,
 } from '@hookhub/contracts';
-import { API_KEY_ROLES, DELIVERY_STATUSES, PAYLOAD_FORMATS, ProviderCallbackRepository, SIGNATURE_SCHEMES, SUBSCRIPTION_STATES } from '@hookhub/persistence';
+import {
+  API_KEY_ROLES,
+  DELIVERY_STATUSES,
+  PAYLOAD_FORMATS,
+  PORTAL_SESSION_ROLES,
+  ProviderCallbackRepository,
+  SIGNATURE_SCHEMES,
+  SUBSCRIPTION_STATES,
+} from '@hookhub/persistence';
 import { PROVIDER_NAMES } from '@hookhub/providers';
 import * as bad from '../support/bad-input';
 import { eventually } from '../support/eventually';
@@ -42,7 +50,8 @@ type IdKind =
   | 'eventType'
   | 'platformType'
   | 'version'
-  | 'widget';
+  | 'widget'
+  | 'portalSession';
 
 interface DtoSpec {
   /** A body the route accepts. */
@@ -189,6 +198,24 @@ const keyDto: DtoSpec = {
     roles: badArray(fc.constantFrom(...API_KEY_ROLES), (v) => typeof v === 'string' && isIn(v, [...API_KEY_ROLES]), { minLength: 1, unique: true }),
   },
 };
+
+/**
+ * Portal sessions (#14). `keyId` is the key the valid body names (it may make a reader session); `unusable` are keys
+ * it may not be made under: another tenant's, a revoked one, one without the admin or reader role (422).
+ */
+const portalSessionDto = (keyId: string, unusable: string[]): DtoSpec => ({
+  valid: { api_key_id: keyId, role: 'reader', expires_in_ms: 600_000 },
+  required: ['api_key_id', 'role'],
+  invalid: {
+    api_key_id: fc.oneof(
+      bad.invalidString((s) => isUUID(s, 'all')),
+      fc.constantFrom(...unusable),
+      fc.uuid().filter((u) => u !== keyId),
+    ),
+    role: bad.invalidString(oneOf(PORTAL_SESSION_ROLES)),
+    expires_in_ms: fc.oneof(bad.notAnIntegerIn(1_000, 86_400_000), fc.constantFrom(0, 999, 86_400_001, 7 * 86_400_000)),
+  },
+});
 
 const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
   url: fc.oneof(
@@ -600,7 +627,19 @@ describe('bad input: the subscriptions app', () => {
   let existing: string[];
   let extraBadIds: Partial<Record<IdKind, string[]>>;
   let typeDtos: { tenant: DtoSpec; platform: DtoSpec };
-  let tokens: { admin: string; tenantAdmin: string; reader: string; publisher: string; otherTenant: string; revoked: string };
+  let tokens: {
+    admin: string;
+    tenantAdmin: string;
+    reader: string;
+    publisher: string;
+    otherTenant: string;
+    revoked: string;
+    readerSession: string;
+    adminSession: string;
+    revokedSession: string;
+    expiredSession: string;
+  };
+  let sessionDto: DtoSpec;
   const reports: Record<string, bad.GroupReport> = {};
   const started = Date.now();
 
@@ -617,7 +656,32 @@ describe('bad input: the subscriptions app', () => {
     const victim = await api.createKey(a.tenantId, ['reader']);
     const revoked = await api.createKey(a.tenantId, ['admin']);
     expect((await api.request('DELETE', `/v1/api-keys/${revoked.id}`, { token: a.adminKey })).status).toBe(204);
-    tokens = { admin: env.adminToken, tenantAdmin: a.adminKey, reader: reader.key, publisher: publisher.key, otherTenant: b.adminKey, revoked: revoked.key };
+
+    // Portal sessions (#14): the valid body of the DtoSpec makes the reader session; a revoked one and one that has expired.
+    sessionDto = portalSessionDto(reader.id, [b.keyId, revoked.id, publisher.id]);
+    const session = async (body: Record<string, unknown>) => {
+      const res = await api.request<{ id: string; token: string }>('POST', `/v1/tenants/${a.tenantId}/portal-sessions`, { token: env.adminToken, body });
+      if (res.status !== 201) throw new Error(`fixture portal session: ${res.status} ${res.text}`);
+      return res.body;
+    };
+    const readerSession = await session(sessionDto.valid);
+    const adminSession = await session({ api_key_id: a.keyId, role: 'admin' });
+    const revokedSession = await session({ api_key_id: a.keyId, role: 'admin' });
+    const expiredSession = await session({ api_key_id: a.keyId, role: 'admin', expires_in_ms: 1_000 });
+    expect((await api.request('DELETE', `/v1/tenants/${a.tenantId}/portal-sessions/${revokedSession.id}`, { token: env.adminToken })).status).toBe(204);
+    const expiresAt = Date.now() + 1_100;
+    tokens = {
+      admin: env.adminToken,
+      tenantAdmin: a.adminKey,
+      reader: reader.key,
+      publisher: publisher.key,
+      otherTenant: b.adminKey,
+      revoked: revoked.key,
+      readerSession: readerSession.token,
+      adminSession: adminSession.token,
+      revokedSession: revokedSession.token,
+      expiredSession: expiredSession.token,
+    };
 
     const s1 = await api.request<{ id: string }>('POST', '/v1/subscriptions', {
       token: a.adminKey,
@@ -689,6 +753,8 @@ describe('bad input: the subscriptions app', () => {
     );
     await callbacks.markProcessed(callbackId, []);
 
+    // The expired session has expired by now (the groups below take it as such).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now())));
     // Nothing runs in the background from here on: the dispatcher has done its part.
     for (const d of hub.dispatchers.splice(0)) await d.close();
 
@@ -707,6 +773,7 @@ describe('bad input: the subscriptions app', () => {
       platformType: platform.name,
       version: '1',
       widget: 'w-1',
+      portalSession: adminSession.id,
     };
     existing = [
       ...Object.values(ids),
@@ -717,6 +784,9 @@ describe('bad input: the subscriptions app', () => {
       reader.id,
       publisher.id,
       revoked.id,
+      readerSession.id,
+      revokedSession.id,
+      expiredSession.id,
       'fuzz-evt-1',
       'fuzz-evt-2',
       'fuzz-evt-3',
@@ -743,6 +813,11 @@ describe('bad input: the subscriptions app', () => {
       { method: 'POST', pattern: '/v1/tenants', auth: 'admin-token', body: tenantDto },
       { method: 'GET', pattern: '/v1/tenants', auth: 'admin-token', query: listParams },
       { method: 'POST', pattern: '/v1/tenants/:tenant/api-keys', auth: 'admin-token', body: keyDto },
+      { method: 'POST', pattern: '/v1/tenants/:tenant/portal-sessions', auth: 'admin-token', body: sessionDto },
+      { method: 'GET', pattern: '/v1/tenants/:tenant/portal-sessions', auth: 'admin-token', query: listParams },
+      { method: 'DELETE', pattern: '/v1/tenants/:tenant/portal-sessions/:portalSession', auth: 'admin-token' },
+      { method: 'GET', pattern: '/v1/me', auth: 'api-key', roles: ['reader', 'publisher'] },
+      { method: 'DELETE', pattern: '/v1/me/session', auth: 'api-key', roles: ['reader', 'publisher'] },
       { method: 'POST', pattern: '/v1/api-keys', auth: 'api-key', roles: admin, body: keyDto },
       { method: 'GET', pattern: '/v1/api-keys', auth: 'api-key', roles: admin, query: listParams },
       { method: 'DELETE', pattern: '/v1/api-keys/:apiKey', auth: 'api-key', roles: admin },
@@ -852,7 +927,9 @@ describe('bad input: the subscriptions app', () => {
 
   it('refuses every protected route without valid credentials (401)', async () => {
     const cross = (r: Route) =>
-      r.auth === 'admin-token' ? [tokens.tenantAdmin, tokens.reader] : [tokens.admin, tokens.revoked, `${tokens.tenantAdmin}=`, tokens.admin.toUpperCase()];
+      r.auth === 'admin-token'
+        ? [tokens.tenantAdmin, tokens.reader, tokens.adminSession, tokens.readerSession]
+        : [tokens.admin, tokens.revoked, `${tokens.tenantAdmin}=`, tokens.admin.toUpperCase(), tokens.revokedSession, tokens.expiredSession];
     const arb = fc
       .constantFrom(...protectedRoutes())
       .chain((r) =>
@@ -887,6 +964,10 @@ describe('bad input: the subscriptions app', () => {
       if (!r.roles?.includes('reader')) cases.push({ r, token: tokens.reader, why: 'reader key' });
       if (!r.roles?.includes('publisher')) cases.push({ r, token: tokens.publisher, why: 'publisher key' });
       if (paramsOf(r).length > 0) cases.push({ r, token: tokens.otherTenant, why: "another tenant's admin key" });
+      // A reader portal session only reads (signing out, which would end it, is its one other route); no session manages API keys.
+      if (r.pattern !== '/v1/me/session' && (r.method !== 'GET' || !r.roles?.includes('reader')))
+        cases.push({ r, token: tokens.readerSession, why: 'reader session' });
+      if (r.pattern.startsWith('/v1/api-keys')) cases.push({ r, token: tokens.adminSession, why: 'admin session' });
     }
     // Only its owner changes an event type: a tenant neither a platform nor a built-in type, the platform no built-in type.
     for (const r of routes.filter((x) => x.method !== 'GET')) {
@@ -1059,7 +1140,7 @@ describe('bad input: the subscriptions app', () => {
       .map(([r, s]) => ({ method: r.method, r, path: `${pathOf(r)}/x-${s}`, why: `extra segment after ${r.pattern}` }));
     const unknownTop = fc
       .tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom(...routes))
-      .filter(([segs]) => !['v1', 'v0', 'docs', 'docs-json', 'healthz', 'readyz'].includes((bad.decodedSegment(segs[0]) ?? '').toLowerCase()))
+      .filter(([segs]) => !['v1', 'v0', 'docs', 'docs-json', 'healthz', 'readyz', 'portal'].includes((bad.decodedSegment(segs[0]) ?? '').toLowerCase()))
       .map(([segs, r]) => ({ method: r.method, r, path: `/${segs.join('/')}`, why: 'unknown path' }));
     // GET /v0/<any path> serves the resource types declare (#18): a path none declares is a 404.
     const resourceRoute = routes.find((r) => r.pattern === widgetPath(':widget'))!;
