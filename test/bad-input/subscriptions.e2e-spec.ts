@@ -833,6 +833,7 @@ describe('bad input: the subscriptions app', () => {
       { method: 'POST', pattern: `${sub}/enable`, auth: 'api-key', roles: admin },
       { method: 'POST', pattern: `${sub}/disable`, auth: 'api-key', roles: admin },
       { method: 'GET', pattern: `${sub}/deliveries`, auth: 'api-key', roles: readers, query: deliveryParams },
+      { method: 'GET', pattern: `${sub}/health`, auth: 'api-key', roles: readers, query: [{ name: 'window', valid: oneOf(['hour', 'day']) }] },
       { method: 'GET', pattern: '/v1/deliveries/:delivery', auth: 'api-key', roles: readers },
       { method: 'POST', pattern: '/v1/deliveries/:delivery/retry', auth: 'api-key', roles: admin },
       { method: 'POST', pattern: '/v1/events', auth: 'api-key', roles: ['publisher'], body: eventDto(a.tenantId) },

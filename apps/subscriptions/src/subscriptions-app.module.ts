@@ -18,6 +18,7 @@ import { EventTypesService } from './event-types/event-types.service';
 import { OptionalApiKeyGuard } from './auth/optional-api-key.guard';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
+import { SubscriptionHealthController } from './health/subscription-health.controller';
 import { PortalSessionsController, WhoAmIController } from './portal-sessions/portal-sessions.controller';
 import { PortalSessionsService } from './portal-sessions/portal-sessions.service';
 import { ProviderConnectionsController } from './provider-connections/provider-connections.controller';
@@ -64,6 +65,7 @@ export class SubscriptionsAppModule {
         ProviderConnectionsController,
         PortalSessionsController,
         WhoAmIController,
+        SubscriptionHealthController,
       ],
       providers: [
         EventsStreamBootstrap,

@@ -43,6 +43,7 @@ export { DeliveryOutcomeRepository, type AttemptRecord, type DisabledSubscriptio
 export { awaitsAttempt, RetryScheduleRepository, type DueRetry, type RetryContext } from './repositories/retry-schedule.repository';
 export { ResourceOrderRepository } from './repositories/resource-order.repository';
 export { DeliveryLogRepository } from './repositories/delivery-log.repository';
+export { SubscriptionHealthRepository, type AttemptStats, type SubscriptionHealthRows } from './repositories/subscription-health.repository';
 // Provider connections, callbacks and message lookup: ingest and the admin API.
 export { ProviderConnectionRepository } from './repositories/provider-connection.repository';
 export { ProviderCallbackRepository, type NewCallback } from './repositories/provider-callback.repository';

@@ -6,6 +6,7 @@ import { EventTypeRepository } from './event-type.repository';
 import { FanOutRepository } from './fan-out.repository';
 import { MessageLookupRepository } from './message-lookup.repository';
 import { PortalSessionRepository } from './portal-session.repository';
+import { SubscriptionHealthRepository } from './subscription-health.repository';
 import { PartitionRepository } from './partition.repository';
 import { RetentionRunRepository } from './retention-run.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
@@ -33,4 +34,5 @@ export const REPOSITORIES = [
   PartitionRepository,
   RetentionRunRepository,
   PortalSessionRepository,
+  SubscriptionHealthRepository,
 ];
