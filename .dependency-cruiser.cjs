@@ -1,6 +1,6 @@
 /**
  * Dependency rules (`npm run deps`): the libs form layers, each importing only its own layer or lower ones,
- *   0  contracts, platform, signing, url-safety, testing   (no other lib)
+ *   0  contracts, platform, signing, url-safety, testing, tracing   (no other lib, but platform starts tracing)
  *   1  persistence, jetstream
  *   2  event-store, event-catalogue, providers, storage
  *   3  delivery, ingest
@@ -9,7 +9,7 @@
  * `@hookhub/<lib>` resolves through tsconfig.json's paths, so an alias and a relative path are the same edge.
  */
 const LAYERS = [
-  ['contracts', 'platform', 'signing', 'url-safety', 'testing'],
+  ['contracts', 'platform', 'signing', 'url-safety', 'testing', 'tracing'],
   ['persistence', 'jetstream'],
   ['event-store', 'event-catalogue', 'providers', 'storage'],
   ['delivery', 'ingest'],

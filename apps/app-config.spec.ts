@@ -89,6 +89,23 @@ const DEFAULTS: Record<string, unknown> = {
   INGEST_SNS_ALLOW_HTTP: false,
   INGEST_LEASE_MS: 30_000,
   INGEST_MAX_ATTEMPTS: 20,
+  OTEL_SDK_DISABLED: false,
+  OTEL_TRACES_EXPORTER: undefined,
+  OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_HEADERS: undefined,
+  OTEL_EXPORTER_OTLP_TIMEOUT: 10_000,
+  OTEL_EXPORTER_OTLP_COMPRESSION: 'none',
+  OTEL_SERVICE_NAME: undefined,
+  OTEL_RESOURCE_ATTRIBUTES: undefined,
+  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  OTEL_TRACES_SAMPLER_ARG: undefined,
+  OTEL_BSP_SCHEDULE_DELAY: 5_000,
+  OTEL_BSP_EXPORT_TIMEOUT: 30_000,
+  OTEL_BSP_MAX_QUEUE_SIZE: 2_048,
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 512,
+  OTEL_LOG_LEVEL: undefined,
 };
 
 /** String variables: values they take as given and values they refuse. */
@@ -124,6 +141,26 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
   ARCHIVE_S3_PREFIX: { valid: ['hookhub', 'env/prod', 'a.b_c-d'], invalid: ['', '/leading', 'trailing/', 'a//b'] },
   ARCHIVE_S3_ENDPOINT: { valid: ['http://127.0.0.1:9000', 'https://s3.example.com/base'], invalid: ['', 'ftp://x', 's3.example.com'] },
   ARCHIVE_S3_REGION: { valid: ['eu-west-1', 'us-east-1'], invalid: ['', 'EU WEST'] },
+  OTEL_TRACES_EXPORTER: { valid: ['otlp', 'console', 'none'], invalid: ['', 'OTLP', 'zipkin', 'otlp,console', ' otlp'] },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    valid: ['http://127.0.0.1:4318', 'https://otlp.example.com/base/'],
+    invalid: ['', '127.0.0.1:4318', 'grpc://collector:4317', 'http://', 'http://a b'],
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { valid: ['http://collector:4318/v1/traces'], invalid: ['', 'collector:4318/v1/traces'] },
+  OTEL_EXPORTER_OTLP_PROTOCOL: { valid: ['http/protobuf', 'http/json', 'grpc'], invalid: ['', 'http', 'HTTP/PROTOBUF', 'thrift'] },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    valid: ['api-key=s3cr3t', 'x-honeycomb-team=abc,x-honeycomb-dataset=hub', 'authorization=Basic%20dXNlcjpwdw=='],
+    invalid: ['', 'api-key', '=value', 'a=1,,b=2'],
+  },
+  OTEL_EXPORTER_OTLP_COMPRESSION: { valid: ['none', 'gzip'], invalid: ['', 'GZIP', 'zstd'] },
+  OTEL_SERVICE_NAME: { valid: ['hookhub-dispatcher', 'hub eu-1'], invalid: ['', ' leading', 'x'.repeat(256)] },
+  OTEL_RESOURCE_ATTRIBUTES: { valid: ['deployment.environment.name=prod', 'service.namespace=support,service.version=1.2'], invalid: ['', 'prod', 'a=1,'] },
+  OTEL_TRACES_SAMPLER: {
+    valid: ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+    invalid: ['', 'ratio', 'ALWAYS_ON', 'jaeger_remote'],
+  },
+  OTEL_TRACES_SAMPLER_ARG: { valid: ['0', '1', '0.25', '1.0', '0.001'], invalid: ['', '1.5', '-0.1', '.5', '25%', '1e-2'] },
+  OTEL_LOG_LEVEL: { valid: ['ERROR', 'warn', 'DEBUG', 'none'], invalid: ['', 'trace', 'loud'] },
 };
 
 /** Valid values for the variables without a default, so every other variable can be tested on its own. */

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { json, type NextFunction, type Request, type Response } from 'express';
+import { serverSpans, tracingOn, type TracedRoute } from '@hookhub/tracing';
 import { AppLogger } from './logging/app-logger';
 import { problemDocument } from './problems/problem';
 import { ProblemFilter } from './problems/problem.filter';
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
    * parsing JSON: provider signatures are computed over those bytes.
    */
   rawBodyLimit?: string | ((app: NestExpressApplication) => string);
+  /** Routes whose requests start an event's trace (a server span) when tracing is on; see docs/tracing.md. */
+  tracedRoutes?: readonly TracedRoute[];
   /** Lets a test silence logs or replace the logger. */
   bufferLogs?: boolean;
   configure?: (app: NestExpressApplication) => void;
@@ -53,6 +56,8 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.useLogger(new AppLogger(app.get(Logger)));
   app.flushLogs();
   answerProtocolErrorsWithProblems(app.getHttpServer());
+  // First, so the span covers everything the request goes through; not even installed while tracing is off.
+  if (options.tracedRoutes && tracingOn()) app.use(serverSpans(options.tracedRoutes));
   app.use(requireHostHeader);
   if (options.requireJsonBodies) app.use(requireJsonBodies);
   if (options.rawBodyLimit) {

@@ -18,6 +18,11 @@ function readable(path: string): boolean {
 
 const READABLE_FILE = 'the path of a readable file';
 
+/** An OTLP collector's URL: http(s), a host, an optional path. */
+const OTLP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+/** The OTEL_* list format: `key=value` pairs separated by commas (values percent-encoded). */
+const KEY_VALUE_LIST = /^\s*[^\s=,]+\s*=[^,]*(,\s*[^\s=,]+\s*=[^,]*)*$/;
+
 /**
  * Settings every Hookhub app shares: where NATS and PostgreSQL are and how streams are named.
  * Every variable carries exactly one `Env*` decorator (see env-decorators.ts); the config spec
@@ -210,4 +215,70 @@ export class BaseConfig {
   /** Path-style URLs (`endpoint/bucket/key`), which most self-hosted S3-compatible services need. */
   @EnvBoolean()
   ARCHIVE_S3_FORCE_PATH_STYLE: boolean = false;
+
+  // Tracing (OpenTelemetry, docs/tracing.md): the standard OTEL_* variables, read by the SDK itself. Off unless
+  // an exporter or an OTLP endpoint is named (see tracingWanted). Checked here so that a typo stops the app at
+  // start-up instead of leaving it without traces (the SDK would log a warning nobody reads and fall back).
+  /** `true` turns tracing off whatever else is set. */
+  @EnvBoolean()
+  OTEL_SDK_DISABLED: boolean = false;
+
+  /** `otlp` (or an endpoint below) turns tracing on; `console` prints spans to stdout; `none` keeps it off. */
+  @EnvString({ accepts: 'one of otlp, console, none', pattern: /^(otlp|console|none)$/, optional: true })
+  OTEL_TRACES_EXPORTER?: string;
+
+  /** The collector's base URL; traces go to `<endpoint>/v1/traces` (OTLP/HTTP). Setting it turns tracing on. */
+  @EnvString({ accepts: 'an http:// or https:// URL', pattern: OTLP_URL, optional: true })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** The full URL for traces, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT). Setting it turns tracing on. */
+  @EnvString({ accepts: 'an http:// or https:// URL', pattern: OTLP_URL, optional: true })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  @EnvOneOf(['http/protobuf', 'http/json', 'grpc'])
+  OTEL_EXPORTER_OTLP_PROTOCOL: string = 'http/protobuf';
+
+  /** Headers of every export request (`api-key=…` for a hosted collector): credentials, never echoed. */
+  @EnvString({ accepts: 'a comma-separated list of key=value pairs', pattern: KEY_VALUE_LIST, optional: true })
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+
+  @EnvInteger({ min: 1, max: 600_000, unit: 'ms' })
+  OTEL_EXPORTER_OTLP_TIMEOUT: number = 10_000;
+
+  @EnvOneOf(['none', 'gzip'])
+  OTEL_EXPORTER_OTLP_COMPRESSION: string = 'none';
+
+  /** `service.name` of the spans; unset: hookhub-subscriptions, hookhub-dispatcher or hookhub-provider-ingest. */
+  @EnvString({ accepts: 'a service name of at most 255 characters', pattern: /^\S.{0,254}$/, optional: true })
+  OTEL_SERVICE_NAME?: string;
+
+  /** More resource attributes (`deployment.environment.name=prod,service.namespace=support`). */
+  @EnvString({ accepts: 'a comma-separated list of key=value pairs', pattern: KEY_VALUE_LIST, optional: true })
+  OTEL_RESOURCE_ATTRIBUTES?: string;
+
+  /** The default follows the publisher's sampling decision (its traceparent's flag) and samples everything else. */
+  @EnvOneOf(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+  OTEL_TRACES_SAMPLER: string = 'parentbased_always_on';
+
+  /** The ratio of the `traceidratio` samplers, from 0 to 1 (unset: 1). */
+  @EnvString({ accepts: 'a decimal number from 0 to 1 (0.25)', pattern: /^(0(\.\d{1,6})?|1(\.0{1,6})?)$/, optional: true })
+  OTEL_TRACES_SAMPLER_ARG?: string;
+
+  /** The batch span processor: how long spans wait to be exported together. */
+  @EnvInteger({ min: 1, max: 600_000, unit: 'ms' })
+  OTEL_BSP_SCHEDULE_DELAY: number = 5_000;
+
+  @EnvInteger({ min: 1, max: 600_000, unit: 'ms' })
+  OTEL_BSP_EXPORT_TIMEOUT: number = 30_000;
+
+  /** Spans kept while the collector is slow or away; beyond it new spans are dropped (the app goes on). */
+  @EnvInteger({ min: 1, max: 1_000_000 })
+  OTEL_BSP_MAX_QUEUE_SIZE: number = 2_048;
+
+  @EnvInteger({ min: 1, max: 1_000_000 })
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: number = 512;
+
+  /** The SDK's own diagnostics (a failing export), printed on the console; unset: none. */
+  @EnvString({ accepts: 'one of NONE, ERROR, WARN, INFO, DEBUG, VERBOSE, ALL', pattern: /^(NONE|ERROR|WARN|INFO|DEBUG|VERBOSE|ALL)$/i, optional: true })
+  OTEL_LOG_LEVEL?: string;
 }

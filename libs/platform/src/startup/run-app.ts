@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import pino, { Logger as PinoLogger } from 'pino';
+import { RunningTracing, startTracing, tracingDestination, tracingWanted } from '@hookhub/tracing';
 import type { BaseConfig } from '../config/base-config';
 import { ConfigurationError, validateConfig } from '../config/validate-config';
 import { baseLoggerOptions, LogSettings, logSettingsFromEnv, logStream } from '../logging/log-output';
@@ -22,6 +23,9 @@ export interface AppLaunch<C extends BaseConfig, A extends INestApplication> {
 
 /** Exit code of every failed start-up: the line before it says why. */
 export const STARTUP_FAILED = 1;
+
+/** How long stopping waits for the last spans to reach the collector: a collector that is away must not hold the exit. */
+const TRACE_FLUSH_MS = 3_000;
 
 /**
  * Runs an app as a process: validates its configuration, builds it, listens on HOST and the app's port and
@@ -52,6 +56,18 @@ export async function runApp<C extends BaseConfig, A extends INestApplication>(l
     return fail([describe(err)], err);
   }
 
+  // Before the app is built: its modules read tracingOn() as they start (the HTTP server spans, for one).
+  let tracing: RunningTracing | undefined;
+  if (tracingWanted(config)) {
+    const serviceName = config.OTEL_SERVICE_NAME ?? `hookhub-${service}`;
+    try {
+      tracing = startTracing({ serviceName });
+    } catch (err) {
+      return fail([`${service} could not start tracing: ${describe(err)}`], err);
+    }
+    log.info(`tracing on: spans of ${serviceName} go to ${tracingDestination(config)}`);
+  }
+
   /** The app once it listens; a signal before that ends the process at once. */
   const running: { app?: A } = {};
   let stopping = false;
@@ -76,6 +92,7 @@ export async function runApp<C extends BaseConfig, A extends INestApplication>(l
       log.error({ err }, `${service} stopped with an error: ${describe(err)}`);
       process.exit(1);
     }
+    if (tracing) await flushTraces(tracing, log);
     log.info(`${service} stopped cleanly`);
     process.exit(0);
   };
@@ -91,6 +108,22 @@ export async function runApp<C extends BaseConfig, A extends INestApplication>(l
   }
   const url = urlOf(running.app, config.HOST);
   log.info(`${service} ${launch.ready(url, running.app)} (ready ${process.uptime().toFixed(1)} s after start)`);
+}
+
+/** Exports the spans still buffered (the last attempts'), for at most TRACE_FLUSH_MS. */
+async function flushTraces(tracing: RunningTracing, log: PinoLogger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), TRACE_FLUSH_MS)));
+  const outcome = await Promise.race([
+    tracing.shutdown().then(
+      () => 'done' as const,
+      () => 'failed' as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'done')
+    log.warn(`the last spans were not exported (${outcome === 'late' ? `collector did not answer within ${TRACE_FLUSH_MS} ms` : 'export failed'})`);
 }
 
 function startupLogger(service: string, settings: LogSettings): PinoLogger {
