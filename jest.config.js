@@ -14,7 +14,7 @@ module.exports = {
   // The apps under test log to a file per test file; the second reporter shows its tail when that file fails.
   reporters: ['default', '<rootDir>/test/support/log-tail-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/soak/**/*.spec.ts'] },
     // Repository tests ("medium" tier): the SQL of libs/persistence on a real PostgreSQL, without the apps.
     {
       ...common,
@@ -34,6 +34,14 @@ module.exports = {
       ...services,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
+    },
+    // The chaos soak (test/soak): everything as processes under random faults; `npm run soak` runs it longer.
+    {
+      ...common,
+      ...services,
+      displayName: 'soak',
+      testMatch: ['<rootDir>/test/soak/**/*.soak-spec.ts'],
       setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
     },
   ],

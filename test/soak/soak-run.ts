@@ -1,0 +1,196 @@
+import { FaultScheduler } from './fault-scheduler';
+import type { Ledger } from './ledger';
+import { SoakPublishers } from './publishers';
+import type { SeededRandom } from './seeded-random';
+import { SOAK_SETTINGS, SoakWorld } from './soak-world';
+import { judge, slopePerMinute, Verdict } from './verdict';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface SoakOptions {
+  minutes: number;
+  /** Events per second, over all ways of publishing. */
+  rate: number;
+  seed: number;
+  /** Longest wait after the faults for the hub to settle everything it owes. */
+  quietMs: number;
+}
+
+/** Options from SOAK_MINUTES, SOAK_RATE, SOAK_SEED (what `npm run soak -- --minutes … --rate … --seed …` sets). */
+export function soakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
+  const number = (name: string, fallback: number): number => {
+    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${env[name]}`);
+    return value;
+  };
+  return {
+    minutes: number('SOAK_MINUTES', 2),
+    rate: number('SOAK_RATE', 15),
+    seed: Math.floor(number('SOAK_SEED', 20261130)),
+    quietMs: number('SOAK_QUIET_MS', 240_000),
+  };
+}
+
+export interface SoakReport {
+  options: SoakOptions;
+  startedAt: string;
+  seconds: { faults: number; settling: number };
+  faults: { total: number; byKind: Record<string, number>; log: string[]; failures: string[] };
+  publishing: { retries: number; givenUp: number };
+  verdict: Verdict;
+  /** p50/p99 ms from acknowledgement to first arrival, for events acknowledged outside every fault window (+5 s). */
+  latencyOutsideFaults: { events: number; p50Ms: number | null; p99Ms: number | null };
+  health: { unready: string[]; restarts: Record<string, number> };
+  /** RSS slope (MiB/min) of each app since its last restart, with the span it covers. */
+  memory: Record<string, { slopeMbPerMin: number; lastMb: number | null; minutes: number }>;
+}
+
+const pct = (sorted: number[], p: number): number | null => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : null);
+
+/** Load and faults for `minutes`, then a quiet period, then the ledger checked against the hub's delivery log. */
+export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRandom, options: SoakOptions): Promise<SoakReport> {
+  const started = Date.now();
+  const until = started + options.minutes * 60_000;
+  const samples = new Map<string, Array<{ at: number; mb: number; restarts: number }>>();
+  const sampler = setInterval(() => {
+    for (const app of world.apps) {
+      const mb = app.paused ? undefined : app.rssMb();
+      if (mb !== undefined) samples.set(app.name, [...(samples.get(app.name) ?? []), { at: Date.now(), mb, restarts: app.restarts }]);
+    }
+  }, 5_000);
+
+  for (const r of world.receivers) r.startMoods();
+  const nc = await world.nats();
+  const publishers = new SoakPublishers(
+    {
+      apiUrls: world.apiUrls,
+      publisherKey: world.publisherKey,
+      tenantId: world.tenantId,
+      js: nc.jetstream({ timeout: 5_000 }),
+      subject: (type) => world.subject(type),
+      providerUrl: world.providerUrl,
+      twilioToken: world.twilioToken,
+    },
+    ledger,
+    random.fork(11),
+    { rate: options.rate, tickets: 100, giveUpMs: 120_000, maxInFlight: 2_000 },
+  );
+  const scheduler = new FaultScheduler(
+    {
+      apps: world.apps,
+      natsNodes: world.cluster.nodes,
+      postgres: world.postgres,
+      receivers: world.receivers,
+      streamLeader: () => world.streamLeader(),
+    },
+    ledger,
+    random.fork(12),
+    { gapMs: [3_000, 10_000], maxConcurrent: 2 },
+  );
+  // Faults stop a little before publishing does, so the last events are not all published into a fault.
+  await Promise.all([publishers.run(until), scheduler.run(until - 5_000)]);
+  await scheduler.drain();
+  await publishers.drain();
+  for (const r of world.receivers) r.calm();
+  const faultsEnded = Date.now();
+
+  // The quiet period: until every owed delivery exists and none is still pending or retrying.
+  const expected = [...ledger.acknowledged.values()].reduce(
+    (n, e) => n + world.subscriptions.filter((s) => s.eventTypes.some((p) => p === e.type || (p.endsWith('.*') && e.type.startsWith(p.slice(0, -1))))).length,
+    0,
+  );
+  const deadline = Date.now() + options.quietMs;
+  for (;;) {
+    try {
+      const db = await world.database();
+      const r = await db.query<{ total: number; open: number }>(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status IN ('pending', 'retrying'))::int AS open FROM deliveries WHERE tenant_id = $1`,
+        [world.tenantId],
+      );
+      if (r.rows[0].total >= expected && r.rows[0].open === 0) break;
+    } catch {
+      /* the database may still be recovering */
+    }
+    if (Date.now() > deadline) break;
+    await sleep(2_000);
+  }
+  clearInterval(sampler);
+  const settled = Date.now();
+
+  const unready: string[] = [];
+  for (const app of world.apps) if (!(await app.ready())) unready.push(app.name);
+
+  const db = await world.database();
+  const deliveries = (
+    await db.query<{ id: string; subscription_id: string; event_id: string; status: string; attempt_count: number; reason: string | null }>(
+      `SELECT id, subscription_id, event_id, status, attempt_count, reason FROM deliveries WHERE tenant_id = $1`,
+      [world.tenantId],
+    )
+  ).rows.map((d) => ({ id: d.id, subscriptionId: d.subscription_id, eventId: d.event_id, status: d.status, attemptCount: d.attempt_count, reason: d.reason }));
+  const attempts = (
+    await db.query<{ delivery_id: string; attempt: number; response_status: number | null }>(
+      `SELECT a.delivery_id, a.attempt, a.response_status FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.tenant_id = $1`,
+      [world.tenantId],
+    )
+  ).rows.map((a) => ({ deliveryId: a.delivery_id, attempt: a.attempt, responseStatus: a.response_status }));
+  const eventIdOf = new Map<string, string>();
+  for (const e of ledger.acknowledged.values()) if (e.channel !== 'provider') eventIdOf.set(e.id, e.id);
+  const providerEvents = await db.query<{ id: string; model_id: string }>(
+    `SELECT id, model_id FROM events WHERE tenant_id = $1 AND type = 'message.delivery_status'`,
+    [world.tenantId],
+  );
+  for (const e of providerEvents.rows) eventIdOf.set(e.model_id, e.id);
+
+  const verdict = judge({
+    ledger,
+    subscriptions: world.subscriptions,
+    deliveries,
+    attempts,
+    eventIdOf,
+    ackWaitMs: SOAK_SETTINGS.DISPATCHER_ACK_WAIT_MS,
+    webhookTimeoutMs: SOAK_SETTINGS.WEBHOOK_TIMEOUT_MS,
+  });
+
+  const byKind: Record<string, number> = {};
+  for (const f of ledger.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  const at = (ms: number): string => `+${((ms - started) / 1000).toFixed(1)}s`;
+
+  const inFault = (t: number): boolean => ledger.faults.some((f) => t >= f.startedAt - 1_000 && t <= (f.endedAt ?? faultsEnded) + 5_000);
+  const firstArrival = new Map<string, number>();
+  for (const r of ledger.receipts)
+    if (r.eventId && r.attempt === 1 && !firstArrival.has(`${r.path} ${r.eventId}`)) firstArrival.set(`${r.path} ${r.eventId}`, r.arrivedAt);
+  const latencies: number[] = [];
+  for (const [key, arrivedAt] of firstArrival) {
+    const event = ledger.acknowledged.get(key.split(' ')[1]);
+    if (event && !inFault(event.ackedAt) && !inFault(arrivedAt)) latencies.push(Math.max(0, arrivedAt - event.ackedAt));
+  }
+  latencies.sort((a, b) => a - b);
+
+  const memory: SoakReport['memory'] = {};
+  for (const [name, list] of samples) {
+    const last = list[list.length - 1];
+    const span = list.filter((s) => s.restarts === last.restarts);
+    memory[name] = {
+      slopeMbPerMin: Math.round(slopePerMinute(span) * 100) / 100,
+      lastMb: Math.round(last.mb),
+      minutes: Math.round(((span[span.length - 1].at - span[0].at) / 60_000) * 10) / 10,
+    };
+  }
+
+  return {
+    options,
+    startedAt: new Date(started).toISOString(),
+    seconds: { faults: Math.round((faultsEnded - started) / 1000), settling: Math.round((settled - faultsEnded) / 1000) },
+    faults: {
+      total: ledger.faults.length,
+      byKind,
+      log: ledger.faults.map((f) => `${at(f.startedAt)}..${f.endedAt ? at(f.endedAt) : '?'} ${f.kind} ${f.target}: ${f.detail}`),
+      failures: scheduler.failures,
+    },
+    publishing: { retries: ledger.publishRetries, givenUp: ledger.unacknowledged },
+    verdict,
+    latencyOutsideFaults: { events: latencies.length, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99) },
+    health: { unready, restarts: Object.fromEntries(world.apps.map((a) => [a.name, a.restarts])) },
+    memory,
+  };
+}
