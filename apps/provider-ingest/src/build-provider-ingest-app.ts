@@ -12,5 +12,7 @@ import type { ProviderIngestConfig } from './provider-ingest.config';
 export function buildProviderIngestApp(overrides: Record<string, string | number | boolean> = {}): Promise<NestExpressApplication> {
   return createHttpApp(ProviderIngestAppModule.forRoot(overrides), {
     rawBodyLimit: (app) => app.get<ConfigService<ProviderIngestConfig, true>>(ConfigService).get('INGEST_BODY_LIMIT', { infer: true }),
+    // A provider callback starts the trace of the events made of it (docs/tracing.md).
+    tracedRoutes: [{ method: 'POST', path: /^\/ingest\/[^/]+\/[^/]+$/, route: '/ingest/:provider/:connectionId' }],
   });
 }

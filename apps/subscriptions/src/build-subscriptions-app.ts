@@ -12,6 +12,11 @@ export async function buildSubscriptionsApp(overrides: Record<string, string | n
   const app = await createHttpApp(SubscriptionsAppModule.forRoot(overrides), {
     requireJsonBodies: true,
     largerJsonBodies: { '/v1/events/batch': BATCH_BODY_LIMIT },
+    // Publishing starts an event's trace, or continues the publisher's (docs/tracing.md).
+    tracedRoutes: [
+      { method: 'POST', path: '/v1/events', route: '/v1/events' },
+      { method: 'POST', path: '/v1/events/batch', route: '/v1/events/batch' },
+    ],
   });
   setupOpenApi(app);
   return app;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { schemaVersionOf } from '@hookhub/contracts';
 import { awaitsAttempt, RetryScheduleRepository, SubscriptionEntity } from '@hookhub/persistence';
+import { contextOf, endSpan, injectTrace, recordSetter, TraceContext, tracingOn } from '@hookhub/tracing';
+import { attemptErrorType, attemptSpan } from './delivery-spans';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { EventPayloads } from './payload';
 import { SenderPermissions } from './sender-permissions';
@@ -20,6 +22,8 @@ export interface DeliveryJob {
   resourceVersion: number | null;
   /** When the delivery's state was last read from PostgreSQL (`Date.now()`): see `RECHECK_AFTER_MS`. */
   admittedAt: number;
+  /** The span the attempt's span hangs from (the event's or the retry job's consumer span); tracing on only. */
+  trace?: TraceContext;
 }
 
 /** What sending came to: a request made, one refused before it was made, or no attempt because another already settled it. */
@@ -71,11 +75,40 @@ export class AttemptSender implements OnApplicationShutdown {
         schemaVersion: schemaVersionOf(job.payloads.event),
         body,
       });
-      const result = await slot.onTheWire(() => this.sender.send({ url: job.subscription.url, headers, body }));
+      const result = await slot.onTheWire(() =>
+        tracingOn() ? this.sendTraced(job, headers, body) : this.sender.send({ url: job.subscription.url, headers, body }),
+      );
+      // The headers as signed and logged: `traceparent` is on the wire only (the delivery log is the same with tracing on or off).
       return { kind: 'sent', result, headers };
     } finally {
       slot.release();
     }
+  }
+
+  /**
+   * The request in an HTTP client span, carrying `traceparent` (and `tracestate`) so the receiver's own
+   * spans join the event's trace with this attempt as their parent. An extra header: the signatures
+   * cover the body (and Standard Webhooks' id and timestamp), which stay as they are.
+   */
+  private async sendTraced(job: DeliveryJob, headers: Record<string, string>, body: string): Promise<SendResult> {
+    const { event } = job.payloads;
+    const span = attemptSpan(
+      {
+        deliveryId: job.deliveryId,
+        subscriptionId: job.subscription.id,
+        attempt: job.attempt,
+        eventId: event.id,
+        eventType: event.type,
+        url: job.subscription.url,
+      },
+      job.trace,
+    );
+    const wire = { ...headers };
+    injectTrace(contextOf(span), wire, recordSetter);
+    const result = await this.sender.send({ url: job.subscription.url, headers: wire, body });
+    if (result.status !== null) span?.setAttribute('http.response.status_code', result.status);
+    endSpan(span, result.ok ? null : result.error, result.ok ? undefined : attemptErrorType(result));
+    return result;
   }
 
   /** Whether the delivery still waits for exactly this attempt. */

@@ -55,6 +55,7 @@ export class AttemptSettlement implements OnApplicationShutdown {
           attempt: job.attempt,
           retryPolicyMs: job.subscription.retryPolicyMs,
           error: result.error ?? 'failed',
+          trace: job.trace,
         });
     await this.attemptLog.write(this.record(job, result, next, this.requests.loggable(job.subscription, headers)));
     this.order.attemptRecorded(job.deliveryId);

@@ -4,10 +4,12 @@ import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { RetryScheduleRepository } from '@hookhub/persistence';
+import { contextOf, endSpan, Span, SpanKind, startSpan, TraceContext, tracingOn } from '@hookhub/tracing';
 import { DeliveryAdmission } from './admission';
 import { AttemptSender, DeliveryJob } from './attempt-sender';
 import { AttemptSettlement } from './attempt-settlement';
 import { DeliveryMetrics } from './delivery-metrics';
+import { processSpan } from './delivery-spans';
 import { FanOutService, PlannedDelivery } from './fan-out.service';
 import { EventPayloads } from './payload';
 import { ResourceOrder } from './resource-order';
@@ -54,43 +56,78 @@ export class DispatchPipeline {
   }
 
   async handleBatch(batch: InboundMessage[]): Promise<void> {
+    // Each message's consumer span (tracing on only) lasts until it is acked: fan-out, attempts and retry jobs are its children.
+    const spans = tracingOn() ? batch.map((msg) => processSpan('process events', msg)) : undefined;
     // 1. Parse.
-    const accepted: Array<{ msg: InboundMessage; event: EventEnvelope }> = [];
+    const accepted: Array<{ msg: InboundMessage; event: EventEnvelope; span?: Span }> = [];
     const parsed = await Promise.all(batch.map((msg) => this.parse(msg)));
     batch.forEach((msg, i) => {
       const event = parsed[i];
-      if (event) accepted.push({ msg, event });
+      if (event) accepted.push({ msg, event, span: spans?.[i] });
+      else endSpan(spans?.[i], 'terminated: the event is invalid', 'invalid_event');
     });
     if (accepted.length === 0) return;
 
     // 2. Record and fan out. Subscriptions admission finds saturated here get their new deliveries parked.
-    const { deliveries: plan, statuses } = await this.fanOut.fanOut(
-      accepted.map((a) => a.event),
-      this.admission.parkDelays(),
-    );
+    const fanOutStarted = performance.now();
+    let fanned: Awaited<ReturnType<FanOutService['fanOut']>>;
+    try {
+      fanned = await this.fanOut.fanOut(
+        accepted.map((a) => a.event),
+        this.admission.parkDelays(),
+      );
+    } catch (err) {
+      for (const a of accepted) endSpan(a.span, 'fan-out failed; the batch is redelivered');
+      throw err;
+    }
+    const { deliveries: plan, statuses } = fanned;
     const readAt = Date.now();
     this.afterFanOut(plan, accepted.length);
 
     // 3–5. Admit, send and settle every delivery; ack each event once all of its deliveries are settled.
-    for (const { msg, event } of accepted) {
+    for (const { msg, event, span } of accepted) {
       const payloads = new EventPayloads(event, statuses.get(eventKey(event)), this.registry.current());
       // Every pending delivery is this message's to finish, whatever its delivery count: after a NATS crash
       // JetStream can hand an event out again with deliveryCount 1 while its earlier copy, whose attempt
       // failed before it was recorded, is already settled; skipping the delivery would strand it pending.
-      const pending = (plan.get(eventKey(event)) ?? []).filter((p) => p.delivery.status === 'pending');
+      const planned = plan.get(eventKey(event)) ?? [];
+      const pending = planned.filter((p) => p.delivery.status === 'pending');
+      const trace = span && this.traceFanOut(span, event, fanOutStarted, accepted.length, planned.length, pending.length);
       // Settled once every delivery is: a failure must not hand the event back while its other
       // deliveries are still being sent (the redelivery would send them a second time).
-      void Promise.allSettled(pending.map((p) => this.exclusively(p.delivery.id, () => this.deliver(p, payloads, readAt)))).then((outcomes) => {
+      void Promise.allSettled(pending.map((p) => this.exclusively(p.delivery.id, () => this.deliver(p, payloads, readAt, trace)))).then((outcomes) => {
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-        if (!failed) return msg.ack();
+        if (!failed) {
+          endSpan(span);
+          return msg.ack();
+        }
         this.logger.error({ err: failed.reason, eventId: event.id }, 'delivery failed before it was recorded; redelivering the event');
+        endSpan(span, 'delivery failed before it was recorded; the event is redelivered');
         msg.nak(5_000);
       });
     }
   }
 
+  /**
+   * The event's attributes on its consumer span, and a `fan-out` child spanning the batch's transaction
+   * (shared by the batch's events: each trace shows it). Returns the context the attempts hang from.
+   */
+  private traceFanOut(span: Span, event: EventEnvelope, started: number, events: number, planned: number, pending: number): TraceContext | undefined {
+    span.setAttributes({ 'hookhub.tenant.id': event.account_id, 'hookhub.event.id': event.id, 'hookhub.event.type': event.type });
+    const trace = contextOf(span);
+    const fanOut = startSpan(
+      'fan-out',
+      SpanKind.INTERNAL,
+      trace,
+      { 'hookhub.batch.events': events, 'hookhub.deliveries': planned, 'hookhub.deliveries.pending': pending },
+      started,
+    );
+    endSpan(fanOut);
+    return trace;
+  }
+
   /** One delivery of the batch through admission, sending and settlement. */
-  private async deliver(p: PlannedDelivery, payloads: EventPayloads, readAt: number): Promise<void> {
+  private async deliver(p: PlannedDelivery, payloads: EventPayloads, readAt: number, trace?: TraceContext): Promise<void> {
     const admitted = this.admission.admit({ subscriptionId: p.subscription.id, parked: p.delivery.parked });
     // Parked: the retry scheduler releases it when due (or when its resource's earlier delivery settles).
     if (admitted.kind === 'parked') return;
@@ -99,7 +136,7 @@ export class DispatchPipeline {
     // subscription's delivery: its attempt moves to the retries stream unchanged (still pending, so later
     // deliveries of its resource stay held behind it). The retry pipeline drops the job if the delivery
     // has moved on meanwhile, and asks admission again when it is due.
-    if (admitted.kind === 'wait') return this.planner.defer(p.delivery.id, p.subscription.id, attempt);
+    if (admitted.kind === 'wait') return this.planner.defer(p.delivery.id, p.subscription.id, attempt, trace);
     // A delivery this message did not create may have been in work here (this runs after it) or
     // elsewhere (an event re-published after the duplicate window, a redelivery): send it only
     // if it is still pending as the fan-out saw it, so a recorded attempt is not repeated.
@@ -114,6 +151,7 @@ export class DispatchPipeline {
       payloads,
       resourceVersion: p.delivery.resourceVersion,
       admittedAt: readAt,
+      trace,
     };
     await this.settlement.settle(job, await this.sender.send(job, admitted.slot));
   }

@@ -3,9 +3,11 @@ import { canonicalEnvelope, EventEnvelope, RetryJob, withSchemaVersion } from '@
 import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { awaitsAttempt, RetryContext, RetryScheduleRepository, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
+import { contextOf, endSpan, Span, tracingOn } from '@hookhub/tracing';
 import { DeliveryAdmission } from './admission';
 import { AttemptSender, DeliveryJob } from './attempt-sender';
 import { AttemptSettlement } from './attempt-settlement';
+import { processSpan } from './delivery-spans';
 import { EventPayloads } from './payload';
 import { SubscriptionSlot } from './subscription-load';
 
@@ -42,7 +44,7 @@ export class RetryPipeline {
   async handleBatch(batch: InboundMessage[]): Promise<void> {
     const now = Date.now();
     // Parse, and admit before asking the database: a job for a subscription busy here would only cost a round trip.
-    const due: Array<{ msg: InboundMessage; job: RetryJob; slot: SubscriptionSlot }> = [];
+    const due: Array<{ msg: InboundMessage; job: RetryJob; slot: SubscriptionSlot; span?: Span }> = [];
     for (const msg of batch) {
       const job = this.parse(msg);
       if (!job) continue;
@@ -51,7 +53,10 @@ export class RetryPipeline {
         continue;
       }
       const admitted = this.admission.admit({ subscriptionId: job.subscription_id });
-      if (admitted.kind === 'send') due.push({ msg, job, slot: admitted.slot });
+      // A consumer span for the jobs that run now, continuing the trace the job's headers carry (an early
+      // job or a busy subscription's, nak'd to come back later, gets none: it would only repeat).
+      const span = admitted.kind === 'send' && tracingOn() ? processSpan('process retries', msg, retrySpanAttributes(job)) : undefined;
+      if (admitted.kind === 'send') due.push({ msg, job, slot: admitted.slot, span });
       else if (admitted.kind === 'wait') msg.nak(admitted.delayMs);
     }
     if (due.length === 0) return;
@@ -65,16 +70,21 @@ export class RetryPipeline {
         this.subscriptions.findByIds([...new Set(due.map((d) => d.job.subscription_id))]),
       ]);
     } catch (err) {
-      for (const d of due) d.slot.release();
+      for (const d of due) {
+        d.slot.release();
+        endSpan(d.span, 'loading the deliveries failed; the jobs are redelivered');
+      }
       throw err;
     }
-    for (const { msg, job, slot } of due) {
+    for (const { msg, job, slot, span } of due) {
       const ctx = contexts.get(job.delivery_id);
       const sub = subs.get(job.subscription_id);
       // Finished, cancelled, past this attempt, or its subscription disabled meanwhile (disabling
       // cancels waiting retries; a job already on its way is dropped here).
       if (!ctx || !sub || !awaitsAttempt(ctx, job.attempt) || sub.state !== 'active') {
         slot.release();
+        span?.setAttribute('hookhub.retry.dropped', true);
+        endSpan(span);
         msg.ack();
         continue;
       }
@@ -87,14 +97,19 @@ export class RetryPipeline {
         payloads,
         resourceVersion: ctx.resourceVersion,
         admittedAt: now,
+        trace: contextOf(span),
       };
       this.sender
         .send(attempt, slot)
         .then((sent) => this.settlement.settle(attempt, sent))
         .then(
-          () => msg.ack(),
+          () => {
+            endSpan(span);
+            msg.ack();
+          },
           (err: unknown) => {
             this.logger.error({ err, deliveryId: ctx.id }, 'retry failed before it was recorded; running it again');
+            endSpan(span, 'retry failed before it was recorded; the job is redelivered');
             msg.nak(5_000);
           },
         );
@@ -114,4 +129,9 @@ export class RetryPipeline {
     msg.term();
     return null;
   }
+}
+
+/** What a retry job's span says about it (its delivery, subscription and attempt). */
+function retrySpanAttributes(job: RetryJob): Record<string, string | number> {
+  return { 'hookhub.delivery.id': job.delivery_id, 'hookhub.subscription.id': job.subscription_id, 'hookhub.attempt': job.attempt };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeliveryStatus } from '@hookhub/persistence';
 import { RetryQueue } from '@hookhub/jetstream';
+import type { TraceContext } from '@hookhub/tracing';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 
@@ -18,6 +19,8 @@ export interface FailedAttempt {
   attempt: number;
   retryPolicyMs: number[];
   error: string;
+  /** The event's trace: the retry job carries it, so the next attempt joins it. */
+  trace?: TraceContext;
 }
 
 /**
@@ -49,14 +52,14 @@ export class RetryPlanner {
       this.metrics.retriesScheduled.inc({ where: 'postgres' });
       return { status: 'retrying', nextAttemptAt: new Date(dueAt), parked: true, reason: f.error };
     }
-    await this.queue.enqueue({ delivery_id: f.deliveryId, subscription_id: f.subscriptionId, attempt: f.attempt + 1, due_at: dueAt });
+    await this.queue.enqueue({ delivery_id: f.deliveryId, subscription_id: f.subscriptionId, attempt: f.attempt + 1, due_at: dueAt }, f.trace);
     this.metrics.retriesScheduled.inc({ where: 'jetstream' });
     return { status: 'retrying', nextAttemptAt: new Date(dueAt), parked: false, reason: f.error };
   }
 
   /** Hands an attempt that cannot start now (its subscription is saturated) to the retries stream, unchanged. */
-  async defer(deliveryId: string, subscriptionId: string, attempt: number): Promise<void> {
-    await this.queue.enqueue({ delivery_id: deliveryId, subscription_id: subscriptionId, attempt, due_at: Date.now() });
+  async defer(deliveryId: string, subscriptionId: string, attempt: number, trace?: TraceContext): Promise<void> {
+    await this.queue.enqueue({ delivery_id: deliveryId, subscription_id: subscriptionId, attempt, due_at: Date.now() }, trace);
     this.metrics.deferred.inc();
   }
 }

@@ -3,6 +3,7 @@ import { EventCatalogue, EventEnvelope } from '@hookhub/contracts';
 import { EventPublisher } from '@hookhub/jetstream';
 import { ProviderCallbackEntity, ProviderCallbackRepository, ProviderConnectionRepository } from '@hookhub/persistence';
 import { ProviderName } from '@hookhub/providers';
+import type { TraceContext } from '@hookhub/tracing';
 import { INGEST_SETTINGS, IngestSettings } from './ingest.settings';
 import { IngestEventFactory } from './ingest-event-factory';
 import { ProviderRegistry } from './provider-registry';
@@ -60,19 +61,20 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Starts processing without waiting; the lease covers a crash in between. */
-  processSoon(callback: ProviderCallbackEntity): void {
+  /** Starts processing without waiting; the lease covers a crash in between. `trace`: the callback request's. */
+  processSoon(callback: ProviderCallbackEntity, trace?: TraceContext): void {
     if (this.stopped) return;
-    const p = this.process(callback).finally(() => this.inFlight.delete(p));
+    const p = this.process(callback, trace).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
-  async process(callback: ProviderCallbackEntity): Promise<void> {
+  /** `trace`: the callback request's, when processed right after it (a sweep's reprocessing starts new traces). */
+  async process(callback: ProviderCallbackEntity, trace?: TraceContext): Promise<void> {
     // A large batch may outlast its lease here; the sweep's claim has just renewed the lease, so the running work goes on alone.
     if (this.working.has(callback.id)) return;
     this.working.add(callback.id);
     try {
-      const eventIds = await this.publish(callback);
+      const eventIds = await this.publish(callback, trace);
       await this.callbacks.markProcessed(callback.id, eventIds);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -90,7 +92,7 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async publish(callback: ProviderCallbackEntity): Promise<string[]> {
+  private async publish(callback: ProviderCallbackEntity, trace: TraceContext | undefined): Promise<string[]> {
     const connection = await this.connections.findById(callback.connectionId);
     if (!connection) return [];
     const adapter = this.registry.get(callback.provider as ProviderName);
@@ -108,7 +110,7 @@ export class CallbackProcessor implements OnModuleInit, OnApplicationShutdown {
     for (const event of events) this.assertValid(event);
     // In order: a new ticket's `ticket.created` is stored before its first message.
     for (let i = 0; i < events.length; i += PUBLISH_WINDOW) {
-      await Promise.all(events.slice(i, i + PUBLISH_WINDOW).map((event) => this.publisher.publish(event)));
+      await Promise.all(events.slice(i, i + PUBLISH_WINDOW).map((event) => this.publisher.publish(event, { trace })));
     }
     return events.map((e) => e.id);
   }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProviderCallbackRepository, ProviderConnectionEntity, ProviderConnectionRepository } from '@hookhub/persistence';
 import { Credentials, IngestRequest, MalformedCallbackError, ProviderAdapter, ProviderReply, UnsupportedMediaTypeError } from '@hookhub/providers';
+import type { TraceContext } from '@hookhub/tracing';
 import { CallbackProcessor } from './callback-processor';
 import { ConnectionCredentials } from './connection-credentials';
 import { INGEST_SETTINGS, IngestSettings } from './ingest.settings';
@@ -16,6 +17,8 @@ export interface IncomingCallback {
   origin: string;
   headers: Readonly<Record<string, string | undefined>>;
   rawBody: Buffer;
+  /** The request's server span (tracing on): the events made of the callback continue its trace. */
+  trace?: TraceContext;
 }
 
 export type ReceiveOutcome =
@@ -90,7 +93,7 @@ export class CallbackReceiver {
     );
     if (!stored) return { kind: 'accepted', callbackId: null, duplicate: true };
     // Publishing happens after the answer: the provider only waits for durable storage.
-    this.processor.processSoon(stored);
+    this.processor.processSoon(stored, incoming.trace);
     return { kind: 'accepted', callbackId: stored.id, duplicate: false };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, headers as natsHeaders, NatsError } from 'nats';
+import { ErrorCode, headers as natsHeaders, MsgHdrs, NatsError } from 'nats';
 import { EventEnvelope, SCHEMA_VERSION_HEADER, schemaVersionOf, serializeEnvelope, SubjectNames } from '@hookhub/contracts';
+import { contextOf, endSpan, headerSinkSetter, injectTrace, SpanKind, startSpan, TraceContext, tracingOn } from '@hookhub/tracing';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 
@@ -9,6 +10,13 @@ export interface PublishReceipt {
   seq: number;
   /** True when JetStream had this event id already and stored nothing new (an earlier try of this same publish included). */
   duplicate: boolean;
+}
+
+export interface PublishOptions {
+  /** How long the publish keeps trying, in all (default PUBLISH_DEADLINE_MS). */
+  deadlineMs?: number;
+  /** The trace the event belongs to (the API request's, a provider callback's); unset: the publish starts one. */
+  trace?: TraceContext;
 }
 
 /** How long one publish keeps trying, in all (what a caller such as `POST /v1/events` waits at most). */
@@ -71,14 +79,40 @@ export class EventPublisher {
     @Inject(JETSTREAM_SETTINGS) private readonly settings: JetstreamSettings,
   ) {}
 
-  async publish(event: EventEnvelope, deadlineMs = PUBLISH_DEADLINE_MS): Promise<PublishReceipt> {
+  async publish(event: EventEnvelope, options: PublishOptions = {}): Promise<PublishReceipt> {
     const subject = this.settings.subjects.event(event.account_id, event.type);
     const h = natsHeaders();
     h.set('Content-Type', 'application/json');
     h.set(SCHEMA_VERSION_HEADER, String(schemaVersionOf(event)));
     const data = encoder.encode(serializeEnvelope(event));
     const msgID = SubjectNames.eventMsgId(event.account_id, event.id);
-    const deadline = Date.now() + deadlineMs;
+    // The producer span's context travels in the message's headers: the dispatcher's spans continue it.
+    const span = tracingOn()
+      ? startSpan('publish events', SpanKind.PRODUCER, options.trace, {
+          'messaging.system': 'nats',
+          'messaging.operation.name': 'publish',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': subject,
+          'messaging.message.id': msgID,
+          'messaging.message.body.size': data.byteLength,
+          'hookhub.tenant.id': event.account_id,
+          'hookhub.event.id': event.id,
+          'hookhub.event.type': event.type,
+        })
+      : undefined;
+    injectTrace(contextOf(span), h, headerSinkSetter);
+    try {
+      const receipt = await this.publishTries(subject, data, msgID, h, Date.now() + (options.deadlineMs ?? PUBLISH_DEADLINE_MS));
+      span?.setAttributes({ 'hookhub.stream.sequence': receipt.seq, 'hookhub.duplicate': receipt.duplicate });
+      endSpan(span);
+      return receipt;
+    } catch (err) {
+      endSpan(span, err instanceof PublishNotConfirmedError ? 'not confirmed by JetStream' : 'publish failed', err instanceof Error ? err.name : undefined);
+      throw err;
+    }
+  }
+
+  private async publishTries(subject: string, data: Uint8Array, msgID: string, h: MsgHdrs, deadline: number): Promise<PublishReceipt> {
     await this.turn();
     let tries = 0;
     for (;;) {

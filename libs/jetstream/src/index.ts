@@ -7,5 +7,5 @@ export { JETSTREAM_SETTINGS, type JetstreamSettings } from './jetstream.config';
 export { StreamProvisioner, type DurableConsumerSpec } from './stream-provisioner';
 export { ConsumerRunner, type ConsumerRunOptions, type InboundMessage, type RunningConsumer } from './consumer-runner';
 // Publishing events (the admin API, delivery's disable notices, ingest) and scheduling retries (delivery).
-export { EventPublisher, type PublishReceipt } from './event-publisher';
+export { EventPublisher, type PublishOptions, type PublishReceipt } from './event-publisher';
 export { RetryQueue } from './retry-queue';

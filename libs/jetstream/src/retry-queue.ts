@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { headers as natsHeaders } from 'nats';
 import { RetryJob, retryMsgId } from '@hookhub/contracts';
+import { contextOf, endSpan, headerSinkSetter, injectTrace, SpanKind, startSpan, TraceContext, tracingOn } from '@hookhub/tracing';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 
@@ -13,10 +15,34 @@ export class RetryQueue {
     @Inject(JETSTREAM_SETTINGS) private readonly settings: JetstreamSettings,
   ) {}
 
-  async enqueue(job: RetryJob): Promise<void> {
-    await this.connection.js.publish(this.settings.subjects.retry(job.subscription_id), encoder.encode(JSON.stringify(job)), {
-      msgID: retryMsgId(job),
-      timeout: 10_000,
-    });
+  /**
+   * `trace`: the event's trace the attempt belongs to. Its producer span's context rides in the job's
+   * headers (the job's JSON stays as it is), so the retry's spans join the event's trace.
+   */
+  async enqueue(job: RetryJob, trace?: TraceContext): Promise<void> {
+    const subject = this.settings.subjects.retry(job.subscription_id);
+    const msgID = retryMsgId(job);
+    const span = tracingOn()
+      ? startSpan('publish retries', SpanKind.PRODUCER, trace, {
+          'messaging.system': 'nats',
+          'messaging.operation.name': 'publish',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': subject,
+          'messaging.message.id': msgID,
+          'hookhub.delivery.id': job.delivery_id,
+          'hookhub.subscription.id': job.subscription_id,
+          'hookhub.attempt': job.attempt,
+          'hookhub.retry.due_in_ms': Math.max(0, job.due_at - Date.now()),
+        })
+      : undefined;
+    const headers = span ? natsHeaders() : undefined;
+    if (headers) injectTrace(contextOf(span), headers, headerSinkSetter);
+    try {
+      await this.connection.js.publish(subject, encoder.encode(JSON.stringify(job)), { msgID, timeout: 10_000, headers });
+      endSpan(span);
+    } catch (err) {
+      endSpan(span, 'publish failed', err instanceof Error ? err.name : undefined);
+      throw err;
+    }
   }
 }

@@ -64,7 +64,7 @@ describe('extractTrace', () => {
   });
 
   it('is undefined without a traceparent, or with one that is not valid: the receiver starts a trace of its own', () => {
-    const invalid = [
+    const invalid: Array<Record<string, string>> = [
       {},
       { traceparent: '' },
       { traceparent: 'garbage' },

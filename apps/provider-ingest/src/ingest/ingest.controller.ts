@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CallbackReceiver, IncomingCallback, ReceiveOutcome } from '@hookhub/ingest';
 import { ProblemException, Problems } from '@hookhub/platform';
+import { traceOfRequest } from '@hookhub/tracing';
 import { IngestMetrics } from './ingest.metrics';
 import { TrustProxy } from './trust-proxy';
 
@@ -44,6 +45,7 @@ export class IngestController {
       origin: `${proto}://${host}`,
       headers,
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      trace: traceOfRequest(req),
     };
   }
 

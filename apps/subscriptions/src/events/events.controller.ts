@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ProblemException } from '@hookhub/platform';
+import { RequestTrace, type TraceContext } from '@hookhub/tracing';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -32,8 +33,8 @@ export class EventsController {
     description: 'Unknown event type (`unknown-event-type`), or the event breaks its type’s schema (`invalid-event`, each field in `errors`)',
   })
   @ApiServiceUnavailableResponse({ description: 'JetStream did not confirm (`event-not-confirmed`): publish again with the same id' })
-  publish(@CurrentPrincipal() principal: Principal, @Body() dto: PublishEventDto): Promise<PublishReceiptView> {
-    return this.events.publish(principal, dto);
+  publish(@CurrentPrincipal() principal: Principal, @Body() dto: PublishEventDto, @RequestTrace() trace?: TraceContext): Promise<PublishReceiptView> {
+    return this.events.publish(principal, dto, trace);
   }
 
   @Post('batch')
@@ -54,8 +55,9 @@ export class EventsController {
     @CurrentPrincipal() principal: Principal,
     @Body() dto: PublishBatchDto,
     @Res({ passthrough: true }) res: Response,
+    @RequestTrace() trace?: TraceContext,
   ): Promise<BatchReceiptView> {
-    const receipt = await this.events.publishBatch(principal, dto.events);
+    const receipt = await this.events.publishBatch(principal, dto.events, trace);
     if (receipt.failed === 0) return receipt;
     if (receipt.accepted + receipt.duplicates > 0) {
       res.status(HttpStatus.MULTI_STATUS);

@@ -5,6 +5,7 @@ import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { EventPublisher } from '@hookhub/jetstream';
 import { EventLogRepository, TenantRepository } from '@hookhub/persistence';
 import { ProblemException, Problems } from '@hookhub/platform';
+import type { TraceContext } from '@hookhub/tracing';
 import type { Principal } from '../auth/principal';
 import { BatchItemView, BatchReceiptView, PublishEventDto, publishEventOf, PublishReceiptView } from './publish-event.dto';
 
@@ -41,11 +42,12 @@ export class EventsService {
     return envelope;
   }
 
-  async publish(principal: Principal, dto: PublishEventDto): Promise<PublishReceiptView> {
+  /** `trace`: the request's (tracing on), which the event's publish and everything after it continue. */
+  async publish(principal: Principal, dto: PublishEventDto, trace?: TraceContext): Promise<PublishReceiptView> {
     const { event, definition, version } = await this.envelope(principal, dto);
     let receipt;
     try {
-      receipt = await this.publisher.publish(event);
+      receipt = await this.publisher.publish(event, { trace });
     } catch (err) {
       throw eventNotConfirmed(event.id, err);
     }
@@ -56,15 +58,15 @@ export class EventsService {
    * Each event of a batch checked and published on its own, all at once (JetStream acks them as they
    * are stored): one invalid or unconfirmed event changes nothing for the others.
    */
-  async publishBatch(principal: Principal, events: unknown[]): Promise<BatchReceiptView> {
-    const items = await Promise.all(events.map((item, index) => this.publishItem(principal, item, index)));
+  async publishBatch(principal: Principal, events: unknown[], trace?: TraceContext): Promise<BatchReceiptView> {
+    const items = await Promise.all(events.map((item, index) => this.publishItem(principal, item, index, trace)));
     const count = (status: BatchItemView['status']): number => items.filter((i) => i.status === status).length;
     const accepted = count('accepted');
     const duplicates = count('duplicate');
     return { accepted, duplicates, failed: items.length - accepted - duplicates, items };
   }
 
-  private async publishItem(principal: Principal, item: unknown, index: number): Promise<BatchItemView> {
+  private async publishItem(principal: Principal, item: unknown, index: number, trace: TraceContext | undefined): Promise<BatchItemView> {
     const given = (item as { id?: unknown } | null)?.id;
     let prepared: Awaited<ReturnType<EventsService['envelope']>>;
     try {
@@ -75,7 +77,7 @@ export class EventsService {
     }
     const { event, definition, version } = prepared;
     try {
-      const receipt = await this.publisher.publish(event);
+      const receipt = await this.publisher.publish(event, { trace });
       return {
         index,
         id: event.id,
