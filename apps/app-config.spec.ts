@@ -82,6 +82,7 @@ const DEFAULTS: Record<string, unknown> = {
   ADMIN_TOKEN: REQUIRED,
   SECRET_ROTATION_OVERLAP_MS: 24 * 3_600_000,
   INGEST_PUBLIC_URL: 'http://127.0.0.1:3002',
+  PORTAL_FRAME_ANCESTORS: "'none'",
   PROVIDER_INGEST_PORT: 3002,
   INGEST_BODY_LIMIT: '30mb',
   TRUST_PROXY: false,
@@ -132,6 +133,10 @@ const STRING_CASES: Record<string, { valid: string[]; invalid: string[] }> = {
   INGEST_PUBLIC_URL: {
     valid: ['https://hooks.example.com', 'http://127.0.0.1:3002', 'https://example.com/hookhub/'],
     invalid: ['', 'hooks.example.com', 'ftp://example.com', 'https://user:pw@example.com', 'https://example.com/?a=1', 'https://example.com/#x'],
+  },
+  PORTAL_FRAME_ANCESTORS: {
+    valid: ["'none'", "'self'", 'https://app.example.com', "'self' https://app.example.com http://127.0.0.1:8080", 'https://*.example.com'],
+    invalid: ['', '*', 'none', "'none' 'self'", 'https://app.example.com/path', "'unsafe-inline'", 'javascript:', 'https://a.example.com;script-src *'],
   },
   INGEST_BODY_LIMIT: { valid: ['30mb', '512kb', '1KB'], invalid: ['', '0kb', '30', '30gb', '1.5mb', '-1mb'] },
   INGEST_SNS_HOST_PATTERN: { valid: ['^127\\.0\\.0\\.1$', 'sns'], invalid: ['', '(', '[a-'] },

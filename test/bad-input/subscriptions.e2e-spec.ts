@@ -865,6 +865,7 @@ describe('bad input: the subscriptions app', () => {
       { method: 'GET', pattern: '/docs/swagger-ui.css', auth: 'public' },
       { method: 'GET', pattern: '/docs-json', auth: 'public' },
       { method: 'GET', pattern: '/docs-yaml', auth: 'public' },
+      { method: 'GET', pattern: '/portal/', auth: 'public' },
       { method: 'GET', pattern: '/healthz', auth: 'public' },
       { method: 'GET', pattern: '/readyz', auth: 'public' },
     ];
@@ -1204,7 +1205,7 @@ describe('bad input: the subscriptions app', () => {
     await run('noise', arb, bad.expectNoServerError);
   });
 
-  it('serves no file outside the documentation assets, whatever the path (no 5xx)', async () => {
+  it('serves no file outside the documentation and portal assets, whatever the path (no 5xx)', async () => {
     const traversal = fc.constantFrom(
       '..',
       '%2e%2e',
@@ -1227,8 +1228,10 @@ describe('bad input: the subscriptions app', () => {
       'dist/apps/subscriptions/main.js',
       'node_modules/express/package.json',
     );
+    const root = fc.constantFrom('/docs', '/portal', '/portal/assets');
     const path = fc.oneof(
-      fc.tuple(fc.array(traversal, { minLength: 1, maxLength: 8 }), target).map(([up, t]) => `/docs/${up.join('/')}/${t}`),
+      fc.tuple(root, fc.array(traversal, { minLength: 1, maxLength: 8 }), target).map(([r, up, t]) => `${r}/${up.join('/')}/${t}`),
+      fc.tuple(fc.constantFrom('/portal/assets', '/portal'), traversal, fc.nat(8), target).map(([r, up, n, t]) => `${r}/${`${up}%2f`.repeat(n + 1)}${t}`),
       fc.tuple(traversal, fc.nat(8), target).map(([up, n, t]) => `/docs/${`${up}%2f`.repeat(n + 1)}${t}`),
       bad.badIdSegment([]).map((s) => `/docs/${s}`),
       fc.constantFrom(
@@ -1241,6 +1244,14 @@ describe('bad input: the subscriptions app', () => {
         '/docs/%00',
         '/docs/swagger-ui.css%00.json',
         '/docs/docs/swagger-ui-init.js',
+        '/portal/index.html',
+        '/portal/assets/',
+        '/portal/assets/.',
+        '/portal/assets/index.html',
+        '/portal/assets/..',
+        '/portal/assets/x.js%00.css',
+        '/portal//assets/x.js',
+        '/portal/%2e%2e/package.json',
       ),
     );
     const arb = fc

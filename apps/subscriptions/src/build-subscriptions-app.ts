@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createHttpApp } from '@hookhub/platform';
 import { BATCH_BODY_LIMIT } from './events/publish-event.dto';
 import { setupOpenApi } from './openapi';
+import { servePortal } from './portal/serve-portal';
 import { SubscriptionsAppModule } from './subscriptions-app.module';
 
 /**
@@ -19,5 +20,6 @@ export async function buildSubscriptionsApp(overrides: Record<string, string | n
     ],
   });
   setupOpenApi(app);
+  servePortal(app);
   return app;
 }

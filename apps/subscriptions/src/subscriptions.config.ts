@@ -10,6 +10,16 @@ function isBaseUrl(value: string): boolean {
   }
 }
 
+/**
+ * A CSP `frame-ancestors` source list: `'none'`, `'self'`, or http(s) origins (a host may start with `*.`),
+ * separated by spaces. Paths, `*` alone and other keywords are refused: they would open the portal to any page.
+ */
+export function isFrameAncestors(value: string): boolean {
+  const sources = value.trim().split(/\s+/);
+  if (sources.includes("'none'")) return sources.length === 1;
+  return sources.every((s) => s === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(s));
+}
+
 /** Every variable takes one `Env*` decorator from @hookhub/platform, which parses it strictly; the config spec checks that. */
 export class SubscriptionsConfig extends BaseConfig {
   @EnvInteger({ min: 0, max: 65_535 })
@@ -30,4 +40,15 @@ export class SubscriptionsConfig extends BaseConfig {
    */
   @EnvString({ accepts: 'an absolute http(s) URL such as https://hooks.example.com, without query or fragment', check: isBaseUrl })
   INGEST_PUBLIC_URL: string = 'http://127.0.0.1:3002';
+
+  /**
+   * Which pages may show the portal (/portal) in a frame: its Content-Security-Policy's `frame-ancestors`.
+   * `'none'` by default, so no other site can frame it (clickjacking); a platform that embeds the portal
+   * for its customers names its own origin, e.g. `https://app.example.com`.
+   */
+  @EnvString({
+    accepts: "'none', or 'self' and/or http(s) origins such as https://app.example.com separated by spaces",
+    check: isFrameAncestors,
+  })
+  PORTAL_FRAME_ANCESTORS: string = "'none'";
 }
