@@ -50,7 +50,8 @@ export async function api<T>(method: string, path: string, body?: unknown, token
   if (!res.ok) {
     const p = (parsed ?? {}) as { title?: string; detail?: string; errors?: ApiError['errors']; type?: string };
     const error = new ApiError(res.status, p.title ?? res.statusText, p.detail ?? text.slice(0, 500), Array.isArray(p.errors) ? p.errors : [], p.type);
-    if (res.status === 401) for (const l of unauthorizedListeners) l(error);
+    // Only the signed-in credential's 401 signs out; a sign-in attempt's own 401 is just its answer.
+    if (res.status === 401 && token !== null && token === credential.get()) for (const l of unauthorizedListeners) l(error);
     throw error;
   }
   return parsed as T;
