@@ -75,7 +75,8 @@ module.exports = {
       name: 'production-imports-dev-dependency',
       comment: 'The image keeps only dependencies (npm prune --omit=dev); a devDependency in running code fails at start.',
       severity: 'error',
-      from: { path: '^(libs|apps)/', pathNot: [...TEST_FILES, '^libs/testing/'] },
+      // apps/portal is bundled by Vite into dist/portal at build time: nothing of it is loaded from node_modules when the apps run.
+      from: { path: '^(libs|apps)/', pathNot: [...TEST_FILES, '^libs/testing/', '^apps/portal/'] },
       // pino-pretty (LOG_PRETTY, development) is required on demand; without it the app stops with one line saying so.
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'], pathNot: '^node_modules/pino-pretty/' },
     },
@@ -100,7 +101,7 @@ module.exports = {
     exclude: { path: '^(dist|coverage|libs/sdk/dist)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'], extensions: ['.ts', '.tsx', '.js', '.json'] },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

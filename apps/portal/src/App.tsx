@@ -4,6 +4,7 @@ import { ApiError, credential, del, get, Me, onUnauthorized } from './api';
 import { Loading, Problem } from './components/common';
 import { when } from './format';
 import { href, match, navigate, useRoute } from './router';
+import type { Session } from './session';
 import { SignIn } from './pages/SignIn';
 import { SubscriptionList } from './pages/SubscriptionList';
 import { SubscriptionForm } from './pages/SubscriptionForm';
@@ -13,11 +14,6 @@ import { DeliveryDetail } from './pages/DeliveryDetail';
 import { EventCatalogue } from './pages/EventCatalogue';
 import { Connections } from './pages/Connections';
 import { ConnectionDetail } from './pages/ConnectionDetail';
-
-export interface Session {
-  me: Me;
-  isAdmin: boolean;
-}
 
 export function App() {
   const [token, setToken] = useState(credential.get());

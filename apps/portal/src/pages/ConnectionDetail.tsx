@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { Callback, CallbackDetail, Connection, del, enc, get, Page, post } from '../api';
 import { Code, Confirm, KeyValues, Loading, PageTitle, Problem, State } from '../components/common';
 import { when } from '../format';

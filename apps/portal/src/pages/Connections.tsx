@@ -1,6 +1,6 @@
 import { FormEvent, useId, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { Connection, get, Page, post, ProviderDescription } from '../api';
 import { Loading, PageTitle, Problem } from '../components/common';
 import { when } from '../format';

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { Attempt, Delivery, enc, get, post } from '../api';
 import { Code, KeyValues, Loading, PageTitle, Problem, State } from '../components/common';
 import { ms, when } from '../format';

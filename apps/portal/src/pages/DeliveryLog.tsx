@@ -1,6 +1,6 @@
 import { FormEvent, useId, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { Delivery, enc, EventType, get, Page, Subscription, withQuery } from '../api';
 import { Loading, PageTitle, Problem, State } from '../components/common';
 import { fromLocalInput, when } from '../format';

@@ -1,6 +1,6 @@
 import { FormEvent, useId, useMemo, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { del, enc, get, Health, post, Subscription } from '../api';
 import { TimeChart } from '../components/chart';
 import { Code, Confirm, KeyValues, Loading, OnceSecret, PageTitle, Problem, State } from '../components/common';

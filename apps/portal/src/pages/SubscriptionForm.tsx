@@ -1,6 +1,6 @@
 import { FormEvent, ReactNode, useEffect, useId, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { ApiError, enc, EventType, get, Page, patch, post, Subscription } from '../api';
 import { Loading, OnceSecret, PageTitle, Problem } from '../components/common';
 import { json } from '../format';

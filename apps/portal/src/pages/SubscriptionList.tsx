@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { Session } from '../App';
+import type { Session } from '../session';
 import { enc, get, Health, Page, Subscription, withQuery } from '../api';
 import { Loading, PageTitle, Problem, State } from '../components/common';
 import { ms, percent } from '../format';
