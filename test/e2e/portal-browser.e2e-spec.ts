@@ -143,6 +143,12 @@ describe('the portal in a browser', () => {
     const row = page.getByTestId('deliveries').getByRole('row').filter({ hasText: 'ticket.created' });
     await row.filter({ hasText: 'delivered' }).first().waitFor();
     await look(page, '05-delivery-log');
+    // Filtered by an event type it has no delivery of, then by its own.
+    await page.getByLabel('Event type').fill('ticket.updated');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No deliveries match.').waitFor();
+    await page.getByLabel('Event type').fill('ticket.created');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
     await row.first().getByRole('link').click();
     await page.getByRole('heading', { name: 'Delivery of ticket.created' }).waitFor();
     const attempt = page.getByTestId('attempt').first();
@@ -214,14 +220,38 @@ describe('the portal in a browser', () => {
     await page.getByRole('button', { name: 'I have stored it' }).click();
   });
 
+  it('sends a test event, disables and enables after a confirmation, replays, and edits', async () => {
+    await page.goto(`${portal()}#/subscriptions/${subscriptionId}`);
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await eventually(async () => expect(await page.getByTestId('test-result').textContent()).toMatch(/^Test event delivered: status 200 in \d+ ms/));
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('dialog', { name: 'Disable this subscription?' }).getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('button', { name: 'Enable' }).waitFor();
+    expect(await page.locator('.state').first().textContent()).toBe('disabled');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor();
+    expect(await page.locator('.state').first().textContent()).toBe('active');
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByText(/^\d+ deliveries queued to be sent again\.$/).waitFor();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit subscription' }).waitFor();
+    await page.getByLabel('Description').fill('Edited in the portal');
+    await look(page, '10-subscription-edit');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Subscription', exact: true }).waitFor();
+    await page.getByText('Edited in the portal').waitFor();
+    const sub = await api.request<{ description: string; event_types: string[] }>('GET', `/v1/subscriptions/${subscriptionId}`, { token: tenant.adminKey });
+    expect(sub.body).toMatchObject({ description: 'Edited in the portal', event_types: ['ticket.created'] });
+  });
+
   it('shows the event catalogue with versions, schemas and examples', async () => {
     await page.getByRole('link', { name: 'Event catalogue' }).click();
     await page.getByRole('heading', { name: 'Event catalogue' }).waitFor();
-    await look(page, '10-event-catalogue');
+    await look(page, '11-event-catalogue');
     await page.getByRole('link', { name: 'ticket.created', exact: true }).click();
     await page.getByRole('heading', { name: 'Version 1' }).waitFor();
     await page.getByRole('heading', { name: 'Thin example' }).waitFor();
-    await look(page, '11-event-type');
+    await look(page, '12-event-type');
   });
 
   it('creates a provider connection and shows its ingest URL', async () => {
@@ -231,12 +261,12 @@ describe('the portal in a browser', () => {
     await page.getByLabel('Name (optional)').fill('Gupshup test');
     await page.getByLabel('header_name').fill('Authorization');
     await page.getByLabel('header_value').fill('Bearer portal-test-token');
-    await look(page, '12-connections');
+    await look(page, '13-connections');
     await page.getByRole('button', { name: 'Create connection' }).click();
     await page.getByRole('heading', { name: 'gupshup connection: Gupshup test' }).waitFor();
     expect(await page.getByTestId('ingest-url').textContent()).toMatch(/\/ingest\/gupshup\/[0-9a-f-]{36}$/);
     expect(await page.content()).not.toContain('portal-test-token');
-    await look(page, '13-connection');
+    await look(page, '14-connection');
   });
 
   it('signs in with a session link; a reader sees but cannot change, and the token leaves the address bar', async () => {
@@ -251,14 +281,14 @@ describe('the portal in a browser', () => {
       await p.getByRole('link', { name: `${receiver.url}/portal-hook` }).click();
       await p.getByTestId('health-figures').waitFor();
       expect(await p.getByRole('button', { name: 'Delete' }).count()).toBe(0);
-      await look(p, '14-reader-session');
+      await look(p, '15-reader-session');
 
       // Revoked: the next request is refused, and the portal says why.
       expect((await api.request('DELETE', `/v1/tenants/${tenant.tenantId}/portal-sessions/${session.id}`, { token: env.adminToken })).status).toBe(204);
       await p.getByRole('link', { name: 'Event catalogue' }).click();
       await p.getByText('The portal session was revoked').waitFor();
       await p.getByLabel('API key or session link').waitFor();
-      await look(p, '15-session-revoked');
+      await look(p, '16-session-revoked');
     } finally {
       await ctx.close();
     }
@@ -272,7 +302,7 @@ describe('the portal in a browser', () => {
       await p.goto(`${api.baseUrl}${session.portal_path}`);
       await p.getByText('The portal session has expired').waitFor();
       expect(p.url()).not.toContain(session.token);
-      await look(p, '16-session-expired');
+      await look(p, '17-session-expired');
     } finally {
       await ctx.close();
     }
@@ -288,7 +318,7 @@ describe('the portal in a browser', () => {
   });
 
   it('broke no Content-Security-Policy rule and threw no script error on any page', () => {
-    expect(checked.length).toBeGreaterThanOrEqual(15);
+    expect(checked.length).toBeGreaterThanOrEqual(17);
     expect(broken).toEqual([]);
     void context;
   });
