@@ -19,7 +19,7 @@ const waiters = [];
 function labelStats(label) {
   let s = labels.get(label);
   if (!s) {
-    s = { ids: new Set(), requests: 0, duplicates: 0, latencies: [], first: 0, last: 0 };
+    s = { ids: new Set(), requests: 0, duplicates: 0, traced: 0, latencies: [], first: 0, last: 0 };
     labels.set(label, s);
   }
   return s;
@@ -27,7 +27,17 @@ function labelStats(label) {
 
 function summary(label) {
   const s = labelStats(label);
-  return { label, connections, unique: s.ids.size, requests: s.requests, duplicates: s.duplicates, first: s.first, last: s.last, latencies: s.latencies };
+  return {
+    label,
+    connections,
+    unique: s.ids.size,
+    requests: s.requests,
+    duplicates: s.duplicates,
+    traced: s.traced,
+    first: s.first,
+    last: s.last,
+    latencies: s.latencies,
+  };
 }
 
 function notify(label) {
@@ -60,6 +70,8 @@ const server = createServer((req, res) => {
     const now = Date.now();
     const s = labelStats(label);
     s.requests++;
+    // Requests that carried a W3C traceparent (the tracing scenario checks they all did, or none).
+    if (req.headers.traceparent) s.traced++;
     const delivery = String(req.headers['x-webhook-delivery'] ?? `${s.requests}`);
     if (s.ids.has(delivery)) s.duplicates++;
     else {

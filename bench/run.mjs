@@ -6,7 +6,7 @@
 //   node bench/run.mjs throughput latency           # some scenarios (apps already built)
 //   node bench/run.mjs throughput --events=5000     # smaller sizes for a quick run
 //
-// Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, fanout_filtered, isolation, scaleout, rest, rest_batch,
+// Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, fanout_filtered, isolation, scaleout, rest, rest_batch, tracing,
 // history (throughput and latency again on a database pre-filled with history), retention (the latency load
 // while expired days are archived and dropped). The last two are not in the default set (minutes of set-up).
 // Options (defaults in brackets):
@@ -21,6 +21,7 @@
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
 //   --rest-events=5000 --rest-concurrency=32 --rest-warmup=1000             REST publishing (warm-up events not measured)
 //   --rest-batch=500 --rest-batch-concurrency=4                           rest_batch: events per request, requests at a time
+//   --tracing-rounds=2                    tracing: rounds of worlds with tracing off and on (ABBA order), each at --rate for --seconds
 //   --history-deliveries=10000000         history: delivery rows pre-filled (with their events, 2 deliveries each, and attempts)
 //   --retention-deliveries=200000 --retention-seconds=30                   retention: expired rows, and the load's length
 //   --repeat=1                            run each scenario (with its baseline) this many times
@@ -46,8 +47,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const ALL = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'history', 'retention'];
-const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch'];
+const ALL = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'tracing', 'history', 'retention'];
+const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'tracing'];
 
 // ---------------------------------------------------------------- arguments
 const opts = {
@@ -70,6 +71,7 @@ const opts = {
   'rest-warmup': 1_000,
   'rest-batch': 500,
   'rest-batch-concurrency': 4,
+  'tracing-rounds': 2,
   'history-deliveries': 10_000_000,
   'retention-deliveries': 200_000,
   'retention-seconds': 30,
@@ -244,7 +246,7 @@ async function stopApp(p, graceMs = 20_000) {
 }
 
 /** A fresh JetStream prefix with its own subscriptions app and dispatchers; the database is shared by the session. */
-async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false } = {}) {
+async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false, appEnv = {} } = {}) {
   const prefix = `bench${id}w${++worldCount}`;
   prefixes.push(prefix);
   const env = {
@@ -256,6 +258,7 @@ async function startWorld({ dispatchers = 1, dispatcherEnv = {}, ingest = false 
     ALLOW_INSECURE_WEBHOOK_TARGETS: true,
     LOG_LEVEL: opts['log-level'],
     SHUTDOWN_GRACE_MS: 2_000,
+    ...appEnv,
   };
   const apps = { subscriptions: await startApp('subscriptions', env, 'SUBSCRIPTIONS_PORT', `subscriptions-${worldCount}`), dispatchers: [] };
   const dEnv = { ...env, ...dispatcherEnv, ...extraEnv };
@@ -1201,7 +1204,167 @@ async function retention() {
   });
 }
 
-const RUNNERS = { throughput, latency, fanout, fanout_filtered: fanoutFiltered, isolation, scaleout, rest, rest_batch: restBatch, history, retention };
+/**
+ * `POST /v1/events` at `rate` events/s (ten at a time every ten milliseconds), each event's data carrying
+ * `sent_at` for the receiver's latency; resolves once every request is answered.
+ */
+async function postPaced(pool, key, { count, rate, idPrefix, filler }) {
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const requests = [];
+  const latencies = [];
+  let rejected = 0;
+  const started = Date.now();
+  for (let i = 0; i < count; i++) {
+    if (i % 10 === 0) {
+      const due = started + (i * 1000) / rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+    const ticket = `t-${String(i % opts.tickets).padStart(6, '0')}`;
+    const body = JSON.stringify({
+      id: `${idPrefix}${i}`,
+      type: 'ticket.updated',
+      model_id: ticket,
+      data: { changes: {}, sent_at: Date.now() },
+      model: { id: ticket, subject: 'Refund request', state: 'open', description: filler },
+    });
+    const sent = performance.now();
+    requests.push(
+      pool.request({ method: 'POST', path: '/v1/events', headers, body }).then(async (r) => {
+        await r.body.text();
+        latencies.push(performance.now() - sent);
+        if (r.statusCode !== 202) rejected++;
+      }),
+    );
+  }
+  await Promise.all(requests);
+  latencies.sort((a, b) => a - b);
+  return { started, rejected, request_p50_ms: round(pct(latencies, 0.5), 1), request_p99_ms: round(pct(latencies, 0.99), 1) };
+}
+
+/** One world with tracing as `appEnv` sets it: a warm-up, then `--rate` events/s for `--seconds` through the API to one subscription. */
+async function tracedWorld(appEnv) {
+  const n = opts.rate * opts.seconds;
+  const filler = modelFiller(opts.body);
+  const world = await startWorld({ appEnv });
+  const pool = new Pool(world.apps.subscriptions.url, { connections: 64, pipelining: 1 });
+  try {
+    const t = await world.api.tenant(`bench-tracing-${worldCount}`);
+    const label = `trc${worldCount}`;
+    const [sid] = await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
+    if (opts.warmup > 0) {
+      const warm = await world.api.tenant(`bench-tracing-warmup-${worldCount}`);
+      const warmLabel = `trcw${worldCount}`;
+      await world.api.subscribe(warm.key, [`${receiverUrl}/${warmLabel}/hook`]);
+      const count = Math.round(opts.rate * opts.warmup);
+      const warmed = waitReceived(warmLabel, count, 300_000);
+      await postPaced(pool, warm.key, { count, rate: opts.rate, idPrefix: 'w', filler });
+      await warmed;
+    }
+    const stopCpu = await cpuMeter(world);
+    const received = waitReceived(label, n, 300_000);
+    const { started, ...requests } = await postPaced(pool, t.key, { count: n, rate: opts.rate, idPrefix: 'm', filler });
+    const got = await received;
+    await persisted([sid], n);
+    const cpu = await stopCpu();
+    const lat = got.latencies.sort((a, b) => a - b);
+    const apps = cpu.subscriptions + cpu.dispatcher;
+    return {
+      delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
+      p50_ms: pct(lat, 0.5),
+      p99_ms: pct(lat, 0.99),
+      ...requests,
+      traced_requests: got.traced,
+      // CPU seconds per 1,000 events: the two apps (where tracing runs), and with PostgreSQL and NATS (the machine's share of the hub).
+      apps_cpu_s_per_1000: round((apps / n) * 1000, 3),
+      hub_cpu_s_per_1000: round(((apps + cpu.postgres + cpu.nats) / n) * 1000, 3),
+      cpu_s: cpu,
+    };
+  } finally {
+    await pool.close();
+    await world.stop();
+  }
+}
+
+/**
+ * Tracing on, exporting every span over OTLP/HTTP (protobuf, the SDK's default batching) to a local sink
+ * (bench/otlp-sink.mjs, a collector stand-in that counts what it gets), against tracing off: `--rate`
+ * events/s through POST /v1/events for `--seconds`, one subscription, each mode in worlds of its own in
+ * ABBA order over `--tracing-rounds` rounds so drift on a shared machine cancels. At a load the hub keeps up
+ * with, the delivered rate hardly moves; what tracing costs is CPU, so `ratio` is the apps' CPU per event
+ * off ÷ on: the share of its throughput a CPU-bound pod keeps with tracing on (target >= 0.9, a cost of at
+ * most 10 %). `delivered_ratio` is the delivered rates' at the offered load.
+ */
+async function tracing() {
+  const sink = fork(join(ROOT, 'bench', 'otlp-sink.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(sink);
+  const port = await new Promise((r) => sink.once('message', (m) => r(m.port)));
+  const sinkStats = () =>
+    new Promise((res) => {
+      const reqId = ++ipcSeq;
+      const on = (m) => {
+        if (m.id !== reqId) return;
+        sink.off('message', on);
+        res(m.stats);
+      };
+      sink.on('message', on);
+      sink.send({ type: 'stats', id: reqId });
+    });
+  const runs = { off: [], on: [] };
+  try {
+    for (let r = 0; r < opts['tracing-rounds']; r++) {
+      for (const mode of r % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
+        log(`tracing ${mode}, round ${r + 1}`);
+        const before = await sinkStats();
+        const sinkCpu = cpuSeconds(sink.pid);
+        const run = await tracedWorld(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } : {});
+        // After the world stopped: its last spans are flushed at shutdown.
+        const after = await sinkStats();
+        const events = opts.rate * (opts.seconds + opts.warmup);
+        run.sink = {
+          exports: after.requests - before.requests,
+          spans: after.spans - before.spans,
+          spans_per_event: round((after.spans - before.spans) / events, 2),
+          bytes_per_span: after.spans > before.spans ? Math.round((after.bytes - before.bytes) / (after.spans - before.spans)) : null,
+          names: Object.fromEntries(
+            Object.entries(after.names)
+              .map(([k, v]) => [k, v - (before.names[k] ?? 0)])
+              .filter(([, v]) => v > 0),
+          ),
+          cpu_s: round(cpuSeconds(sink.pid) - sinkCpu, 1),
+        };
+        runs[mode].push(run);
+      }
+    }
+  } finally {
+    sink.send({ type: 'exit' });
+    children.delete(sink);
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const med = (mode, key) => median(runs[mode].map((x) => x[key]));
+  const ratio = med('off', 'apps_cpu_s_per_1000') / med('on', 'apps_cpu_s_per_1000');
+  const hubRatio = med('off', 'hub_cpu_s_per_1000') / med('on', 'hub_cpu_s_per_1000');
+  const deliveredRatio = med('on', 'delivered_per_s') / med('off', 'delivered_per_s');
+  emit({
+    scenario: 'tracing',
+    rate: opts.rate,
+    seconds: opts.seconds,
+    rounds: opts['tracing-rounds'],
+    off: runs.off,
+    on: runs.on,
+    ratio: round(ratio),
+    hub_ratio: round(hubRatio),
+    delivered_ratio: round(deliveredRatio),
+    p99_ms: { off: med('off', 'p99_ms'), on: med('on', 'p99_ms') },
+    target: 'ratio >= 0.9 (apps CPU per event, off / on: tracing costs at most 10 % of throughput) and delivered_ratio >= 0.9',
+    met: ratio >= 0.9 && deliveredRatio >= 0.9,
+    note: 'POST /v1/events -> JetStream -> fan-out -> attempt; on: every span exported over OTLP/HTTP protobuf to a local sink (its CPU in on[].sink)',
+  });
+}
+
+const RUNNERS = { throughput, latency, fanout, fanout_filtered: fanoutFiltered, isolation, scaleout, rest, rest_batch: restBatch, tracing, history, retention };
 
 // ---------------------------------------------------------------- main
 let failed = false;

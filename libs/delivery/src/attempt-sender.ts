@@ -91,16 +91,8 @@ export class AttemptSender implements OnApplicationShutdown {
    * cover the body (and Standard Webhooks' id and timestamp), which stay as they are.
    */
   private async sendTraced(job: DeliveryJob, headers: Record<string, string>, body: string): Promise<SendResult> {
-    const { event } = job.payloads;
     const span = attemptSpan(
-      {
-        deliveryId: job.deliveryId,
-        subscriptionId: job.subscription.id,
-        attempt: job.attempt,
-        eventId: event.id,
-        eventType: event.type,
-        url: job.subscription.url,
-      },
+      { deliveryId: job.deliveryId, subscriptionId: job.subscription.id, attempt: job.attempt, eventId: job.payloads.event.id, url: job.subscription.url },
       job.trace,
     );
     const wire = { ...headers };

@@ -5,7 +5,8 @@ import type { SendResult } from './webhook-sender';
 /**
  * The dispatcher's spans (docs/tracing.md). Callers check `tracingOn()` first, so none of this runs
  * while tracing is off. Attributes name what was delivered where (ids, host, status), never a body,
- * a header value or a URL's path or query (webhook URLs often carry a token there).
+ * a header value or a URL's path or query (webhook URLs often carry a token there). Each attribute
+ * costs on every span (checked, kept, serialised): what the parent span already says is not repeated.
  */
 
 /**
@@ -19,8 +20,8 @@ export function processSpan(name: 'process events' | 'process retries', msg: Inb
     'messaging.operation.name': 'process',
     'messaging.operation.type': 'process',
     'messaging.destination.name': msg.subject,
-    'hookhub.stream.sequence': msg.streamSequence,
-    'hookhub.delivery_count': msg.deliveryCount,
+    // Only for a message JetStream hands out again (a crashed pod's, a nak'd one): attributes cost per span.
+    ...(msg.deliveryCount > 1 ? { 'hookhub.delivery_count': msg.deliveryCount } : {}),
     ...attributes,
   });
 }
@@ -49,7 +50,6 @@ export interface AttemptSpanSource {
   subscriptionId: string;
   attempt: number;
   eventId: string;
-  eventType: string;
   url: string;
 }
 
@@ -63,7 +63,6 @@ export function attemptSpan(a: AttemptSpanSource, parent: Parameters<typeof star
     'hookhub.subscription.id': a.subscriptionId,
     'hookhub.attempt': a.attempt,
     'hookhub.event.id': a.eventId,
-    'hookhub.event.type': a.eventType,
   });
 }
 

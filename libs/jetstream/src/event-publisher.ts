@@ -94,8 +94,6 @@ export class EventPublisher {
           'messaging.operation.type': 'send',
           'messaging.destination.name': subject,
           'messaging.message.id': msgID,
-          'messaging.message.body.size': data.byteLength,
-          'hookhub.tenant.id': event.account_id,
           'hookhub.event.id': event.id,
           'hookhub.event.type': event.type,
         })
@@ -103,7 +101,7 @@ export class EventPublisher {
     injectTrace(contextOf(span), h, headerSinkSetter);
     try {
       const receipt = await this.publishTries(subject, data, msgID, h, Date.now() + (options.deadlineMs ?? PUBLISH_DEADLINE_MS));
-      span?.setAttributes({ 'hookhub.stream.sequence': receipt.seq, 'hookhub.duplicate': receipt.duplicate });
+      span?.setAttribute('hookhub.duplicate', receipt.duplicate);
       endSpan(span);
       return receipt;
     } catch (err) {
