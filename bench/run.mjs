@@ -1316,7 +1316,9 @@ async function tracing() {
         log(`tracing ${mode}, round ${r + 1}`);
         const before = await sinkStats();
         const sinkCpu = cpuSeconds(sink.pid);
-        const run = await tracedWorld(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } : {});
+        // `--set=OTEL_…=…` (e.g. the batch processor's settings) applies to both apps of the traced worlds.
+        const otel = Object.fromEntries(Object.entries(extraEnv).filter(([k]) => k.startsWith('OTEL_')));
+        const run = await tracedWorld(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, ...otel } : {});
         // After the world stopped: its last spans are flushed at shutdown.
         const after = await sinkStats();
         const events = opts.rate * (opts.seconds + opts.warmup);

@@ -135,7 +135,8 @@ describe('tracing on', () => {
       'url.scheme': 'http',
       'http.response.status_code': 200,
       'hookhub.delivery.id': a1.headers['x-webhook-delivery'],
-      'hookhub.event.id': 'evt-traced',
+      'hookhub.subscription.id': subA,
+      'hookhub.attempt': 1,
     });
     expect(attemptB1).toMatchObject({ status: { code: 2, message: 'endpoint answered 503' }, attributes: expect.objectContaining({ 'error.type': '503' }) });
     expect(attemptB2.attributes).toMatchObject({ 'http.request.resend_count': 1, 'http.response.status_code': 200 });

@@ -91,10 +91,7 @@ export class AttemptSender implements OnApplicationShutdown {
    * cover the body (and Standard Webhooks' id and timestamp), which stay as they are.
    */
   private async sendTraced(job: DeliveryJob, headers: Record<string, string>, body: string): Promise<SendResult> {
-    const span = attemptSpan(
-      { deliveryId: job.deliveryId, subscriptionId: job.subscription.id, attempt: job.attempt, eventId: job.payloads.event.id, url: job.subscription.url },
-      job.trace,
-    );
+    const span = attemptSpan({ deliveryId: job.deliveryId, subscriptionId: job.subscription.id, attempt: job.attempt, url: job.subscription.url }, job.trace);
     const wire = { ...headers };
     injectTrace(contextOf(span), wire, recordSetter);
     const result = await this.sender.send({ url: job.subscription.url, headers: wire, body });

@@ -49,7 +49,6 @@ export interface AttemptSpanSource {
   deliveryId: string;
   subscriptionId: string;
   attempt: number;
-  eventId: string;
   url: string;
 }
 
@@ -62,7 +61,6 @@ export function attemptSpan(a: AttemptSpanSource, parent: Parameters<typeof star
     'hookhub.delivery.id': a.deliveryId,
     'hookhub.subscription.id': a.subscriptionId,
     'hookhub.attempt': a.attempt,
-    'hookhub.event.id': a.eventId,
   });
 }
 

@@ -93,7 +93,6 @@ export class EventPublisher {
           'messaging.operation.name': 'publish',
           'messaging.operation.type': 'send',
           'messaging.destination.name': subject,
-          'messaging.message.id': msgID,
           'hookhub.event.id': event.id,
           'hookhub.event.type': event.type,
         })
