@@ -3,7 +3,7 @@ import { EnvInteger } from '@hookhub/platform';
 
 /**
  * Every variable takes one `Env*` decorator from @hookhub/platform, which parses it strictly; the config spec checks that.
- * The delivery tuning (concurrency, parking, auto-disable) is declared by DeliveryConfig in @hookhub/delivery.
+ * The delivery tuning (concurrency, parking, auto-disable, ack wait) is declared by DeliveryConfig in @hookhub/delivery.
  */
 export class DispatcherConfig extends DeliveryConfig {
   @EnvInteger({ min: 0, max: 65_535 })
@@ -26,8 +26,4 @@ export class DispatcherConfig extends DeliveryConfig {
 
   @EnvInteger({ min: 100, unit: 'ms' })
   RETRY_SCHEDULER_INTERVAL_MS: number = 1_000;
-
-  /** Redelivery after a crash waits this long; must exceed the webhook timeout with margin. */
-  @EnvInteger({ min: 5_000, unit: 'ms' })
-  DISPATCHER_ACK_WAIT_MS: number = 60_000;
 }

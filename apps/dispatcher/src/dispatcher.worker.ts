@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DispatchPipeline, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
+import { DispatchPipeline, RateLine, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamConnection, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
 import { MetricsRegistry } from '@hookhub/platform';
 import { Gauge } from 'prom-client';
@@ -11,9 +11,10 @@ export const RETRIES_DURABLE = 'retry';
 
 /**
  * This pod's share of the work: the events consumer (fan-out and first
- * attempts), the retries consumer (scheduled attempts) and the scheduler of
- * parked retries. Fresh events and waiting retries use separate consumers so
- * retries piling up for a dead endpoint never block new deliveries.
+ * attempts), the retries consumer (scheduled attempts), the scheduler of
+ * parked retries and the pacing of rate-limited subscriptions' lines. Fresh
+ * events and waiting retries use separate consumers so retries piling up
+ * for a dead endpoint never block new deliveries.
  */
 @Injectable()
 export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,6 +29,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly events: DispatchPipeline,
     private readonly retries: RetryPipeline,
     private readonly scheduler: RetryScheduler,
+    private readonly rateLine: RateLine,
     private readonly connection: JetstreamConnection,
     registry: MetricsRegistry,
   ) {
@@ -86,16 +88,18 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     this.scheduler.start(this.config.get('RETRY_SCHEDULER_INTERVAL_MS', { infer: true }));
+    this.rateLine.start();
     this.logger.log({ events: subjects.eventsStream, retries: subjects.retriesStream }, 'dispatching');
   }
 
   /**
    * Before connections close: stop pulling and hand the messages not started yet back to JetStream at
    * once (for the other pods), let in-flight deliveries finish within the grace time. The scheduler
-   * stops alongside, so its last round does not hold back the hand-back.
+   * stops alongside, so its last round does not hold back the hand-back; so do the rate lines, whose leased
+   * deliveries are sent at their times (a quarter of a second ahead at most).
    */
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.config.get('SHUTDOWN_GRACE_MS', { infer: true });
-    await Promise.all([this.scheduler.stop(), ...this.consumers.map((c) => c.stop(grace))]);
+    await Promise.all([this.scheduler.stop(), this.rateLine.stop(), ...this.consumers.map((c) => c.stop(grace))]);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsRegistry } from '@hookhub/platform';
 
 /** The dispatcher's Prometheus metrics. */
@@ -11,6 +11,10 @@ export class DeliveryMetrics {
   readonly deferred: Counter;
   readonly disabled: Counter;
   readonly filtered: Counter;
+  readonly rateLimited: Counter;
+  readonly rateLeased: Counter;
+  readonly rateLines: Gauge;
+  readonly rateLate: Counter;
 
   constructor(registry: MetricsRegistry) {
     this.attempts = new Counter({
@@ -47,6 +51,27 @@ export class DeliveryMetrics {
     this.filtered = new Counter({
       name: 'hookhub_events_filtered_total',
       help: "Events a subscription's payload filter kept out (no delivery created), summed over subscriptions; per subscription see filtered_count in the API",
+      registers: [registry],
+    });
+    // Rate limits: what waited, what this pod sent under a lease, and the lines it paces (no subscription label, as above).
+    this.rateLimited = new Counter({
+      name: 'hookhub_deliveries_rate_limited_total',
+      help: "Attempts that waited in their subscription's rate line: first attempts created there, retries that joined it when due",
+      registers: [registry],
+    });
+    this.rateLeased = new Counter({
+      name: 'hookhub_rate_limit_leased_total',
+      help: "Deliveries this pod took from rate lines with send times leased from their subscription's shared budget",
+      registers: [registry],
+    });
+    this.rateLate = new Counter({
+      name: 'hookhub_rate_limit_late_total',
+      help: 'Leased deliveries put back in their rate line because this pod could not send them at their time (starved of CPU)',
+      registers: [registry],
+    });
+    this.rateLines = new Gauge({
+      name: 'hookhub_rate_limit_lines',
+      help: 'Rate lines (subscriptions with deliveries waiting for budget) this pod is pacing',
       registers: [registry],
     });
   }

@@ -13,6 +13,7 @@ import { DELIVERY_SETTINGS, DeliverySettings, deliverySettings } from './deliver
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
 import { FanOutService } from './fan-out.service';
+import { RateLine } from './rate-line';
 import { ResourceOrder } from './resource-order';
 import { RetryPipeline } from './retry-pipeline';
 import { RetryPlanner } from './retry-planner';
@@ -52,7 +53,8 @@ const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcur
     RetryPipeline,
     RetryScheduler,
     ResourceOrder,
+    RateLine,
   ],
-  exports: [DispatchPipeline, RetryPipeline, RetryScheduler],
+  exports: [DispatchPipeline, RetryPipeline, RetryScheduler, RateLine],
 })
 export class DeliveryModule {}

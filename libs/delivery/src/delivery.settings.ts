@@ -15,6 +15,13 @@ export class DeliveryConfig extends BaseConfig {
   @EnvInteger({ min: 1, max: 10_000 })
   DISPATCHER_MAX_PER_SUBSCRIPTION: number = 64;
 
+  /**
+   * Redelivery after a crash waits this long; must exceed the webhook timeout with margin. A delivery a pod
+   * took from a rate line comes back after it too, should the pod die before recording its attempt.
+   */
+  @EnvInteger({ min: 5_000, unit: 'ms' })
+  DISPATCHER_ACK_WAIT_MS: number = 60_000;
+
   /** Retry delays up to this wait in JetStream; longer ones are parked in PostgreSQL. */
   @EnvInteger({ min: 0, unit: 'ms' })
   RETRY_PARK_THRESHOLD_MS: number = 60_000;
@@ -51,6 +58,7 @@ export interface DeliverySettings extends WebhookClientSettings {
   maxConcurrentRequests: number;
   maxPerSubscription: number;
   parkThresholdMs: number;
+  ackWaitMs: number;
   disableAfterFailures: number;
   disableAfterFailingMs: number;
 }
@@ -63,6 +71,7 @@ export function deliverySettings(config: ConfigService<DeliveryConfig, true>): D
     maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }),
     maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }),
     parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }),
+    ackWaitMs: config.get('DISPATCHER_ACK_WAIT_MS', { infer: true }),
     disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }),
     disableAfterFailingMs: config.get('DISABLE_AFTER_FAILING_MS', { infer: true }),
   };

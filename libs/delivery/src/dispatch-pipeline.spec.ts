@@ -10,6 +10,7 @@ import type { DeliverySettings } from './delivery.settings';
 import type { DeliveryMetrics } from './delivery-metrics';
 import { DispatchPipeline } from './dispatch-pipeline';
 import type { FanOutService, PlannedDelivery } from './fan-out.service';
+import type { RateLine } from './rate-line';
 import type { ResourceOrder } from './resource-order';
 import type { RetryPlanner } from './retry-planner';
 import { SubscriptionLoad, SubscriptionSlot } from './subscription-load';
@@ -39,7 +40,18 @@ function message(deliveryCount: number): InboundMessage & { acked: number; naked
 function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, held = false) {
   const subscription = { id: 'sub-1' } as SubscriptionEntity;
   const planned: PlannedDelivery = {
-    delivery: { id: 'del-1', subscriptionId: 'sub-1', eventId: 'evt-1', status: 'pending', attemptCount: 0, parked, held, resourceVersion: 3, created },
+    delivery: {
+      id: 'del-1',
+      subscriptionId: 'sub-1',
+      eventId: 'evt-1',
+      status: 'pending',
+      attemptCount: 0,
+      parked,
+      held,
+      rateWaiting: false,
+      resourceVersion: 3,
+      created,
+    },
     subscription,
   };
   const attempts: number[] = [];
@@ -67,7 +79,7 @@ function pipeline(created: boolean, now: Partial<RetryContext>, parked = false, 
   const catalogue = new EventCatalogue();
   const registry = { current: () => catalogue, validate: async (c: unknown, v?: number) => catalogue.validate(c, v) } as unknown as EventTypeRegistry;
   return {
-    p: new DispatchPipeline(fanOut, admission, sender, settlement, {} as RetryPlanner, order, deliveries, metrics, registry),
+    p: new DispatchPipeline(fanOut, admission, sender, settlement, {} as RetryPlanner, order, deliveries, metrics, registry, {} as RateLine),
     attempts,
     deferred: () => deferred,
     rechecked,

@@ -12,6 +12,7 @@ import { DeliveryMetrics } from './delivery-metrics';
 import { processSpan } from './delivery-spans';
 import { FanOutService, PlannedDelivery } from './fan-out.service';
 import { EventPayloads } from './payload';
+import { RateLine } from './rate-line';
 import { ResourceOrder } from './resource-order';
 import { RetryPlanner } from './retry-planner';
 
@@ -48,6 +49,7 @@ export class DispatchPipeline {
     private readonly deliveries: RetryScheduleRepository,
     private readonly metrics: DeliveryMetrics,
     private readonly registry: EventTypeRegistry,
+    private readonly rateLine: RateLine,
   ) {}
 
   /** Whether this pod has enough work in line, counting what `waiting` events will add (see `ConsumerRunOptions.backlogged`). */
@@ -128,9 +130,17 @@ export class DispatchPipeline {
 
   /** One delivery of the batch through admission, sending and settlement. */
   private async deliver(p: PlannedDelivery, payloads: EventPayloads, readAt: number, trace?: TraceContext): Promise<void> {
-    const admitted = this.admission.admit({ subscriptionId: p.subscription.id, parked: p.delivery.parked });
-    // Parked: the retry scheduler releases it when due (or when its resource's earlier delivery settles).
+    const admitted = this.admission.admit({
+      subscriptionId: p.subscription.id,
+      parked: p.delivery.parked,
+      rateLimited: this.admission.waitsForBudget(p.subscription),
+    });
+    // Parked: the retry scheduler releases it when due (or when its resource's earlier delivery settles), or its
+    // subscription's rate line sends it (the fan-out created it there).
     if (admitted.kind === 'parked') return;
+    // Pending outside the line although its subscription is rate-limited (created before the limit was set, and
+    // its event redelivered): it joins the line, whose pacer sends it.
+    if (admitted.kind === 'rate-line') return this.rateLine.join([{ deliveryId: p.delivery.id, attempt: p.delivery.attemptCount + 1 }]);
     const attempt = p.delivery.attemptCount + 1;
     // A busy subscription (slow or dead endpoint) must not hold this event, and with it every other
     // subscription's delivery: its attempt moves to the retries stream unchanged (still pending, so later
@@ -160,14 +170,19 @@ export class DispatchPipeline {
   private afterFanOut(plan: Map<string, PlannedDelivery[]>, events: number): void {
     let planned = 0;
     const held: string[] = [];
+    const rateLines = new Set<string>();
     for (const deliveries of plan.values()) {
       planned += deliveries.length;
       for (const { delivery } of deliveries) {
         if (!delivery.created) continue;
         if (delivery.held) held.push(delivery.id);
+        else if (delivery.rateWaiting) rateLines.add(delivery.subscriptionId);
         else if (delivery.parked) this.metrics.deferred.inc();
+        if (delivery.rateWaiting) this.metrics.rateLimited.inc();
       }
     }
+    // Created in their subscriptions' rate lines: this pod paces those lines too (the others find them within a second).
+    for (const id of rateLines) this.rateLine.wake(id);
     this.deliveriesPerEvent = this.deliveriesPerEvent * 0.8 + (planned / events) * 0.2;
     // Held behind an earlier delivery of their resource: if that one settled before our commit made them
     // visible, its release missed them, so look again now. Failing here only delays them until the sweep.

@@ -47,7 +47,8 @@ export class FanOutService implements OnApplicationShutdown {
   /**
    * Every delivery of each event and its recorded change status. New deliveries of the
    * subscriptions in `parkDelays` are created parked for that long (admission's verdict on
-   * busy endpoints): the retry scheduler releases them when it is over.
+   * busy endpoints): the retry scheduler releases them when it is over. Those of a
+   * rate-limited subscription are created in its rate line, in event order (RateLine sends them).
    */
   async fanOut(events: EventEnvelope[], parkDelays: ReadonlyMap<string, number> = new Map()): Promise<FanOutPlan> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
@@ -96,10 +97,10 @@ export class FanOutService implements OnApplicationShutdown {
     subs: SubscriptionEntity[],
     parkDelays: ReadonlyMap<string, number>,
   ): { rows: NewDeliveryRow[]; skipped: FilterSkips } {
-    const byTenant = new Map<string, Array<{ sub: SubscriptionEntity; test: ((e: EventEnvelope) => boolean) | null }>>();
+    const byTenant = new Map<string, Array<{ sub: SubscriptionEntity; test: ((e: EventEnvelope) => boolean) | null; limited: boolean }>>();
     for (const sub of subs) {
       // Compiled filters come from the cache: a lookup per subscription and batch, not a compilation.
-      const entry = { sub, test: this.filters.testFor(sub) };
+      const entry = { sub, test: this.filters.testFor(sub), limited: (sub.ratePerSecond ?? null) !== null };
       const list = byTenant.get(sub.tenantId);
       if (list) list.push(entry);
       else byTenant.set(sub.tenantId, [entry]);
@@ -108,7 +109,7 @@ export class FanOutService implements OnApplicationShutdown {
     const skipped: FilterSkips = new Map();
     for (const event of events) {
       const matchable = { type: event.type, modelId: event.model_id, schemaVersion: schemaVersionOf(event) };
-      for (const { sub, test } of byTenant.get(event.account_id) ?? []) {
+      for (const { sub, test, limited } of byTenant.get(event.account_id) ?? []) {
         if (!subscriptionMatches(sub, matchable)) continue;
         if (test && !test(event)) {
           const key = eventKey(event);
@@ -123,7 +124,9 @@ export class FanOutService implements OnApplicationShutdown {
           subscriptionId: sub.id,
           eventId: event.id,
           eventType: event.type,
-          parkMs: parkDelays.get(sub.id),
+          // A rate-limited subscription's deliveries wait in its rate line instead, busy endpoint or not (its pacer leases nothing meanwhile).
+          parkMs: limited ? undefined : parkDelays.get(sub.id),
+          rateLimited: limited,
         });
       }
     }

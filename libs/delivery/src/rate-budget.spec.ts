@@ -85,7 +85,7 @@ describe('rate budget (GCRA)', () => {
     const limits = fc
       .integer({ min: 1, max: 400 })
       .chain((perSecond) => fc.record({ perSecond: fc.constant(perSecond), burst: fc.integer({ min: perSecond, max: perSecond * 3 }) }));
-    const asks = fc.array(fc.record({ at: fc.integer({ min: 0, max: 10_000 }), take: fc.integer({ min: 0, max: MAX_LEASE }), used: fc.boolean({}) }), {
+    const asks = fc.array(fc.record({ at: fc.integer({ min: 0, max: 10_000 }), take: fc.integer({ min: 0, max: MAX_LEASE }), used: fc.boolean() }), {
       maxLength: 200,
     });
     fc.assert(

@@ -9,6 +9,7 @@ import { AttemptSender, DeliveryJob } from './attempt-sender';
 import { AttemptSettlement } from './attempt-settlement';
 import { processSpan } from './delivery-spans';
 import { EventPayloads } from './payload';
+import { RateLine } from './rate-line';
 import { SubscriptionSlot } from './subscription-load';
 
 const decoder = new TextDecoder();
@@ -34,6 +35,7 @@ export class RetryPipeline {
     private readonly sender: AttemptSender,
     private readonly settlement: AttemptSettlement,
     private readonly registry: EventTypeRegistry,
+    private readonly rateLine: RateLine,
   ) {}
 
   /** Whether this pod has enough attempts in line, counting `waiting` jobs (see `ConsumerRunOptions.backlogged`). */
@@ -76,6 +78,7 @@ export class RetryPipeline {
       }
       throw err;
     }
+    const toLine: Array<{ msg: InboundMessage; job: RetryJob }> = [];
     for (const { msg, job, slot, span } of due) {
       const ctx = contexts.get(job.delivery_id);
       const sub = subs.get(job.subscription_id);
@@ -86,6 +89,13 @@ export class RetryPipeline {
         span?.setAttribute('hookhub.retry.dropped', true);
         endSpan(span);
         msg.ack();
+        continue;
+      }
+      // Known only now: an attempt of a rate-limited subscription waits for a lease of its budget in the
+      // subscription's rate line (in the place it was given when created, before newer deliveries).
+      if (this.admission.waitsForBudget(sub)) {
+        slot.release();
+        toLine.push({ msg, job });
         continue;
       }
       const event = withSchemaVersion(canonicalEnvelope(ctx.envelope as EventEnvelope), ctx.schemaVersion);
@@ -114,6 +124,20 @@ export class RetryPipeline {
           },
         );
     }
+    if (toLine.length > 0) this.joinRateLine(toLine);
+  }
+
+  /** Puts the jobs' attempts in their subscriptions' rate lines, then acks the jobs; a failure hands them back to come again. */
+  private joinRateLine(jobs: Array<{ msg: InboundMessage; job: RetryJob }>): void {
+    this.rateLine.join(jobs.map(({ job }) => ({ deliveryId: job.delivery_id, attempt: job.attempt }))).then(
+      () => {
+        for (const { msg } of jobs) msg.ack();
+      },
+      (err: unknown) => {
+        this.logger.warn({ err: (err as Error).message, jobs: jobs.length }, 'putting retries in their rate lines failed; they come again');
+        for (const { msg } of jobs) msg.nak(1_000);
+      },
+    );
   }
 
   private parse(msg: InboundMessage): RetryJob | null {

@@ -42,6 +42,14 @@ export { FanOutRepository, type ExistingDelivery, type NewDeliveryRow } from './
 export { DeliveryOutcomeRepository, type AttemptRecord, type DisabledSubscription } from './repositories/delivery-outcome.repository';
 export { awaitsAttempt, RetryScheduleRepository, type DueRetry, type RetryContext } from './repositories/retry-schedule.repository';
 export { ResourceOrderRepository } from './repositories/resource-order.repository';
+export {
+  RATE_WAITING_REASON,
+  RateLineRepository,
+  type LeasedDelivery,
+  type RateBudgetState,
+  type RateLease,
+  type RateLeasePlan,
+} from './repositories/rate-line.repository';
 export { DeliveryLogRepository } from './repositories/delivery-log.repository';
 export { SubscriptionHealthRepository, type AttemptStats, type SubscriptionHealthRows } from './repositories/subscription-health.repository';
 // Provider connections, callbacks and message lookup: ingest and the admin API.

@@ -65,6 +65,16 @@ export class SubscriptionEntity {
   })
   filteredCount: number;
 
+  /**
+   * Most deliveries a second to its endpoint, summed over every dispatcher pod (null: no limit); `rateBurst`
+   * is the most in any one second (at least `ratePerSecond`). Deliveries over the limit wait in its rate line.
+   */
+  @Column({ name: 'rate_per_second', type: 'integer', nullable: true })
+  ratePerSecond: number | null;
+
+  @Column({ name: 'rate_burst', type: 'integer', nullable: true })
+  rateBurst: number | null;
+
   @Column({ type: 'text', default: 'full' })
   format: PayloadFormat;
 

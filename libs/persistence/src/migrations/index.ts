@@ -9,6 +9,7 @@ import { TimePartitions1764000000007 } from './1764000000007-time-partitions';
 import { TenantRetention1764000000008 } from './1764000000008-tenant-retention';
 import { EventTypeRegistry1764000000009 } from './1764000000009-event-type-registry';
 import { SubscriptionFilters1764000000010 } from './1764000000010-subscription-filters';
+import { RateLimits1764000000011 } from './1764000000011-rate-limits';
 import { PortalSessions1764000000012 } from './1764000000012-portal-sessions';
 
 /** Every migration, oldest first. New ones are appended here. */
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   TenantRetention1764000000008,
   EventTypeRegistry1764000000009,
   SubscriptionFilters1764000000010,
+  RateLimits1764000000011,
   PortalSessions1764000000012,
 ];

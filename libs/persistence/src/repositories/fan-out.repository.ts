@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { DeliveryEntity, DeliveryStatus } from '../entities/delivery.entity';
 import { EventLogRepository } from './event-log.repository';
+import { RATE_WAITING_REASON } from './rate-line.repository';
 import { HELD_REASON, previousInFlight } from './resource-order.repository';
 import { preparedQuery } from './sql';
 
@@ -14,6 +15,8 @@ export interface NewDeliveryRow {
   eventType: string;
   /** Created parked: its first attempt waits this long in PostgreSQL (its subscription is saturated). */
   parkMs?: number | null;
+  /** Its subscription has a rate limit: created in the subscription's rate line, in the order of the rows (see RateLineRepository). */
+  rateLimited?: boolean;
 }
 
 export interface ExistingDelivery {
@@ -22,8 +25,13 @@ export interface ExistingDelivery {
   eventId: string;
   status: DeliveryStatus;
   attemptCount: number;
-  /** Waiting in PostgreSQL for the retry scheduler, which owns its next attempt. */
+  /**
+   * Waiting in PostgreSQL for whoever owns its next attempt: the retry scheduler, or its subscription's rate line
+   * (`rateWaiting`), or sent under a rate budget's lease by some pod right now.
+   */
   parked: boolean;
+  /** In its subscription's rate line, waiting for budget: the line's pacer sends it (see RateLineRepository). */
+  rateWaiting: boolean;
   /** Parked until the previous delivery of its resource is out of the way (see ResourceOrderRepository). */
   held: boolean;
   /** The event's version in its resource's log. */
@@ -58,6 +66,7 @@ export class FanOutRepository {
       attempt_count: number;
       parked: boolean;
       held: boolean;
+      rate_waiting: boolean;
       resource_version: number | null;
       created: boolean;
     }>(
@@ -66,10 +75,13 @@ export class FanOutRepository {
       // A new delivery is created held when the previous delivery of its resource to the subscription
       // is in flight: an earlier event of the resource in this very batch, or one already stored (see
       // ResourceOrderRepository). Versions and resources come from the log rows this transaction wrote.
+      // A delivery of a rate-limited subscription is created in its rate line (unless held: it joins the
+      // line when released), with its place in the line numbered in the order of the rows, which is the
+      // batch's event order (the sequence is drawn after the ORDER BY).
       `WITH input AS (
          SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version, e.recorded_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[])
-             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms)
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $8::bool[]) WITH ORDINALITY
+             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms, rate_limited, ord)
            JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
            JOIN subscriptions sub ON sub.id = u.subscription_id
          -- The subscriptions were read before this transaction: one deleted since is skipped (a delete
@@ -82,22 +94,24 @@ export class FanOutRepository {
            ) AS held
            FROM input i
        ), inserted AS (
-         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason, resource, resource_version)
-         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', held OR park_ms IS NOT NULL,
-                CASE WHEN NOT held THEN now() + park_ms * interval '1 millisecond' END,
-                CASE WHEN held THEN $7 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
-                resource, resource_version
+         INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason, resource, resource_version,
+                                 rate_waiting, rate_seq)
+         SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', held OR (park_ms IS NOT NULL AND NOT rate_limited),
+                CASE WHEN NOT held AND NOT rate_limited THEN now() + park_ms * interval '1 millisecond' END,
+                CASE WHEN held THEN $7 WHEN rate_limited THEN $9 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
+                resource, resource_version, rate_limited AND NOT held, CASE WHEN rate_limited THEN nextval('deliveries_rate_seq') END
            FROM gated g
           WHERE NOT EXISTS (SELECT 1 FROM deliveries d
                              WHERE d.subscription_id = g.subscription_id AND d.event_id = g.event_id AND d.created_at >= g.recorded_at)
-         RETURNING id, subscription_id, event_id, status, attempt_count, parked, next_attempt_at, resource_version
+          ORDER BY ord
+         RETURNING id, subscription_id, event_id, status, attempt_count, parked, next_attempt_at, resource_version, rate_waiting
        )
-       SELECT id, subscription_id, event_id, status, attempt_count, parked, parked AND next_attempt_at IS NULL AS held, resource_version,
-              true AS created
+       SELECT id, subscription_id, event_id, status, attempt_count, parked OR rate_waiting AS parked, parked AND next_attempt_at IS NULL AS held,
+              rate_waiting, resource_version, true AS created
          FROM inserted
        UNION ALL
-       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked, d.parked AND d.next_attempt_at IS NULL,
-              d.resource_version, false AS created
+       SELECT d.id, d.subscription_id, d.event_id, d.status, d.attempt_count, d.parked OR d.rate_waiting, d.parked AND d.next_attempt_at IS NULL,
+              d.rate_waiting, d.resource_version, false AS created
          FROM deliveries d JOIN input i ON d.subscription_id = i.subscription_id AND d.event_id = i.event_id AND d.created_at >= i.recorded_at
         WHERE d.id <> i.id`,
       [
@@ -108,6 +122,8 @@ export class FanOutRepository {
         rows.map((r) => r.eventType),
         rows.map((r) => (r.parkMs == null ? null : Math.round(r.parkMs))),
         HELD_REASON,
+        rows.map((r) => r.rateLimited === true),
+        RATE_WAITING_REASON,
       ],
     );
     return result.map((r) => ({
@@ -118,6 +134,7 @@ export class FanOutRepository {
       attemptCount: r.attempt_count,
       parked: r.parked,
       held: r.held,
+      rateWaiting: r.rate_waiting,
       resourceVersion: r.resource_version,
       created: r.created,
     }));

@@ -11,6 +11,7 @@ import { PartitionRepository } from './partition.repository';
 import { RetentionRunRepository } from './retention-run.repository';
 import { ProviderCallbackRepository } from './provider-callback.repository';
 import { ProviderConnectionRepository } from './provider-connection.repository';
+import { RateLineRepository } from './rate-line.repository';
 import { ResourceOrderRepository } from './resource-order.repository';
 import { RetryScheduleRepository } from './retry-schedule.repository';
 import { SubscriptionRepository } from './subscription.repository';
@@ -31,6 +32,7 @@ export const REPOSITORIES = [
   ProviderCallbackRepository,
   MessageLookupRepository,
   ResourceOrderRepository,
+  RateLineRepository,
   PartitionRepository,
   RetentionRunRepository,
   PortalSessionRepository,

@@ -45,7 +45,8 @@ export function awaitsAttempt(ctx: Pick<RetryContext, 'status' | 'attemptCount'>
  */
 export async function cancelWaitingRetries(m: EntityManager, subscriptionIds: string[]): Promise<void> {
   await m.query(
-    `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, updated_at = now()
+    `UPDATE deliveries SET status = 'cancelled', reason = 'the subscription was disabled', parked = false, next_attempt_at = NULL, rate_waiting = false,
+            updated_at = now()
       WHERE subscription_id = ANY($1) AND status IN ('retrying', 'pending')`,
     [subscriptionIds],
   );
@@ -128,13 +129,14 @@ export class RetryScheduleRepository {
    * Puts deliveries back in line for an attempt now (manual retry, replay):
    * parked and due, so the dispatchers' scheduler enqueues them within a
    * second. Going through the database keeps the request durable even when
-   * NATS is unreachable. Returns how many were requeued.
+   * NATS is unreachable. One waiting in its subscription's rate line leaves it: the scheduler's job brings it back
+   * there, in its place, so it has one owner at a time. Returns how many were requeued.
    */
   async requeue(tenantId: string, ids: string[], reason: string): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = returnedRows<{ id: string }>(
       await this.deliveries.manager.query(
-        `UPDATE deliveries SET status = 'retrying', parked = true, next_attempt_at = now(), reason = $3, updated_at = now()
+        `UPDATE deliveries SET status = 'retrying', parked = true, next_attempt_at = now(), reason = $3, rate_waiting = false, updated_at = now()
           WHERE tenant_id = $1 AND id = ANY($2)
           RETURNING id`,
         [tenantId, ids, reason],
