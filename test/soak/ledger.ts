@@ -13,6 +13,9 @@ export interface AcknowledgedEvent {
   type: string;
   modelId: string;
   ackedAt: number;
+  /** Which try was acknowledged (from 0), and whether the hub said it had the event already. */
+  tries?: number;
+  duplicate?: boolean;
 }
 
 export type ReceiverMood = 'ok' | 'fail' | 'slow' | 'hang';

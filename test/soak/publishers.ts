@@ -135,9 +135,10 @@ export class SoakPublishers {
   private async viaApi(event: TicketEvent): Promise<void> {
     await this.untilAcknowledged(async (tryNo) => {
       const res = await this.post(tryNo, '/v1/events', event);
-      await res.arrayBuffer();
+      const text = await res.text();
       if (res.status !== 202) return false;
-      this.ledger.acknowledge({ id: event.id, channel: 'api', type: event.type, modelId: event.model_id });
+      const { duplicate } = JSON.parse(text) as { duplicate: boolean };
+      this.ledger.acknowledge({ id: event.id, channel: 'api', type: event.type, modelId: event.model_id, tries: tryNo, duplicate });
       return true;
     });
   }
@@ -176,9 +177,12 @@ export class SoakPublishers {
       model_id: event.model_id,
       model: event.model,
     });
-    await this.untilAcknowledged(async () => {
-      await this.targets.js.publish(this.targets.subject(event.type), this.encoder.encode(body), { msgID: `${tenantId}:${event.id}`, timeout: 5_000 });
-      this.ledger.acknowledge({ id: event.id, channel: 'jetstream', type: event.type, modelId: event.model_id });
+    await this.untilAcknowledged(async (tryNo) => {
+      const ack = await this.targets.js.publish(this.targets.subject(event.type), this.encoder.encode(body), {
+        msgID: `${tenantId}:${event.id}`,
+        timeout: 5_000,
+      });
+      this.ledger.acknowledge({ id: event.id, channel: 'jetstream', type: event.type, modelId: event.model_id, tries: tryNo, duplicate: ack.duplicate });
       return true;
     });
   }

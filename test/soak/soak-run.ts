@@ -1,3 +1,4 @@
+import { SubjectNames } from '@hookhub/contracts';
 import { FaultScheduler } from './fault-scheduler';
 import type { Ledger } from './ledger';
 import { SoakPublishers } from './publishers';
@@ -41,6 +42,8 @@ export interface SoakReport {
   /** p50/p99 ms from acknowledgement to first arrival, for events acknowledged outside every fault window (+5 s). */
   latencyOutsideFaults: { events: number; p50Ms: number | null; p99Ms: number | null };
   health: { unready: string[]; restarts: Record<string, number> };
+  /** For the first lost events: what the event log, the deliveries and the stream hold of each, and the consumer's state. */
+  lostDiagnosis: string[];
   /** RSS slope (MiB/min) of each app since its last restart, with the span it covers. */
   memory: Record<string, { slopeMbPerMin: number; lastMb: number | null; minutes: number }>;
 }
@@ -151,6 +154,8 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
     webhookTimeoutMs: SOAK_SETTINGS.WEBHOOK_TIMEOUT_MS,
   });
 
+  const lostDiagnosis = verdict.lostEvents.length ? await diagnoseLost(world, ledger, verdict.lostEvents.slice(0, 5), eventIdOf) : [];
+
   const byKind: Record<string, number> = {};
   for (const f of ledger.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   const at = (ms: number): string => `+${((ms - started) / 1000).toFixed(1)}s`;
@@ -191,6 +196,56 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
     verdict,
     latencyOutsideFaults: { events: latencies.length, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99) },
     health: { unready, restarts: Object.fromEntries(world.apps.map((a) => [a.name, a.restarts])) },
+    lostDiagnosis,
     memory,
   };
+}
+
+/**
+ * What is known of lost events while the world still runs: the event row and
+ * its deliveries in PostgreSQL, the message on the events stream (found by its
+ * `Nats-Msg-Id`), and the durable consumer's position. It tells a message
+ * JetStream never kept from one the consumer passed over or the hub dropped.
+ */
+async function diagnoseLost(world: SoakWorld, ledger: Ledger, ids: string[], eventIdOf: Map<string, string>): Promise<string[]> {
+  const out: string[] = [];
+  const subjects = new SubjectNames(world.env.prefix);
+  try {
+    const nc = await world.nats();
+    const jsm = await nc.jetstreamManager({ timeout: 5_000 });
+    const si = await jsm.streams.info(subjects.eventsStream);
+    const ci = await jsm.consumers.info(subjects.eventsStream, 'dispatcher');
+    out.push(
+      `stream ${JSON.stringify(si.state)} leader ${si.cluster?.leader}; consumer delivered ${JSON.stringify(ci.delivered)} ack_floor ${JSON.stringify(ci.ack_floor)} ` +
+        `pending ${ci.num_pending} ack_pending ${ci.num_ack_pending} redelivered ${ci.num_redelivered}`,
+    );
+    const wanted = new Map(ids.map((id) => [`${world.tenantId}:${eventIdOf.get(id) ?? id}`, id]));
+    const found = new Map<string, string>();
+    const reader = await nc.jetstream().consumers.get(subjects.eventsStream, {
+      filterSubjects: [subjects.event(world.tenantId, 'ticket.updated'), subjects.event(world.tenantId, 'message.delivery_status')],
+    });
+    const messages = await reader.consume({ max_messages: 500 });
+    for await (const m of messages) {
+      const id = wanted.get(m.headers?.get('Nats-Msg-Id') ?? '');
+      if (id) found.set(id, `seq ${m.seq} stored ${new Date(m.info.timestampNanos / 1e6).toISOString()} redelivered ${m.redelivered}`);
+      if (m.info.pending === 0 || found.size === wanted.size) break;
+    }
+    await messages.close();
+    for (const id of ids) out.push(`${id}: on the stream: ${found.get(id) ?? 'not found'}`);
+  } catch (err) {
+    out.push(`nats: ${(err as Error).message}`);
+  }
+  try {
+    const db = await world.database();
+    for (const id of ids) {
+      const event = ledger.acknowledged.get(id);
+      const eventId = eventIdOf.get(id) ?? id;
+      const rows = await db.query(`SELECT id, version, recorded_at FROM events WHERE tenant_id = $1 AND id = $2`, [world.tenantId, eventId]);
+      const deliveries = await db.query(`SELECT id, subscription_id, status, attempt_count, reason, created_at FROM deliveries WHERE event_id = $1`, [eventId]);
+      out.push(`${id}: acknowledged ${JSON.stringify(event)}; event rows ${JSON.stringify(rows.rows)}; deliveries ${JSON.stringify(deliveries.rows)}`);
+    }
+  } catch (err) {
+    out.push(`database: ${(err as Error).message}`);
+  }
+  return out;
 }

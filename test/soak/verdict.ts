@@ -38,7 +38,11 @@ export interface VerdictInput {
 
 export interface Duplicate {
   deliveryId: string;
+  receiver: string;
   arrivedAt: number;
+  attempt: number;
+  /** The request the receiver accepted first: its attempt, arrival and answer. */
+  accepted: { attempt: number; arrivedAt: number; answeredAt: number | null };
   /** What explains it: the fault kind (and target) nearest before it, `late answer`, or null. */
   cause: string | null;
 }
@@ -50,6 +54,8 @@ export interface Verdict {
   deadLettered: number;
   /** Owed deliveries that neither reached their receiver nor were dead-lettered, each with what is known. */
   lost: string[];
+  /** The ledger ids of the events with a lost delivery. */
+  lostEvents: string[];
   requests: number;
   duplicates: { count: number; rate: number; byCause: Record<string, number>; unexplained: Duplicate[] };
   order: { resourcesChecked: number; violations: string[] };
@@ -64,6 +70,18 @@ const matches = (pattern: string, type: string): boolean =>
 
 /** Faults that can make the hub send a delivery again after the receiver accepted it. */
 const REDELIVERY_FAULTS: FaultKind[] = ['app-kill', 'app-term', 'app-stop', 'nats-kill', 'postgres-restart'];
+
+/**
+ * A receiver that went away right after it answered: its connections were
+ * reset, so its 2xx may never have reached the hub, which then tries again.
+ */
+export function lostAnswer(faults: Fault[], accepted: Receipt): Fault | undefined {
+  if (accepted.answeredAt === null) return undefined;
+  const answeredAt = accepted.answeredAt;
+  return faults.find(
+    (f) => f.kind === 'receiver-gone' && f.target === `receiver ${accepted.receiver}` && f.startedAt >= answeredAt - 50 && f.startedAt - answeredAt <= 1_000,
+  );
+}
 
 /**
  * The fault that explains a repeat of something the receiver had accepted at
@@ -96,6 +114,7 @@ export function judge(input: VerdictInput): Verdict {
 
   const acknowledged: Record<PublishChannel, number> = { api: 0, 'api-batch': 0, jetstream: 0, provider: 0 };
   const lost: string[] = [];
+  const lostEvents = new Set<string>();
   const disagreements: string[] = [];
   let explainedDisagreements = 0;
   let expected = 0;
@@ -112,6 +131,7 @@ export function judge(input: VerdictInput): Verdict {
       const d = eventId ? delivery.get(`${sub.id} ${eventId}`) : undefined;
       if (!d) {
         lost.push(`${what}: ${eventId ? 'no delivery in the log' : 'no event in the log'}`);
+        lostEvents.add(event.id);
         continue;
       }
       const got = firstAccepted(d.id);
@@ -128,6 +148,7 @@ export function judge(input: VerdictInput): Verdict {
       } else {
         const answers = (receiptsByDelivery.get(d.id) ?? []).map((r) => `${r.attempt}:${r.mood}:${r.status ?? '-'}`);
         lost.push(`${what}: delivery ${d.id} is ${d.status} after ${d.attemptCount} attempts; the receiver saw ${answers.join(' ') || 'nothing'}`);
+        lostEvents.add(event.id);
       }
     }
   }
@@ -150,8 +171,15 @@ export function judge(input: VerdictInput): Verdict {
     if (!first) continue;
     for (const r of list.filter((x) => x.arrivedAt > first.arrivedAt || (x !== first && x.arrivedAt === first.arrivedAt))) {
       const late = first.answeredAt !== null && first.answeredAt - first.arrivedAt >= webhookTimeoutMs - 250;
-      const fault = explainingFault(ledger.faults, first.arrivedAt, r.arrivedAt, ackWaitMs);
-      duplicates.push({ deliveryId, arrivedAt: r.arrivedAt, cause: late ? 'late answer' : fault ? `${fault.kind} ${fault.target}` : null });
+      const fault = explainingFault(ledger.faults, first.arrivedAt, r.arrivedAt, ackWaitMs) ?? lostAnswer(ledger.faults, first);
+      duplicates.push({
+        deliveryId,
+        receiver: r.receiver,
+        arrivedAt: r.arrivedAt,
+        attempt: r.attempt,
+        accepted: { attempt: first.attempt, arrivedAt: first.arrivedAt, answeredAt: first.answeredAt },
+        cause: late ? 'late answer' : fault ? `${fault.kind} ${fault.target}` : null,
+      });
     }
   }
   const byCause: Record<string, number> = {};
@@ -190,6 +218,7 @@ export function judge(input: VerdictInput): Verdict {
     reached,
     deadLettered,
     lost,
+    lostEvents: [...lostEvents],
     requests: ledger.receipts.length,
     duplicates: {
       count: duplicates.length,
