@@ -95,6 +95,8 @@ export class RetryPipeline {
       // subscription's rate line (in the place it was given when created, before newer deliveries).
       if (this.admission.waitsForBudget(sub)) {
         slot.release();
+        span?.setAttribute('hookhub.retry.rate_line', true);
+        endSpan(span);
         toLine.push({ msg, job });
         continue;
       }

@@ -3,6 +3,7 @@ import { EVENT_TYPE_PATTERN_SYNTAX, EVENT_TYPE_SYNTAX, SUBSCRIPTION_FILTER_LIMIT
 import { ListQuery } from '../common/pagination.dto';
 import { IsParseableDate } from '../common/parseable-date';
 import {
+  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
@@ -88,6 +89,47 @@ function IsHeaderMap(options?: ValidationOptions) {
     });
 }
 
+/** Both numbers are checked by the service (a 422 `invalid-rate-limit` naming the field), with these rules. */
+export const RATE_LIMIT_BOUNDS = { perSecond: { min: 1, max: 10_000 }, burst: { min: 1, max: 100_000 } } as const;
+
+export class RateLimitDto {
+  @ApiProperty({
+    minimum: RATE_LIMIT_BOUNDS.perSecond.min,
+    maximum: RATE_LIMIT_BOUNDS.perSecond.max,
+    example: 50,
+    description: 'Deliveries a second to the endpoint over time, summed over every dispatcher',
+  })
+  @IsInt()
+  @Min(RATE_LIMIT_BOUNDS.perSecond.min)
+  @Max(RATE_LIMIT_BOUNDS.perSecond.max)
+  per_second: number;
+
+  @ApiPropertyOptional({
+    minimum: RATE_LIMIT_BOUNDS.burst.min,
+    maximum: RATE_LIMIT_BOUNDS.burst.max,
+    example: 100,
+    description:
+      'The most deliveries in any one second, at least `per_second` (the default): after a quiet spell `burst − per_second` ' +
+      'may go at once, then they are paced evenly',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(RATE_LIMIT_BOUNDS.burst.min)
+  @Max(RATE_LIMIT_BOUNDS.burst.max)
+  burst?: number;
+}
+
+export class RateLimitView {
+  @ApiProperty({ description: 'Deliveries a second over time, summed over every dispatcher' }) per_second: number;
+  @ApiProperty({ description: 'The most deliveries in any one second' }) burst: number;
+
+  static of(s: Pick<SubscriptionEntity, 'ratePerSecond' | 'rateBurst'>): RateLimitView | null {
+    const perSecond = s.ratePerSecond ?? null;
+    const burst = s.rateBurst ?? null;
+    return perSecond === null || burst === null ? null : { per_second: perSecond, burst };
+  }
+}
+
 export class CreateSubscriptionDto {
   @ApiProperty({ example: 'https://hooks.example.com/hookhub' })
   @IsString()
@@ -141,6 +183,18 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsObject()
   filter?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    type: RateLimitDto,
+    nullable: true,
+    description:
+      'Most deliveries to the endpoint, for all dispatchers together: `per_second` over time and at most `burst` in any one second. ' +
+      'Deliveries over it wait (they are neither failed nor counted as attempts) and go out oldest first as the budget frees; ' +
+      'retries wait in the same line. A value that breaks the rules is a 422 `invalid-rate-limit` naming the field. Null or omitted: no limit.',
+  })
+  @IsOptional()
+  @Allow()
+  rate_limit?: RateLimitDto | null;
 
   @ApiPropertyOptional({ enum: PAYLOAD_FORMATS, default: 'full' })
   @IsOptional()
@@ -248,6 +302,12 @@ export class SubscriptionView {
       'written by the dispatchers a moment after the fan-out',
   })
   filtered_count: number;
+  @ApiProperty({
+    type: RateLimitView,
+    nullable: true,
+    description: 'Most deliveries to the endpoint for all dispatchers together (see POST); null: no limit',
+  })
+  rate_limit: RateLimitView | null;
   @ApiProperty({ enum: PAYLOAD_FORMATS }) format: PayloadFormat;
   @ApiProperty({ enum: SIGNATURE_SCHEMES }) signature_scheme: SignatureScheme;
   @ApiProperty({ enum: DELIVERY_ORDERINGS }) ordering: DeliveryOrdering;
@@ -291,6 +351,7 @@ export class SubscriptionView {
       schema_versions: s.schemaVersions,
       filter: s.filter ?? null,
       filtered_count: s.filteredCount ?? 0,
+      rate_limit: RateLimitView.of(s),
       format: s.format,
       signature_scheme: s.signatureScheme,
       ordering: s.ordering,

@@ -10,7 +10,9 @@ import { checkWebhookDestination } from '@hookhub/url-safety';
 import type { SendResult } from '@hookhub/delivery';
 import type { Principal } from '../auth/principal';
 import type { SubscriptionsConfig } from '../subscriptions.config';
-import { CreateSubscriptionDto, RotateSecretDto, SubscriptionView, SubscriptionViewState, UpdateSubscriptionDto } from './subscription.dto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { CreateSubscriptionDto, RateLimitDto, RotateSecretDto, SubscriptionView, SubscriptionViewState, UpdateSubscriptionDto } from './subscription.dto';
 
 const PENDING_REASON = 'waiting for the endpoint to answer the verification challenge';
 
@@ -39,6 +41,7 @@ export class SubscriptionsService {
     await this.checkEventTypes(principal, dto.event_types);
     await this.checkSchemaVersions(principal, dto.schema_versions);
     const filter = this.checkFilter(dto.filter);
+    const rateLimit = checkRateLimit(dto.rate_limit);
     const scheme = dto.signature_scheme ?? 'sha256';
     const secret = this.acceptSecret(scheme, dto.secret);
     const subscription = await this.repo.create({
@@ -48,6 +51,8 @@ export class SubscriptionsService {
       modelIds: dto.model_ids?.length ? dto.model_ids : null,
       schemaVersions: dto.schema_versions ?? null,
       filter,
+      ratePerSecond: rateLimit?.perSecond ?? null,
+      rateBurst: rateLimit?.burst ?? null,
       format: dto.format ?? 'full',
       signatureScheme: scheme,
       ordering: dto.ordering ?? 'default',
@@ -90,6 +95,12 @@ export class SubscriptionsService {
     if (dto.model_ids !== undefined) sub.modelIds = dto.model_ids?.length ? dto.model_ids : null;
     // The new filter applies to the events fanned out after this save: the dispatchers compile it again when they see the row's new version.
     if (dto.filter !== undefined) sub.filter = this.checkFilter(dto.filter);
+    // The dispatchers read the limit under the budget's lock at every lease: the new one applies within a quarter of a second.
+    if (dto.rate_limit !== undefined) {
+      const rateLimit = checkRateLimit(dto.rate_limit);
+      sub.ratePerSecond = rateLimit?.perSecond ?? null;
+      sub.rateBurst = rateLimit?.burst ?? null;
+    }
     if (dto.format !== undefined) sub.format = dto.format;
     if (dto.ordering !== undefined) sub.ordering = dto.ordering;
     if (dto.headers !== undefined) sub.headers = dto.headers ?? {};
@@ -276,4 +287,35 @@ export class SubscriptionsService {
     }
     return given;
   }
+}
+
+/**
+ * The rate limit to store (null: none), or a 422 `invalid-rate-limit` naming each bad field: `rate_limit` must be
+ * an object (or null) of whole numbers within RateLimitDto's bounds, `burst` (default `per_second`) at least
+ * `per_second`. Checked here rather than by the validation pipe so that every refusal of the limit is the same 422.
+ */
+function checkRateLimit(value: unknown): { perSecond: number; burst: number } | null {
+  if (value === undefined || value === null) return null;
+  const refuse = (errors: Array<{ pointer: string; detail: string }>) =>
+    Problems.unprocessable('invalid-rate-limit', 'Invalid rate limit', errors.map((e) => `${e.pointer.slice(2)}: ${e.detail}`).join('; '), errors);
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw refuse([{ pointer: '#/rate_limit', detail: 'rate_limit must be an object {per_second, burst} or null' }]);
+  }
+  const dto = plainToInstance(RateLimitDto, value);
+  const failures = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (failures.length > 0) {
+    throw refuse(
+      failures.map((f) => {
+        // class-validator lists a field's constraints last decorator first: the last says what the value should be.
+        const details = Object.values(f.constraints ?? {});
+        const detail = f.value === undefined && !('whitelistValidation' in (f.constraints ?? {})) ? `${f.property} is required` : details[details.length - 1];
+        return { pointer: `#/rate_limit/${f.property}`, detail: `rate_limit.${detail}` };
+      }),
+    );
+  }
+  const burst = dto.burst ?? dto.per_second;
+  if (burst < dto.per_second) {
+    throw refuse([{ pointer: '#/rate_limit/burst', detail: `rate_limit.burst must be at least per_second (${dto.per_second})` }]);
+  }
+  return { perSecond: dto.per_second, burst };
 }
