@@ -286,6 +286,38 @@ const createSubscriptionFields: Record<string, fc.Arbitrary<unknown>> = {
       .map((t) => ({ [t]: [1] })),
     fc.tuple(fc.constantFrom('ticket.created', ...SEEN_BY_A), fc.integer({ min: 3, max: 1_000_000 })).map(([t, v]) => ({ [t]: [1, v] })),
   ),
+  // Every refusal of a rate limit is a 422 invalid-rate-limit (null is no limit, so never sent here).
+  rate_limit: fc.oneof(
+    bad.notAnObject,
+    fc.constant({}),
+    fc.record({ per_second: bad.notAnIntegerIn(1, 10_000) }),
+    fc.record({ per_second: fc.integer({ min: 1, max: 10_000 }), burst: bad.notAnIntegerIn(1, 100_000) }),
+    // A burst below the rate: at most `burst` in a second cannot be `per_second` a second.
+    fc
+      .integer({ min: 2, max: 10_000 })
+      .chain((perSecond) => fc.record({ per_second: fc.constant(perSecond), burst: fc.integer({ min: 1, max: perSecond - 1 }) })),
+    fc.tuple(bad.unknownKey(['per_second', 'burst']), bad.anyJson).map(([k, v]) => ({ per_second: 10, [k]: v })),
+    fc.constantFrom<unknown>(
+      { per_second: 0 },
+      { per_second: -1 },
+      { per_second: 1.5 },
+      { per_second: '10' },
+      { per_second: null },
+      { per_second: 10_001 },
+      { per_second: 1e21 },
+      { burst: 10 },
+      { per_second: 10, burst: 9 },
+      { per_second: 10, burst: 100_001 },
+      { per_second: 10, burst: '20' },
+      { per_second: 10, burst: 2 ** 31 },
+      { per_second: 10, burst: 20, every: 'minute' },
+      [],
+      [{ per_second: 10 }],
+      'per_second=10',
+      10,
+      true,
+    ),
+  ),
   format: bad.invalidString(oneOf(PAYLOAD_FORMATS)),
   signature_scheme: bad.invalidString(oneOf(SIGNATURE_SCHEMES)),
   secret: bad.invalidString(str(16, 256)),
