@@ -11,6 +11,7 @@
 // that the publisher put in the event's data. The parent asks over IPC:
 //   { type: 'wait', id, label, count }  → { type: 'reached', id, stats } once `count` distinct deliveries arrived
 //   { type: 'stats', id, label }        → { type: 'stats', id, stats } now
+//   { type: 'arrivals', id, label }     → { type: 'arrivals', id, stats } with the arrival time (ms) of each distinct delivery, in order
 import { createServer } from 'node:http';
 
 const labels = new Map();
@@ -19,7 +20,7 @@ const waiters = [];
 function labelStats(label) {
   let s = labels.get(label);
   if (!s) {
-    s = { ids: new Set(), requests: 0, duplicates: 0, traced: 0, latencies: [], first: 0, last: 0 };
+    s = { ids: new Set(), requests: 0, duplicates: 0, traced: 0, latencies: [], arrivals: [], first: 0, last: 0 };
     labels.set(label, s);
   }
   return s;
@@ -78,6 +79,7 @@ const server = createServer((req, res) => {
       s.ids.add(delivery);
       const m = head && SENT_AT.exec(head.toString('latin1', 0, 512));
       if (m) s.latencies.push(now - Number(m[1]));
+      s.arrivals.push(now);
       if (!s.first) s.first = now;
       s.last = now;
       notify(label);
@@ -100,6 +102,8 @@ process.on('message', (m) => {
     notify(m.label);
   } else if (m.type === 'stats') {
     process.send({ type: 'stats', id: m.id, stats: summary(m.label) });
+  } else if (m.type === 'arrivals') {
+    process.send({ type: 'arrivals', id: m.id, stats: labelStats(m.label).arrivals });
   } else if (m.type === 'forget') {
     labels.delete(m.label);
   } else if (m.type === 'exit') {

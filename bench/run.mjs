@@ -7,7 +7,7 @@
 //   node bench/run.mjs throughput --events=5000     # smaller sizes for a quick run
 //
 // Scenarios: throughput (with memory and bytes stored per delivery), latency, fanout, fanout_filtered, isolation, scaleout, rest, rest_batch, tracing,
-// history (throughput and latency again on a database pre-filled with history), retention (the latency load
+// rate_limit, history (throughput and latency again on a database pre-filled with history), retention (the latency load
 // while expired days are archived and dropped). The last two are not in the default set (minutes of set-up).
 // Options (defaults in brackets):
 //   --events=20000 --body=1024            throughput: events, model bytes
@@ -21,6 +21,7 @@
 //   --scale-concurrency=20                open requests per pod (DISPATCHER_MAX_CONCURRENT_REQUESTS) in scale-out
 //   --rest-events=5000 --rest-concurrency=32 --rest-warmup=1000             REST publishing (warm-up events not measured)
 //   --rest-batch=500 --rest-batch-concurrency=4                           rest_batch: events per request, requests at a time
+//   --rate-limit=50 --rate-burst=100 --rate-feed=500 --rate-seconds=30 --rate-pods=3   rate_limit: the limit, the events/s fed, for how long, pods
 //   --tracing-rounds=2                    tracing: rounds of worlds with tracing off and on (ABBA order), each at --rate for --seconds
 //   --history-deliveries=10000000         history: delivery rows pre-filled (with their events, 2 deliveries each, and attempts)
 //   --retention-deliveries=200000 --retention-seconds=30                   retention: expired rows, and the load's length
@@ -47,8 +48,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE_DIR = process.env.BASELINE_DIR ?? resolve(ROOT, '..', 'shared', 'baseline');
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const ALL = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'tracing', 'history', 'retention'];
-const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'tracing'];
+const DEFAULT_SCENARIOS = ['throughput', 'latency', 'fanout', 'fanout_filtered', 'isolation', 'scaleout', 'rest', 'rest_batch', 'tracing', 'rate_limit'];
+const ALL = [...DEFAULT_SCENARIOS, 'history', 'retention'];
 
 // ---------------------------------------------------------------- arguments
 const opts = {
@@ -71,6 +72,11 @@ const opts = {
   'rest-warmup': 1_000,
   'rest-batch': 500,
   'rest-batch-concurrency': 4,
+  'rate-limit': 50,
+  'rate-burst': 100,
+  'rate-feed': 500,
+  'rate-seconds': 30,
+  'rate-pods': 3,
   'tracing-rounds': 2,
   'history-deliveries': 10_000_000,
   'retention-deliveries': 200_000,
@@ -1366,7 +1372,125 @@ async function tracing() {
   });
 }
 
-const RUNNERS = { throughput, latency, fanout, fanout_filtered: fanoutFiltered, isolation, scaleout, rest, rest_batch: restBatch, tracing, history, retention };
+/** The most of `times` (ms) in any window `[t, t + windowMs)`. */
+function mostInWindow(times, windowMs = 1000) {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/**
+ * Rate limits (#15): `--rate-pods` dispatchers, one tenant's events at `--rate-feed`/s for `--rate-seconds`
+ * to two subscriptions, one limited to `--rate-limit`/s with `--rate-burst`, the other unlimited; then the
+ * same in a world without the limited one. The limited one's rate is its arrivals in `--rate-seconds` from
+ * its first (its line grows all along: it is fed ten times its limit), with the most arrivals in any one
+ * second of them; the unlimited one's deliveries/s (from the first publish to the last arrival) are compared
+ * with the world without the limited one: what the limited one's waiting deliveries cost the others.
+ */
+async function rateLimit() {
+  const pods = opts['rate-pods'];
+  const feed = opts['rate-feed'];
+  const seconds = opts['rate-seconds'];
+  const limit = { per_second: opts['rate-limit'], burst: opts['rate-burst'] };
+  const n = feed * seconds;
+  const run = async (withLimited) => {
+    const world = await startWorld({ dispatchers: pods });
+    try {
+      const t = await world.api.tenant(`bench-rate-${worldCount}`);
+      const freeLabel = `rfree${worldCount}`;
+      const cappedLabel = `rcap${worldCount}`;
+      const urls = [`${receiverUrl}/${freeLabel}/hook`, ...(withLimited ? [`${receiverUrl}/${cappedLabel}/hook`] : [])];
+      const [freeId, cappedId] = await world.api.subscribe(t.key, urls);
+      if (withLimited) {
+        const r = await world.api.req('PATCH', `/v1/subscriptions/${cappedId}`, t.key, { rate_limit: limit });
+        if (r.status !== 200) throw new Error(`rate_limit: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+      const received = waitReceived(freeLabel, n, 300_000);
+      const started = await publish({ tenant: t.id, subject: world.subject(t.id, 'ticket.updated'), count: n, rate: feed, filler: modelFiller(opts.body) });
+      const got = await received;
+      await persisted([freeId], n);
+      const lat = got.latencies.sort((a, b) => a - b);
+      const free = {
+        delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
+        p50_ms: pct(lat, 0.5),
+        p99_ms: pct(lat, 0.99),
+        duplicates: got.duplicates,
+      };
+      if (!withLimited) return { free };
+      // The limited one: `seconds` from its first arrival, while the dispatchers run on.
+      const arrivalsOf = () => receiverCall({ type: 'arrivals', label: cappedLabel }, 'arrivals');
+      const first = (await arrivalsOf())[0];
+      if (first === undefined) throw new Error('the limited subscription received nothing');
+      await sleep(Math.max(0, first + seconds * 1000 + 500 - Date.now()));
+      const arrivals = await arrivalsOf();
+      const inWindow = arrivals.filter((a) => a < first + seconds * 1000).length;
+      const perPod = [];
+      let late = 0;
+      for (const d of world.apps.dispatchers) {
+        perPod.push(await metric(d, 'hookhub_rate_limit_leased_total'));
+        late += await metric(d, 'hookhub_rate_limit_late_total');
+      }
+      const [row] = (
+        await db.query(
+          `SELECT count(*) FILTER (WHERE status = 'delivered')::int AS delivered, count(*) FILTER (WHERE status NOT IN ('delivered', 'pending'))::int AS other,
+                  count(*) FILTER (WHERE attempt_count > 1)::int AS more_than_one_attempt, count(*) FILTER (WHERE rate_waiting)::int AS waiting
+             FROM deliveries WHERE subscription_id = $1`,
+          [cappedId],
+        )
+      ).rows;
+      const stats = await receiverStats(cappedLabel);
+      return {
+        free,
+        capped: {
+          rate_per_s: round(inWindow / seconds),
+          max_in_1s: mostInWindow(arrivals),
+          received: arrivals.length,
+          duplicates: stats.duplicates,
+          leased_per_pod: perPod,
+          late_put_back: late,
+          deliveries: row,
+        },
+      };
+    } finally {
+      await world.stop();
+    }
+  };
+  const without = await run(false);
+  const withLimited = await run(true);
+  const ratio = withLimited.free.delivered_per_s / without.free.delivered_per_s;
+  const rateMet = Math.abs(withLimited.capped.rate_per_s - limit.per_second) <= 0.1 * limit.per_second;
+  const burstMet = withLimited.capped.max_in_1s <= limit.burst;
+  emit({
+    scenario: 'rate_limit',
+    pods,
+    feed_per_s: feed,
+    seconds,
+    limit,
+    hub: { limited: withLimited.capped, unlimited: withLimited.free, unlimited_without_the_limited_one: without.free },
+    ratio: round(ratio),
+    target: `limited within 10 % of ${limit.per_second}/s over ${seconds} s, at most ${limit.burst} in any 1 s; unlimited >= 0.9 x without the limited one`,
+    met: rateMet && burstMet && ratio >= 0.9,
+  });
+}
+
+const RUNNERS = {
+  throughput,
+  latency,
+  fanout,
+  fanout_filtered: fanoutFiltered,
+  isolation,
+  scaleout,
+  rest,
+  rest_batch: restBatch,
+  tracing,
+  rate_limit: rateLimit,
+  history,
+  retention,
+};
 
 // ---------------------------------------------------------------- main
 let failed = false;

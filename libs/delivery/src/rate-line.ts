@@ -17,8 +17,12 @@ const SWEEP_MS = 1_000;
 const MIN_ROUND_MS = 20;
 /** Another pod was leasing this line's budget: ask again after this long (plus as much jitter). */
 const CONTENDED_MS = 15;
-/** A lease's first send time is this long after the budget was read (see `round`). */
-const LEASE_LEAD_MS = 20;
+/**
+ * A lease's first send time is at least this long after the budget was read, and longer when this pod's
+ * leases take longer to come back (a loaded pod or database): see `round`.
+ */
+const MIN_LEAD_MS = 20;
+const MAX_LEAD_MS = 200;
 /**
  * A send this much later than its time (or one interval, when longer) is not made: the pod was starved of CPU
  * and its late sends would bunch up with the next ones, above the limit. The delivery goes back to its place.
@@ -59,6 +63,8 @@ export class RateLine {
   private late: LeasedDelivery[] = [];
   private lateFlush?: Promise<void>;
   private sweepTimer?: NodeJS.Timeout;
+  /** How long this pod's leases take from reading the budget to having the deliveries in hand (moving average, ms). */
+  private leaseMs = 0;
   private stopped = true;
 
   constructor(
@@ -151,16 +157,19 @@ export class RateLine {
     const sub = (await this.subscriptions.findByIds([subscriptionId])).get(subscriptionId);
     if (sub) await this.permissions.refusal(sub);
     const planned: { plan?: SlotPlan & { limit: RateLimit } } = {};
+    const lead = Math.min(MAX_LEAD_MS, Math.max(MIN_LEAD_MS, 1.5 * this.leaseMs + 5));
+    const asked = Date.now();
     const lease = await this.repo.lease(subscriptionId, LEASE_HORIZON_MS + this.settings.ackWaitMs, (budget) => {
       // No limit (any more): what still waits goes now, in order.
       if (!budget.limit) return { count: MAX_LEASE, commit: () => null };
       // Send times start a moment after the budget is read: time to commit the lease and set the timers, so that
-      // even the first goes when due.
-      const plan = planSlots(budget.limit, budget.nextSlotAtMs, budget.nowMs + LEASE_LEAD_MS, { max: MAX_LEASE, horizonMs: LEASE_HORIZON_MS });
+      // even the first goes when due (`lead`: what this pod's leases have been taking, with a margin).
+      const plan = planSlots(budget.limit, budget.nextSlotAtMs, budget.nowMs + lead, { max: MAX_LEASE, horizonMs: LEASE_HORIZON_MS });
       planned.plan = { ...plan, limit: budget.limit };
       return { count: plan.slots.length, commit: (taken) => (taken === 0 ? null : plan.after(taken)) };
     });
     if (lease.kind === 'contended') return CONTENDED_MS + Math.random() * CONTENDED_MS;
+    this.leaseMs = this.leaseMs * 0.8 + (Date.now() - asked) * 0.2;
     if (lease.kind === 'inactive') return null;
     const plan = planned.plan;
     // The send times are on PostgreSQL's clock: each pod turns them into its own, so pods' clocks need not agree.
@@ -171,7 +180,7 @@ export class RateLine {
     if (lease.deliveries.length < lease.asked) return null;
     if (!plan) return MIN_ROUND_MS;
     // Half a horizon before this lease's times run out, so the next lease is in hand before they do.
-    return Math.max(MIN_ROUND_MS, plan.nextDueMs - lease.nowMs - LEASE_LEAD_MS - LEASE_HORIZON_MS / 2) + Math.random() * MIN_ROUND_MS;
+    return Math.max(MIN_ROUND_MS, plan.nextDueMs - lease.nowMs - lead - LEASE_HORIZON_MS / 2) + Math.random() * MIN_ROUND_MS;
   }
 
   /** Sends a leased delivery at `atMs` (this process's clock), or puts it back in line if that moment passed by more than `lateAfterMs`. */
