@@ -71,6 +71,21 @@ describe('DeliveryAdmission', () => {
     expect(load.isBusy('fast')).toBe(false);
   });
 
+  it('sends an attempt of a rate-limited subscription only with a lease of its budget, which queues here even for a busy endpoint', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { admission } = admissionWith(2);
+    expect(admission.waitsForBudget({ ratePerSecond: 50 })).toBe(true);
+    expect(admission.waitsForBudget({ ratePerSecond: null })).toBe(false);
+    expect(admission.admit({ subscriptionId: 'limited', rateLimited: true })).toEqual({ kind: 'rate-line' });
+    // Waiting in the line is parked: nothing for the pipelines to do.
+    expect(admission.admit({ subscriptionId: 'limited', rateLimited: true, parked: true })).toEqual({ kind: 'parked' });
+    await hang(admission, 'limited', 2);
+    jest.setSystemTime(1_000_000 + 3 * MAX_SLOT_WAIT_MS);
+    expect(admission.busyDelayMs('limited')).toBeGreaterThanOrEqual(1_000);
+    expect(admission.busyDelayMs('other')).toBeNull();
+    expect(admission.admit({ subscriptionId: 'limited', rateLimited: true, leased: true }).kind).toBe('send');
+  });
+
   it('reports the pod backlogged once twice its connections are in line', () => {
     const { admission } = admissionWith(100, 2);
     expect(admission.backlogged(3)).toBe(false);

@@ -174,6 +174,8 @@ export class DispatchPipeline {
     for (const deliveries of plan.values()) {
       planned += deliveries.length;
       for (const { delivery } of deliveries) {
+        // Waiting in a rate line is no work for this pod's consumers: the line's pacer sends it, at its rate.
+        if (delivery.rateWaiting) planned--;
         if (!delivery.created) continue;
         if (delivery.held) held.push(delivery.id);
         else if (delivery.rateWaiting) rateLines.add(delivery.subscriptionId);
