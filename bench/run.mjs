@@ -22,7 +22,7 @@
 //   --rest-events=5000 --rest-concurrency=32 --rest-warmup=1000             REST publishing (warm-up events not measured)
 //   --rest-batch=500 --rest-batch-concurrency=4                           rest_batch: events per request, requests at a time
 //   --rate-limit=50 --rate-burst=100 --rate-feed=500 --rate-seconds=30 --rate-pods=3   rate_limit: the limit, the events/s fed, for how long, pods
-//   --tracing-rounds=2                    tracing: rounds of worlds with tracing off and on (ABBA order), each at --rate for --seconds
+//   --tracing-rounds=4                    tracing: rounds of a phase with tracing off and one with it on (two worlds loaded in turn, ABBA), each --rate for --seconds
 //   --history-deliveries=10000000         history: delivery rows pre-filled (with their events, 2 deliveries each, and attempts)
 //   --retention-deliveries=200000 --retention-seconds=30                   retention: expired rows, and the load's length
 //   --repeat=1                            run each scenario (with its baseline) this many times
@@ -77,7 +77,7 @@ const opts = {
   'rate-feed': 500,
   'rate-seconds': 30,
   'rate-pods': 3,
-  'tracing-rounds': 2,
+  'tracing-rounds': 4,
   'history-deliveries': 10_000_000,
   'retention-deliveries': 200_000,
   'retention-seconds': 30,
@@ -1247,58 +1247,60 @@ async function postPaced(pool, key, { count, rate, idPrefix, filler }) {
   return { started, rejected, request_p50_ms: round(pct(latencies, 0.5), 1), request_p99_ms: round(pct(latencies, 0.99), 1) };
 }
 
-/** One world with tracing as `appEnv` sets it: a warm-up, then `--rate` events/s for `--seconds` through the API to one subscription. */
-async function tracedWorld(appEnv) {
-  const n = opts.rate * opts.seconds;
-  const filler = modelFiller(opts.body);
+/** A world with tracing as `appEnv` sets it, one tenant and subscription, warmed up by `--warmup` seconds of the load. */
+async function startTracedWorld(appEnv) {
   const world = await startWorld({ appEnv });
   const pool = new Pool(world.apps.subscriptions.url, { connections: 64, pipelining: 1 });
-  try {
-    const t = await world.api.tenant(`bench-tracing-${worldCount}`);
-    const label = `trc${worldCount}`;
-    const [sid] = await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
-    if (opts.warmup > 0) {
-      const warm = await world.api.tenant(`bench-tracing-warmup-${worldCount}`);
-      const warmLabel = `trcw${worldCount}`;
-      await world.api.subscribe(warm.key, [`${receiverUrl}/${warmLabel}/hook`]);
-      const count = Math.round(opts.rate * opts.warmup);
-      const warmed = waitReceived(warmLabel, count, 300_000);
-      await postPaced(pool, warm.key, { count, rate: opts.rate, idPrefix: 'w', filler });
-      await warmed;
-    }
-    const stopCpu = await cpuMeter(world);
-    const received = waitReceived(label, n, 300_000);
-    const { started, ...requests } = await postPaced(pool, t.key, { count: n, rate: opts.rate, idPrefix: 'm', filler });
-    const got = await received;
-    await persisted([sid], n);
-    const cpu = await stopCpu();
-    const lat = got.latencies.sort((a, b) => a - b);
-    const apps = cpu.subscriptions + cpu.dispatcher;
-    return {
-      delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
-      p50_ms: pct(lat, 0.5),
-      p99_ms: pct(lat, 0.99),
-      ...requests,
-      traced_requests: got.traced,
-      // CPU seconds per 1,000 events: the two apps (where tracing runs), and with PostgreSQL and NATS (the machine's share of the hub).
-      apps_cpu_s_per_1000: round((apps / n) * 1000, 3),
-      hub_cpu_s_per_1000: round(((apps + cpu.postgres + cpu.nats) / n) * 1000, 3),
-      cpu_s: cpu,
-    };
-  } finally {
-    await pool.close();
-    await world.stop();
+  const t = await world.api.tenant(`bench-tracing-${worldCount}`);
+  const label = `trc${worldCount}`;
+  const [sid] = await world.api.subscribe(t.key, [`${receiverUrl}/${label}/hook`]);
+  const w = { world, pool, key: t.key, label, sid, events: 0, phases: 0 };
+  const count = Math.round(opts.rate * opts.warmup);
+  if (count > 0) {
+    const warmed = waitReceived(label, count, 300_000);
+    await postPaced(pool, t.key, { count, rate: opts.rate, idPrefix: 'w', filler: modelFiller(opts.body) });
+    await warmed;
+    await persisted([sid], count);
+    w.events = count;
   }
+  return w;
+}
+
+/** One measured phase in a traced world: `--rate` events/s for `--seconds` through the API to its subscription. */
+async function tracedPhase(w) {
+  const n = opts.rate * opts.seconds;
+  receiver.send({ type: 'forget', label: w.label });
+  const stopCpu = await cpuMeter(w.world);
+  const received = waitReceived(w.label, n, 300_000);
+  const { started, ...requests } = await postPaced(w.pool, w.key, { count: n, rate: opts.rate, idPrefix: `p${++w.phases}-`, filler: modelFiller(opts.body) });
+  const got = await received;
+  w.events += n;
+  await persisted([w.sid], w.events);
+  const cpu = await stopCpu();
+  const lat = got.latencies.sort((a, b) => a - b);
+  const apps = cpu.subscriptions + cpu.dispatcher;
+  return {
+    delivered_per_s: Math.round(n / ((got.last - started) / 1000)),
+    p50_ms: pct(lat, 0.5),
+    p99_ms: pct(lat, 0.99),
+    ...requests,
+    traced_requests: got.traced,
+    // CPU seconds per 1,000 events: the two apps (where tracing runs), and with PostgreSQL and NATS (the machine's share of the hub).
+    apps_cpu_s_per_1000: round((apps / n) * 1000, 3),
+    hub_cpu_s_per_1000: round(((apps + cpu.postgres + cpu.nats) / n) * 1000, 3),
+    cpu_s: cpu,
+  };
 }
 
 /**
  * Tracing on, exporting every span over OTLP/HTTP (protobuf, the SDK's default batching) to a local sink
- * (bench/otlp-sink.mjs, a collector stand-in that counts what it gets), against tracing off: `--rate`
- * events/s through POST /v1/events for `--seconds`, one subscription, each mode in worlds of its own in
- * ABBA order over `--tracing-rounds` rounds so drift on a shared machine cancels. At a load the hub keeps up
- * with, the delivered rate hardly moves; what tracing costs is CPU, so `ratio` is the apps' CPU per event
- * off ÷ on: the share of its throughput a CPU-bound pod keeps with tracing on (target >= 0.9, a cost of at
- * most 10 %). `delivered_ratio` is the delivered rates' at the offered load.
+ * (bench/otlp-sink.mjs, a collector stand-in that counts what it gets), against tracing off: two worlds side
+ * by side, identical but for tracing, loaded in turn (`--rate` events/s through POST /v1/events for
+ * `--seconds`, one subscription) in ABBA order over `--tracing-rounds` rounds, so that both see the same
+ * machine (its other load moves CPU per event by more than tracing costs). At a load the hub keeps up with,
+ * the delivered rate hardly moves; what tracing costs is CPU, so `ratio` is the apps' CPU per event off ÷ on:
+ * the share of its throughput a CPU-bound pod keeps with tracing on (target >= 0.9, a cost of at most 10 %).
+ * `delivered_ratio` is the delivered rates' at the offered load.
  */
 async function tracing() {
   const sink = fork(join(ROOT, 'bench', 'otlp-sink.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -1316,34 +1318,40 @@ async function tracing() {
       sink.send({ type: 'stats', id: reqId });
     });
   const runs = { off: [], on: [] };
+  const worlds = {};
+  let spans;
   try {
+    // `--set=OTEL_…=…` (e.g. the batch processor's settings) applies to both apps of the traced world.
+    const otel = Object.fromEntries(Object.entries(extraEnv).filter(([k]) => k.startsWith('OTEL_')));
+    worlds.off = await startTracedWorld({});
+    worlds.on = await startTracedWorld({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, ...otel });
+    const sinkCpu = cpuSeconds(sink.pid);
     for (let r = 0; r < opts['tracing-rounds']; r++) {
       for (const mode of r % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
         log(`tracing ${mode}, round ${r + 1}`);
-        const before = await sinkStats();
-        const sinkCpu = cpuSeconds(sink.pid);
-        // `--set=OTEL_…=…` (e.g. the batch processor's settings) applies to both apps of the traced worlds.
-        const otel = Object.fromEntries(Object.entries(extraEnv).filter(([k]) => k.startsWith('OTEL_')));
-        const run = await tracedWorld(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, ...otel } : {});
-        // After the world stopped: its last spans are flushed at shutdown.
-        const after = await sinkStats();
-        const events = opts.rate * (opts.seconds + opts.warmup);
-        run.sink = {
-          exports: after.requests - before.requests,
-          spans: after.spans - before.spans,
-          spans_per_event: round((after.spans - before.spans) / events, 2),
-          bytes_per_span: after.spans > before.spans ? Math.round((after.bytes - before.bytes) / (after.spans - before.spans)) : null,
-          names: Object.fromEntries(
-            Object.entries(after.names)
-              .map(([k, v]) => [k, v - (before.names[k] ?? 0)])
-              .filter(([, v]) => v > 0),
-          ),
-          cpu_s: round(cpuSeconds(sink.pid) - sinkCpu, 1),
-        };
-        runs[mode].push(run);
+        runs[mode].push(await tracedPhase(worlds[mode]));
       }
     }
+    const events = worlds.on.events;
+    // Stopped first: its last spans are flushed at shutdown.
+    await worlds.on.pool.close();
+    await worlds.on.world.stop();
+    const stats = await sinkStats();
+    spans = {
+      events,
+      exports: stats.requests,
+      spans: stats.spans,
+      spans_per_event: round(stats.spans / events, 2),
+      bytes_per_span: stats.spans ? Math.round(stats.bytes / stats.spans) : null,
+      names: stats.names,
+      sink_cpu_s: round(cpuSeconds(sink.pid) - sinkCpu, 1),
+    };
   } finally {
+    for (const w of [worlds.off, worlds.on]) {
+      if (!w) continue;
+      await w.pool.close().catch(() => undefined);
+      await w.world.stop().catch(() => undefined);
+    }
     sink.send({ type: 'exit' });
     children.delete(sink);
   }
@@ -1362,13 +1370,14 @@ async function tracing() {
     rounds: opts['tracing-rounds'],
     off: runs.off,
     on: runs.on,
+    exported: spans,
     ratio: round(ratio),
     hub_ratio: round(hubRatio),
     delivered_ratio: round(deliveredRatio),
     p99_ms: { off: med('off', 'p99_ms'), on: med('on', 'p99_ms') },
     target: 'ratio >= 0.9 (apps CPU per event, off / on: tracing costs at most 10 % of throughput) and delivered_ratio >= 0.9',
     met: ratio >= 0.9 && deliveredRatio >= 0.9,
-    note: 'POST /v1/events -> JetStream -> fan-out -> attempt; on: every span exported over OTLP/HTTP protobuf to a local sink (its CPU in on[].sink)',
+    note: 'POST /v1/events -> JetStream -> fan-out -> attempt; on: every span exported over OTLP/HTTP protobuf to a local sink; two worlds loaded in turn',
   });
 }
 
