@@ -47,6 +47,8 @@ const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
 const inTrace = (traceId: string): ReadableSpan[] => spans().filter((s) => s.spanContext().traceId === traceId);
 const idOf = (s: ReadableSpan): string => s.spanContext().spanId;
 const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.spanId;
+/** An OpenTelemetry time ([seconds, nanoseconds]) in milliseconds. */
+const hrMs = ([s, ns]: [number, number]): number => s * 1000 + ns / 1e6;
 const childrenOf = (parent: ReadableSpan, all: ReadableSpan[]): ReadableSpan[] => all.filter((s) => parentOf(s) === idOf(parent));
 /** The one span of `all` with this name (and attributes), failing when there is none or several. */
 function only(all: ReadableSpan[], name: string, attributes: Record<string, unknown> = {}): ReadableSpan {
@@ -74,7 +76,7 @@ describe('tracing on', () => {
     await subscribe(ctx, { url: `${receiver.url}/c`, event_types: ['ticket.updated', 'message.delivery_status'], secret: SECRET });
   });
 
-  it('gives one event to two subscriptions, one of them retried, one trace: API, publish, fan-out, attempts, retry job', async () => {
+  it('gives one event to two subscriptions, one of them retried, one trace: API, dispatcher with its fan-out, attempts, retry job', async () => {
     await publish({ id: 'evt-traced', type: 'ticket.created', model_id: 't-traced', model: { id: 't-traced', subject: 'private subject line' } });
     await receiver.waitFor(3);
     const [a1] = requestsFor('/a', 'evt-traced');
@@ -92,21 +94,29 @@ describe('tracing on', () => {
 
     // The tree, kinds and parents.
     expect(server).toMatchObject({ kind: SpanKind.SERVER, parentSpanContext: undefined });
-    expect(server.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/events', 'http.response.status_code': 202 });
-    const publishSpan = only(all, 'publish events');
-    expect(publishSpan.kind).toBe(SpanKind.PRODUCER);
-    expect(parentOf(publishSpan)).toBe(idOf(server));
-    expect(publishSpan.attributes).toMatchObject({ 'messaging.system': 'nats', 'hookhub.event.id': 'evt-traced', 'hookhub.duplicate': false });
+    expect(server.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/v1/events',
+      'http.response.status_code': 202,
+      'hookhub.event.id': 'evt-traced',
+      'hookhub.event.type': 'ticket.created',
+    });
+    // The request's span is the event's producer: its context is in the NATS headers.
     const process = only(all, 'process events');
     expect(process.kind).toBe(SpanKind.CONSUMER);
-    expect(parentOf(process)).toBe(idOf(publishSpan));
+    expect(parentOf(process)).toBe(idOf(server));
     expect(process.attributes).toMatchObject({
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
       'hookhub.event.id': 'evt-traced',
       'hookhub.event.type': 'ticket.created',
       'hookhub.tenant.id': ctx.tenant.tenantId,
+      'hookhub.deliveries': 2,
     });
+    // The fan-out: an event on the consumer span when the batch's transaction committed, before any attempt.
+    expect(process.events.map((e) => e.name)).toEqual(['fan-out']);
+    const fanOutAt = process.events[0].time;
 
-    const fanOut = only(all, 'fan-out');
     const attemptA = only(all, 'POST', { 'hookhub.subscription.id': subA });
     const attemptB1 = only(all, 'POST', { 'hookhub.subscription.id': subB, 'hookhub.attempt': 1 });
     const retryJob = only(all, 'publish retries');
@@ -114,8 +124,8 @@ describe('tracing on', () => {
       childrenOf(process, all)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(['POST', 'POST', 'fan-out', 'publish retries']);
-    expect(fanOut.attributes).toMatchObject({ 'hookhub.deliveries': 2, 'hookhub.deliveries.pending': 2 });
+    ).toEqual(['POST', 'POST', 'publish retries']);
+    for (const attempt of [attemptA, attemptB1]) expect(hrMs(attempt.startTime)).toBeGreaterThanOrEqual(hrMs(fanOutAt));
     expect(retryJob).toMatchObject({
       kind: SpanKind.PRODUCER,
       attributes: expect.objectContaining({ 'hookhub.delivery.id': b1.headers['x-webhook-delivery'], 'hookhub.attempt': 2 }),
@@ -125,7 +135,7 @@ describe('tracing on', () => {
     expect(parentOf(retry)).toBe(idOf(retryJob));
     const attemptB2 = only(all, 'POST', { 'hookhub.subscription.id': subB, 'hookhub.attempt': 2 });
     expect(parentOf(attemptB2)).toBe(idOf(retry));
-    expect(all).toHaveLength(9);
+    expect(all).toHaveLength(7);
 
     // Each attempt: an HTTP client span with the outcome; the failed one is an error.
     expect(attemptA).toMatchObject({ kind: SpanKind.CLIENT, status: { code: 0 } });
@@ -205,7 +215,7 @@ describe('tracing on', () => {
     expect(requestsFor('/c', 'evt-direct')[0].headers.traceparent).toBe(`00-${publisherTrace}-${idOf(attempt)}-01`);
   });
 
-  it('traces a batch: one server span, a publish span per event, each event delivered in that trace', async () => {
+  it("traces a batch: one server span, each event's dispatcher span its child, each event delivered in that trace", async () => {
     const res = await ctx.hub.api.request('POST', '/v1/events/batch', {
       token: ctx.publisher,
       body: { events: ['evt-batch-1', 'evt-batch-2'].map((id) => ({ id, type: 'ticket.updated', model_id: id, model: { id } })) },
@@ -214,8 +224,9 @@ describe('tracing on', () => {
     await eventually(() => expect([...requestsFor('/c', 'evt-batch-1'), ...requestsFor('/c', 'evt-batch-2')]).toHaveLength(2));
     const server = only(spans(), 'POST /v1/events/batch');
     const traceId = server.spanContext().traceId;
-    const publishes = inTrace(traceId).filter((s) => s.name === 'publish events');
-    expect(publishes.map((s) => [s.attributes['hookhub.event.id'], parentOf(s)]).sort()).toEqual([
+    await eventually(() => expect(inTrace(traceId).filter((s) => s.name === 'process events')).toHaveLength(2));
+    const processed = inTrace(traceId).filter((s) => s.name === 'process events');
+    expect(processed.map((s) => [s.attributes['hookhub.event.id'], parentOf(s)]).sort()).toEqual([
       ['evt-batch-1', idOf(server)],
       ['evt-batch-2', idOf(server)],
     ]);
@@ -233,7 +244,14 @@ describe('tracing on', () => {
     expect(server.attributes).toMatchObject({ 'http.route': '/ingest/:provider/:connectionId', 'http.response.status_code': 200 });
     const traceId = server.spanContext().traceId;
     expect(TRACEPARENT.exec(String(req.headers.traceparent))?.[1]).toBe(traceId);
-    expect(parentOf(only(inTrace(traceId), 'publish events'))).toBe(idOf(server));
+    // Published after the answer: a producer span of its own, child of the callback's.
+    const publishSpan = only(inTrace(traceId), 'publish events');
+    expect(publishSpan).toMatchObject({
+      kind: SpanKind.PRODUCER,
+      attributes: expect.objectContaining({ 'messaging.system': 'nats', 'hookhub.duplicate': false }),
+    });
+    expect(parentOf(publishSpan)).toBe(idOf(server));
+    await eventually(() => expect(parentOf(only(inTrace(traceId), 'process events'))).toBe(idOf(publishSpan)));
   });
 });
 

@@ -17,6 +17,12 @@ export interface PublishOptions {
   deadlineMs?: number;
   /** The trace the event belongs to (the API request's, a provider callback's); unset: the publish starts one. */
   trace?: TraceContext;
+  /**
+   * `own` (default): the publish gets a producer span, child of `trace`, and the message carries it.
+   * `caller`: the message carries `trace` as it is, because the caller's span is the event's producer
+   * already: the API's request span, which ends once JetStream has acked (a span less per event).
+   */
+  producerSpan?: 'own' | 'caller';
 }
 
 /** How long one publish keeps trying, in all (what a caller such as `POST /v1/events` waits at most). */
@@ -87,17 +93,18 @@ export class EventPublisher {
     const data = encoder.encode(serializeEnvelope(event));
     const msgID = SubjectNames.eventMsgId(event.account_id, event.id);
     // The producer span's context travels in the message's headers: the dispatcher's spans continue it.
-    const span = tracingOn()
-      ? startSpan('publish events', SpanKind.PRODUCER, options.trace, {
-          'messaging.system': 'nats',
-          'messaging.operation.name': 'publish',
-          'messaging.operation.type': 'send',
-          'messaging.destination.name': subject,
-          'hookhub.event.id': event.id,
-          'hookhub.event.type': event.type,
-        })
-      : undefined;
-    injectTrace(contextOf(span), h, headerSinkSetter);
+    const span =
+      tracingOn() && options.producerSpan !== 'caller'
+        ? startSpan('publish events', SpanKind.PRODUCER, options.trace, {
+            'messaging.system': 'nats',
+            'messaging.operation.name': 'publish',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': subject,
+            'hookhub.event.id': event.id,
+            'hookhub.event.type': event.type,
+          })
+        : undefined;
+    injectTrace(span ? contextOf(span) : options.trace, h, headerSinkSetter);
     try {
       const receipt = await this.publishTries(subject, data, msgID, h, Date.now() + (options.deadlineMs ?? PUBLISH_DEADLINE_MS));
       span?.setAttribute('hookhub.duplicate', receipt.duplicate);

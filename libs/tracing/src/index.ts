@@ -1,6 +1,7 @@
 // Tracing (OpenTelemetry, docs/tracing.md): the SDK's start and stop, a few manual spans, and the W3C
 // trace context on every hop (HTTP requests in and out, NATS message headers). Off unless OTEL_* asks for it.
 export {
+  annotate,
   contextOf,
   endSpan,
   SpanKind,

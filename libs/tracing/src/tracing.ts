@@ -101,6 +101,11 @@ export function contextOf(span: Span | undefined): TraceContext | undefined {
   return span && trace.setSpan(ROOT_CONTEXT, span);
 }
 
+/** Adds attributes to the span `context` names (a request's span, from a service that learns more than the route knew). */
+export function annotate(context: TraceContext | undefined, attributes: Attributes): void {
+  if (context) trace.getSpan(context)?.setAttributes(attributes);
+}
+
 /**
  * Ends a span; with `failure`, as an error whose description is that short text (never a payload or a
  * URL: error messages here are the hub's own) and whose `error.type` is `errorType` or the text itself.

@@ -5,7 +5,7 @@ import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { EventPublisher } from '@hookhub/jetstream';
 import { EventLogRepository, TenantRepository } from '@hookhub/persistence';
 import { ProblemException, Problems } from '@hookhub/platform';
-import type { TraceContext } from '@hookhub/tracing';
+import { annotate, type TraceContext } from '@hookhub/tracing';
 import type { Principal } from '../auth/principal';
 import { BatchItemView, BatchReceiptView, PublishEventDto, publishEventOf, PublishReceiptView } from './publish-event.dto';
 
@@ -45,9 +45,11 @@ export class EventsService {
   /** `trace`: the request's (tracing on), which the event's publish and everything after it continue. */
   async publish(principal: Principal, dto: PublishEventDto, trace?: TraceContext): Promise<PublishReceiptView> {
     const { event, definition, version } = await this.envelope(principal, dto);
+    annotate(trace, { 'hookhub.event.id': event.id, 'hookhub.event.type': event.type });
     let receipt;
     try {
-      receipt = await this.publisher.publish(event, { trace });
+      // The request's span is the event's producer: it ends once JetStream acked.
+      receipt = await this.publisher.publish(event, { trace, producerSpan: 'caller' });
     } catch (err) {
       throw eventNotConfirmed(event.id, err);
     }
@@ -77,7 +79,7 @@ export class EventsService {
     }
     const { event, definition, version } = prepared;
     try {
-      const receipt = await this.publisher.publish(event, { trace });
+      const receipt = await this.publisher.publish(event, { trace, producerSpan: 'caller' });
       return {
         index,
         id: event.id,
