@@ -220,15 +220,16 @@ describe('rate limits, enforced across three dispatchers', () => {
     expect(new Set(arrivals.map((r) => r.headers['x-webhook-delivery'])).size).toBe(EVENTS);
     expect(arrivals.every((r) => r.headers['x-webhook-attempt'] === '1')).toBe(true);
     await eventually(async () => expect(await states(limited)).toEqual([{ status: 'delivered', attempt_count: 1, attempts: 1, n: EVENTS }]));
-    // The unlimited subscription had everything long before the limited one was a third through.
-    expect(unlimitedDone - started).toBeLessThan(((EVENTS / limit.per_second) * 1000) / 3);
+    // The unlimited subscription had everything before the limited one was half through.
+    expect(unlimitedDone).toBeLessThan(first + (last - first) / 2);
     expect(await states(unlimited)).toEqual([{ status: 'delivered', attempt_count: 1, attempts: 1, n: EVENTS }]);
   });
 
   it('a pod frozen and killed while holding a lease stalls the limit for no longer than its lease; what it had taken is sent after its hold', async () => {
     const pod = pods[0];
     const EVENTS = 200;
-    const limit = { per_second: 40 };
+    // Some room over the rate: a pod of a loaded machine then sends a little late rather than put deliveries back.
+    const limit = { per_second: 40, burst: 50 };
     const limited = await subscribe('/killed', limit);
     await publish('k', EVENTS);
     await waitAt('/killed', 40, 15_000);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { burstSize, intervalMs, LEASE_HORIZON_MS, MAX_LEASE, planSlots, RateLimit } from './rate-budget';
+import { burstSize, intervalMs, lateAllowanceMs, LEASE_HORIZON_MS, MAX_LEASE, planSlots, RateLimit } from './rate-budget';
 
 const options = { max: MAX_LEASE, horizonMs: LEASE_HORIZON_MS };
 
@@ -31,15 +31,25 @@ function simulate(limit: RateLimit, asks: Array<{ at: number; take: number; used
 }
 
 describe('rate budget (GCRA)', () => {
-  it('after a quiet spell lets burst − per_second go at once, then paces one every 1000 / per_second ms', () => {
+  it('after a quiet spell lets half the room over per_second go at once, then paces one every 1000 / per_second ms', () => {
     const limit = { perSecond: 50, burst: 100 };
     const plan = planSlots(limit, 0, 10_000, options);
-    expect(burstSize(limit)).toBe(50);
-    expect(plan.slots.slice(0, 50)).toEqual(Array(50).fill(10_000));
-    expect(plan.slots.slice(50, 53)).toEqual([10_020, 10_040, 10_060]);
-    // Up to the horizon: 50 at once and one every 20 ms for 250 ms.
-    expect(plan.slots).toHaveLength(50 + 12);
+    // Room 50: 25 at once; the other 25 for late sends (a pod may be up to 250 ms late, 13 sends at 50/s).
+    expect(lateAllowanceMs(limit)).toBe(250);
+    expect(burstSize(limit)).toBe(25);
+    expect(plan.slots.slice(0, 25)).toEqual(Array(25).fill(10_000));
+    expect(plan.slots.slice(25, 28)).toEqual([10_020, 10_040, 10_060]);
+    // Up to the horizon: 25 at once and one every 20 ms for 250 ms.
+    expect(plan.slots).toHaveLength(25 + 12);
     expect(plan.nextDueMs).toBe(10_260);
+  });
+
+  it('allows late sends half the room burst leaves, from 25 ms to the lease horizon', () => {
+    expect(lateAllowanceMs({ perSecond: 40, burst: 40 })).toBe(25);
+    expect(lateAllowanceMs({ perSecond: 40, burst: 50 })).toBe(125);
+    expect(burstSize({ perSecond: 40, burst: 50 })).toBe(5);
+    expect(burstSize({ perSecond: 40, burst: 41 })).toBe(1);
+    expect(lateAllowanceMs({ perSecond: 1, burst: 1_000 })).toBe(LEASE_HORIZON_MS);
   });
 
   it('with burst = per_second paces evenly from the first send', () => {
@@ -70,9 +80,10 @@ describe('rate budget (GCRA)', () => {
   });
 
   it('a budget unused for long holds only burstSize sends', () => {
-    const limit = { perSecond: 5, burst: 8 };
+    const limit = { perSecond: 5, burst: 20 };
     const plan = planSlots(limit, 1_000, 3_600_000, { max: 100, horizonMs: 0 });
-    expect(plan.slots).toHaveLength(3);
+    expect(burstSize(limit)).toBe(7);
+    expect(plan.slots).toHaveLength(7);
   });
 
   it('caps a lease at `max` sends', () => {
@@ -94,6 +105,24 @@ describe('rate budget (GCRA)', () => {
         expect(mostInWindow(sent)).toBeLessThanOrEqual(limit.burst);
         // Over the 10 s of asks (and a lease's horizon past them), the steady rate plus the one burst.
         expect(sent.length).toBeLessThanOrEqual(Math.ceil((10_000 + LEASE_HORIZON_MS) / intervalMs(limit)) + burstSize(limit));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sends late by up to the allowance still keep to `burst` in any one second, when burst leaves room for one', () => {
+    const limits = fc
+      .integer({ min: 1, max: 400 })
+      .chain((perSecond) => fc.record({ perSecond: fc.constant(perSecond), burst: fc.integer({ min: perSecond, max: perSecond * 3 }) }))
+      .filter((l) => Math.floor((l.burst - l.perSecond) / 2) >= Math.ceil((lateAllowanceMs(l) / 1000) * l.perSecond));
+    const asks = fc.array(fc.record({ at: fc.integer({ min: 0, max: 10_000 }), take: fc.integer({ min: 0, max: MAX_LEASE }), used: fc.constant(true) }), {
+      maxLength: 100,
+    });
+    fc.assert(
+      fc.property(limits, asks, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1 }), (limit, pods, delays) => {
+        const allowance = lateAllowanceMs(limit);
+        const sent = simulate(limit, pods).map((t, i) => t + delays[i % delays.length] * allowance);
+        expect(mostInWindow(sent)).toBeLessThanOrEqual(limit.burst);
       }),
       { numRuns: 300 },
     );

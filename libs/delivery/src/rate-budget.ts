@@ -10,7 +10,9 @@
  *
  * With `burst` ≥ `perSecond`, at most `burst` sends fall in any one second
  * and `perSecond` a second over time: the first `burstSize` at once after a
- * quiet spell, then one every `1000 / perSecond` ms.
+ * quiet spell, then one every `1000 / perSecond` ms. Half of the room `burst`
+ * leaves over `perSecond` is kept for sends a busy pod makes a little late
+ * (`lateAllowanceMs`), so that those too stay within `burst`.
  */
 
 /** A subscription's limit: `perSecond` over time, at most `burst` in any one second (`burst` ≥ `perSecond`). */
@@ -29,13 +31,28 @@ export function intervalMs(limit: RateLimit): number {
   return 1000 / limit.perSecond;
 }
 
+/** Shortest lateness a pod may still send at: timers and event loops are rarely more precise. */
+const MIN_LATE_ALLOWANCE_MS = 25;
+
 /**
- * Sends that may go at once after a quiet spell: `burst − perSecond`, at least one. A window of one second
- * then holds at most that many plus `perSecond − 1` paced ones: `burst − 1`, or `perSecond` when `burst` is
- * `perSecond` (one below `burst` leaves a send's worth of room for the jitter between pods).
+ * How late a pod may still make a send (a busy event loop, a collection pause): half the room `burst` leaves
+ * over `perSecond`, as time at the rate, from 25 ms to the lease horizon. A send later than that goes back in
+ * line: made late, it would bunch up with the next ones above the limit.
+ */
+export function lateAllowanceMs(limit: RateLimit): number {
+  const room = limit.burst - limit.perSecond;
+  return Math.min(LEASE_HORIZON_MS, Math.max(MIN_LATE_ALLOWANCE_MS, (room / 2 / limit.perSecond) * 1000));
+}
+
+/**
+ * Sends that may go at once after a quiet spell: half the room `burst` leaves over `perSecond` (at least one).
+ * The other half is for sends that go or arrive late: a pod's (up to `lateAllowanceMs`) and the network's.
+ * A window of one second holds at most this many, minus one, plus a second of paced sends and the late ones:
+ * `burst`, with up to half the room's worth of time in lateness. (With no room, `burst` = `perSecond`, a send
+ * up to 25 ms late can make one more.)
  */
 export function burstSize(limit: RateLimit): number {
-  return Math.max(1, limit.burst - limit.perSecond);
+  return Math.max(1, Math.floor((limit.burst - limit.perSecond) / 2));
 }
 
 /** The send times a lease may take, and what the budget becomes. */

@@ -8,7 +8,7 @@ import { AttemptSettlement } from './attempt-settlement';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DELIVERY_SETTINGS, DeliverySettings } from './delivery.settings';
 import { EventPayloads } from './payload';
-import { intervalMs, LEASE_HORIZON_MS, MAX_LEASE, planSlots, RateLimit, SlotPlan } from './rate-budget';
+import { lateAllowanceMs, LEASE_HORIZON_MS, MAX_LEASE, planSlots, RateLimit, SlotPlan } from './rate-budget';
 import { SenderPermissions } from './sender-permissions';
 
 /** How often a pod looks for lines it does not pace yet (deliveries that joined on another pod, a line left by a pod that stopped). */
@@ -23,11 +23,6 @@ const CONTENDED_MS = 15;
  */
 const MIN_LEAD_MS = 20;
 const MAX_LEAD_MS = 200;
-/**
- * A send this much later than its time (or one interval, when longer) is not made: the pod was starved of CPU
- * and its late sends would bunch up with the next ones, above the limit. The delivery goes back to its place.
- */
-const MAX_LATE_MS = 25;
 /** A lease that failed (PostgreSQL away) is tried again after this long. */
 const FAILED_ROUND_MS = 1_000;
 
@@ -174,7 +169,8 @@ export class RateLine {
     const plan = planned.plan;
     // The send times are on PostgreSQL's clock: each pod turns them into its own, so pods' clocks need not agree.
     const clockOffset = lease.nowMs - lease.localNowMs;
-    const lateAfterMs = plan ? Math.max(MAX_LATE_MS, intervalMs(plan.limit)) : Infinity;
+    // A send later than the limit allows for (a pod starved of CPU) goes back in line rather than out late.
+    const lateAfterMs = plan ? lateAllowanceMs(plan.limit) : Infinity;
     lease.deliveries.forEach((d, i) => this.schedule(d, sub, plan ? plan.slots[i] - clockOffset : lease.localNowMs, lateAfterMs, lease.localNowMs));
     this.metrics.rateLeased.inc(lease.deliveries.length);
     if (lease.deliveries.length < lease.asked) return null;

@@ -109,8 +109,8 @@ export class RateLimitDto {
     maximum: RATE_LIMIT_BOUNDS.burst.max,
     example: 100,
     description:
-      'The most deliveries in any one second, at least `per_second` (the default): after a quiet spell `burst − per_second` ' +
-      'may go at once, then they are paced evenly',
+      'The most deliveries in any one second, at least `per_second` (the default). Half the room over `per_second` lets a busy ' +
+      'dispatcher send a little late; the rest may go at once after a quiet spell; then they are paced evenly',
   })
   @IsOptional()
   @IsInt()
