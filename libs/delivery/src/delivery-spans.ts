@@ -20,8 +20,7 @@ export function processSpan(name: 'process events' | 'process retries', msg: Inb
     'messaging.operation.name': 'process',
     'messaging.operation.type': 'process',
     'messaging.destination.name': msg.subject,
-    // Only for a message JetStream hands out again (a crashed pod's, a nak'd one): attributes cost per span.
-    ...(msg.deliveryCount > 1 ? { 'hookhub.delivery_count': msg.deliveryCount } : {}),
+    // No delivery count: reading it parses the message's reply subject, a cost on every message for a rare case.
     ...attributes,
   });
 }
