@@ -44,8 +44,8 @@ export interface SoakReport {
   health: { unready: string[]; restarts: Record<string, number> };
   /** For the first lost events: what the event log, the deliveries and the stream hold of each, and the consumer's state. */
   lostDiagnosis: string[];
-  /** RSS slope (MiB/min) of each app since its last restart, with the span it covers. */
-  memory: Record<string, { slopeMbPerMin: number; lastMb: number | null; minutes: number }>;
+  /** Each app's RSS: the slope (MiB/min) over its longest lifetime and how long that was, its peak over the run, and its lifetimes. */
+  memory: Record<string, { slopeMbPerMin: number; minutes: number; peakMb: number; lastMb: number; lifetimes: number }>;
 }
 
 const pct = (sorted: number[], p: number): number | null => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : null);
@@ -171,14 +171,19 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
   }
   latencies.sort((a, b) => a - b);
 
+  // Faults restart every app every few minutes, so each lifetime is judged on its own: the longest one's slope,
+  // and the peak over the whole run (which would climb from lifetime to lifetime if something leaked).
   const memory: SoakReport['memory'] = {};
   for (const [name, list] of samples) {
-    const last = list[list.length - 1];
-    const span = list.filter((s) => s.restarts === last.restarts);
+    const lifetimes = new Map<number, typeof list>();
+    for (const s of list) lifetimes.set(s.restarts, [...(lifetimes.get(s.restarts) ?? []), s]);
+    const longest = [...lifetimes.values()].sort((a, b) => b[b.length - 1].at - b[0].at - (a[a.length - 1].at - a[0].at))[0];
     memory[name] = {
-      slopeMbPerMin: Math.round(slopePerMinute(span) * 100) / 100,
-      lastMb: Math.round(last.mb),
-      minutes: Math.round(((span[span.length - 1].at - span[0].at) / 60_000) * 10) / 10,
+      slopeMbPerMin: Math.round(slopePerMinute(longest) * 100) / 100,
+      minutes: Math.round(((longest[longest.length - 1].at - longest[0].at) / 60_000) * 10) / 10,
+      peakMb: Math.round(Math.max(...list.map((s) => s.mb))),
+      lastMb: Math.round(list[list.length - 1].mb),
+      lifetimes: lifetimes.size,
     };
   }
 
