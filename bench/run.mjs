@@ -1452,6 +1452,8 @@ async function rateLimit() {
         )
       ).rows;
       const stats = await receiverStats(cappedLabel);
+      // Its line (thousands still waiting) would be paced by the next world's dispatchers, which share the database.
+      await world.api.req('POST', `/v1/subscriptions/${cappedId}/disable`, t.key);
       return {
         free,
         capped: {
