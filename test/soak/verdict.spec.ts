@@ -78,6 +78,9 @@ describe('soak verdict', () => {
     const kill = { kind: 'app-kill' as const, target: 'dispatcher-2', detail: 'SIGKILL', startedAt: 1_200, endedAt: 3_000 };
     const explained = world(dup, [{}, {}], [kill]).duplicates;
     expect(explained).toMatchObject({ count: 1, unexplained: [], byCause: { 'app-kill': 1 } });
+    // A fault over before the acceptance by more than ack_wait did not cause it.
+    const old = [receipt('d1', 1, 60_000, 200), receipt('d1', 1, 70_000, 200), receipt('d2', 1, 1_500, 200)];
+    expect(world(old, [{}, {}], [kill]).duplicates.unexplained).toHaveLength(1);
     // A publisher-side app going down cannot make the dispatcher send again.
     expect(world(dup, [{}, {}], [{ ...kill, target: 'subscriptions-1' }]).duplicates.unexplained).toHaveLength(1);
   });

@@ -85,16 +85,18 @@ export function lostAnswer(faults: Fault[], accepted: Receipt): Fault | undefine
 
 /**
  * The fault that explains a repeat of something the receiver had accepted at
- * `acceptedAt` and got again at `repeatedAt`: one whose window overlaps the
- * time between the two and that began at most `ack_wait` (plus the longest
- * fault) before the repeat — the hub sends again only after a crash, a stall
- * or a lost acknowledgement, when the event comes back from JetStream.
+ * `acceptedAt` and got again at `repeatedAt`: one that began at most `ack_wait`
+ * (plus the longest fault) before the repeat and had not ended more than
+ * `ack_wait` before the acceptance. The hub sends again only after a crash, a
+ * stall or a lost acknowledgement, when the event comes back from JetStream;
+ * a pod stopped for longer than `ack_wait` finishes its old copies after it
+ * resumes, while another pod already has them.
  */
 export function explainingFault(faults: Fault[], acceptedAt: number, repeatedAt: number, ackWaitMs: number): Fault | undefined {
   const horizon = ackWaitMs + 60_000;
   return faults
     .filter((f) => REDELIVERY_FAULTS.includes(f.kind) && !f.target.startsWith('subscriptions') && !f.target.startsWith('provider-ingest'))
-    .filter((f) => f.startedAt <= repeatedAt && (f.endedAt ?? Infinity) >= acceptedAt - 2_000 && repeatedAt - f.startedAt <= horizon)
+    .filter((f) => f.startedAt <= repeatedAt && (f.endedAt ?? Infinity) >= acceptedAt - ackWaitMs - 5_000 && repeatedAt - f.startedAt <= horizon)
     .sort((a, b) => b.startedAt - a.startedAt)[0];
 }
 
