@@ -29,7 +29,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   exporter = new InMemorySpanExporter();
   // Before the apps are built, as main.ts does: the server span middleware is installed only when tracing is on.
-  tracing = startTracing({ serviceName: 'hookhub-test', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
+  tracing = await startTracing({ serviceName: 'hookhub-test', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
   ctx = await startTenantHub();
   ingest = await startIngest(ctx.env);
   receiver = await new TestReceiver().start();

@@ -35,7 +35,7 @@ describe('startTracing', () => {
     expect(startSpan('before', SpanKind.INTERNAL, undefined)).toBeUndefined();
 
     const exporter = new InMemorySpanExporter();
-    const tracing = startTracing({ serviceName: 'hookhub-test', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
+    const tracing = await startTracing({ serviceName: 'hookhub-test', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
     expect(tracingOn()).toBe(true);
     const parent = startSpan('parent', SpanKind.SERVER, undefined);
     const child = startSpan('child', SpanKind.CLIENT, contextOf(parent), { 'hookhub.attempt': 2 });
@@ -57,7 +57,7 @@ describe('startTracing', () => {
 
   it('can start again after a shutdown (a second SDK registers its own provider)', async () => {
     const exporter = new InMemorySpanExporter();
-    const tracing = startTracing({ serviceName: 'again', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
+    const tracing = await startTracing({ serviceName: 'again', spanProcessors: [new SimpleSpanProcessor(exporter)], detectResources: false });
     endSpan(startSpan('again', SpanKind.INTERNAL, undefined));
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['again']);
     await tracing.shutdown();

@@ -61,7 +61,7 @@ export async function runApp<C extends BaseConfig, A extends INestApplication>(l
   if (tracingWanted(config)) {
     const serviceName = config.OTEL_SERVICE_NAME ?? `hookhub-${service}`;
     try {
-      tracing = startTracing({ serviceName });
+      tracing = await startTracing({ serviceName });
     } catch (err) {
       return fail([`${service} could not start tracing: ${describe(err)}`], err);
     }
