@@ -689,6 +689,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's portal sessions, newest first, expired and revoked ones included (never the tokens) */
+        get: operations["portalSessions.list"];
+        put?: never;
+        /**
+         * Open a portal session for a tenant; its token and link are shown once
+         * @description A short-lived bearer credential (`hhp_…`, at most 24 h) scoped to the tenant, acting under one of its API keys. The portal link (`portal_path`) signs the browser in; the token also works as `Authorization: Bearer` on /v1. Revoking the session or its key ends it at once.
+         */
+        post: operations["portalSessions.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/portal-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a portal session: its next request, on any pod, is refused */
+        delete: operations["portalSessions.revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller: its tenant, key, roles and, for a portal session, the session */
+        get: operations["whoAmI.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End the caller's own portal session (sign out) */
+        delete: operations["whoAmI.signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Success rate, attempts and latency p50/p99 over the last hour or day, in buckets; the backlog; the state and why
+         * @description Counts HTTP attempts started in the window (retries included) of deliveries created up to a day before it, from the delivery log.
+         */
+        get: operations["subscriptionHealth.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ingest/{provider}/{connectionId}": {
         parameters: {
             query?: never;
@@ -895,6 +987,18 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        RateLimitDto: {
+            /**
+             * @description Deliveries a second to the endpoint over time, summed over every dispatcher
+             * @example 50
+             */
+            per_second: number;
+            /**
+             * @description The most deliveries in any one second, at least `per_second` (the default). Half the room over `per_second` lets a busy dispatcher send a little late; the rest may go at once after a quiet spell; then they are paced evenly
+             * @example 100
+             */
+            burst?: number;
+        };
         CreateSubscriptionDto: {
             /** @example https://hooks.example.com/hookhub */
             url: string;
@@ -939,6 +1043,8 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /** @description Most deliveries to the endpoint, for all dispatchers together: `per_second` over time and at most `burst` in any one second. Deliveries over it wait (they are neither failed nor counted as attempts) and go out oldest first as the budget frees; retries wait in the same line. A value that breaks the rules is a 422 `invalid-rate-limit` naming the field. Null or omitted: no limit. */
+            rate_limit?: (components["schemas"]["RateLimitDto"] | null) & components["schemas"]["RateLimitDto"];
             /**
              * @default full
              * @enum {string}
@@ -986,6 +1092,12 @@ export interface components {
             verify_token?: string;
             description?: string;
         };
+        RateLimitView: {
+            /** @description Deliveries a second over time, summed over every dispatcher */
+            per_second: number;
+            /** @description The most deliveries in any one second */
+            burst: number;
+        };
         CreatedSubscriptionView: {
             id: string;
             tenant_id: string;
@@ -1002,6 +1114,8 @@ export interface components {
             } | null;
             /** @description Events of its types its filter kept out since it was created (no delivery was made for them); counted once per event, written by the dispatchers a moment after the fan-out */
             filtered_count: number;
+            /** @description Most deliveries to the endpoint for all dispatchers together (see POST); null: no limit */
+            rate_limit: (components["schemas"]["RateLimitView"] | null) & components["schemas"]["RateLimitView"];
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -1052,6 +1166,8 @@ export interface components {
             } | null;
             /** @description Events of its types its filter kept out since it was created (no delivery was made for them); counted once per event, written by the dispatchers a moment after the fan-out */
             filtered_count: number;
+            /** @description Most deliveries to the endpoint for all dispatchers together (see POST); null: no limit */
+            rate_limit: (components["schemas"]["RateLimitView"] | null) & components["schemas"]["RateLimitView"];
             /** @enum {string} */
             format: "full" | "thin";
             /** @enum {string} */
@@ -1133,6 +1249,8 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /** @description Most deliveries to the endpoint, for all dispatchers together: `per_second` over time and at most `burst` in any one second. Deliveries over it wait (they are neither failed nor counted as attempts) and go out oldest first as the budget frees; retries wait in the same line. A value that breaks the rules is a 422 `invalid-rate-limit` naming the field. Null or omitted: no limit. */
+            rate_limit?: (components["schemas"]["RateLimitDto"] | null) & components["schemas"]["RateLimitDto"];
             /**
              * @default full
              * @enum {string}
@@ -1712,6 +1830,117 @@ export interface components {
              * @enum {string}
              */
             body_encoding: "utf8" | "base64";
+        };
+        CreatePortalSessionDto: {
+            /**
+             * Format: uuid
+             * @description The tenant's API key the session acts under: what the session creates belongs to this key, and revoking the key ends the session at once. An `admin` session needs a key with the admin role; a `reader` session one with the admin or reader role.
+             */
+            api_key_id: string;
+            /**
+             * @description `admin`: everything a tenant admin key may do except managing API keys; `reader`: GET only
+             * @enum {string}
+             */
+            role: "admin" | "reader";
+            /**
+             * @description Lifetime in ms, at most 24 h
+             * @default 3600000
+             */
+            expires_in_ms?: number;
+        };
+        CreatedPortalSessionView: {
+            id: string;
+            tenant_id: string;
+            api_key_id: string;
+            /** @enum {string} */
+            role: "admin" | "reader";
+            created_at: string;
+            expires_at: string;
+            revoked_at: string | null;
+            /** @description The session token (`hhp_…`), a bearer credential for /v1. Shown only in this response; only a hash is stored. */
+            token: string;
+            /**
+             * @description The portal link: append it to this API's base URL. The token travels in the fragment, which browsers do not send to servers or put in Referer headers.
+             * @example /portal/#session=hhp_…
+             */
+            portal_path: string;
+        };
+        PortalSessionView: {
+            id: string;
+            tenant_id: string;
+            api_key_id: string;
+            /** @enum {string} */
+            role: "admin" | "reader";
+            created_at: string;
+            expires_at: string;
+            revoked_at: string | null;
+        };
+        PortalSessionPage: {
+            items: components["schemas"]["PortalSessionView"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        CurrentSessionView: {
+            id: string;
+            /** @enum {string} */
+            role: "admin" | "reader";
+            expires_at: string;
+        };
+        WhoAmIView: {
+            tenant_id: string;
+            /** @description The API key: the caller itself, or the one its portal session acts under */
+            api_key_id: string;
+            roles: ("admin" | "publisher" | "reader")[];
+            /** @description The portal session, when the caller is one */
+            session: (components["schemas"]["CurrentSessionView"] | null) & components["schemas"]["CurrentSessionView"];
+        };
+        HealthBucketView: {
+            /** @description HTTP attempts started */
+            attempts: number;
+            /** @description Attempts the endpoint answered with 2xx */
+            successes: number;
+            failures: number;
+            /** @description successes / attempts, 0 to 1; null without attempts */
+            success_rate: number | null;
+            /** @description Median attempt duration; null without attempts */
+            latency_p50_ms: number | null;
+            /** @description 99th percentile of attempt durations; null without attempts */
+            latency_p99_ms: number | null;
+            /** @description Start of the bucket */
+            start: string;
+        };
+        SubscriptionHealthView: {
+            /** @description HTTP attempts started */
+            attempts: number;
+            /** @description Attempts the endpoint answered with 2xx */
+            successes: number;
+            failures: number;
+            /** @description successes / attempts, 0 to 1; null without attempts */
+            success_rate: number | null;
+            /** @description Median attempt duration; null without attempts */
+            latency_p50_ms: number | null;
+            /** @description 99th percentile of attempt durations; null without attempts */
+            latency_p99_ms: number | null;
+            subscription_id: string;
+            /** @enum {string} */
+            window: "hour" | "day";
+            /** @description Attempts started at or after this time… */
+            since: string;
+            /** @description …and before this one (now) */
+            until: string;
+            /** @description Length of each bucket */
+            bucket_ms: number;
+            /** @description The window in equal buckets, oldest first, empty ones included */
+            buckets: components["schemas"]["HealthBucketView"][];
+            /** @description Deliveries waiting to be sent now (pending or retrying) */
+            backlog: number;
+            /** @enum {string} */
+            state: "pending_verification" | "active" | "disabled" | "blocked";
+            /** @description Why it is not active, e.g. why it was disabled */
+            state_reason: string | null;
+            consecutive_failures: number;
+            failing_since: string | null;
+            disabled_at: string | null;
         };
         /**
          * ticket.created
@@ -6290,6 +6519,376 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CallbackView"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "portalSessions.list": {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionPage"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "portalSessions.create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePortalSessionDto"];
+            };
+        };
+        responses: {
+            /** @description The session with its token (shown only here) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedPortalSessionView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key is not the tenant's, is revoked, or lacks the role the session needs (`unusable-api-key`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "portalSessions.revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (a malformed id too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "whoAmI.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoAmIView"];
+                };
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "whoAmI.signOut": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a role this route needs, or the request names another tenant's data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is an API key, not a portal session */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, e.g. 503 while PostgreSQL or NATS is unavailable */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "subscriptionHealth.get": {
+        parameters: {
+            query?: {
+                /** @description The last hour (12 buckets of 5 minutes) or the last day (24 of an hour) */
+                window?: "hour" | "day";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The health of the subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionHealthView"];
+                };
+            };
+            /** @description The request is invalid (`validation-error` lists each field in `errors`), or its JSON is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The credential is missing, unknown or revoked, or not the kind this route takes */
