@@ -236,12 +236,23 @@ describe('the portal in a browser', () => {
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: 'Edit subscription' }).waitFor();
     await page.getByLabel('Description').fill('Edited in the portal');
+    await page.getByLabel('Rate limit (deliveries per second)').fill('25');
+    await page.getByLabel('Burst').fill('40');
     await look(page, '10-subscription-edit');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: 'Subscription', exact: true }).waitFor();
     await page.getByText('Edited in the portal').waitFor();
     const sub = await api.request<{ description: string; event_types: string[] }>('GET', `/v1/subscriptions/${subscriptionId}`, { token: tenant.adminKey });
-    expect(sub.body).toMatchObject({ description: 'Edited in the portal', event_types: ['ticket.created'] });
+    expect(sub.body).toMatchObject({ description: 'Edited in the portal', event_types: ['ticket.created'], rate_limit: { per_second: 25, burst: 40 } });
+    // The form shows the limit it saved; emptied, the limit is removed.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    expect(await page.getByLabel('Burst').inputValue()).toBe('40');
+    await page.getByLabel('Rate limit (deliveries per second)').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Subscription', exact: true }).waitFor();
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/subscriptions/${subscriptionId}`, { token: tenant.adminKey })).body).toMatchObject({ rate_limit: null }),
+    );
   });
 
   it('shows the event catalogue with versions, schemas and examples', async () => {

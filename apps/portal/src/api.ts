@@ -94,6 +94,7 @@ export interface Subscription {
   schema_versions: Record<string, number[]> | null;
   filter: Record<string, unknown> | null;
   filtered_count: number;
+  rate_limit: { per_second: number; burst: number } | null;
   format: string;
   signature_scheme: string;
   ordering: string;

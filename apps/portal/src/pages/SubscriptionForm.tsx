@@ -18,6 +18,8 @@ interface Fields {
   retry_policy_ms: string;
   filter: string;
   schema_versions: string;
+  rate_per_second: string;
+  rate_burst: string;
   verify_token: string;
 }
 
@@ -33,6 +35,8 @@ const EMPTY: Fields = {
   retry_policy_ms: '',
   filter: '',
   schema_versions: '',
+  rate_per_second: '',
+  rate_burst: '',
   verify_token: '',
 };
 
@@ -48,6 +52,8 @@ function fieldsOf(s: Subscription): Fields {
     retry_policy_ms: s.retry_policy_ms.join(', '),
     filter: s.filter ? json(s.filter) : '',
     schema_versions: s.schema_versions ? json(s.schema_versions) : '',
+    rate_per_second: s.rate_limit ? String(s.rate_limit.per_second) : '',
+    rate_burst: s.rate_limit ? String(s.rate_limit.burst) : '',
   };
 }
 
@@ -173,6 +179,12 @@ export function SubscriptionForm({ session, id }: { session: Session; id?: strin
         filter: parseJson(f.filter, 'filter') ?? (id ? null : undefined),
         schema_versions: parseJson(f.schema_versions, 'schema_versions') ?? (id ? null : undefined),
         retry_policy_ms: parseDelays(f.retry_policy_ms),
+        // Empty: no limit (on an edit, the limit is removed); the API checks the numbers and names a bad one.
+        rate_limit: f.rate_per_second.trim()
+          ? { per_second: Number(f.rate_per_second), ...(f.rate_burst.trim() ? { burst: Number(f.rate_burst) } : {}) }
+          : id
+            ? null
+            : undefined,
         verify_token: f.verify_token || undefined,
       };
       if (f.headers.trim()) body.headers = parseHeaders(f.headers);
@@ -264,6 +276,16 @@ export function SubscriptionForm({ session, id }: { session: Session; id?: strin
           hint='Per event type, the versions to receive, e.g. {"order.created": [1]}; empty: every version.'
         >
           <textarea {...input('schema_versions', { rows: 3, className: 'mono', 'aria-describedby': `${uid}-schema_versions-hint` })} />
+        </Field>
+        <Field
+          label="Rate limit (deliveries per second)"
+          htmlFor={`${uid}-rate_per_second`}
+          hint="Summed over every dispatcher; deliveries over it wait their turn, in order. Empty: no limit."
+        >
+          <input {...input('rate_per_second', { inputMode: 'numeric', 'aria-describedby': `${uid}-rate_per_second-hint` })} />
+        </Field>
+        <Field label="Burst" htmlFor={`${uid}-rate_burst`} hint="Most deliveries in any one second; at least the rate. Empty: the rate.">
+          <input {...input('rate_burst', { inputMode: 'numeric', 'aria-describedby': `${uid}-rate_burst-hint` })} />
         </Field>
         <Field label="Verify token (optional)" htmlFor={`${uid}-verify_token`} hint="When set, the endpoint must echo a challenge before it gets events.">
           <input {...input('verify_token', { 'aria-describedby': `${uid}-verify_token-hint` })} />
