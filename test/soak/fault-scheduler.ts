@@ -4,8 +4,7 @@ import type { SeededRandom } from './seeded-random';
 import type { SupervisedApp } from './supervised-app';
 import type { NatsServerProcess } from '../support/nats-server';
 import type { PostgresServer } from '../support/postgres-server';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/faults';
 
 /** What the scheduler can break. */
 export interface FaultTargets {

@@ -1,9 +1,9 @@
 import { JetStreamClient } from 'nats';
-import { signTwilioForm } from '@hookhub/testing';
+import type { Model } from '@hookhub/contracts';
+import { anEnvelope, signTwilioForm } from '@hookhub/testing';
 import type { Ledger, PublishChannel } from './ledger';
 import type { SeededRandom } from './seeded-random';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/faults';
 
 export interface PublishTargets {
   /** Base URLs of the subscriptions apps (publishers alternate between them). */
@@ -23,7 +23,7 @@ interface TicketEvent {
   type: string;
   model_id: string;
   data: Record<string, unknown>;
-  model: Record<string, unknown>;
+  model: Model;
 }
 
 /**
@@ -163,20 +163,19 @@ export class SoakPublishers {
   /** As a trusted service publishes: the full envelope on the tenant's subject, message id `<tenant>:<event id>`. */
   private async viaJetStream(event: TicketEvent): Promise<void> {
     const { tenantId } = this.targets;
-    const body = JSON.stringify({
-      id: event.id,
-      account_id: tenantId,
-      account_url: '',
-      created_at: new Date().toISOString(),
-      type: event.type,
-      data: event.data,
-      actor_type: 'user',
-      actor_id: 'soak',
-      actor_name: 'Soak',
-      model_type: 'ticket',
-      model_id: event.model_id,
-      model: event.model,
-    });
+    const body = JSON.stringify(
+      anEnvelope({
+        id: event.id,
+        account_id: tenantId,
+        type: event.type,
+        data: event.data,
+        actor_type: 'user',
+        actor_id: 'soak',
+        actor_name: 'Soak',
+        model_id: event.model_id,
+        model: event.model,
+      }),
+    );
     await this.untilAcknowledged(async (tryNo) => {
       const ack = await this.targets.js.publish(this.targets.subject(event.type), this.encoder.encode(body), {
         msgID: `${tenantId}:${event.id}`,

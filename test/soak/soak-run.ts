@@ -4,9 +4,8 @@ import type { Ledger } from './ledger';
 import { SoakPublishers } from './publishers';
 import type { SeededRandom } from './seeded-random';
 import { SOAK_SETTINGS, SoakWorld } from './soak-world';
-import { judge, slopePerMinute, Verdict } from './verdict';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { judge, owedTo, slopePerMinute, Verdict } from './verdict';
+import { sleep } from '../support/faults';
 
 export interface SoakOptions {
   minutes: number;
@@ -98,10 +97,7 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
   const faultsEnded = Date.now();
 
   // The quiet period: until every owed delivery exists and none is still pending or retrying.
-  const expected = [...ledger.acknowledged.values()].reduce(
-    (n, e) => n + world.subscriptions.filter((s) => s.eventTypes.some((p) => p === e.type || (p.endsWith('.*') && e.type.startsWith(p.slice(0, -1))))).length,
-    0,
-  );
+  const expected = [...ledger.acknowledged.values()].reduce((n, e) => n + owedTo(world.subscriptions, e.type).length, 0);
   const deadline = Date.now() + options.quietMs;
   for (;;) {
     try {

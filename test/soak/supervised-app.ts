@@ -1,8 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, WriteStream } from 'node:fs';
 import { testLogFile } from '../support/test-logs';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/faults';
 
 export type AppKind = 'subscriptions' | 'dispatcher' | 'provider-ingest';
 

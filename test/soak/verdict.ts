@@ -1,3 +1,4 @@
+import { eventTypeMatches } from '@hookhub/contracts';
 import type { Fault, FaultKind, Ledger, PublishChannel, Receipt } from './ledger';
 
 /** A subscription as the soak set it up. */
@@ -65,8 +66,10 @@ export interface Verdict {
   explainedDisagreements: number;
 }
 
-const matches = (pattern: string, type: string): boolean =>
-  pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1)));
+/** The subscriptions an event of `type` is owed to. */
+export function owedTo(subscriptions: SoakSubscription[], type: string): SoakSubscription[] {
+  return subscriptions.filter((s) => s.eventTypes.some((p) => eventTypeMatches(p, type)));
+}
 
 /** Faults that can make the hub send a delivery again after the receiver accepted it. */
 const REDELIVERY_FAULTS: FaultKind[] = ['app-kill', 'app-term', 'app-stop', 'nats-kill', 'postgres-restart'];
@@ -127,7 +130,7 @@ export function judge(input: VerdictInput): Verdict {
     acknowledged[event.channel]++;
     const eventId = input.eventIdOf.get(event.id);
     if (eventId) modelOfEvent.set(eventId, event.modelId);
-    for (const sub of subscriptions.filter((s) => s.eventTypes.some((p) => matches(p, event.type)))) {
+    for (const sub of owedTo(subscriptions, event.type)) {
       expected++;
       const what = `${event.channel} event ${event.id} (acknowledged ${new Date(event.ackedAt).toISOString()}) for ${sub.name}`;
       const d = eventId ? delivery.get(`${sub.id} ${eventId}`) : undefined;
