@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { SubjectNames } from '@hookhub/contracts';
-import { anEnvelope } from '@hookhub/testing';
+import { anEnvelope, mostInWindow } from '@hookhub/testing';
 import { eventually } from '../support/eventually';
 import { RunningHub, startHub } from '../support/hub';
 import { AppProcess, buildApp, startAppProcess, stopProcess } from '../support/processes';
@@ -18,17 +18,6 @@ function builtDispatcher(): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The most arrivals in any window `[t, t + windowMs)`. */
-function mostInWindow(times: number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 /** Arrivals per second in `[from, to)`. */
 const rateIn = (times: number[], from: number, to: number): number => times.filter((t) => t >= from && t < to).length / ((to - from) / 1000);

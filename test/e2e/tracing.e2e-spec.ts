@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { connect, headers as natsHeaders, NatsConnection } from 'nats';
 import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SubjectNames } from '@hookhub/contracts';
-import { metaJson, metaStatusPayload, metaWebhookRequest } from '@hookhub/testing';
+import { anEnvelope, metaJson, metaStatusPayload, metaWebhookRequest } from '@hookhub/testing';
 import { RunningTracing, SpanKind, startTracing } from '@hookhub/tracing';
 import { eventually } from '../support/eventually';
 import { connectProvider, RunningIngest, send, startIngest } from '../support/ingest';
@@ -189,20 +189,7 @@ describe('tracing on', () => {
     const publisherSpan = 'cccccccccccccccc';
     const h = natsHeaders();
     h.set('traceparent', `00-${publisherTrace}-${publisherSpan}-01`);
-    const envelope = {
-      id: 'evt-direct',
-      account_id: ctx.tenant.tenantId,
-      account_url: '',
-      created_at: new Date().toISOString(),
-      type: 'ticket.updated',
-      data: {},
-      actor_type: null,
-      actor_id: null,
-      actor_name: null,
-      model_type: 'ticket',
-      model_id: 't-d',
-      model: { id: 't-d' },
-    };
+    const envelope = anEnvelope({ id: 'evt-direct', account_id: ctx.tenant.tenantId, model_id: 't-d' });
     await nc.jetstream().publish(new SubjectNames(ctx.env.prefix).event(ctx.tenant.tenantId, 'ticket.updated'), JSON.stringify(envelope), {
       msgID: `${ctx.tenant.tenantId}:evt-direct`,
       headers: h,

@@ -1,18 +1,8 @@
 import fc from 'fast-check';
 import { burstSize, intervalMs, lateAllowanceMs, LEASE_HORIZON_MS, MAX_LEASE, planSlots, RateLimit } from './rate-budget';
+import { mostInWindow } from '@hookhub/testing';
 
 const options = { max: MAX_LEASE, horizonMs: LEASE_HORIZON_MS };
-
-/** The most times in any half-open window `[t, t + windowMs)`. */
-function mostInWindow(times: number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 /**
  * Pods leasing from one budget at the given times (ms), each taking `take(i)` of the times it is offered,

@@ -1,6 +1,8 @@
 // Test-only helpers shared by the lib specs and test/: never imported by apps/ or by a lib's production code.
 // Published events for the integration and fault suites.
 export { anEnvelope } from './envelopes';
+// Rate-limit checks: the rate budget's spec and the rate-limit end-to-end suite.
+export { mostInWindow } from './rate-windows';
 // Provider callbacks signed as each provider signs them: the adapters' specs and the provider-ingest end-to-end and bad-input suites.
 export type { SignedRequest } from './provider-signers/signed-request';
 export { gupshupMessageEvent, gupshupRequest, type GupshupMessageEventInput } from './provider-signers/gupshup';
