@@ -4,6 +4,8 @@ import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opente
 import { SubjectNames } from '@hookhub/contracts';
 import { anEnvelope, metaJson, metaStatusPayload, metaWebhookRequest } from '@hookhub/testing';
 import { RunningTracing, SpanKind, startTracing } from '@hookhub/tracing';
+import { HookhubClient } from '../../libs/sdk/src';
+import { HookhubJetStreamPublisher } from '../../libs/sdk/src/jetstream';
 import { eventually } from '../support/eventually';
 import { connectProvider, RunningIngest, send, startIngest } from '../support/ingest';
 import { ReceivedRequest, TestReceiver } from '../support/receiver';
@@ -202,6 +204,29 @@ describe('tracing on', () => {
     expect(requestsFor('/c', 'evt-direct')[0].headers.traceparent).toBe(`00-${publisherTrace}-${idOf(attempt)}-01`);
   });
 
+  it('continues the trace of an SDK publisher that passes its traceparent, through the API and straight to JetStream', async () => {
+    const publisherTrace = 'dddddddddddddddd1111111111111111';
+    const [apiSpan, directSpan] = ['eeeeeeeeeeeeeeee', 'ffffffffffffffff'];
+    const client = new HookhubClient({ baseUrl: ctx.hub.api.baseUrl, apiKey: ctx.publisher });
+    await client.publish(
+      { id: 'evt-sdk-api', type: 'ticket.updated', model_id: 't-s', model: { id: 't-s' } },
+      { headers: { traceparent: `00-${publisherTrace}-${apiSpan}-01` } },
+    );
+    const direct = new HookhubJetStreamPublisher({ connection: nc, tenantId: ctx.tenant.tenantId, catalogue: client, prefix: ctx.env.prefix });
+    await direct.publish(
+      { id: 'evt-sdk-direct', type: 'ticket.updated', model_id: 't-s', model: { id: 't-s' } },
+      { headers: { traceparent: `00-${publisherTrace}-${directSpan}-01` } },
+    );
+    await eventually(() => expect([...requestsFor('/c', 'evt-sdk-api'), ...requestsFor('/c', 'evt-sdk-direct')]).toHaveLength(2));
+    const server = only(inTrace(publisherTrace), 'POST /v1/events');
+    expect(server.parentSpanContext).toMatchObject({ spanId: apiSpan, isRemote: true });
+    await eventually(() => expect(inTrace(publisherTrace).filter((s) => s.name === 'process events')).toHaveLength(2));
+    const directProcess = only(inTrace(publisherTrace), 'process events', { 'hookhub.event.id': 'evt-sdk-direct' });
+    expect(directProcess.parentSpanContext).toMatchObject({ spanId: directSpan, isRemote: true });
+    for (const id of ['evt-sdk-api', 'evt-sdk-direct'])
+      expect(TRACEPARENT.exec(String(requestsFor('/c', id)[0].headers.traceparent))?.[1]).toBe(publisherTrace);
+  });
+
   it("traces a batch: one server span, each event's dispatcher span its child, each event delivered in that trace", async () => {
     const res = await ctx.hub.api.request('POST', '/v1/events/batch', {
       token: ctx.publisher,
@@ -239,6 +264,45 @@ describe('tracing on', () => {
     });
     expect(parentOf(publishSpan)).toBe(idOf(server));
     await eventually(() => expect(parentOf(only(inTrace(traceId), 'process events'))).toBe(idOf(publishSpan)));
+  });
+
+  it('keeps the trace for attempts that wait in PostgreSQL: a rate line, and a manual retry of a dead-lettered delivery', async () => {
+    const previous = receiver.respond;
+    let dUp = false;
+    receiver.respond = (req, index) => (req.url.startsWith('/d') && !dUp ? { status: 500, body: 'down' } : previous(req, index));
+    const subD = await subscribe(ctx, { url: `${receiver.url}/d`, event_types: ['ticket.deleted'], secret: SECRET, retry_policy_ms: [] });
+    const subE = await subscribe(ctx, { url: `${receiver.url}/e`, event_types: ['ticket.deleted'], secret: SECRET, rate_limit: { per_second: 5, burst: 5 } });
+    await publish({ id: 'evt-waiting', type: 'ticket.deleted', model_id: 't-w', model: { id: 't-w' } });
+    await eventually(() => expect(requestsFor('/e', 'evt-waiting')).toHaveLength(1));
+    // No retries in its policy: the failed first attempt dead-letters the delivery.
+    let deadLettered = '';
+    await eventually(async () => {
+      const found = await ctx.db.query(`SELECT id, status FROM deliveries WHERE event_id = 'evt-waiting' AND subscription_id = $1`, [subD]);
+      expect(found.rows[0]?.status).toBe('failed');
+      deadLettered = found.rows[0].id as string;
+    });
+    dUp = true;
+    const retried = await ctx.hub.api.request('POST', `/v1/deliveries/${deadLettered}/retry`, { token: ctx.tenant.adminKey });
+    expect(retried.status).toBe(202);
+    await eventually(() => expect(requestsFor('/d', 'evt-waiting')).toHaveLength(2));
+
+    const traceId = only(spans(), 'POST /v1/events', { 'hookhub.event.id': 'evt-waiting' }).spanContext().traceId;
+    await eventually(() => void only(inTrace(traceId), 'process retries'));
+    const all = inTrace(traceId);
+    const process = only(all, 'process events');
+    // The rate line's pacer sent the attempt from PostgreSQL: the event's consumer span is still its parent.
+    const fromLine = only(all, 'POST', { 'hookhub.subscription.id': subE });
+    expect(parentOf(fromLine)).toBe(idOf(process));
+    expect(requestsFor('/e', 'evt-waiting')[0].headers.traceparent).toBe(`00-${traceId}-${idOf(fromLine)}-01`);
+    // The manual retry waited in PostgreSQL until the scheduler enqueued it: its job joins the event's trace.
+    const job = only(all, 'publish retries');
+    expect(parentOf(job)).toBe(idOf(process));
+    const retry = only(all, 'process retries');
+    expect(parentOf(retry)).toBe(idOf(job));
+    const manual = only(all, 'POST', { 'hookhub.subscription.id': subD, 'hookhub.attempt': 2 });
+    expect(parentOf(manual)).toBe(idOf(retry));
+    expect(requestsFor('/d', 'evt-waiting')[1].headers.traceparent).toBe(`00-${traceId}-${idOf(manual)}-01`);
+    receiver.respond = previous;
   });
 });
 

@@ -177,7 +177,6 @@ export class NatsCluster {
   }
 
   /** Every node's client URL, comma-separated, as the apps' NATS_URL takes them. */
-  /** Every node's URL, comma-separated as NATS_URL takes them. */
   get url(): string {
     return this.nodes.map((n) => n.url).join(',');
   }

@@ -4,7 +4,7 @@ import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { eventKey } from '@hookhub/event-store';
 import type { InboundMessage } from '@hookhub/jetstream';
 import { RetryScheduleRepository } from '@hookhub/persistence';
-import { contextOf, endSpan, Span, TraceContext, tracingOn } from '@hookhub/tracing';
+import { contextOf, endSpan, Span, TraceContext, traceParentOf, tracingOn } from '@hookhub/tracing';
 import { DeliveryAdmission } from './admission';
 import { AttemptSender, DeliveryJob } from './attempt-sender';
 import { AttemptSettlement } from './attempt-settlement';
@@ -76,6 +76,7 @@ export class DispatchPipeline {
       fanned = await this.fanOut.fanOut(
         accepted.map((a) => a.event),
         this.admission.parkDelays(),
+        traceParentsOf(accepted),
       );
     } catch (err) {
       for (const a of accepted) endSpan(a.span, 'fan-out failed; the batch is redelivered');
@@ -233,4 +234,14 @@ export class DispatchPipeline {
     if (!result.ok) return terminate('event is invalid', { errors: result.errors });
     return withSchemaVersion(canonicalEnvelope(result.event), result.version.version);
   }
+}
+
+/** Each event's consumer span as a `traceparent` (tracing on), kept beside its deliveries for attempts sent from PostgreSQL. */
+function traceParentsOf(accepted: ReadonlyArray<{ event: EventEnvelope; span?: Span }>): Map<string, string> {
+  const kept = new Map<string, string>();
+  for (const { event, span } of accepted) {
+    const traceParent = span && traceParentOf(contextOf(span));
+    if (traceParent) kept.set(eventKey(event), traceParent);
+  }
+  return kept;
 }

@@ -49,8 +49,13 @@ export class FanOutService implements OnApplicationShutdown {
    * subscriptions in `parkDelays` are created parked for that long (admission's verdict on
    * busy endpoints): the retry scheduler releases them when it is over. Those of a
    * rate-limited subscription are created in its rate line, in event order (RateLine sends them).
+   * `traceParents` (tracing on): each event's fan-out span by `eventKey`, kept beside its deliveries.
    */
-  async fanOut(events: EventEnvelope[], parkDelays: ReadonlyMap<string, number> = new Map()): Promise<FanOutPlan> {
+  async fanOut(
+    events: EventEnvelope[],
+    parkDelays: ReadonlyMap<string, number> = new Map(),
+    traceParents: ReadonlyMap<string, string> = new Map(),
+  ): Promise<FanOutPlan> {
     const tenantIds = [...new Set(events.map((e) => e.account_id))];
     let rows: NewDeliveryRow[] = [];
     let skipped: FilterSkips = new Map();
@@ -59,7 +64,7 @@ export class FanOutService implements OnApplicationShutdown {
     // events: one round trip less before the first delivery can start.
     const candidates = this.subscriptions.findActiveForTenants(tenantIds).then((found) => {
       subs = found;
-      ({ rows, skipped } = this.deliveryRows(events, found, parkDelays));
+      ({ rows, skipped } = this.deliveryRows(events, found, parkDelays, traceParents));
     });
     candidates.catch(() => undefined); // awaited (and its error raised) inside the transaction
     const { existing, statuses, fresh } = await this.dataSource.transaction(async (m) => {
@@ -96,6 +101,7 @@ export class FanOutService implements OnApplicationShutdown {
     events: EventEnvelope[],
     subs: SubscriptionEntity[],
     parkDelays: ReadonlyMap<string, number>,
+    traceParents: ReadonlyMap<string, string>,
   ): { rows: NewDeliveryRow[]; skipped: FilterSkips } {
     const byTenant = new Map<string, Array<{ sub: SubscriptionEntity; test: ((e: EventEnvelope) => boolean) | null; limited: boolean }>>();
     for (const sub of subs) {
@@ -109,6 +115,7 @@ export class FanOutService implements OnApplicationShutdown {
     const skipped: FilterSkips = new Map();
     for (const event of events) {
       const matchable = { type: event.type, modelId: event.model_id, schemaVersion: schemaVersionOf(event) };
+      const traceParent = traceParents.size > 0 ? traceParents.get(eventKey(event)) : undefined;
       for (const { sub, test, limited } of byTenant.get(event.account_id) ?? []) {
         if (!subscriptionMatches(sub, matchable)) continue;
         if (test && !test(event)) {
@@ -127,6 +134,7 @@ export class FanOutService implements OnApplicationShutdown {
           // A rate-limited subscription's deliveries wait in its rate line instead, busy endpoint or not (its pacer leases nothing meanwhile).
           parkMs: limited ? undefined : parkDelays.get(sub.id),
           rateLimited: limited,
+          traceParent,
         });
       }
     }

@@ -34,6 +34,7 @@ const delivery = (n: number): LeasedDelivery => ({
   envelope: anEnvelope({ id: `evt-${n}` }),
   schemaVersion: 1,
   changeStatus: 'UPDATE',
+  traceParent: null,
 });
 
 /** A line of `length` deliveries behind a 10/s budget (burst 10: one every 100 ms), leased as the repository does. */

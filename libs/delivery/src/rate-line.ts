@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { canonicalEnvelope, EventEnvelope, withSchemaVersion } from '@hookhub/contracts';
 import { EventTypeRegistry } from '@hookhub/event-catalogue';
 import { LeasedDelivery, RateLineRepository, SubscriptionEntity, SubscriptionRepository } from '@hookhub/persistence';
+import { traceFromParent } from '@hookhub/tracing';
 import { DeliveryAdmission } from './admission';
 import { AttemptSender, DeliveryJob } from './attempt-sender';
 import { AttemptSettlement } from './attempt-settlement';
@@ -205,6 +206,7 @@ export class RateLine {
       payloads: new EventPayloads(event, d.changeStatus, this.registry.current()),
       resourceVersion: d.resourceVersion,
       admittedAt: leasedAt,
+      trace: traceFromParent(d.traceParent),
     };
     await this.settlement.settle(job, await this.sender.send(job, admitted.slot));
   }

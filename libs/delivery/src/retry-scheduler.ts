@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RetryQueue } from '@hookhub/jetstream';
 import { ResourceOrderRepository, RetryScheduleRepository } from '@hookhub/persistence';
+import { traceFromParent } from '@hookhub/tracing';
 
 /** A held delivery untouched this long whose wait is over lost its releaser (a pod died): the sweep releases it. */
 const STRANDED_HOLD_MS = 5_000;
@@ -65,7 +66,13 @@ export class RetryScheduler {
   releaseBatch(): Promise<number> {
     return this.deliveries.releaseDueRetries(500, async (due) => {
       const published = await Promise.allSettled(
-        due.map((d) => this.queue.enqueue({ delivery_id: d.deliveryId, subscription_id: d.subscriptionId, attempt: d.attempt, due_at: d.dueAt.getTime() })),
+        due.map((d) =>
+          this.queue.enqueue(
+            { delivery_id: d.deliveryId, subscription_id: d.subscriptionId, attempt: d.attempt, due_at: d.dueAt.getTime() },
+            // Waiting in PostgreSQL lost the message that carried the event's trace: the kept traceparent joins it again.
+            traceFromParent(d.traceParent),
+          ),
+        ),
       );
       const failed = published.filter((p) => p.status === 'rejected').length;
       if (failed > 0) this.logger.warn({ failed, of: due.length }, 'some due retries could not be enqueued; they stay parked for the next pass');

@@ -1,7 +1,17 @@
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { headers as natsHeaders } from 'nats';
-import { extractTrace, headerSinkSetter, headerSourceGetter, incomingHeadersGetter, injectTrace, recordSetter, type HeaderSource } from './carriers';
+import {
+  extractTrace,
+  headerSinkSetter,
+  headerSourceGetter,
+  incomingHeadersGetter,
+  injectTrace,
+  recordSetter,
+  traceFromParent,
+  traceParentOf,
+  type HeaderSource,
+} from './carriers';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN_ID = '00f067aa0ba902b7';
@@ -81,5 +91,23 @@ describe('extractTrace', () => {
     const context = extractTrace({ traceparent: [TRACEPARENT, `00-${'1'.repeat(32)}-${SPAN_ID}-01`], host: 'x' }, incomingHeadersGetter);
     expect(trace.getSpanContext(context!)?.traceId).toBe(TRACE_ID);
     expect(extractTrace({ host: 'x' }, incomingHeadersGetter)).toBeUndefined();
+  });
+});
+
+describe('a traceparent kept beside a delivery', () => {
+  it('is the span context in W3C form and comes back as a remote parent with the same ids and flags', () => {
+    const kept = traceParentOf(contextWith(TraceFlags.SAMPLED, 'vendor=a1'));
+    expect(kept).toBe(TRACEPARENT);
+    const parent = trace.getSpanContext(traceFromParent(kept)!);
+    expect(parent).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+  });
+
+  it('is nothing without a span, and an absent or malformed one names no parent', () => {
+    expect(traceParentOf(undefined)).toBeUndefined();
+    expect(traceParentOf(ROOT_CONTEXT)).toBeUndefined();
+    expect(traceFromParent(null)).toBeUndefined();
+    expect(traceFromParent('')).toBeUndefined();
+    expect(traceFromParent('00-not-a-trace-01')).toBeUndefined();
+    expect(traceFromParent(`00-${'0'.repeat(32)}-${SPAN_ID}-01`)).toBeUndefined();
   });
 });

@@ -43,6 +43,12 @@ export const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
+/** A plain header record, read back: a stored `traceparent`. */
+const recordGetter: TextMapGetter<Record<string, string>> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
 /** Node's request headers (names already lower case). */
 export const incomingHeadersGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (carrier, key) => carrier[key],
@@ -61,4 +67,19 @@ export function injectTrace<C>(context: TraceContext | undefined, carrier: C, se
 export function extractTrace<C>(carrier: C, getter: TextMapGetter<C>): TraceContext | undefined {
   const context = propagator.extract(ROOT_CONTEXT, carrier, getter);
   return trace.getSpanContext(context) ? context : undefined;
+}
+
+/**
+ * The `traceparent` of `context`'s span, for keeping beside work that waits in PostgreSQL (a delivery); undefined
+ * without a valid span. `tracestate` is not kept: it is vendor data for the next hop, not needed to join the trace.
+ */
+export function traceParentOf(context: TraceContext | undefined): string | undefined {
+  const carrier: Record<string, string> = {};
+  injectTrace(context, carrier, recordSetter);
+  return carrier[TRACE_PARENT_HEADER];
+}
+
+/** The remote parent a kept `traceparent` names (see `traceParentOf`); undefined for none or an invalid one. */
+export function traceFromParent(traceParent: string | null | undefined): TraceContext | undefined {
+  return traceParent ? extractTrace({ [TRACE_PARENT_HEADER]: traceParent }, recordGetter) : undefined;
 }

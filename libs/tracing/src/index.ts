@@ -23,6 +23,8 @@ export {
   injectTrace,
   recordSetter,
   TRACE_HEADERS,
+  traceFromParent,
+  traceParentOf,
   type HeaderSink,
   type HeaderSource,
 } from './carriers';

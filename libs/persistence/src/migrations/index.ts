@@ -11,6 +11,7 @@ import { EventTypeRegistry1764000000009 } from './1764000000009-event-type-regis
 import { SubscriptionFilters1764000000010 } from './1764000000010-subscription-filters';
 import { RateLimits1764000000011 } from './1764000000011-rate-limits';
 import { PortalSessions1764000000012 } from './1764000000012-portal-sessions';
+import { DeliveryTraceParent1764000000013 } from './1764000000013-delivery-trace-parent';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   SubscriptionFilters1764000000010,
   RateLimits1764000000011,
   PortalSessions1764000000012,
+  DeliveryTraceParent1764000000013,
 ];

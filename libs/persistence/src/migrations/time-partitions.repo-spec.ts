@@ -14,7 +14,7 @@ async function allRows(ds: DataSource): Promise<Record<string, unknown[]>> {
   const of = async (sql: string): Promise<unknown[]> => ((await ds.query(sql)) as Array<{ rows: unknown[] | null }>)[0].rows ?? [];
   return {
     events: await of(`SELECT jsonb_agg(to_jsonb(t) - 'schema_version' ORDER BY tenant_id, id) AS rows FROM events t`),
-    deliveries: await of(`SELECT jsonb_agg(to_jsonb(t) - 'rate_seq' - 'rate_waiting' ORDER BY id) AS rows FROM deliveries t`),
+    deliveries: await of(`SELECT jsonb_agg(to_jsonb(t) - 'rate_seq' - 'rate_waiting' - 'trace_parent' ORDER BY id) AS rows FROM deliveries t`),
     delivery_attempts: await of(`SELECT jsonb_agg(to_jsonb(t) - 'delivery_created_at' ORDER BY id) AS rows FROM delivery_attempts t`),
     provider_callbacks: await of(`SELECT jsonb_agg(to_jsonb(t) ORDER BY id) AS rows FROM provider_callbacks t`),
   };

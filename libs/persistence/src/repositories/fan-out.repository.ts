@@ -17,6 +17,8 @@ export interface NewDeliveryRow {
   parkMs?: number | null;
   /** Its subscription has a rate limit: created in the subscription's rate line, in the order of the rows (see RateLineRepository). */
   rateLimited?: boolean;
+  /** The `traceparent` of the span that fanned its event out (tracing on): attempts sent from PostgreSQL join that trace. */
+  traceParent?: string;
 }
 
 export interface ExistingDelivery {
@@ -80,8 +82,8 @@ export class FanOutRepository {
       // batch's event order (the sequence is drawn after the ORDER BY).
       `WITH input AS (
          SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version, e.recorded_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $8::bool[]) WITH ORDINALITY
-             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms, rate_limited, ord)
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $8::bool[], $10::text[]) WITH ORDINALITY
+             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms, rate_limited, trace_parent, ord)
            JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
            JOIN subscriptions sub ON sub.id = u.subscription_id
          -- The subscriptions were read before this transaction: one deleted since is skipped (a delete
@@ -95,11 +97,11 @@ export class FanOutRepository {
            FROM input i
        ), inserted AS (
          INSERT INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, status, parked, next_attempt_at, reason, resource, resource_version,
-                                 rate_waiting, rate_seq)
+                                 rate_waiting, rate_seq, trace_parent)
          SELECT id, tenant_id, subscription_id, event_id, event_type, 'pending', held OR (park_ms IS NOT NULL AND NOT rate_limited),
                 CASE WHEN NOT held AND NOT rate_limited THEN now() + park_ms * interval '1 millisecond' END,
                 CASE WHEN held THEN $7 WHEN rate_limited THEN $9 WHEN park_ms IS NOT NULL THEN 'waiting: the endpoint has too many requests open' END,
-                resource, resource_version, rate_limited AND NOT held, CASE WHEN rate_limited THEN nextval('deliveries_rate_seq') END
+                resource, resource_version, rate_limited AND NOT held, CASE WHEN rate_limited THEN nextval('deliveries_rate_seq') END, trace_parent
            FROM gated g
           WHERE NOT EXISTS (SELECT 1 FROM deliveries d
                              WHERE d.subscription_id = g.subscription_id AND d.event_id = g.event_id AND d.created_at >= g.recorded_at)
@@ -124,6 +126,8 @@ export class FanOutRepository {
         HELD_REASON,
         rows.map((r) => r.rateLimited === true),
         RATE_WAITING_REASON,
+        // unnest pads a shorter array with NULLs: with tracing off nothing is sent.
+        rows.some((r) => r.traceParent) ? rows.map((r) => r.traceParent ?? null) : [],
       ],
     );
     return result.map((r) => ({

@@ -32,6 +32,8 @@ export interface LeasedDelivery extends Omit<RetryContext, 'envelope' | 'schemaV
   envelope: unknown;
   schemaVersion: number | null;
   changeStatus: ChangeStatus | null;
+  /** The `traceparent` kept beside the delivery (see FanOutRepository): its attempt joins the event's trace. */
+  traceParent: string | null;
 }
 
 export type RateLease =
@@ -72,7 +74,7 @@ const TAKE_HEAD = `WITH head AS (
 UPDATE deliveries d SET rate_waiting = false, parked = true, next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
   FROM head h LEFT JOIN events e ON e.tenant_id = h.tenant_id AND e.id = h.event_id
  WHERE d.id = h.id AND d.created_at = h.created_at
-RETURNING d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, d.rate_seq,
+RETURNING d.id, d.tenant_id, d.subscription_id, d.status, d.attempt_count, d.resource_version, d.rate_seq, d.trace_parent,
           e.envelope, e.schema_version, e.change_status`;
 
 /**
@@ -206,6 +208,7 @@ interface TakenRow {
   envelope: unknown;
   schema_version: number | null;
   change_status: ChangeStatus | null;
+  trace_parent: string | null;
 }
 
 function leased(r: TakenRow): LeasedDelivery {
@@ -220,6 +223,7 @@ function leased(r: TakenRow): LeasedDelivery {
     envelope: r.envelope,
     schemaVersion: r.schema_version,
     changeStatus: r.change_status,
+    traceParent: r.trace_parent,
   };
 }
 

@@ -11,6 +11,8 @@ export interface DueRetry {
   subscriptionId: string;
   attempt: number;
   dueAt: Date;
+  /** The `traceparent` kept beside the delivery (tracing on when its event was fanned out): the attempt joins that trace. */
+  traceParent: string | null;
 }
 
 /** What a retry needs to run: the delivery's state and the event it carries. */
@@ -69,8 +71,8 @@ export class RetryScheduleRepository {
    */
   async releaseDueRetries(limit: number, enqueue: (due: DueRetry[]) => Promise<string[]>): Promise<number> {
     return this.deliveries.manager.transaction(async (m) => {
-      const rows: Array<{ id: string; subscription_id: string; attempt_count: number; next_attempt_at: Date }> = await m.query(
-        `SELECT id, subscription_id, attempt_count, next_attempt_at FROM deliveries
+      const rows: Array<{ id: string; subscription_id: string; attempt_count: number; next_attempt_at: Date; trace_parent: string | null }> = await m.query(
+        `SELECT id, subscription_id, attempt_count, next_attempt_at, trace_parent FROM deliveries
           WHERE parked AND next_attempt_at <= now()
           ORDER BY next_attempt_at
           LIMIT $1
@@ -81,7 +83,13 @@ export class RetryScheduleRepository {
       // Only what JetStream stored is un-parked: one failed publish leaves its row for the next pass
       // instead of rolling back the others.
       const enqueued = await enqueue(
-        rows.map((r) => ({ deliveryId: r.id, subscriptionId: r.subscription_id, attempt: r.attempt_count + 1, dueAt: r.next_attempt_at })),
+        rows.map((r) => ({
+          deliveryId: r.id,
+          subscriptionId: r.subscription_id,
+          attempt: r.attempt_count + 1,
+          dueAt: r.next_attempt_at,
+          traceParent: r.trace_parent,
+        })),
       );
       if (enqueued.length > 0) await m.query(`UPDATE deliveries SET parked = false WHERE id = ANY($1)`, [enqueued]);
       return enqueued.length;
