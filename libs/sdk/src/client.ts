@@ -36,6 +36,11 @@ export interface HookhubClientOptions {
 export interface CallOptions {
   /** Abort the call (all its tries): e.g. `AbortSignal.timeout(5_000)` for an overall deadline. */
   signal?: AbortSignal;
+  /**
+   * Headers for this call only, on every try: e.g. the W3C `traceparent` of your span, so the hub's spans
+   * (tracing on) and the webhooks' `traceparent` continue your trace (`propagation.inject(context.active(), headers)`).
+   */
+  headers?: Record<string, string>;
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -137,7 +142,7 @@ export class HookhubClient {
    */
   async publish(event: PublishEventInput, options: CallOptions = {}): Promise<PublishReceipt> {
     const body = { ...event, id: event.id ?? randomUUID() };
-    const { data } = await this.api.POST('/v1/events', { body, signal: options.signal });
+    const { data } = await this.api.POST('/v1/events', { body, signal: options.signal, headers: options.headers });
     return data as PublishReceipt;
   }
 
@@ -152,13 +157,13 @@ export class HookhubClient {
    */
   async publishBatch(events: PublishEventInput[], options: CallOptions = {}): Promise<PublishBatchReceipt> {
     const body = { events: events.map((event) => ({ ...event, id: event.id ?? randomUUID() })) };
-    const { data } = await this.api.POST('/v1/events/batch', { body, signal: options.signal });
+    const { data } = await this.api.POST('/v1/events/batch', { body, signal: options.signal, headers: options.headers });
     return data as PublishBatchReceipt;
   }
 
   /** The event-type catalogue (`GET /v1/event-types`). */
   async eventTypes(options: CallOptions = {}): Promise<EventTypeList> {
-    const { data } = await this.api.GET('/v1/event-types', { signal: options.signal });
+    const { data } = await this.api.GET('/v1/event-types', { signal: options.signal, headers: options.headers });
     return data as EventTypeList;
   }
 }

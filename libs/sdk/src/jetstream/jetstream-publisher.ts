@@ -29,6 +29,12 @@ export interface DirectPublishInput {
 export interface DirectPublishOptions {
   /** The schema version to validate against and announce (default: the type's latest). */
   schemaVersion?: number;
+  /**
+   * More NATS headers for the message: e.g. the W3C `traceparent` of your span, which the hub's dispatcher
+   * spans (tracing on) and the webhooks' `traceparent` continue. They cannot replace the ones the hub reads
+   * (`Content-Type`, `Hookhub-Schema-Version`, the message id).
+   */
+  headers?: Record<string, string>;
 }
 
 export interface DirectPublishReceipt {
@@ -168,7 +174,7 @@ export class HookhubJetStreamPublisher {
   async publish(event: DirectPublishInput, options: DirectPublishOptions = {}): Promise<DirectPublishReceipt> {
     const prepared = await this.prepare(event, options);
     const h = natsHeaders();
-    for (const [name, value] of Object.entries(prepared.headers)) h.set(name, value);
+    for (const [name, value] of Object.entries({ ...options.headers, ...prepared.headers })) h.set(name, value);
     const data = encoder.encode(prepared.payload);
     const retries = this.options.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
