@@ -1,5 +1,6 @@
-import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, NatsConnection, NatsError, RetentionPolicy, StorageType } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, nanos, NatsConnection, NatsError, RetentionPolicy, StorageType } from 'nats';
 import { SeededRandom } from '../soak/seeded-random';
+import { sleep } from '../support/faults';
 import { NatsCluster, NatsServerProcess } from '../support/nats-server';
 import { logRun } from '../support/test-logs';
 
@@ -8,8 +9,6 @@ const RATE = Number(process.env.CHURN_RATE ?? 200);
 const SEED = Number(process.env.CHURN_SEED ?? 20261130);
 const STREAM = 'CHURN';
 const DURABLE = 'churn';
-const nanos = (ms: number): number => ms * 1_000_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Acked {
   id: string;

@@ -43,13 +43,7 @@ export const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
-/** A plain header record, read back: a stored `traceparent`. */
-const recordGetter: TextMapGetter<Record<string, string>> = {
-  get: (carrier, key) => carrier[key],
-  keys: (carrier) => Object.keys(carrier),
-};
-
-/** Node's request headers (names already lower case). */
+/** Node's request headers (names already lower case), or any record named so: a kept `traceparent`. */
 export const incomingHeadersGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (carrier, key) => carrier[key],
   keys: (carrier) => Object.keys(carrier),
@@ -81,5 +75,5 @@ export function traceParentOf(context: TraceContext | undefined): string | undef
 
 /** The remote parent a kept `traceparent` names (see `traceParentOf`); undefined for none or an invalid one. */
 export function traceFromParent(traceParent: string | null | undefined): TraceContext | undefined {
-  return traceParent ? extractTrace({ [TRACE_PARENT_HEADER]: traceParent }, recordGetter) : undefined;
+  return traceParent ? extractTrace({ [TRACE_PARENT_HEADER]: traceParent }, incomingHeadersGetter) : undefined;
 }
