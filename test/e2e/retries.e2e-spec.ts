@@ -263,3 +263,91 @@ describe('isolation: a saturated endpoint’s new deliveries wait in PostgreSQL'
     expect(received.length).toBe(150);
   }, 90_000);
 });
+
+describe('a retry job JetStream lost is enqueued again (the overdue sweep)', () => {
+  let ctx: TenantHub;
+  let receiver: TestReceiver;
+  let nc: NatsConnection;
+  let subjects: SubjectNames;
+
+  beforeAll(async () => {
+    // Overdue after 10 s: the sweep looks every 2.5 s.
+    ctx = await startTenantHub({ RETRY_OVERDUE_AFTER_MS: 10_000 });
+    receiver = await new TestReceiver().start();
+    nc = await connect({ servers: ctx.env.natsUrl });
+    subjects = new SubjectNames(ctx.env.prefix);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await receiver.stop();
+    await stopTenantHub(ctx);
+  });
+
+  /** The delivery of `eventId` once its first attempt failed and its retry job is on the stream: the job's sequence. */
+  async function retryingWithJob(eventId: string): Promise<{ deliveryId: string; subscriptionId: string; seq: number }> {
+    const jsm = await nc.jetstreamManager();
+    let found: { deliveryId: string; subscriptionId: string; seq: number } | undefined;
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT id, subscription_id, status FROM deliveries WHERE event_id = $1`, [eventId]);
+      expect(d.rows).toEqual([expect.objectContaining({ status: 'retrying' })]);
+      const job = await jsm.streams.getMessage(subjects.retriesStream, { last_by_subj: subjects.retry(d.rows[0].subscription_id, d.rows[0].id) });
+      found = { deliveryId: d.rows[0].id, subscriptionId: d.rows[0].subscription_id, seq: job.seq };
+    });
+    return found!;
+  }
+
+  async function recovered(): Promise<number> {
+    let total = 0;
+    for (const app of ctx.hub.dispatchers) {
+      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      total += Number(/hookhub_retry_jobs_recovered_total\{cause="missing"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    }
+    return total;
+  }
+
+  it('sends the attempt whose job vanished from the retries stream, once, after the overdue time', async () => {
+    receiver.respond = (req) => (req.headers['x-webhook-attempt'] === '1' ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' });
+    await subscribe(ctx, { url: `${receiver.url}/lost`, event_types: ['ticket.created'], retry_policy_ms: [3_000] });
+    await publish(ctx, 'evt-lost-job');
+    const { deliveryId, seq } = await retryingWithJob('evt-lost-job');
+    // What a crashed JetStream node did in soak run 3: the acknowledged job is gone.
+    await (await nc.jetstreamManager()).streams.deleteMessage(subjects.retriesStream, seq);
+
+    const requests = await receiver.waitFor(2, 40_000);
+    expect(requests.map((r) => [r.url, r.headers['x-webhook-delivery'], r.headers['x-webhook-attempt']])).toEqual([
+      ['/lost', deliveryId, '1'],
+      ['/lost', deliveryId, '2'],
+    ]);
+    // Not at its due time (its job was gone) but once it was overdue: 3 s + 10 s.
+    expect(requests[1].receivedAt - requests[0].receivedAt).toBeGreaterThanOrEqual(12_500);
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT status, attempt_count, parked FROM deliveries WHERE id = $1`, [deliveryId]);
+      expect(d.rows).toEqual([{ status: 'delivered', attempt_count: 2, parked: false }]);
+    });
+    expect(await recovered()).toBe(1);
+  }, 60_000);
+
+  it('leaves alone an overdue attempt whose job is still there: one attempt, no second job', async () => {
+    receiver.respond = (req) => (req.headers['x-webhook-attempt'] === '1' ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' });
+    const before = receiver.requests.length;
+    await subscribe(ctx, { url: `${receiver.url}/waiting`, event_types: ['ticket.updated'], retry_policy_ms: [20_000] });
+    await publish(ctx, 'evt-waiting-job', 'ticket.updated', 'evt-waiting-job');
+    const { deliveryId } = await retryingWithJob('evt-waiting-job');
+    // The database says the attempt is long overdue, as it does for a saturated subscription's job nak'd again and again.
+    await ctx.db.query(`UPDATE deliveries SET next_attempt_at = now() - interval '1 hour' WHERE id = $1`, [deliveryId]);
+    // The sweep looks, finds the job and only moves the row to the back of its line.
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT next_attempt_at > now() - interval '1 minute' AS looked, parked FROM deliveries WHERE id = $1`, [deliveryId]);
+      expect(d.rows).toEqual([{ looked: true, parked: false }]);
+    }, 15_000);
+
+    await eventually(async () => {
+      const d = await ctx.db.query(`SELECT status, attempt_count FROM deliveries WHERE id = $1`, [deliveryId]);
+      expect(d.rows).toEqual([{ status: 'delivered', attempt_count: 2 }]);
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(receiver.requests.slice(before).map((r) => r.headers['x-webhook-attempt'])).toEqual(['1', '2']);
+    expect(await recovered()).toBe(1);
+  }, 60_000);
+});

@@ -1,13 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DispatchPipeline, RateLine, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
-import { ConsumerRunner, JETSTREAM_SETTINGS, JetstreamConnection, JetstreamSettings, RunningConsumer, StreamProvisioner } from '@hookhub/jetstream';
+import {
+  ConsumerRunner,
+  JETSTREAM_SETTINGS,
+  JetstreamConnection,
+  JetstreamSettings,
+  RETRIES_CONSUMER,
+  RunningConsumer,
+  StreamProvisioner,
+} from '@hookhub/jetstream';
 import { MetricsRegistry } from '@hookhub/platform';
 import { Gauge } from 'prom-client';
 import { DispatcherConfig } from './dispatcher.config';
 
 export const EVENTS_DURABLE = 'dispatcher';
-export const RETRIES_DURABLE = 'retry';
 
 /**
  * This pod's share of the work: the events consumer (fan-out and first
@@ -41,7 +48,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
       collect: async () => {
         for (const [stream, durable] of [
           [this.js.subjects.eventsStream, EVENTS_DURABLE],
-          [this.js.subjects.retriesStream, RETRIES_DURABLE],
+          [this.js.subjects.retriesStream, RETRIES_CONSUMER],
         ]) {
           const info = await this.connection.jsm.consumers.info(stream, durable).catch(() => null);
           if (!info) continue;
@@ -68,7 +75,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
       },
       {
         stream: subjects.retriesStream,
-        durable: RETRIES_DURABLE,
+        durable: RETRIES_CONSUMER,
         maxAckPending: this.config.get('DISPATCHER_RETRY_MAX_ACK_PENDING', { infer: true }),
         pipeline: this.retries,
       },

@@ -18,7 +18,7 @@ export class SubjectNames {
     return `${this.prefix}.events.>`;
   }
 
-  /** Work queue of delivery retries, one subject per subscription. */
+  /** Work queue of delivery retries, one subject per delivery (under its subscription's). */
   get retriesStream(): string {
     return `${this.prefix.toUpperCase()}_RETRIES`;
   }
@@ -27,8 +27,12 @@ export class SubjectNames {
     return `${this.prefix}.retries.>`;
   }
 
-  retry(subscriptionId: string): string {
-    return `${this.prefix}.retries.${subscriptionId}`;
+  /**
+   * A delivery's jobs: its own subject lets the overdue sweep ask the stream for
+   * the delivery's last job (`last_by_subj`) instead of reading the whole queue.
+   */
+  retry(subscriptionId: string, deliveryId: string): string {
+    return `${this.prefix}.retries.${subscriptionId}.${deliveryId}`;
   }
 
   event(tenantId: string, eventType: string): string {

@@ -9,6 +9,7 @@ export class DeliveryMetrics {
   readonly attemptSeconds: Histogram<'outcome'>;
   readonly retriesScheduled: Counter<'where'>;
   readonly deferred: Counter;
+  readonly jobsRecovered: Counter<'cause'>;
   readonly disabled: Counter;
   readonly filtered: Counter;
   readonly rateLimited: Counter;
@@ -39,6 +40,12 @@ export class DeliveryMetrics {
     this.deferred = new Counter({
       name: 'hookhub_deliveries_deferred_total',
       help: 'First attempts moved to the retries stream because their subscription was saturated',
+      registers: [registry],
+    });
+    this.jobsRecovered = new Counter({
+      name: 'hookhub_retry_jobs_recovered_total',
+      help: "Attempts whose job had vanished from the retries stream (missing) or was stranded below the consumer's ack floor (orphaned), enqueued again by the overdue sweep",
+      labelNames: ['cause'],
       registers: [registry],
     });
     this.disabled = new Counter({

@@ -13,6 +13,7 @@ import { DELIVERY_SETTINGS, DeliverySettings, deliverySettings } from './deliver
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
 import { FanOutService } from './fan-out.service';
+import { OverdueSweep } from './overdue-sweep';
 import { RateLine } from './rate-line';
 import { ResourceOrder } from './resource-order';
 import { RetryPipeline } from './retry-pipeline';
@@ -52,6 +53,7 @@ const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcur
     DispatchPipeline,
     RetryPipeline,
     RetryScheduler,
+    OverdueSweep,
     ResourceOrder,
     RateLine,
   ],

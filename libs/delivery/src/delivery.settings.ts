@@ -26,6 +26,13 @@ export class DeliveryConfig extends BaseConfig {
   @EnvInteger({ min: 0, unit: 'ms' })
   RETRY_PARK_THRESHOLD_MS: number = 60_000;
 
+  /**
+   * An attempt waiting on the retries stream this long past its due time has its job looked for (see
+   * OverdueSweep); a lost one is enqueued again. Well above the ack wait, so jobs in work are never suspected.
+   */
+  @EnvInteger({ min: 10_000, unit: 'ms' })
+  RETRY_OVERDUE_AFTER_MS: number = 300_000;
+
   /** Consecutive failed attempts after which a subscription is disabled. */
   @EnvInteger({ min: 1 })
   DISABLE_AFTER_FAILURES: number = 10;
@@ -58,6 +65,7 @@ export interface DeliverySettings extends WebhookClientSettings {
   maxConcurrentRequests: number;
   maxPerSubscription: number;
   parkThresholdMs: number;
+  overdueAfterMs: number;
   ackWaitMs: number;
   disableAfterFailures: number;
   disableAfterFailingMs: number;
@@ -71,6 +79,7 @@ export function deliverySettings(config: ConfigService<DeliveryConfig, true>): D
     maxConcurrentRequests: config.get('DISPATCHER_MAX_CONCURRENT_REQUESTS', { infer: true }),
     maxPerSubscription: config.get('DISPATCHER_MAX_PER_SUBSCRIPTION', { infer: true }),
     parkThresholdMs: config.get('RETRY_PARK_THRESHOLD_MS', { infer: true }),
+    overdueAfterMs: config.get('RETRY_OVERDUE_AFTER_MS', { infer: true }),
     ackWaitMs: config.get('DISPATCHER_ACK_WAIT_MS', { infer: true }),
     disableAfterFailures: config.get('DISABLE_AFTER_FAILURES', { infer: true }),
     disableAfterFailingMs: config.get('DISABLE_AFTER_FAILING_MS', { infer: true }),

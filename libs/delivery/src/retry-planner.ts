@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeliveryStatus } from '@hookhub/persistence';
+import { type DeliveryStatus, RetryScheduleRepository } from '@hookhub/persistence';
 import { RetryQueue } from '@hookhub/jetstream';
 import type { TraceContext } from '@hookhub/tracing';
 import { DeliveryMetrics } from './delivery-metrics';
@@ -40,6 +40,7 @@ export class RetryPlanner {
     private readonly queue: RetryQueue,
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
     private readonly metrics: DeliveryMetrics,
+    private readonly deliveries: RetryScheduleRepository,
   ) {}
 
   async afterFailure(f: FailedAttempt): Promise<RetryDecision> {
@@ -57,9 +58,13 @@ export class RetryPlanner {
     return { status: 'retrying', nextAttemptAt: new Date(dueAt), parked: false, reason: f.error };
   }
 
-  /** Hands an attempt that cannot start now (its subscription is saturated) to the retries stream, unchanged. */
+  /**
+   * Hands an attempt that cannot start now (its subscription is saturated) to the retries stream, unchanged.
+   * Its pending delivery is marked as waiting there, so the overdue sweep watches the job as it does a retry's.
+   */
   async defer(deliveryId: string, subscriptionId: string, attempt: number, trace?: TraceContext): Promise<void> {
     await this.queue.enqueue({ delivery_id: deliveryId, subscription_id: subscriptionId, attempt, due_at: Date.now() }, trace);
+    await this.deliveries.markQueued(deliveryId);
     this.metrics.deferred.inc();
   }
 }

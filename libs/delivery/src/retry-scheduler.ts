@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { RetryQueue } from '@hookhub/jetstream';
 import { ResourceOrderRepository, RetryScheduleRepository } from '@hookhub/persistence';
 import { traceFromParent } from '@hookhub/tracing';
+import { OverdueSweep } from './overdue-sweep';
 
 /** A held delivery untouched this long whose wait is over lost its releaser (a pod died): the sweep releases it. */
 const STRANDED_HOLD_MS = 5_000;
@@ -11,7 +12,8 @@ const SWEEP_EVERY_MS = 5_000;
  * Moves parked retries (long delays kept in PostgreSQL) onto the retries
  * stream when they fall due. Every pod runs it; `FOR UPDATE SKIP LOCKED`
  * gives each due row to one of them. It also sweeps held deliveries (see
- * ResourceOrder) whose releaser died.
+ * ResourceOrder) whose releaser died, and, less often, attempts whose job
+ * the retries stream lost (OverdueSweep), which it parks due now.
  */
 @Injectable()
 export class RetryScheduler {
@@ -20,12 +22,14 @@ export class RetryScheduler {
   private running?: Promise<void>;
   private again = false;
   private lastSweep = 0;
+  private lastOverdueSweep = Date.now();
   private stopped = false;
 
   constructor(
     private readonly deliveries: RetryScheduleRepository,
     private readonly order: ResourceOrderRepository,
     private readonly queue: RetryQueue,
+    private readonly overdue: OverdueSweep,
   ) {}
 
   start(intervalMs: number): void {
@@ -50,6 +54,11 @@ export class RetryScheduler {
   }
 
   private async tick(): Promise<void> {
+    if (Date.now() - this.lastOverdueSweep >= this.overdue.everyMs) {
+      this.lastOverdueSweep = Date.now();
+      // Before the release below, which enqueues what it parked in the same pass.
+      await this.overdue.run().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'looking for lost retry jobs failed; next pass'));
+    }
     try {
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
         this.lastSweep = Date.now();

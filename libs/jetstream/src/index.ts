@@ -8,4 +8,4 @@ export { StreamProvisioner, type DurableConsumerSpec } from './stream-provisione
 export { ConsumerRunner, type ConsumerRunOptions, type InboundMessage, type RunningConsumer } from './consumer-runner';
 // Publishing events (the admin API, delivery's disable notices, ingest) and scheduling retries (delivery).
 export { EventPublisher, type PublishOptions, type PublishReceipt } from './event-publisher';
-export { RetryQueue } from './retry-queue';
+export { RETRIES_CONSUMER, RetryQueue, type StoredRetryJob } from './retry-queue';

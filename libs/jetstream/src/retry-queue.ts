@@ -6,6 +6,16 @@ import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The durable consumer that works the retries stream (every dispatcher pod pulls from it). */
+export const RETRIES_CONSUMER = 'retry';
+
+/** A job as the retries stream stores it. */
+export interface StoredRetryJob {
+  seq: number;
+  job: RetryJob;
+}
 
 /** Puts delivery attempts on the retries stream; resolves once JetStream stored the job. */
 @Injectable()
@@ -20,7 +30,7 @@ export class RetryQueue {
    * headers (the job's JSON stays as it is), so the retry's spans join the event's trace.
    */
   async enqueue(job: RetryJob, trace?: TraceContext): Promise<void> {
-    const subject = this.settings.subjects.retry(job.subscription_id);
+    const subject = this.settings.subjects.retry(job.subscription_id, job.delivery_id);
     const msgID = retryMsgId(job);
     const span = tracingOn()
       ? startSpan('publish retries', SpanKind.PRODUCER, trace, {
@@ -44,5 +54,31 @@ export class RetryQueue {
       endSpan(span, 'publish failed', err instanceof Error ? err.name : undefined);
       throw err;
     }
+  }
+
+  /** The delivery's newest job on the stream, or null when none is stored (acked, or lost). */
+  async lastJob(subscriptionId: string, deliveryId: string): Promise<StoredRetryJob | null> {
+    try {
+      const stored = await this.connection.jsm.streams.getMessage(this.settings.subjects.retriesStream, {
+        last_by_subj: this.settings.subjects.retry(subscriptionId, deliveryId),
+      });
+      return { seq: stored.seq, job: JSON.parse(decoder.decode(stored.data)) as RetryJob };
+    } catch (err) {
+      if (err instanceof Error && /no message found/i.test(err.message)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The retries consumer's ack floor: every job at or below it counts as done. A job still stored
+   * there (a work queue removes acked jobs) is an orphan the consumer will never hand out.
+   */
+  async ackFloor(): Promise<number> {
+    return (await this.connection.jsm.consumers.info(this.settings.subjects.retriesStream, RETRIES_CONSUMER)).ack_floor.stream_seq;
+  }
+
+  /** Removes an orphaned job from the stream. */
+  async discard(seq: number): Promise<void> {
+    await this.connection.jsm.streams.deleteMessage(this.settings.subjects.retriesStream, seq, false);
   }
 }

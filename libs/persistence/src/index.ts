@@ -40,7 +40,14 @@ export {
 // Deliveries, by caller: delivery's fan-out, attempt outcomes, retry schedule and resource order; the admin API's delivery log.
 export { FanOutRepository, type ExistingDelivery, type NewDeliveryRow } from './repositories/fan-out.repository';
 export { DeliveryOutcomeRepository, type AttemptRecord, type DisabledSubscription } from './repositories/delivery-outcome.repository';
-export { awaitsAttempt, RetryScheduleRepository, type DueRetry, type RetryContext } from './repositories/retry-schedule.repository';
+export {
+  awaitsAttempt,
+  RetryScheduleRepository,
+  type DueRetry,
+  type OverdueSweepResult,
+  type QueuedAttempt,
+  type RetryContext,
+} from './repositories/retry-schedule.repository';
 export { ResourceOrderRepository } from './repositories/resource-order.repository';
 export {
   RATE_WAITING_REASON,

@@ -1,7 +1,7 @@
 import { createRepositoryDatabase, RepositoryDatabase } from '../../test/repository-database';
 import { DeliveryEntity } from '../entities/delivery.entity';
 import { SubscriptionEntity } from '../entities/subscription.entity';
-import { DueRetry, RetryScheduleRepository } from './retry-schedule.repository';
+import { DueRetry, QueuedAttempt, RetryScheduleRepository } from './retry-schedule.repository';
 import { SubscriptionRepository } from './subscription.repository';
 
 describe('RetryScheduleRepository', () => {
@@ -95,6 +95,81 @@ describe('RetryScheduleRepository', () => {
       const ids = seen.flat().map((d) => d.deliveryId);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(6);
+    });
+  });
+
+  describe('sweepOverdue', () => {
+    const nextAttemptAt = async (id: string): Promise<Date | null> =>
+      ((await db.dataSource.query(`SELECT next_attempt_at FROM deliveries WHERE id = $1`, [id])) as Array<{ next_attempt_at: Date | null }>)[0].next_attempt_at;
+
+    it('looks only at attempts waiting on the retries stream and due longer ago than the limit; parks the lost ones due now', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      const lost = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', attemptCount: 2, dueInMs: -600_000 });
+      const waiting = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'pending', dueInMs: -300_000 });
+      const recent = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', attemptCount: 1, dueInMs: -10_000 });
+      const parked = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', parked: true, dueInMs: -600_000 });
+      const done = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'failed', attemptCount: 3, dueInMs: -600_000 });
+      const inFirstAttempt = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'pending', dueInMs: null });
+
+      const seen: QueuedAttempt[][] = [];
+      const result = await schedule.sweepOverdue(60_000, 10, async (queued) => {
+        seen.push(queued);
+        return [lost];
+      });
+
+      expect(result).toEqual({ checked: 2, lost: 1 });
+      expect(seen).toEqual([
+        [
+          { deliveryId: lost, subscriptionId: sub, attempt: 3 },
+          { deliveryId: waiting, subscriptionId: sub, attempt: 1 },
+        ],
+      ]);
+      const rows = await db.seed.deliveries([lost, waiting, recent, parked, done, inFirstAttempt]);
+      // The lost one is parked and due: the scheduler's next release enqueues it.
+      expect(rows.get(lost)).toMatchObject({ status: 'retrying', parked: true, due: true, attemptCount: 2 });
+      // The one whose job is there moves to the back of the line, still waiting on the stream.
+      expect(rows.get(waiting)).toMatchObject({ status: 'pending', parked: false });
+      expect(Date.now() - (await nextAttemptAt(waiting))!.getTime()).toBeLessThan(5_000);
+      expect(rows.get(parked)!.parked).toBe(true);
+      expect(rows.get(done)!.parked).toBe(false);
+      expect(await nextAttemptAt(inFirstAttempt)).toBeNull();
+      // Neither comes again in the next pass.
+      await expect(schedule.sweepOverdue(60_000, 10, async () => [])).resolves.toEqual({ checked: 0, lost: 0 });
+    });
+
+    it('claims at most `limit` rows, the longest overdue first', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++)
+        ids.push(await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', attemptCount: 1, dueInMs: -600_000 + i * 1_000 }));
+      const seen: string[] = [];
+      await schedule.sweepOverdue(60_000, 3, async (queued) => {
+        seen.push(...queued.map((q) => q.deliveryId));
+        return [];
+      });
+      expect(seen).toEqual(ids.slice(0, 3));
+    });
+
+    it('changes nothing when the lookup fails (the transaction rolls back)', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      const id = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'retrying', attemptCount: 1, dueInMs: -600_000 });
+      await expect(schedule.sweepOverdue(60_000, 10, async () => Promise.reject(new Error('NATS down')))).rejects.toThrow('NATS down');
+      expect(Date.now() - (await nextAttemptAt(id))!.getTime()).toBeGreaterThan(590_000);
+      expect((await db.seed.deliveries([id])).get(id)!.parked).toBe(false);
+    });
+  });
+
+  describe('markQueued', () => {
+    it('marks a pending delivery outside any line as waiting on the retries stream, once', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      const pending = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'pending', dueInMs: null });
+      const held = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'pending', parked: true, dueInMs: null });
+      const delivered = await db.seed.delivery({ tenantId, subscriptionId: sub, status: 'delivered', attemptCount: 1, dueInMs: null });
+      for (const id of [pending, held, delivered]) await schedule.markQueued(id);
+      const rows = await db.seed.deliveries([pending, held, delivered]);
+      expect(rows.get(pending)).toMatchObject({ status: 'pending', parked: false, due: true });
+      expect(rows.get(held)!.due).toBeNull();
+      expect(rows.get(delivered)!.due).toBeNull();
     });
   });
 

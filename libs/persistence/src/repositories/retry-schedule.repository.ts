@@ -15,6 +15,20 @@ export interface DueRetry {
   traceParent: string | null;
 }
 
+/** A delivery whose next attempt waits as a job on the retries stream. */
+export interface QueuedAttempt {
+  deliveryId: string;
+  subscriptionId: string;
+  /** The attempt its job makes (the delivery's attempts so far, plus one). */
+  attempt: number;
+}
+
+/** What a pass of the overdue sweep looked at and found without a job. */
+export interface OverdueSweepResult {
+  checked: number;
+  lost: number;
+}
+
 /** What a retry needs to run: the delivery's state and the event it carries. */
 export interface RetryContext {
   id: string;
@@ -151,5 +165,46 @@ export class RetryScheduleRepository {
       ),
     );
     return rows.length;
+  }
+
+  /**
+   * Marks a pending delivery whose first attempt was deferred to the retries stream (its subscription
+   * was saturated): from now on its attempt waits as a job, which the overdue sweep watches like a retry's.
+   */
+  async markQueued(deliveryId: string): Promise<void> {
+    await this.deliveries.manager.query(
+      `UPDATE deliveries SET next_attempt_at = now()
+        WHERE id = $1 AND status = 'pending' AND NOT parked AND NOT rate_waiting AND next_attempt_at IS NULL`,
+      [deliveryId],
+    );
+  }
+
+  /**
+   * One pass of the overdue sweep, in one transaction holding the rows it looks at (an attempt being
+   * recorded for one of them waits, so no state changes under the check). Claims up to `limit`
+   * deliveries whose attempt waits on the retries stream and was due more than `overdueMs` ago, and
+   * hands them to `findLost`, which asks JetStream and returns the ids whose job is gone. Those are
+   * parked due now: the scheduler enqueues a fresh job (a new due time, so a new message id). The
+   * others' job is still there (a saturated subscription's, nak'd again and again): their
+   * `next_attempt_at` moves to now, so the next passes look at other deliveries first.
+   */
+  async sweepOverdue(overdueMs: number, limit: number, findLost: (queued: QueuedAttempt[]) => Promise<string[]>): Promise<OverdueSweepResult> {
+    return this.deliveries.manager.transaction(async (m) => {
+      const rows: Array<{ id: string; subscription_id: string; attempt_count: number }> = await m.query(
+        `SELECT id, subscription_id, attempt_count FROM deliveries
+          WHERE next_attempt_at < now() - $1 * interval '1 millisecond' AND NOT parked AND NOT rate_waiting AND status IN ('pending', 'retrying')
+          ORDER BY next_attempt_at
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED`,
+        [overdueMs, limit],
+      );
+      if (rows.length === 0) return { checked: 0, lost: 0 };
+      const lost = new Set(await findLost(rows.map((r) => ({ deliveryId: r.id, subscriptionId: r.subscription_id, attempt: r.attempt_count + 1 }))));
+      await m.query(`UPDATE deliveries SET next_attempt_at = now(), parked = (id = ANY($2::uuid[])) WHERE id = ANY($1::uuid[])`, [
+        rows.map((r) => r.id),
+        [...lost],
+      ]);
+      return { checked: rows.length, lost: lost.size };
+    });
   }
 }
