@@ -21,6 +21,8 @@ export const SOAK_SETTINGS = {
   JETSTREAM_REPLICAS: 3,
   WEBHOOK_TIMEOUT_MS: 4_000,
   DISPATCHER_ACK_WAIT_MS: 15_000,
+  // Four ack waits: a retry job JetStream lost is looked for and enqueued again well within the quiet period.
+  RETRY_OVERDUE_AFTER_MS: 60_000,
   SHUTDOWN_GRACE_MS: 5_000,
 } as const;
 

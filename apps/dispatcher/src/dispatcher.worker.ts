@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { DispatchPipeline, RateLine, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import {
   ConsumerRunner,
+  ConsumerWatch,
+  ConsumerWatchdog,
   JETSTREAM_SETTINGS,
   JetstreamConnection,
   JetstreamSettings,
@@ -15,6 +17,8 @@ import { Gauge } from 'prom-client';
 import { DispatcherConfig } from './dispatcher.config';
 
 export const EVENTS_DURABLE = 'dispatcher';
+/** How often each pod looks whether a consumer starves (see ConsumerWatchdog). */
+const WATCH_EVERY_MS = 10_000;
 
 /**
  * This pod's share of the work: the events consumer (fan-out and first
@@ -27,6 +31,7 @@ export const EVENTS_DURABLE = 'dispatcher';
 export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DispatcherWorker.name);
   private consumers: RunningConsumer[] = [];
+  private watches: ConsumerWatch[] = [];
 
   constructor(
     private readonly config: ConfigService<DispatcherConfig, true>,
@@ -38,6 +43,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly scheduler: RetryScheduler,
     private readonly rateLine: RateLine,
     private readonly connection: JetstreamConnection,
+    private readonly watchdog: ConsumerWatchdog,
     registry: MetricsRegistry,
   ) {
     const lag = new Gauge({
@@ -93,6 +99,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
           handleBatch: (batch) => pipeline.handleBatch(batch),
         }),
       );
+      this.watches.push(this.watchdog.watch(stream, durable, WATCH_EVERY_MS));
     }
     this.scheduler.start(this.config.get('RETRY_SCHEDULER_INTERVAL_MS', { infer: true }));
     this.rateLine.start();
@@ -107,6 +114,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
    */
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.config.get('SHUTDOWN_GRACE_MS', { infer: true });
+    for (const watch of this.watches) watch.stop();
     await Promise.all([this.scheduler.stop(), this.rateLine.stop(), ...this.consumers.map((c) => c.stop(grace))]);
   }
 }

@@ -6,6 +6,7 @@ export { JetstreamConnection } from './jetstream-connection';
 export { JETSTREAM_SETTINGS, type JetstreamSettings } from './jetstream.config';
 export { StreamProvisioner, type DurableConsumerSpec } from './stream-provisioner';
 export { ConsumerRunner, type ConsumerRunOptions, type InboundMessage, type RunningConsumer } from './consumer-runner';
+export { ConsumerWatchdog, type ConsumerWatch } from './consumer-watchdog';
 // Publishing events (the admin API, delivery's disable notices, ingest) and scheduling retries (delivery).
 export { EventPublisher, type PublishOptions, type PublishReceipt } from './event-publisher';
 export { RETRIES_CONSUMER, RetryQueue, type StoredRetryJob } from './retry-queue';

@@ -1,7 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { BaseConfig, HealthModule } from '@hookhub/platform';
+import { BaseConfig, HealthModule, MetricsModule } from '@hookhub/platform';
 import { ConsumerRunner } from './consumer-runner';
+import { ConsumerWatchdog } from './consumer-watchdog';
 import { EventPublisher } from './event-publisher';
 import { JETSTREAM_SETTINGS, jetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
@@ -24,7 +25,7 @@ export class JetstreamModule {
   static forRoot(options: JetstreamOptions): DynamicModule {
     return {
       module: JetstreamModule,
-      imports: [HealthModule],
+      imports: [HealthModule, MetricsModule],
       providers: [
         {
           provide: JETSTREAM_SETTINGS,
@@ -35,9 +36,10 @@ export class JetstreamModule {
         StreamProvisioner,
         EventPublisher,
         ConsumerRunner,
+        ConsumerWatchdog,
         RetryQueue,
       ],
-      exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner, RetryQueue],
+      exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner, ConsumerWatchdog, RetryQueue],
     };
   }
 }

@@ -1,0 +1,69 @@
+import { assess, ConsumerObservation, FRESH_WATCH, starving, STRIKES_TO_ACT, WatchState } from './consumer-watchdog';
+
+const healthy: ConsumerObservation = {
+  leader: 'n1',
+  deliveredSeq: 100,
+  numPending: 0,
+  numWaiting: 2,
+  numAckPending: 0,
+  maxAckPending: 1_000,
+  streamLastSeq: 100,
+  streamMessages: 40,
+};
+/** Soak run 3's retries consumer: led by n2, whose copy of the stream stopped at 100 while the stream went on to 138. */
+const stale: ConsumerObservation = { ...healthy, leader: 'n2', streamLastSeq: 138 };
+
+function looks(observations: ConsumerObservation[], from: WatchState = FRESH_WATCH): boolean[] {
+  let state = from;
+  return observations.map((o) => {
+    const next = assess(state, o);
+    state = next.state;
+    return next.stepDown;
+  });
+}
+
+describe('consumer watchdog', () => {
+  describe('starving', () => {
+    it('is a stream holding messages past the last one handed out, with pulls waiting or nothing counted pending', () => {
+      expect(starving(stale)).toBe(true);
+      expect(starving({ ...stale, numPending: 38, numWaiting: 6 })).toBe(true);
+      expect(starving({ ...stale, numPending: 0, numWaiting: 0 })).toBe(true);
+    });
+
+    it('is not a consumer that has handed out everything, nor one whose pods stopped pulling, nor one held by its ack window', () => {
+      expect(starving(healthy)).toBe(false);
+      expect(starving({ ...stale, numPending: 38, numWaiting: 0 })).toBe(false);
+      expect(starving({ ...stale, numAckPending: 1_000 })).toBe(false);
+      expect(starving({ ...stale, streamMessages: 0 })).toBe(false);
+    });
+  });
+
+  describe('assess', () => {
+    it(`steps the leader down after ${STRIKES_TO_ACT} starving looks at the same leader and position, not before`, () => {
+      expect(looks([stale, stale, stale])).toEqual([false, false, true]);
+    });
+
+    it('starts counting again when the consumer moves on or its leader changes', () => {
+      expect(looks([stale, stale, { ...stale, deliveredSeq: 101 }, stale, stale])).toEqual([false, false, false, false, false]);
+      expect(looks([stale, stale, { ...stale, leader: 'n3' }, { ...stale, leader: 'n3' }])).toEqual([false, false, false, false]);
+      expect(looks([stale, stale, healthy, stale, stale])).toEqual([false, false, false, false, false]);
+    });
+
+    it('waits twice as long after each step-down that did not help, and forgets them once the consumer delivers', () => {
+      const stuck = Array.from({ length: 3 + 6 + 12 }, () => stale);
+      const acted = looks(stuck)
+        .map((a, i) => (a ? i + 1 : 0))
+        .filter(Boolean);
+      expect(acted).toEqual([3, 9, 21]);
+
+      let state = FRESH_WATCH;
+      for (const o of [stale, stale, stale, stale, stale, stale, stale, stale, stale]) state = assess(state, o).state;
+      expect(state.stepDowns).toBe(2);
+      // The look that sees it move counts as the first of the next STRIKES_TO_ACT.
+      state = assess(state, { ...stale, deliveredSeq: 120 }).state;
+      expect(state.stepDowns).toBe(0);
+      const moved = { ...stale, deliveredSeq: 120 };
+      expect(looks([moved, moved], state)).toEqual([false, true]);
+    });
+  });
+});
