@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DispatchPipeline, RateLine, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
+import { DispatchPipeline, EventsAudit, RateLine, RetryPipeline, RetryScheduler } from '@hookhub/delivery';
 import {
   ConsumerRunner,
   ConsumerWatch,
@@ -8,6 +8,7 @@ import {
   JETSTREAM_SETTINGS,
   JetstreamConnection,
   JetstreamSettings,
+  EVENTS_CONSUMER,
   RETRIES_CONSUMER,
   RunningConsumer,
   StreamProvisioner,
@@ -16,16 +17,19 @@ import { MetricsRegistry } from '@hookhub/platform';
 import { Gauge } from 'prom-client';
 import { DispatcherConfig } from './dispatcher.config';
 
-export const EVENTS_DURABLE = 'dispatcher';
 /** How often each pod looks whether a consumer starves (see ConsumerWatchdog). */
 const WATCH_EVERY_MS = 10_000;
+/** How often a pod offers to audit the events stream (one pod at a time does; see EventsAudit). */
+const AUDIT_EVERY_MS = 30_000;
 
 /**
  * This pod's share of the work: the events consumer (fan-out and first
  * attempts), the retries consumer (scheduled attempts), the scheduler of
  * parked retries and the pacing of rate-limited subscriptions' lines. Fresh
  * events and waiting retries use separate consumers so retries piling up
- * for a dead endpoint never block new deliveries.
+ * for a dead endpoint never block new deliveries. What JetStream can lose
+ * when its nodes crash is looked after here too: a watchdog per consumer,
+ * and the audit of the events stream (lost retry jobs: the scheduler).
  */
 @Injectable()
 export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -44,6 +48,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly rateLine: RateLine,
     private readonly connection: JetstreamConnection,
     private readonly watchdog: ConsumerWatchdog,
+    private readonly audit: EventsAudit,
     registry: MetricsRegistry,
   ) {
     const lag = new Gauge({
@@ -53,7 +58,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
       registers: [registry],
       collect: async () => {
         for (const [stream, durable] of [
-          [this.js.subjects.eventsStream, EVENTS_DURABLE],
+          [this.js.subjects.eventsStream, EVENTS_CONSUMER],
           [this.js.subjects.retriesStream, RETRIES_CONSUMER],
         ]) {
           const info = await this.connection.jsm.consumers.info(stream, durable).catch(() => null);
@@ -75,7 +80,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     const pipelines = [
       {
         stream: subjects.eventsStream,
-        durable: EVENTS_DURABLE,
+        durable: EVENTS_CONSUMER,
         maxAckPending: this.config.get('DISPATCHER_MAX_ACK_PENDING', { infer: true }),
         pipeline: this.events,
       },
@@ -103,6 +108,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
     }
     this.scheduler.start(this.config.get('RETRY_SCHEDULER_INTERVAL_MS', { infer: true }));
     this.rateLine.start();
+    this.audit.start(AUDIT_EVERY_MS);
     this.logger.log({ events: subjects.eventsStream, retries: subjects.retriesStream }, 'dispatching');
   }
 
@@ -115,6 +121,6 @@ export class DispatcherWorker implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.config.get('SHUTDOWN_GRACE_MS', { infer: true });
     for (const watch of this.watches) watch.stop();
-    await Promise.all([this.scheduler.stop(), this.rateLine.stop(), ...this.consumers.map((c) => c.stop(grace))]);
+    await Promise.all([this.scheduler.stop(), this.rateLine.stop(), this.audit.stop(), ...this.consumers.map((c) => c.stop(grace))]);
   }
 }

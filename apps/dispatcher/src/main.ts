@@ -1,8 +1,7 @@
-import { JETSTREAM_SETTINGS, JetstreamSettings, RETRIES_CONSUMER } from '@hookhub/jetstream';
+import { JETSTREAM_SETTINGS, EVENTS_CONSUMER, JetstreamSettings, RETRIES_CONSUMER } from '@hookhub/jetstream';
 import { runApp } from '@hookhub/platform';
 import { buildDispatcherApp } from './build-dispatcher-app';
 import { DispatcherConfig } from './dispatcher.config';
-import { EVENTS_DURABLE } from './dispatcher.worker';
 
 void runApp({
   service: 'dispatcher',
@@ -11,6 +10,6 @@ void runApp({
   build: () => buildDispatcherApp(),
   ready: (url, app) => {
     const { subjects } = app.get<JetstreamSettings>(JETSTREAM_SETTINGS);
-    return `consuming ${subjects.eventsStream} as ${EVENTS_DURABLE} and ${subjects.retriesStream} as ${RETRIES_CONSUMER}, metrics on ${url}/metrics, health on ${url}/readyz`;
+    return `consuming ${subjects.eventsStream} as ${EVENTS_CONSUMER} and ${subjects.retriesStream} as ${RETRIES_CONSUMER}, metrics on ${url}/metrics, health on ${url}/readyz`;
   },
 });

@@ -10,6 +10,7 @@ export class DeliveryMetrics {
   readonly retriesScheduled: Counter<'where'>;
   readonly deferred: Counter;
   readonly jobsRecovered: Counter<'cause'>;
+  readonly eventsRecovered: Counter;
   readonly disabled: Counter;
   readonly filtered: Counter;
   readonly rateLimited: Counter;
@@ -46,6 +47,11 @@ export class DeliveryMetrics {
       name: 'hookhub_retry_jobs_recovered_total',
       help: "Attempts whose job had vanished from the retries stream (missing) or was stranded below the consumer's ack floor (orphaned), enqueued again by the overdue sweep",
       labelNames: ['cause'],
+      registers: [registry],
+    });
+    this.eventsRecovered = new Counter({
+      name: 'hookhub_events_recovered_total',
+      help: 'Events the events consumer counted as acknowledged that were not in the event log, run through the pipeline again by the audit',
       registers: [registry],
     });
     this.disabled = new Counter({

@@ -12,6 +12,7 @@ import { DeliveryMetrics } from './delivery-metrics';
 import { DELIVERY_SETTINGS, DeliverySettings, deliverySettings } from './delivery.settings';
 import { DisableNotifier } from './disable-notifier';
 import { DispatchPipeline } from './dispatch-pipeline';
+import { EventsAudit } from './events-audit';
 import { FanOutService } from './fan-out.service';
 import { OverdueSweep } from './overdue-sweep';
 import { RateLine } from './rate-line';
@@ -54,9 +55,10 @@ const ATTEMPT_LOG = { maxBatch: 500, lingerMs: 10, retryForMs: 60_000, maxConcur
     RetryPipeline,
     RetryScheduler,
     OverdueSweep,
+    EventsAudit,
     ResourceOrder,
     RateLine,
   ],
-  exports: [DispatchPipeline, RetryPipeline, RetryScheduler, RateLine],
+  exports: [DispatchPipeline, RetryPipeline, RetryScheduler, RateLine, EventsAudit],
 })
 export class DeliveryModule {}

@@ -5,6 +5,7 @@ export { DispatchPipeline } from './dispatch-pipeline';
 export { RetryPipeline } from './retry-pipeline';
 export { RetryScheduler } from './retry-scheduler';
 export { RateLine } from './rate-line';
+export { EventsAudit, type AuditPass } from './events-audit';
 // Stages and services that end-to-end tests drive directly inside a running dispatcher, with the types their methods take and return.
 export { DeliveryAdmission, type Admission, type AdmissionCandidate } from './admission';
 export type { SubscriptionSlot } from './subscription-load';

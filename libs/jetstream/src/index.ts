@@ -5,8 +5,11 @@ export { EventsStreamBootstrap } from './events-stream.bootstrap';
 export { JetstreamConnection } from './jetstream-connection';
 export { JETSTREAM_SETTINGS, type JetstreamSettings } from './jetstream.config';
 export { StreamProvisioner, type DurableConsumerSpec } from './stream-provisioner';
+export { EVENTS_CONSUMER, RETRIES_CONSUMER } from './consumer-names';
 export { ConsumerRunner, type ConsumerRunOptions, type InboundMessage, type RunningConsumer } from './consumer-runner';
 export { ConsumerWatchdog, type ConsumerWatch } from './consumer-watchdog';
 // Publishing events (the admin API, delivery's disable notices, ingest) and scheduling retries (delivery).
 export { EventPublisher, type PublishOptions, type PublishReceipt } from './event-publisher';
-export { RETRIES_CONSUMER, RetryQueue, type StoredRetryJob } from './retry-queue';
+export { RetryQueue, type StoredRetryJob } from './retry-queue';
+// Audits: what a stream holds, read by sequence, and published again.
+export { StoredMessages, type StoredMessage } from './stored-messages';

@@ -8,6 +8,7 @@ import { JETSTREAM_SETTINGS, jetstreamSettings } from './jetstream.config';
 import { JetstreamConnection } from './jetstream-connection';
 import { RetryQueue } from './retry-queue';
 import { StreamProvisioner } from './stream-provisioner';
+import { StoredMessages } from './stored-messages';
 
 export interface JetstreamOptions {
   /** The NATS connection name, which tells the server (and its monitoring) which app holds the connection. */
@@ -38,8 +39,9 @@ export class JetstreamModule {
         ConsumerRunner,
         ConsumerWatchdog,
         RetryQueue,
+        StoredMessages,
       ],
-      exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner, ConsumerWatchdog, RetryQueue],
+      exports: [JETSTREAM_SETTINGS, JetstreamConnection, StreamProvisioner, EventPublisher, ConsumerRunner, ConsumerWatchdog, RetryQueue, StoredMessages],
     };
   }
 }

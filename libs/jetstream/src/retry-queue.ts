@@ -3,13 +3,11 @@ import { headers as natsHeaders } from 'nats';
 import { RetryJob, retryMsgId } from '@hookhub/contracts';
 import { contextOf, endSpan, headerSinkSetter, injectTrace, SpanKind, startSpan, TraceContext, tracingOn } from '@hookhub/tracing';
 import { JETSTREAM_SETTINGS, JetstreamSettings } from './jetstream.config';
+import { RETRIES_CONSUMER } from './consumer-names';
 import { JetstreamConnection } from './jetstream-connection';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** The durable consumer that works the retries stream (every dispatcher pod pulls from it). */
-export const RETRIES_CONSUMER = 'retry';
 
 /** A job as the retries stream stores it. */
 export interface StoredRetryJob {

@@ -12,7 +12,7 @@ import { SubscriptionFilters1764000000010 } from './1764000000010-subscription-f
 import { RateLimits1764000000011 } from './1764000000011-rate-limits';
 import { PortalSessions1764000000012 } from './1764000000012-portal-sessions';
 import { DeliveryTraceParent1764000000013 } from './1764000000013-delivery-trace-parent';
-import { RetryWatch1764000000014 } from './1764000000014-retry-watch';
+import { LostWorkRecovery1764000000014 } from './1764000000014-lost-work-recovery';
 
 /** Every migration, oldest first. New ones are appended here. */
 export const MIGRATIONS = [
@@ -30,5 +30,5 @@ export const MIGRATIONS = [
   RateLimits1764000000011,
   PortalSessions1764000000012,
   DeliveryTraceParent1764000000013,
-  RetryWatch1764000000014,
+  LostWorkRecovery1764000000014,
 ];

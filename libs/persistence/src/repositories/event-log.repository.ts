@@ -290,6 +290,21 @@ export class EventLogRepository {
     return new Map(rows.map((r) => [r.id, r.envelope]));
   }
 
+  /**
+   * Those of these events (tenant UUID and event id) that are in the log, recorded since `since` (which
+   * keeps the lookup to the recent partitions).
+   */
+  async recordedAmong(keys: Array<{ tenantId: string; id: string }>, since: Date): Promise<Array<{ tenantId: string; id: string }>> {
+    if (keys.length === 0) return [];
+    const rows: Array<{ tenant_id: string; id: string }> = await this.events.manager.query(
+      `SELECT e.tenant_id, e.id FROM events e
+         JOIN unnest($1::uuid[], $2::text[]) AS k(tenant_id, id) ON e.tenant_id = k.tenant_id AND e.id = k.id
+        WHERE e.recorded_at >= $3`,
+      [keys.map((k) => k.tenantId), keys.map((k) => k.id), since],
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
+  }
+
   /** The schema version of a tenant's logged event, or undefined when it is not in the log. */
   async schemaVersion(tenantId: string, id: string): Promise<number | undefined> {
     const rows: Array<{ schema_version: number }> = await this.events.manager.query(

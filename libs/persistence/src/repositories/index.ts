@@ -14,6 +14,7 @@ import { ProviderConnectionRepository } from './provider-connection.repository';
 import { RateLineRepository } from './rate-line.repository';
 import { ResourceOrderRepository } from './resource-order.repository';
 import { RetryScheduleRepository } from './retry-schedule.repository';
+import { StreamAuditRepository } from './stream-audit.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
@@ -37,4 +38,5 @@ export const REPOSITORIES = [
   RetentionRunRepository,
   PortalSessionRepository,
   SubscriptionHealthRepository,
+  StreamAuditRepository,
 ];
