@@ -137,5 +137,20 @@ describe('FanOutRepository and ResourceOrderRepository', () => {
       await expect(order.releaseStranded(60_000, 100)).resolves.toBe(1);
       expect((await reasonAndDue(d2.id)).held).toBe(false);
     });
+
+    it('finds the held deliveries whose wait is over among more waiting ones than one sweep takes (soak seed 20261201)', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      // Resource A: its first delivery is in flight, so its four held ones still wait.
+      const a = (await upsert((await versions(5)).map((v) => row(sub, v)))).sort((x, y) => x.resourceVersion! - y.resourceVersion!);
+      // Resource B, held after them: its first delivery settled and its releaser "died".
+      const b = (await upsert((await versions(2)).map((v) => row(sub, v)))).sort((x, y) => x.resourceVersion! - y.resourceVersion!);
+      expect([...a, ...b].map((r) => r.held)).toEqual([false, true, true, true, true, false, true]);
+      await setStatus(b[0].id, 'delivered');
+      await db.dataSource.query(`UPDATE deliveries SET updated_at = now() - interval '2 minutes' WHERE id = ANY($1)`, [[...a, ...b].map((r) => r.id)]);
+      // A sweep taking three at a time must still reach B's, past A's four.
+      await expect(order.releaseStranded(60_000, 3)).resolves.toBe(1);
+      expect((await reasonAndDue(b[1].id)).held).toBe(false);
+      expect(await Promise.all(a.slice(1).map(async (r) => (await reasonAndDue(r.id)).held))).toEqual([true, true, true, true]);
+    });
   });
 });
