@@ -1,14 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { AckPolicy, connect, DeliverPolicy, NatsConnection, nanos } from 'nats';
-import { Client } from 'pg';
 import { SubjectNames } from '@hookhub/contracts';
 import { EventsAudit } from '@hookhub/delivery';
 import { EVENTS_CONSUMER } from '@hookhub/jetstream';
 import { eventually } from '../support/eventually';
-import { RunningHub, startHub } from '../support/hub';
 import { TestReceiver } from '../support/receiver';
-import { createSubscription } from '../support/subscriptions';
-import { createTestEnvironment, TestEnvironment } from '../support/test-environment';
+import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
 /**
  * The events audit finds events the events consumer counts as acknowledged
@@ -16,43 +13,33 @@ import { createTestEnvironment, TestEnvironment } from '../support/test-environm
  * and runs them through the pipeline: they are recorded and delivered once.
  */
 describe('events audit: acknowledged events missing from the event log are recovered', () => {
-  let env: TestEnvironment;
-  let hub: RunningHub;
+  let ctx: TenantHub;
   let receiver: TestReceiver;
   let nc: NatsConnection;
-  let db: Client;
   let tenantId: string;
-  let publisher: string;
-  const subjects = (): SubjectNames => new SubjectNames(env.prefix);
+  const subjects = (): SubjectNames => new SubjectNames(ctx.env.prefix);
 
   beforeAll(async () => {
-    env = await createTestEnvironment();
     // No dispatcher yet: the test plays the pod that acknowledges events without working on them.
-    hub = await startHub(env, {}, { dispatchers: 0 });
+    ctx = await startTenantHub({}, { dispatchers: 0 });
+    tenantId = ctx.tenant.tenantId;
     receiver = await new TestReceiver().start();
-    nc = await connect({ servers: env.natsUrl });
-    db = new Client({ connectionString: env.databaseUrl });
-    await db.connect();
-    const tenant = await hub.api.createTenant();
-    tenantId = tenant.tenantId;
-    publisher = (await hub.api.createKey(tenantId, ['publisher'])).key;
-    await createSubscription(hub.api, tenant.adminKey, { url: `${receiver.url}/audit`, event_types: ['ticket.created'] });
+    nc = await connect({ servers: ctx.env.natsUrl });
+    await subscribe(ctx, { url: `${receiver.url}/audit`, event_types: ['ticket.created'] });
   });
   afterAll(async () => {
-    await hub?.close();
-    await receiver?.stop();
     await nc?.close();
-    await db?.end();
-    await env?.teardown();
+    await receiver?.stop();
+    await stopTenantHub(ctx);
   });
 
   async function publish(id: string): Promise<void> {
-    const res = await hub.api.request('POST', '/v1/events', { token: publisher, body: { id, type: 'ticket.created', model_id: id, model: { id } } });
+    const res = await ctx.hub.api.request('POST', '/v1/events', { token: ctx.publisher, body: { id, type: 'ticket.created', model_id: id, model: { id } } });
     if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
   }
 
   async function recoveredMetric(): Promise<number> {
-    const port = (hub.dispatchers[0].getHttpServer().address() as AddressInfo).port;
+    const port = (ctx.hub.dispatchers[0].getHttpServer().address() as AddressInfo).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return Number(/hookhub_events_recovered_total (\d+)/.exec(metrics)?.[1] ?? 0);
   }
@@ -79,10 +66,10 @@ describe('events audit: acknowledged events missing from the event log are recov
     }
     expect(seen).toEqual(['evt-lost-1', 'evt-lost-2', 'evt-kept-3']);
 
-    const dispatcher = await hub.startDispatcher();
+    const dispatcher = await ctx.hub.startDispatcher();
     await receiver.waitFor(1, 15_000);
     expect(receiver.requests.map((r) => (r.json() as { id: string }).id)).toEqual(['evt-kept-3']);
-    const logged = await db.query(`SELECT id FROM events WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+    const logged = await ctx.db.query(`SELECT id FROM events WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
     expect(logged.rows).toEqual([{ id: 'evt-kept-3' }]);
 
     // A pass (the dispatcher's own one runs every 30 s; either may be the one that finds them).
@@ -91,7 +78,7 @@ describe('events audit: acknowledged events missing from the event log are recov
       const ids = receiver.requests.map((r) => (r.json() as { id: string }).id).sort();
       expect(ids).toEqual(['evt-kept-3', 'evt-lost-1', 'evt-lost-2']);
     }, 15_000);
-    const after = await db.query(`SELECT id FROM events WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+    const after = await ctx.db.query(`SELECT id FROM events WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
     expect(after.rows.map((r: { id: string }) => r.id)).toEqual(['evt-kept-3', 'evt-lost-1', 'evt-lost-2']);
     await eventually(async () => expect(await recoveredMetric()).toBe(2));
 
@@ -103,7 +90,7 @@ describe('events audit: acknowledged events missing from the event log are recov
 
   it('publishes an invalid event (terminated, so not in the log) again once, and its copy never', async () => {
     const jsm = await nc.jetstreamManager();
-    const audit = hub.dispatchers[0].get(EventsAudit);
+    const audit = ctx.hub.dispatchers[0].get(EventsAudit);
     const before = receiver.requests.length;
     const envelope = { id: 'evt-invalid', account_id: tenantId, type: 'ticket.created', model_id: 'x' };
     await nc.jetstream().publish(subjects().event(tenantId, 'ticket.created'), new TextEncoder().encode(JSON.stringify(envelope)), { msgID: 'invalid-1' });

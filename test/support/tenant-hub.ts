@@ -12,9 +12,9 @@ export interface TenantHub {
   publisher: string;
 }
 
-export async function startTenantHub(extra: Record<string, string | number | boolean> = {}): Promise<TenantHub> {
+export async function startTenantHub(extra: Record<string, string | number | boolean> = {}, options: { dispatchers?: number } = {}): Promise<TenantHub> {
   const env = await createTestEnvironment();
-  const hub = await startHub(env, extra);
+  const hub = await startHub(env, extra, options);
   const db = new Client({ connectionString: env.databaseUrl });
   await db.connect();
   const tenant = await hub.api.createTenant();
