@@ -8,8 +8,6 @@ import { DeliveryMetrics } from './delivery-metrics';
 /** Messages checked per read; a pass reads again while it is behind, up to PASS_BUDGET_MS. */
 const PER_READ = 2_000;
 const PASS_BUDGET_MS = 10_000;
-/** How long a pass holds the audit: more than a pass can take, so two pods never audit at once. */
-const LEASE_MS = 60_000;
 /**
  * Only events stored this recently are audited. Far below the shortest retention (a day), so an
  * event the log dropped on purpose is never taken for a lost one and sent again.
@@ -35,7 +33,7 @@ export interface AuditPass {
  * the same way in soak run 3, see docs/durability.md). The consumer's ack
  * floor bounds the audit: below it, every message should be recorded; one
  * pod at a time reads onward from where the last pass stopped (kept in
- * PostgreSQL). An invalid event is not in the log either: its copy is
+ * PostgreSQL; a pass that fails is done again from there). An invalid event is not in the log either: its copy is
  * terminated again, and the copy, marked, is not published a third time.
  */
 @Injectable()
@@ -66,18 +64,15 @@ export class EventsAudit {
     await this.running;
   }
 
-  /** One pass, if no other pod holds the audit. */
+  /** One pass, if no other pod is auditing. */
   async run(): Promise<AuditPass> {
     const stream = this.settings.subjects.eventsStream;
-    const claim = await this.audits.claim(stream, LEASE_MS);
-    if (!claim) return { checked: 0, recovered: 0 };
-    let checkedThrough: number | null = null;
     const pass: AuditPass = { checked: 0, recovered: 0 };
-    try {
+    await this.audits.audit(stream, async (checkedThrough) => {
       const jsm = this.connection.jsm;
       const [consumer, info] = await Promise.all([jsm.consumers.info(stream, EVENTS_CONSUMER), jsm.streams.info(stream)]);
       // The first audit of a stream starts at its beginning; expired messages are skipped.
-      let from = Math.max(claim.checkedThrough ?? 0, info.state.first_seq - 1);
+      let from = Math.max(checkedThrough ?? 0, info.state.first_seq - 1);
       const floor = consumer.ack_floor.stream_seq;
       const started = Date.now();
       while (from < floor && Date.now() - started < PASS_BUDGET_MS) {
@@ -85,11 +80,10 @@ export class EventsAudit {
         const messages = await this.stored.read(stream, from + 1, to);
         pass.recovered += await this.recover(stream, await this.unrecorded(messages));
         pass.checked += messages.length;
-        checkedThrough = from = to;
+        from = to;
       }
-    } finally {
-      await this.audits.release(stream, checkedThrough);
-    }
+      return from > 0 ? from : null;
+    });
     return pass;
   }
 

@@ -59,7 +59,7 @@ export {
 } from './repositories/rate-line.repository';
 export { DeliveryLogRepository } from './repositories/delivery-log.repository';
 export { SubscriptionHealthRepository, type AttemptStats, type SubscriptionHealthRows } from './repositories/subscription-health.repository';
-export { StreamAuditRepository, type StreamAuditClaim } from './repositories/stream-audit.repository';
+export { StreamAuditRepository } from './repositories/stream-audit.repository';
 // Provider connections, callbacks and message lookup: ingest and the admin API.
 export { ProviderConnectionRepository } from './repositories/provider-connection.repository';
 export { ProviderCallbackRepository, type NewCallback } from './repositories/provider-callback.repository';

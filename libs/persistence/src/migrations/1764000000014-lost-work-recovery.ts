@@ -12,8 +12,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   `parked`, `rate_waiting`), so an attempt's update that leaves those alone
  *   (a first attempt delivered) stays a HOT update.
  * - `stream_audits`: how far the events audit has checked a stream (every
- *   event the dispatcher's consumer acknowledged is in the event log), and
- *   which pod holds the audit until when.
+ *   event the dispatcher's consumer acknowledged is in the event log).
  */
 export class LostWorkRecovery1764000000014 implements MigrationInterface {
   name = 'LostWorkRecovery1764000000014';
@@ -22,8 +21,7 @@ export class LostWorkRecovery1764000000014 implements MigrationInterface {
     await q.query(`CREATE INDEX deliveries_queued_due_idx ON deliveries (next_attempt_at) WHERE NOT parked AND NOT rate_waiting`);
     await q.query(`CREATE TABLE stream_audits (
       stream text PRIMARY KEY,
-      checked_through bigint NULL,
-      leased_until timestamptz NULL,
+      checked_through bigint NOT NULL,
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
   }
