@@ -1,4 +1,4 @@
-import { assess, ConsumerObservation, FRESH_WATCH, starving, STRIKES_TO_ACT, WatchState } from './consumer-watchdog';
+import { assess, ConsumerObservation, FRESH_WATCH, starving, STRIKES_TO_ACT, WatchAction, WatchState } from './consumer-watchdog';
 
 const healthy: ConsumerObservation = {
   leader: 'n1',
@@ -13,12 +13,17 @@ const healthy: ConsumerObservation = {
 /** Soak run 3's retries consumer: led by n2, whose copy of the stream stopped at 100 while the stream went on to 138. */
 const stale: ConsumerObservation = { ...healthy, leader: 'n2', streamLastSeq: 138 };
 
+/** Whether each look acts (a step-down or a re-creation). */
 function looks(observations: ConsumerObservation[], from: WatchState = FRESH_WATCH): boolean[] {
+  return actions(observations, from).map((a) => a !== 'none');
+}
+
+function actions(observations: ConsumerObservation[], from: WatchState = FRESH_WATCH): WatchAction[] {
   let state = from;
   return observations.map((o) => {
     const next = assess(state, o);
     state = next.state;
-    return next.stepDown;
+    return next.action;
   });
 }
 
@@ -49,19 +54,26 @@ describe('consumer watchdog', () => {
       expect(looks([stale, stale, healthy, stale, stale])).toEqual([false, false, false, false, false]);
     });
 
-    it('waits twice as long after each step-down that did not help, and forgets them once the consumer delivers', () => {
-      const stuck = Array.from({ length: 3 + 6 + 12 }, () => stale);
-      const acted = looks(stuck)
-        .map((a, i) => (a ? i + 1 : 0))
-        .filter(Boolean);
-      expect(acted).toEqual([3, 9, 21]);
+    it('steps the leader down twice, then deletes and creates the consumer again, each time after twice as many looks', () => {
+      const stuck = Array.from({ length: 3 + 6 + 12 + 24 }, () => stale);
+      const acted = actions(stuck)
+        .map((a, i) => [i + 1, a] as const)
+        .filter(([, a]) => a !== 'none');
+      expect(acted).toEqual([
+        [3, 'step-down'],
+        [9, 'step-down'],
+        [21, 'recreate'],
+        [45, 'recreate'],
+      ]);
+    });
 
+    it('forgets its repairs once the consumer delivers again', () => {
       let state = FRESH_WATCH;
       for (const o of [stale, stale, stale, stale, stale, stale, stale, stale, stale]) state = assess(state, o).state;
-      expect(state.stepDowns).toBe(2);
+      expect(state.repairs).toBe(2);
       // The look that sees it move counts as the first of the next STRIKES_TO_ACT.
       state = assess(state, { ...stale, deliveredSeq: 120 }).state;
-      expect(state.stepDowns).toBe(0);
+      expect(state.repairs).toBe(0);
       const moved = { ...stale, deliveredSeq: 120 };
       expect(looks([moved, moved], state)).toEqual([false, true]);
     });

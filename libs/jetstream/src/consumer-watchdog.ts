@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MetricsRegistry } from '@hookhub/platform';
+import { DeliverPolicy, RetentionPolicy } from 'nats';
 import { Counter } from 'prom-client';
 import { JetstreamConnection } from './jetstream-connection';
 
@@ -23,11 +24,17 @@ export interface WatchState {
   strikes: number;
   leader: string | undefined;
   deliveredSeq: number | null;
-  /** Step-downs made since it last handed anything out; each next one waits twice as long. */
-  stepDowns: number;
+  /** Repairs made since it last handed anything out; each next one waits twice as long. */
+  repairs: number;
 }
 
-export const FRESH_WATCH: WatchState = { strikes: 0, leader: undefined, deliveredSeq: null, stepDowns: 0 };
+export const FRESH_WATCH: WatchState = { strikes: 0, leader: undefined, deliveredSeq: null, repairs: 0 };
+
+/** What to do about a consumer after a look. */
+export type WatchAction = 'none' | 'step-down' | 'recreate';
+
+/** Leader step-downs tried before the consumer is deleted and created again. */
+export const STEP_DOWNS_BEFORE_RECREATE = 2;
 
 /** Looks in a row that must find a consumer starving before its leader is stepped down. */
 export const STRIKES_TO_ACT = 3;
@@ -44,19 +51,21 @@ export function starving(o: ConsumerObservation): boolean {
 }
 
 /**
- * The next state after a look, and whether to step the consumer's leader down now: after
- * STRIKES_TO_ACT looks starving with the same leader and delivered sequence, and, when earlier
- * step-downs did not help, after 2^(step-downs so far) times as many (a stream whose tail was
- * deleted also looks starving: it is stepped down less and less often, at most every 16 times).
+ * The next state after a look, and what to do now. After STRIKES_TO_ACT looks starving with the same
+ * leader and delivered sequence, its leader is stepped down, so that a server with a current copy of the
+ * stream may lead it. A step-down does not cure a replica whose stream diverged (soak run 5 in
+ * docs/durability.md): after STEP_DOWNS_BEFORE_RECREATE of them the consumer is deleted and created
+ * again, as a new raft group. Each repair that did not help doubles the looks before the next one (at
+ * most 16 times as many): a stream whose tail was deleted also looks starving.
  */
-export function assess(previous: WatchState, o: ConsumerObservation): { state: WatchState; stepDown: boolean } {
+export function assess(previous: WatchState, o: ConsumerObservation): { state: WatchState; action: WatchAction } {
   const progressed = previous.deliveredSeq !== null && o.deliveredSeq !== previous.deliveredSeq;
-  const stepDowns = progressed ? 0 : previous.stepDowns;
+  const repairs = progressed ? 0 : previous.repairs;
   const same = previous.leader === o.leader && previous.deliveredSeq === o.deliveredSeq;
   const strikes = starving(o) ? (same ? previous.strikes + 1 : 1) : 0;
-  const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, stepDowns };
-  if (strikes < STRIKES_TO_ACT * 2 ** Math.min(stepDowns, 4)) return { state: next, stepDown: false };
-  return { state: { ...next, strikes: 0, stepDowns: stepDowns + 1 }, stepDown: true };
+  const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, repairs };
+  if (strikes < STRIKES_TO_ACT * 2 ** Math.min(repairs, 4)) return { state: next, action: 'none' };
+  return { state: { ...next, strikes: 0, repairs: repairs + 1 }, action: repairs < STEP_DOWNS_BEFORE_RECREATE ? 'step-down' : 'recreate' };
 }
 
 /** A running watch; `stop` ends it. */
@@ -65,24 +74,24 @@ export interface ConsumerWatch {
 }
 
 /**
- * Watches durable consumers for starving (see `starving`) and steps a
- * starving consumer's leader down, so a server with a current copy of the
- * stream leads it. Every pod watches; a step-down changes the leader, which
- * resets the other pods' count, so they do not step it down again at once.
+ * Watches durable consumers for starving (see `starving`) and repairs a
+ * starving one (see `assess`). Every pod watches; a repair changes the
+ * leader or the position, which resets the other pods' count, so they do not
+ * repeat it at once.
  */
 @Injectable()
 export class ConsumerWatchdog {
   private readonly logger = new Logger(ConsumerWatchdog.name);
-  private readonly stepDowns: Counter<'consumer'>;
+  private readonly repairs: Counter<'consumer' | 'action'>;
 
   constructor(
     private readonly connection: JetstreamConnection,
     registry: MetricsRegistry,
   ) {
-    this.stepDowns = new Counter({
-      name: 'hookhub_consumer_stepdowns_total',
-      help: 'Leader step-downs of a durable consumer the watchdog made because it starved: its stream held messages it did not hand out',
-      labelNames: ['consumer'],
+    this.repairs = new Counter({
+      name: 'hookhub_consumer_repairs_total',
+      help: 'Repairs of a durable consumer that starved (its stream held messages it did not hand out): leader step-downs, and deletions and re-creations',
+      labelNames: ['consumer', 'action'],
       registers: [registry],
     });
   }
@@ -97,7 +106,23 @@ export class ConsumerWatchdog {
         .then(async (o) => {
           const next = assess(state, o);
           state = next.state;
-          if (next.stepDown) await this.stepDown(stream, durable, o);
+          if (next.action === 'none') return;
+          this.logger.warn(
+            {
+              stream,
+              durable,
+              action: next.action,
+              leader: o.leader,
+              delivered: o.deliveredSeq,
+              streamLastSeq: o.streamLastSeq,
+              pending: o.numPending,
+              waiting: o.numWaiting,
+            },
+            'the consumer hands out nothing while its stream holds messages past the last it delivered; repairing it',
+          );
+          this.repairs.inc({ consumer: durable, action: next.action });
+          if (next.action === 'step-down') await this.stepDown(stream, durable);
+          else await this.recreate(stream, durable);
         })
         .catch((err: unknown) => this.logger.debug({ err: (err as Error).message, stream, durable }, 'watching the consumer failed; next look'))
         .finally(() => (busy = false));
@@ -121,12 +146,33 @@ export class ConsumerWatchdog {
     };
   }
 
-  private async stepDown(stream: string, durable: string, o: ConsumerObservation): Promise<void> {
-    this.logger.warn(
-      { stream, durable, leader: o.leader, delivered: o.deliveredSeq, streamLastSeq: o.streamLastSeq, pending: o.numPending, waiting: o.numWaiting },
-      'the consumer hands out nothing while its stream holds messages past the last it delivered; stepping its leader down',
-    );
-    this.stepDowns.inc({ consumer: durable });
+  private async stepDown(stream: string, durable: string): Promise<void> {
     await this.connection.nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`, undefined, { timeout: 5_000 });
+  }
+
+  /**
+   * Deletes the durable consumer and creates it again with its settings. On a work queue it starts at
+   * the beginning, which is every job not yet acknowledged (and orphans below the old ack floor, now
+   * handed out); elsewhere just past the old ack floor. Messages in work are handed out again: the
+   * pipelines do not repeat what was recorded. The pods' pulls find the new consumer by its name.
+   */
+  async recreate(stream: string, durable: string): Promise<void> {
+    const jsm = this.connection.jsm;
+    const [c, s] = await Promise.all([jsm.consumers.info(stream, durable), jsm.streams.info(stream)]);
+    const { ack_policy, ack_wait, max_deliver, max_ack_pending, filter_subject } = c.config;
+    const start =
+      s.config.retention === RetentionPolicy.Workqueue
+        ? { deliver_policy: DeliverPolicy.All }
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.min(c.ack_floor.stream_seq, s.state.last_seq) + 1 };
+    await jsm.consumers.delete(stream, durable);
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy,
+      ack_wait,
+      max_deliver,
+      max_ack_pending,
+      ...(filter_subject ? { filter_subject } : {}),
+      ...start,
+    });
   }
 }
