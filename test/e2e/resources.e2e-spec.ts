@@ -140,6 +140,8 @@ describe('resources: creation, deletion of children, account URL', () => {
     it('a new survey response is announced as a CREATION, its next event as an UPDATE', async () => {
       const model = (score: number) => ({ id: 'resp-1', survey_id: 'survey-1', score });
       await publish({ id: 'evt-resp-1', type: 'survey.response_completed', model_id: 'resp-1', model: model(7) });
+      // Recorded first: two events in flight at once may be recorded in either order (the later one would be the CREATION).
+      await eventually(async () => expect((await logged('resp-1')).map((r) => r.id)).toEqual(['evt-resp-1']));
       await publish({ id: 'evt-resp-2', type: 'survey.response_completed', model_id: 'resp-1', model: model(9) });
       const resource = '/v0/surveys/survey-1/responses/resp-1';
       await eventually(() => expect(thinFor(resource)).toHaveLength(2));

@@ -87,6 +87,8 @@ export interface PulledMessages extends AsyncIterable<PulledMessage> {
 
 /** Most messages one pull asks for. */
 const PULL_SIZE = 32;
+/** How long one pull waits on the server (its heartbeats come every half of it). */
+const PULL_EXPIRES_MS = 10_000;
 /** How long stopping waits for the server to confirm the consumer's unsubscribe (see `drainConsume`). */
 const DRAIN_ROUND_TRIP_MS = 2_000;
 /** How often a pod paused by its backlog looks again. */
@@ -351,7 +353,9 @@ export class ConsumerRunner {
     const pullSize = Math.max(1, Math.min(options.maxInFlight, options.maxBatch, PULL_SIZE));
     // The client pulls again once a quarter is left (by default at three quarters: a pull for every
     // eighth of the buffer, each a request the server answers separately).
-    const messages = await consumer.consume({ max_messages: pullSize, threshold_messages: Math.floor(pullSize / 4) });
+    // Pulls expire after PULL_EXPIRES_MS (the client's default is 30 s): a pull the server dropped (its consumer's
+    // leader moved, or the consumer was created again) is noticed by its missed heartbeats, at half that, twice.
+    const messages = await consumer.consume({ max_messages: pullSize, threshold_messages: Math.floor(pullSize / 4), expires: PULL_EXPIRES_MS });
     return new ConsumerLoop(messages, options, this.logger).start();
   }
 }

@@ -401,7 +401,8 @@ describe('PartitionArchiver', () => {
       }
       release();
       expect(terminated).toBe(1);
-      expect(await outcome).toMatch(/terminat/i);
+      // The server's own message when the COPY was running; the client's when the socket closed between its reads (CI under load).
+      expect(await outcome).toMatch(/terminat|connection error/i);
       await first.verify(earlier);
       expect(pool.totalCount - pool.idleCount).toBe(0);
     });
