@@ -3,7 +3,7 @@ import { SubjectNames } from '@hookhub/contracts';
 import { ConsumerWatchdog, EVENTS_CONSUMER, RETRIES_CONSUMER } from '@hookhub/jetstream';
 import { eventually } from '../support/eventually';
 import { TestReceiver } from '../support/receiver';
-import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
+import { publishEvent, startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
 /**
  * The watchdog's last repair of a starving consumer deletes it and creates it
@@ -29,17 +29,13 @@ describe('consumer repair: a durable consumer deleted and created again', () => 
     await stopTenantHub(ctx);
   });
 
-  async function publish(id: string): Promise<void> {
-    const res = await ctx.hub.api.request('POST', '/v1/events', { token: ctx.publisher, body: { id, type: 'ticket.created', model_id: id, model: { id } } });
-    if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
-  }
   const seen = (): string[] => receiver.requests.map((r) => `${(r.json() as { id: string }).id}#${String(r.headers['x-webhook-attempt'])}`);
 
   it('keeps delivering after both consumers were re-created, without handing out acknowledged events again', async () => {
     // Each event's first attempt fails: its second waits as a job on the retries stream.
     receiver.respond = (req) => (req.headers['x-webhook-attempt'] === '1' ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' });
     await subscribe(ctx, { url: `${receiver.url}/repair`, event_types: ['ticket.created'], retry_policy_ms: [8_000] });
-    await publish('evt-before');
+    await publishEvent(ctx, 'evt-before');
     await receiver.waitFor(1, 10_000);
 
     // The job for evt-before's second attempt waits (nak'd) while both consumers are re-created.
@@ -53,7 +49,7 @@ describe('consumer repair: a durable consumer deleted and created again', () => 
     expect(events.config).toMatchObject({ deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: before.ack_floor.stream_seq + 1 });
     expect((await jsm.consumers.info(subjects.retriesStream, RETRIES_CONSUMER)).config.deliver_policy).toBe(DeliverPolicy.All);
 
-    await publish('evt-after');
+    await publishEvent(ctx, 'evt-after');
     await eventually(() => expect(seen().sort()).toEqual(['evt-after#1', 'evt-after#2', 'evt-before#1', 'evt-before#2']), 90_000, 250);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(receiver.requests).toHaveLength(4);

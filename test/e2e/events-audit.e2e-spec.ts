@@ -5,7 +5,7 @@ import { EventsAudit } from '@hookhub/delivery';
 import { EVENTS_CONSUMER } from '@hookhub/jetstream';
 import { eventually } from '../support/eventually';
 import { TestReceiver } from '../support/receiver';
-import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
+import { publishEvent, startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
 /**
  * The events audit finds events the events consumer counts as acknowledged
@@ -33,11 +33,6 @@ describe('events audit: acknowledged events missing from the event log are recov
     await stopTenantHub(ctx);
   });
 
-  async function publish(id: string): Promise<void> {
-    const res = await ctx.hub.api.request('POST', '/v1/events', { token: ctx.publisher, body: { id, type: 'ticket.created', model_id: id, model: { id } } });
-    if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
-  }
-
   async function recoveredMetric(): Promise<number> {
     const port = (ctx.hub.dispatchers[0].getHttpServer().address() as AddressInfo).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -45,7 +40,7 @@ describe('events audit: acknowledged events missing from the event log are recov
   }
 
   it('delivers, once each, the events acked without being recorded, and nothing twice on the next pass', async () => {
-    for (const id of ['evt-lost-1', 'evt-lost-2', 'evt-kept-3']) await publish(id);
+    for (const id of ['evt-lost-1', 'evt-lost-2', 'evt-kept-3']) await publishEvent(ctx, id);
     // The dispatchers' durable consumer, as they create it; two events acknowledged by nobody's work.
     const jsm = await nc.jetstreamManager();
     await jsm.consumers.add(subjects().eventsStream, {

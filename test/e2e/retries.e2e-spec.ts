@@ -3,15 +3,7 @@ import { connect, NatsConnection } from 'nats';
 import { SubjectNames } from '@hookhub/contracts';
 import { eventually } from '../support/eventually';
 import { TestReceiver } from '../support/receiver';
-import { startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
-
-async function publish(ctx: TenantHub, id: string, type = 'ticket.created', modelId = id): Promise<void> {
-  const res = await ctx.hub.api.request('POST', '/v1/events', {
-    token: ctx.publisher,
-    body: { id, type, model_id: modelId, model: type.startsWith('message') ? { id: modelId, ticket_id: 't-1' } : { id: modelId } },
-  });
-  if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
-}
+import { publishEvent as publish, startTenantHub, stopTenantHub, subscribe, TenantHub } from '../support/tenant-hub';
 
 describe('retries follow the subscription policy on JetStream delays', () => {
   let ctx: TenantHub;

@@ -33,3 +33,12 @@ export async function stopTenantHub(ctx: TenantHub | undefined): Promise<void> {
 export async function subscribe(ctx: TenantHub, body: SubscriptionRequest): Promise<string> {
   return (await createSubscription(ctx.hub.api, ctx.tenant.adminKey, body)).id;
 }
+
+/** Publishes an event through the API as the tenant's publisher (a message belongs to ticket t-1); throws unless it is accepted. */
+export async function publishEvent(ctx: TenantHub, id: string, type = 'ticket.created', modelId = id): Promise<void> {
+  const res = await ctx.hub.api.request('POST', '/v1/events', {
+    token: ctx.publisher,
+    body: { id, type, model_id: modelId, model: type.startsWith('message') ? { id: modelId, ticket_id: 't-1' } : { id: modelId } },
+  });
+  if (res.status !== 202) throw new Error(`publish failed: ${res.status} ${res.text}`);
+}
