@@ -152,5 +152,30 @@ describe('FanOutRepository and ResourceOrderRepository', () => {
       expect((await reasonAndDue(b[1].id)).held).toBe(false);
       expect(await Promise.all(a.slice(1).map(async (r) => (await reasonAndDue(r.id)).held))).toEqual([true, true, true, true]);
     });
+
+    it('releases the same held deliveries from several statements at once without a deadlock (soak seed 20261201 logged them)', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      for (let round = 0; round < 10; round++) {
+        // 40 resources, each with a settled first delivery and a held second one that nobody has released yet.
+        const pairs = await Promise.all(
+          Array.from({ length: 40 }, async () =>
+            (await upsert((await versions(2)).map((v) => row(sub, v)))).sort((x, y) => x.resourceVersion! - y.resourceVersion!),
+          ),
+        );
+        const firsts = pairs.map(([d1]) => d1.id);
+        const seconds = pairs.map(([, d2]) => d2.id);
+        await db.dataSource.query(`UPDATE deliveries SET status = 'delivered' WHERE id = ANY($1)`, [firsts]);
+        await db.dataSource.query(`UPDATE deliveries SET updated_at = now() - interval '2 minutes' WHERE id = ANY($1)`, [seconds]);
+        // The pod that recorded the first attempts, the pods that created the held ones (in their own orders) and the sweep.
+        const released = await Promise.all([
+          order.releaseSuccessorsOf([...firsts].reverse()),
+          order.releaseIfUnblocked(seconds),
+          order.releaseIfUnblocked([...seconds].reverse()),
+          order.releaseSuccessorsOf(firsts),
+          order.releaseStranded(60_000, 500),
+        ]);
+        expect(released.reduce((a, b) => a + b, 0)).toBe(40);
+      }
+    }, 60_000);
   });
 });
