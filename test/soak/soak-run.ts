@@ -43,6 +43,8 @@ export interface SoakReport {
   health: { unready: string[]; restarts: Record<string, number> };
   /** For the first lost events: what the event log, the deliveries and the stream hold of each, and the consumer's state. */
   lostDiagnosis: string[];
+  /** For strict-order violations: the resource's events, deliveries, attempts and receipts around the two versions. */
+  orderDiagnosis: string[];
   /** Each app's RSS: the slope (MiB/min) over its longest lifetime and how long that was, its peak over the run, and its lifetimes. */
   memory: Record<string, { slopeMbPerMin: number; minutes: number; peakMb: number; lastMb: number; lifetimes: number }>;
 }
@@ -151,6 +153,7 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
   });
 
   const lostDiagnosis = verdict.lostEvents.length ? await diagnoseLost(world, ledger, verdict.lostEvents.slice(0, 5), eventIdOf) : [];
+  const orderDiagnosis = await diagnoseOrder(world, ledger, verdict.order.cases.slice(0, 3));
 
   const byKind: Record<string, number> = {};
   for (const f of ledger.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -198,8 +201,56 @@ export async function runSoak(world: SoakWorld, ledger: Ledger, random: SeededRa
     latencyOutsideFaults: { events: latencies.length, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99) },
     health: { unready, restarts: Object.fromEntries(world.apps.map((a) => [a.name, a.restarts])) },
     lostDiagnosis,
+    orderDiagnosis,
     memory,
   };
+}
+
+/**
+ * What PostgreSQL and the ledger hold about each strict-order violation, from the version before the
+ * earlier one to the one after the later: every event row of those versions (a second row of one event
+ * would show here), the deliveries to the subscription with their times and state, their attempts, and
+ * the requests the receiver got for them.
+ */
+async function diagnoseOrder(world: SoakWorld, ledger: Ledger, cases: Verdict['order']['cases']): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of cases) {
+    try {
+      const db = await world.database();
+      const [low, high] = [Math.min(...c.versions) - 1, Math.max(...c.versions) + 1];
+      const events = await db.query(
+        `SELECT id, version, recorded_at, created_at FROM events WHERE tenant_id = $1 AND model_id = $2 AND version BETWEEN $3 AND $4 ORDER BY version`,
+        [world.tenantId, c.modelId, low, high],
+      );
+      const deliveries = await db.query<{ id: string }>(
+        `SELECT d.id, d.event_id, d.resource_version, d.status, d.attempt_count, d.parked, d.next_attempt_at, d.reason, d.created_at, d.updated_at
+           FROM deliveries d WHERE d.subscription_id = $1 AND d.event_id = ANY($2) ORDER BY d.resource_version, d.created_at`,
+        [c.subscriptionId, events.rows.map((e: { id: string }) => e.id)],
+      );
+      const ids = deliveries.rows.map((d) => d.id);
+      const attempts = await db.query(
+        `SELECT delivery_id, attempt, outcome, started_at, duration_ms, response_status, error FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY started_at`,
+        [ids],
+      );
+      const receipts = ledger.receipts
+        .filter((r) => ids.includes(r.deliveryId))
+        .map((r) => ({
+          delivery: r.deliveryId,
+          v: r.resourceVersion,
+          attempt: r.attempt,
+          arrived: new Date(r.arrivedAt).toISOString(),
+          mood: r.mood,
+          status: r.status,
+        }));
+      out.push(
+        `${c.modelId} v${c.versions[0]} after v${c.versions[1]}: events ${JSON.stringify(events.rows)}; deliveries ${JSON.stringify(deliveries.rows)}; ` +
+          `attempts ${JSON.stringify(attempts.rows)}; receipts ${JSON.stringify(receipts)}`,
+      );
+    } catch (err) {
+      out.push(`${c.modelId}: database: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 /**

@@ -88,6 +88,7 @@ describe('soak verdict', () => {
   it('finds strict order broken when a later version was accepted first', () => {
     const v = world([receipt('d2', 1, 1_000, 200, { resourceVersion: 2 }), receipt('d1', 1, 2_000, 200, { resourceVersion: 1 })], [{}, {}]);
     expect(v.order.violations).toHaveLength(1);
+    expect(v.order.cases).toEqual([{ subscriptionId: 's-strict', modelId: expect.any(String), versions: [1, 2] }]);
   });
 
   it('finds a log that says delivered for what no receiver accepted', () => {

@@ -59,7 +59,12 @@ export interface Verdict {
   lostEvents: string[];
   requests: number;
   duplicates: { count: number; rate: number; byCause: Record<string, number>; unexplained: Duplicate[] };
-  order: { resourcesChecked: number; violations: string[] };
+  order: {
+    resourcesChecked: number;
+    violations: string[];
+    /** The same violations as data: the subscription, the resource, and the two versions accepted out of order. */
+    cases: Array<{ subscriptionId: string; modelId: string; versions: [number, number] }>;
+  };
   /** Where the delivery log and the ledger disagree in a way no fault explains. */
   disagreements: string[];
   /** Disagreements a fault explains (a 2xx the hub could not record before a crash), by kind. */
@@ -195,6 +200,7 @@ export function judge(input: VerdictInput): Verdict {
 
   // Strict order: per resource, the first accepted requests of its deliveries arrive in resource-version order.
   const violations: string[] = [];
+  const cases: Verdict['order']['cases'] = [];
   let resourcesChecked = 0;
   const deliveryById = new Map(input.deliveries.map((d) => [d.id, d]));
   for (const sub of subscriptions.filter((s) => s.ordering === 'strict')) {
@@ -212,6 +218,7 @@ export function judge(input: VerdictInput): Verdict {
         if (list[i].resourceVersion! < list[i - 1].resourceVersion!) {
           const ev = (r: Receipt): string => `v${r.resourceVersion} (${deliveryById.get(r.deliveryId)?.eventId}) at ${new Date(r.arrivedAt).toISOString()}`;
           violations.push(`${sub.name} ${model}: ${ev(list[i])} after ${ev(list[i - 1])}`);
+          cases.push({ subscriptionId: sub.id, modelId: model, versions: [list[i].resourceVersion!, list[i - 1].resourceVersion!] });
         }
       }
     }
@@ -231,7 +238,7 @@ export function judge(input: VerdictInput): Verdict {
       byCause,
       unexplained: duplicates.filter((d) => d.cause === null),
     },
-    order: { resourcesChecked, violations },
+    order: { resourcesChecked, violations, cases },
     disagreements,
     explainedDisagreements,
   };
