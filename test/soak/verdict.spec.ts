@@ -91,6 +91,11 @@ describe('soak verdict', () => {
     expect(v.order.cases).toEqual([{ subscriptionId: 's-strict', modelId: expect.any(String), versions: [1, 2] }]);
   });
 
+  it('finds an event with two deliveries to one subscription (soak seed 20261130)', () => {
+    const v = world([receipt('d1', 1, 1_000, 200), receipt('d2', 1, 1_500, 200), receipt('d3', 1, 2_000, 200)], [{}, {}, { eventId: 'e1' }]);
+    expect(v.disagreements).toEqual(['event e1 has 2 deliveries to one subscription: d1, d3']);
+  });
+
   it('finds a log that says delivered for what no receiver accepted', () => {
     const v = world([receipt('d1', 1, 1_000, 200), receipt('d2', 1, 1_500, 500)], [{}, { status: 'delivered' }]);
     expect(v.disagreements.join('\n')).toMatch(/d2 is delivered in the log, its receiver never accepted it/);

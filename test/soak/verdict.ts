@@ -163,6 +163,12 @@ export function judge(input: VerdictInput): Verdict {
     }
   }
 
+  // One delivery per event and subscription: a second one is sent as its own, outside the first's order and duplicate count.
+  const perPair = new Map<string, string[]>();
+  for (const d of input.deliveries) perPair.set(`${d.subscriptionId} ${d.eventId}`, [...(perPair.get(`${d.subscriptionId} ${d.eventId}`) ?? []), d.id]);
+  for (const [pair, ids] of perPair)
+    if (ids.length > 1) disagreements.push(`event ${pair.split(' ')[1]} has ${ids.length} deliveries to one subscription: ${ids.join(', ')}`);
+
   // Every delivery the log calls delivered was accepted by its receiver, and every attempt with an HTTP status was answered so.
   const known = new Set(input.deliveries.map((d) => d.id));
   for (const d of input.deliveries) {

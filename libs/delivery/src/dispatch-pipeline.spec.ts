@@ -136,4 +136,13 @@ describe('DispatchPipeline: deliveries a message did not create', () => {
     expect(rechecked).toEqual([['del-1']]);
     expect(msg.acked).toBe(1);
   });
+
+  it('sends an event that came twice in one batch once, and acks both copies (soak seed 20261130)', async () => {
+    const { p, attempts } = pipeline(true, { status: 'pending', attemptCount: 0 });
+    const [original, copy] = [message(1), message(2)];
+    await p.handleBatch([original, copy]);
+    await settle();
+    expect(attempts).toEqual([1]);
+    expect([original.acked, copy.acked, original.naked + copy.naked]).toEqual([1, 1, 0]);
+  });
 });

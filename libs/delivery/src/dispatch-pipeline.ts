@@ -63,10 +63,19 @@ export class DispatchPipeline {
     // 1. Parse.
     const accepted: Array<{ msg: InboundMessage; event: EventEnvelope; span?: Span }> = [];
     const parsed = await Promise.all(batch.map((msg) => this.parse(msg)));
+    const seen = new Set<string>();
     batch.forEach((msg, i) => {
       const event = parsed[i];
-      if (event) accepted.push({ msg, event, span: spans?.[i] });
-      else endSpan(spans?.[i], 'terminated: the event is invalid', 'invalid_event');
+      if (!event) return endSpan(spans?.[i], 'terminated: the event is invalid', 'invalid_event');
+      // A second copy of an event in one batch (a publish retried across a leader change, a redelivery
+      // queued behind its original) is acked: the first copy does the work, and comes again if it fails.
+      // Both copies would otherwise send the event's deliveries, each as its own.
+      if (seen.has(eventKey(event))) {
+        endSpan(spans?.[i]);
+        return msg.ack();
+      }
+      seen.add(eventKey(event));
+      accepted.push({ msg, event, span: spans?.[i] });
     });
     if (accepted.length === 0) return;
 

@@ -62,6 +62,15 @@ describe('FanOutRepository and ResourceOrderRepository', () => {
       expect(count.n).toBe(2);
     });
 
+    it('creates one delivery for an event that came twice in one batch (soak seed 20261130: the second copy broke strict order)', async () => {
+      const sub = await db.seed.subscription(tenantId);
+      const [e] = await versions(1);
+      const planned = await upsert([row(sub, e), row(sub, e)]);
+      expect(planned.map((d) => d.created)).toEqual([true]);
+      const [count] = await db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_id = $1`, [e]);
+      expect(count.n).toBe(1);
+    });
+
     it('skips a subscription deleted since it was read, and creates the others', async () => {
       const kept = await db.seed.subscription(tenantId);
       const [e] = await versions(1);

@@ -82,8 +82,12 @@ export class FanOutRepository {
       // batch's event order (the sequence is drawn after the ORDER BY).
       `WITH input AS (
          SELECT u.*, e.model_type || '/' || e.model_id AS resource, e.version AS resource_version, e.recorded_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $8::bool[], $10::text[]) WITH ORDINALITY
-             AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms, rate_limited, trace_parent, ord)
+           -- An event twice in the rows (two copies in one batch) gets one delivery: the NOT EXISTS below
+           -- does not see this statement's own rows, and a second delivery of one version broke strict order.
+           FROM (SELECT DISTINCT ON (subscription_id, event_id) *
+                   FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $8::bool[], $10::text[]) WITH ORDINALITY
+                     AS u(id, tenant_id, subscription_id, event_id, event_type, park_ms, rate_limited, trace_parent, ord)
+                  ORDER BY subscription_id, event_id, ord) u
            JOIN events e ON e.tenant_id = u.tenant_id AND e.id = u.event_id
            JOIN subscriptions sub ON sub.id = u.subscription_id
          -- The subscriptions were read before this transaction: one deleted since is skipped (a delete
