@@ -54,23 +54,31 @@ describe('consumer watchdog', () => {
       expect(looks([stale, stale, healthy, stale, stale])).toEqual([false, false, false, false, false]);
     });
 
-    it('steps the leader down twice, then deletes and creates the consumer again, each time after twice as many looks', () => {
-      const stuck = Array.from({ length: 3 + 6 + 12 + 24 }, () => stale);
+    it('steps the leader down once, then deletes and creates the consumer again, each time after twice as many looks', () => {
+      const stuck = Array.from({ length: 3 + 3 + 6 + 12 }, () => stale);
       const acted = actions(stuck)
         .map((a, i) => [i + 1, a] as const)
         .filter(([, a]) => a !== 'none');
       expect(acted).toEqual([
         [3, 'step-down'],
-        [9, 'step-down'],
-        [21, 'recreate'],
-        [45, 'recreate'],
+        [6, 'recreate'],
+        [12, 'recreate'],
+        [24, 'recreate'],
       ]);
+    });
+
+    it('counts a leader that moved while the consumer kept starving as a repair that did not help (another pod stepped it down; soak run 8)', () => {
+      const movedByAnother = { ...stale, leader: 'n3' };
+      const acted = actions([stale, stale, movedByAnother, movedByAnother, movedByAnother])
+        .map((a, i) => [i + 1, a] as const)
+        .filter(([, a]) => a !== 'none');
+      expect(acted).toEqual([[5, 'recreate']]);
     });
 
     it('forgets its repairs once the consumer delivers again', () => {
       let state = FRESH_WATCH;
       for (const o of [stale, stale, stale, stale, stale, stale, stale, stale, stale]) state = assess(state, o).state;
-      expect(state.repairs).toBe(2);
+      expect(state.repairs).toBe(2); // a step-down and a re-creation
       // The look that sees it move counts as the first of the next STRIKES_TO_ACT.
       state = assess(state, { ...stale, deliveredSeq: 120 }).state;
       expect(state.repairs).toBe(0);

@@ -23,8 +23,9 @@ export interface WatchState {
   /** Consecutive looks that found it starving with the same leader and delivered sequence. */
   strikes: number;
   leader: string | undefined;
+  /** The delivered sequence of the last look; null before the first look and after a repair (no baseline). */
   deliveredSeq: number | null;
-  /** Repairs made since it last handed anything out; each next one waits twice as long. */
+  /** Repairs that did not help since it last handed anything out (this pod's, or a leader moved by another); each wait doubles. */
   repairs: number;
 }
 
@@ -34,7 +35,7 @@ export const FRESH_WATCH: WatchState = { strikes: 0, leader: undefined, delivere
 export type WatchAction = 'none' | 'step-down' | 'recreate';
 
 /** Leader step-downs tried before the consumer is deleted and created again. */
-export const STEP_DOWNS_BEFORE_RECREATE = 2;
+export const STEP_DOWNS_BEFORE_RECREATE = 1;
 
 /** Looks in a row that must find a consumer starving before its leader is stepped down. */
 export const STRIKES_TO_ACT = 3;
@@ -55,17 +56,26 @@ export function starving(o: ConsumerObservation): boolean {
  * leader and delivered sequence, its leader is stepped down, so that a server with a current copy of the
  * stream may lead it. A step-down does not cure a replica whose stream diverged (soak run 5 in
  * docs/durability.md): after STEP_DOWNS_BEFORE_RECREATE of them the consumer is deleted and created
- * again, as a new raft group. Each repair that did not help doubles the looks before the next one (at
- * most 16 times as many): a stream whose tail was deleted also looks starving.
+ * again, as a new raft group. Every pod watches, so a leader that moved while the consumer kept starving
+ * (another pod's step-down) counts as a repair that did not help: the pods escalate together instead of
+ * each stepping the leader down on its own (soak run 8 wedged for four minutes on five step-downs by
+ * three pods). Each repair past the step-downs doubles the looks before the next one (at most 16 times
+ * as many): a stream whose tail was deleted also looks starving.
  */
 export function assess(previous: WatchState, o: ConsumerObservation): { state: WatchState; action: WatchAction } {
-  const progressed = previous.deliveredSeq !== null && o.deliveredSeq !== previous.deliveredSeq;
-  const repairs = progressed ? 0 : previous.repairs;
-  const same = previous.leader === o.leader && previous.deliveredSeq === o.deliveredSeq;
-  const strikes = starving(o) ? (same ? previous.strikes + 1 : 1) : 0;
+  const baseline = previous.deliveredSeq !== null;
+  const progressed = baseline && o.deliveredSeq !== previous.deliveredSeq;
+  const starved = starving(o);
+  const movedInVain = baseline && !progressed && starved && o.leader !== previous.leader;
+  const repairs = progressed ? 0 : previous.repairs + (movedInVain ? 1 : 0);
+  const strikes = !starved ? 0 : baseline && !progressed && !movedInVain ? previous.strikes + 1 : 1;
   const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, repairs };
-  if (strikes < STRIKES_TO_ACT * 2 ** Math.min(repairs, 4)) return { state: next, action: 'none' };
-  return { state: { ...next, strikes: 0, repairs: repairs + 1 }, action: repairs < STEP_DOWNS_BEFORE_RECREATE ? 'step-down' : 'recreate' };
+  if (strikes < STRIKES_TO_ACT * 2 ** Math.min(Math.max(repairs - STEP_DOWNS_BEFORE_RECREATE, 0), 4)) return { state: next, action: 'none' };
+  // The repair moves the leader or the position: the next look starts a new baseline rather than counting it as progress.
+  return {
+    state: { ...next, strikes: 0, deliveredSeq: null, repairs: repairs + 1 },
+    action: repairs < STEP_DOWNS_BEFORE_RECREATE ? 'step-down' : 'recreate',
+  };
 }
 
 /** A running watch; `stop` ends it. */
