@@ -271,8 +271,9 @@ describe('rate limits, enforced across three dispatchers', () => {
       `killed pod held ${held}; longest gap ${longestGap} ms, rate from the freeze to the others' last ${rateAfter.toFixed(1)}/s; ` +
         `its deliveries came back ${times[EVENTS - 1] - killedAt} ms after the kill`,
     );
-    // Its lease (a quarter of a second) and the others' next leases: well under a second.
-    expect(longestGap).toBeLessThan(600);
+    // Its lease (a quarter of a second) and the others' next leases: under a second. A lease nobody took back
+    // would stall it for seconds (the stranded sweep); 600 ms was missed by 11 ms in CI on a starved machine.
+    expect(longestGap).toBeLessThan(1_000);
     expect(rateAfter).toBeGreaterThanOrEqual(limit.per_second * 0.8);
     expect(rateAfter).toBeLessThanOrEqual(limit.per_second * 1.1);
     // What it held came back once its hold ended, was sent and is recorded once: first attempts all.
