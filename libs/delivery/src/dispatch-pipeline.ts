@@ -70,11 +70,12 @@ export class DispatchPipeline {
       // A second copy of an event in one batch (a publish retried across a leader change, a redelivery
       // queued behind its original) is acked: the first copy does the work, and comes again if it fails.
       // Both copies would otherwise send the event's deliveries, each as its own.
-      if (seen.has(eventKey(event))) {
+      const key = eventKey(event);
+      if (seen.has(key)) {
         endSpan(spans?.[i]);
         return msg.ack();
       }
-      seen.add(eventKey(event));
+      seen.add(key);
       accepted.push({ msg, event, span: spans?.[i] });
     });
     if (accepted.length === 0) return;

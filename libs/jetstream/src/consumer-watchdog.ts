@@ -66,9 +66,10 @@ export function assess(previous: WatchState, o: ConsumerObservation): { state: W
   const baseline = previous.deliveredSeq !== null;
   const progressed = baseline && o.deliveredSeq !== previous.deliveredSeq;
   const starved = starving(o);
-  const movedInVain = baseline && !progressed && starved && o.leader !== previous.leader;
+  const same = baseline && !progressed && o.leader === previous.leader;
+  const movedInVain = baseline && !progressed && !same && starved;
   const repairs = progressed ? 0 : previous.repairs + (movedInVain ? 1 : 0);
-  const strikes = !starved ? 0 : baseline && !progressed && !movedInVain ? previous.strikes + 1 : 1;
+  const strikes = !starved ? 0 : same ? previous.strikes + 1 : 1;
   const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, repairs };
   if (strikes < STRIKES_TO_ACT * 2 ** Math.min(Math.max(repairs - STEP_DOWNS_BEFORE_RECREATE, 0), 4)) return { state: next, action: 'none' };
   // The repair moves the leader or the position: the next look starts a new baseline rather than counting it as progress.

@@ -83,7 +83,7 @@ export class ResourceOrderRepository {
    * them deadlocked (soak seed 20261201, several times an hour under faults).
    */
   private async release(where: string, params: unknown[]): Promise<number> {
-    const sql = `WITH c AS (SELECT h.id FROM deliveries h WHERE ${where} ORDER BY h.id FOR UPDATE OF h) ${RELEASE} FROM c WHERE h.id = c.id RETURNING h.id`;
+    const sql = `WITH locked AS (SELECT h.id FROM deliveries h WHERE ${where} ORDER BY h.id FOR UPDATE OF h) ${RELEASE} FROM locked WHERE h.id = locked.id RETURNING h.id`;
     return returnedRows<{ id: string }>(await this.dataSource.query(sql, params)).length;
   }
 }
