@@ -218,4 +218,36 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
     const disabled = await outcomes.recordAttempts([failure(id, sub, { startedAt: new Date(Date.now() - 5_000) })], 1, 60 * MINUTE);
     expect(disabled.map((d) => d.id)).toEqual([sub]);
   });
+
+  it('records batches over the same subscriptions from several dispatchers at once without a deadlock (soak seed 20261130 logged them)', async () => {
+    // Among thousands of endpoints, the few a batch names are found by index, in the batch's order.
+    await db.dataSource.query(
+      `INSERT INTO subscriptions (tenant_id, url, event_types, retry_policy_ms, state, ordering)
+       SELECT $1, 'https://other.example/hook', '{*}', '{1000}', 'active', 'default' FROM generate_series(1, 3000)`,
+      [tenantId],
+    );
+    await db.dataSource.query(`ANALYZE subscriptions`);
+    const [a, b, c, d] = await Promise.all(Array.from({ length: 4 }, () => db.seed.subscription(tenantId)));
+    const subs = [a, b, c, d];
+    // Each dispatcher's batch names the failing subscriptions in its own order.
+    const orders = [subs, [d, c, b, a], [b, d, a, c], [c, a, d, b], [d, b, c, a], [a, c, b, d]];
+    const batch = (order: string[], make: typeof attempt) =>
+      Promise.all(order.map(async (sub) => make(await db.seed.delivery({ tenantId, subscriptionId: sub }), sub)));
+    const rounds = 20;
+    for (let round = 0; round < rounds; round++) {
+      const batches = await Promise.all(orders.map((order) => batch(order, failure)));
+      await Promise.all(batches.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
+    }
+    const failing: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
+      subs,
+    ]);
+    expect(failing.map((r) => r.consecutive_failures)).toEqual(subs.map(() => rounds * orders.length));
+    // The batches without a failure reset the same counts in one statement each.
+    const successes = await Promise.all(orders.map((order) => batch(order, attempt)));
+    await Promise.all(successes.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
+    const healthy: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
+      subs,
+    ]);
+    expect(healthy.map((r) => r.consecutive_failures)).toEqual(subs.map(() => 0));
+  }, 60_000);
 });

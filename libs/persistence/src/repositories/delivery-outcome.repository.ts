@@ -140,9 +140,13 @@ export class DeliveryOutcomeRepository {
         this.deliveries.manager,
         'hookhub_record_attempts',
         `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS},
-         healthy AS (
-           UPDATE subscriptions s SET consecutive_failures = 0, failing_since = NULL
+         failed_before AS (
+           SELECT s.id FROM subscriptions s
             WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0
+            ORDER BY s.id FOR NO KEY UPDATE
+         ),
+         healthy AS (
+           UPDATE subscriptions s SET consecutive_failures = 0, failing_since = NULL WHERE s.id IN (SELECT id FROM failed_before)
          )
          ${UPDATE_DELIVERIES}`,
         [input],
@@ -158,6 +162,9 @@ export class DeliveryOutcomeRepository {
   /**
    * Success resets the count; each failure after the batch's last success adds one. `failing_since`
    * is when the current run of failures began: the first failure after the last success.
+   * Batches from several dispatchers touch the same subscriptions: each locks its rows in id order
+   * first (here and in the all-success statement), since in plan order they deadlocked (a 30-minute soak of
+   * seed 20261130 logged 15).
    */
   private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     const health = new Map<string, { reset: boolean; failures: number; failingFrom: Date | null; lastError: string | null }>();
@@ -181,10 +188,15 @@ export class DeliveryOutcomeRepository {
       await m.query(
         // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
         // would otherwise rewrite the row and queue behind the other batches' row lock.
-        `UPDATE subscriptions s SET
+        `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)),
+         changing AS (
+           SELECT s.id FROM subscriptions s JOIN u ON u.id = s.id
+            WHERE NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
+            ORDER BY s.id FOR NO KEY UPDATE OF s)
+        UPDATE subscriptions s SET
           consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
           failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
-         FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
+         FROM u JOIN changing c ON c.id = u.id
         WHERE s.id = u.id AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
         RETURNING s.id, s.consecutive_failures, s.failing_since,
           s.failing_since <= now() - COALESCE(s.disable_after_failing_ms, $5) * interval '1 millisecond' AS long_enough`,
