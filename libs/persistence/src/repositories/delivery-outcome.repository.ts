@@ -106,8 +106,9 @@ export class DeliveryOutcomeRepository {
    *
    * The batch travels as one JSON parameter (one `JSON.stringify`, no
    * per-element array escaping). A batch without failures, the usual case,
-   * is one statement: attempts, delivery states and the reset of any failure
-   * count, with no transaction round trips around it.
+   * is one statement for attempts and delivery states, with no transaction
+   * round trips around it, and one more for each subscription whose failure
+   * count it resets.
    */
   async recordAttempts(records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     if (records.length === 0) return [];
@@ -136,21 +137,22 @@ export class DeliveryOutcomeRepository {
     );
     if (!records.some((r) => r.health === 'failure')) {
       // A single statement is atomic: no failure in the batch means no subscription can be disabled by it.
-      await preparedQuery(
+      const failing = await preparedQuery<{ id: string }>(
         this.deliveries.manager,
         'hookhub_record_attempts',
-        `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS},
-         failed_before AS (
-           SELECT s.id FROM subscriptions s
-            WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0
-            ORDER BY s.id FOR NO KEY UPDATE
-         ),
-         healthy AS (
-           UPDATE subscriptions s SET consecutive_failures = 0, failing_since = NULL WHERE s.id IN (SELECT id FROM failed_before)
-         )
-         ${UPDATE_DELIVERIES}`,
+        `WITH ${RECORD_INPUT}, ${INSERT_ATTEMPTS}, updated AS (${UPDATE_DELIVERIES})
+         SELECT s.id FROM subscriptions s
+          WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0`,
         [input],
       );
+      // One subscription a statement: batches resetting the same ones in their own orders deadlocked.
+      // A reset lost to a crash here is made by the subscription's next success.
+      for (const { id } of failing) {
+        await this.deliveries.manager.query(
+          `UPDATE subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures <> 0`,
+          [id],
+        );
+      }
       return [];
     }
     return this.deliveries.manager.transaction(async (m) => {
@@ -162,9 +164,10 @@ export class DeliveryOutcomeRepository {
   /**
    * Success resets the count; each failure after the batch's last success adds one. `failing_since`
    * is when the current run of failures began: the first failure after the last success.
-   * Batches from several dispatchers touch the same subscriptions: each locks its rows in id order
-   * first (here and in the all-success statement), since in plan order they deadlocked (a 30-minute soak of
-   * seed 20261130 logged 15).
+   * Batches from several dispatchers update the same subscriptions. Each takes its rows' locks in id
+   * order first, in a statement of its own: in the update's own order they deadlocked (a 30-minute
+   * soak of seed 20261130 logged 15), and so did a locking CTE in the same statement as the update
+   * (23 in ten minutes of seed 20261201).
    */
   private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     const health = new Map<string, { reset: boolean; failures: number; failingFrom: Date | null; lastError: string | null }>();
@@ -184,19 +187,19 @@ export class DeliveryOutcomeRepository {
     }
     if (health.size === 0) return [];
     const ids = [...health.keys()];
+    const changing = ids.filter((id) => !health.get(id)!.reset || health.get(id)!.failures > 0);
+    await m.query(
+      `SELECT id FROM subscriptions WHERE id = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND consecutive_failures <> 0) ORDER BY id FOR NO KEY UPDATE`,
+      [changing, ids],
+    );
     const counts = returnedRows<{ id: string; consecutive_failures: number; failing_since: Date | null; long_enough: boolean }>(
       await m.query(
         // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
         // would otherwise rewrite the row and queue behind the other batches' row lock.
-        `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)),
-         changing AS (
-           SELECT s.id FROM subscriptions s JOIN u ON u.id = s.id
-            WHERE NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
-            ORDER BY s.id FOR NO KEY UPDATE OF s)
-        UPDATE subscriptions s SET
+        `UPDATE subscriptions s SET
           consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
           failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
-         FROM u JOIN changing c ON c.id = u.id
+         FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
         WHERE s.id = u.id AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
         RETURNING s.id, s.consecutive_failures, s.failing_since,
           s.failing_since <= now() - COALESCE(s.disable_after_failing_ms, $5) * interval '1 millisecond' AS long_enough`,
