@@ -75,6 +75,16 @@ describe('consumer watchdog', () => {
       expect(acted).toEqual([[5, 'recreate']]);
     });
 
+    it('counts a move even when the look after it finds no pulls waiting yet (they come back after the step-down; soak run 10)', () => {
+      const justMoved = { ...stale, leader: 'n3', numPending: 151, numWaiting: 0 };
+      const movedByAnother = { ...stale, leader: 'n3' };
+      expect(starving(justMoved)).toBe(false);
+      const acted = actions([stale, stale, justMoved, movedByAnother, movedByAnother, movedByAnother])
+        .map((a, i) => [i + 1, a] as const)
+        .filter(([, a]) => a !== 'none');
+      expect(acted).toEqual([[6, 'recreate']]);
+    });
+
     it('forgets its repairs once the consumer delivers again', () => {
       let state = FRESH_WATCH;
       for (const o of [stale, stale, stale, stale, stale, stale, stale, stale, stale]) state = assess(state, o).state;

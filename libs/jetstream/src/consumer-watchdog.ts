@@ -59,7 +59,8 @@ export function starving(o: ConsumerObservation): boolean {
  * again, as a new raft group. Every pod watches, so a leader that moved while the consumer kept starving
  * (another pod's step-down) counts as a repair that did not help: the pods escalate together instead of
  * each stepping the leader down on its own (soak run 8 wedged for four minutes on five step-downs by
- * three pods). Each repair past the step-downs doubles the looks before the next one (at most 16 times
+ * three pods; in run 10 three pods stepped it down before one re-created it, since the look after
+ * each move found no pulls waiting yet). Each repair past the step-downs doubles the looks before the next one (at most 16 times
  * as many): a stream whose tail was deleted also looks starving.
  */
 export function assess(previous: WatchState, o: ConsumerObservation): { state: WatchState; action: WatchAction } {
@@ -67,7 +68,8 @@ export function assess(previous: WatchState, o: ConsumerObservation): { state: W
   const progressed = baseline && o.deliveredSeq !== previous.deliveredSeq;
   const starved = starving(o);
   const same = baseline && !progressed && o.leader === previous.leader;
-  const movedInVain = baseline && !progressed && !same && starved;
+  // Right after a step-down the pods' pulls may not be waiting yet, so the look that sees the new leader need not find it starving.
+  const movedInVain = baseline && !progressed && !same && (starved || previous.strikes > 0);
   const repairs = progressed ? 0 : previous.repairs + (movedInVain ? 1 : 0);
   const strikes = !starved ? 0 : same ? previous.strikes + 1 : 1;
   const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, repairs };
