@@ -146,12 +146,12 @@ export class DeliveryOutcomeRepository {
         [input],
       );
       // One subscription a statement: batches resetting the same ones in their own orders deadlocked.
-      // A reset lost to a crash here is made by the subscription's next success.
+      // The batch is written by now, so a reset that fails must not make the caller write it again
+      // (its attempts would clash with themselves): the subscription's next success makes it.
       for (const { id } of failing) {
-        await this.deliveries.manager.query(
-          `UPDATE subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures <> 0`,
-          [id],
-        );
+        await this.deliveries.manager
+          .query(`UPDATE subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures <> 0`, [id])
+          .catch(() => undefined);
       }
       return [];
     }
