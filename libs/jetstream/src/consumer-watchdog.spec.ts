@@ -83,6 +83,11 @@ describe('consumer watchdog', () => {
         .map((a, i) => [i + 1, a] as const)
         .filter(([, a]) => a !== 'none');
       expect(acted).toEqual([[6, 'recreate']]);
+      // Not a move whose look finds the ack window full (that holds it back); a look with no leader keeps the last one known.
+      const full = { ...justMoved, numAckPending: 1_000 };
+      expect(actions([stale, stale, full, movedByAnother, movedByAnother, movedByAnother])).not.toContain('recreate');
+      const electing = { ...stale, leader: undefined };
+      expect(actions([stale, stale, electing, { ...stale, leader: 'n3' }])).toEqual(['none', 'none', 'step-down', 'none']);
     });
 
     it('forgets its repairs once the consumer delivers again', () => {

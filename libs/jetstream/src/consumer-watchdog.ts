@@ -47,8 +47,12 @@ export const STRIKES_TO_ACT = 3;
  * catching up looks like this (soak run 3 in docs/durability.md): it never sees the new messages.
  */
 export function starving(o: ConsumerObservation): boolean {
-  const behind = o.streamMessages > 0 && o.streamLastSeq > o.deliveredSeq;
-  return behind && (o.numPending === 0 || o.numWaiting > 0) && o.numAckPending < o.maxAckPending;
+  return behind(o) && (o.numPending === 0 || o.numWaiting > 0);
+}
+
+/** The stream holds messages past the last one handed out, and the ack window is not what holds them back. */
+function behind(o: ConsumerObservation): boolean {
+  return o.streamMessages > 0 && o.streamLastSeq > o.deliveredSeq && o.numAckPending < o.maxAckPending;
 }
 
 /**
@@ -67,12 +71,15 @@ export function assess(previous: WatchState, o: ConsumerObservation): { state: W
   const baseline = previous.deliveredSeq !== null;
   const progressed = baseline && o.deliveredSeq !== previous.deliveredSeq;
   const starved = starving(o);
-  const same = baseline && !progressed && o.leader === previous.leader;
-  // Right after a step-down the pods' pulls may not be waiting yet, so the look that sees the new leader need not find it starving.
-  const movedInVain = baseline && !progressed && !same && (starved || previous.strikes > 0);
+  // A look during an election sees no leader: the last one known still counts, so the look after it is not a move.
+  const leader = o.leader ?? previous.leader;
+  const same = baseline && !progressed && leader === previous.leader;
+  // Right after a step-down the pods' pulls may not be waiting yet, so the look that sees the new
+  // leader need not find it starving: being behind, after a starving look, is enough.
+  const movedInVain = baseline && !progressed && !same && behind(o) && (starved || previous.strikes > 0);
   const repairs = progressed ? 0 : previous.repairs + (movedInVain ? 1 : 0);
   const strikes = !starved ? 0 : same ? previous.strikes + 1 : 1;
-  const next = { strikes, leader: o.leader, deliveredSeq: o.deliveredSeq, repairs };
+  const next = { strikes, leader, deliveredSeq: o.deliveredSeq, repairs };
   if (strikes < STRIKES_TO_ACT * 2 ** Math.min(Math.max(repairs - STEP_DOWNS_BEFORE_RECREATE, 0), 4)) return { state: next, action: 'none' };
   // The repair moves the leader or the position: the next look starts a new baseline rather than counting it as progress.
   return {

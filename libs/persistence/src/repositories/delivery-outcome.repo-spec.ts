@@ -227,7 +227,7 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
       [tenantId],
     );
     await db.dataSource.query(`ANALYZE subscriptions`);
-    const [a, b, c, d] = await Promise.all(Array.from({ length: 4 }, () => db.seed.subscription(tenantId)));
+    const [a, b, c, d, healthyOne] = await Promise.all(Array.from({ length: 5 }, () => db.seed.subscription(tenantId)));
     const subs = [a, b, c, d];
     // Each dispatcher's batch names the failing subscriptions in its own order.
     const orders = [subs, [d, c, b, a], [b, d, a, c], [c, a, d, b], [d, b, c, a], [a, c, b, d]];
@@ -235,19 +235,24 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
       Promise.all(order.map(async (sub) => make(await db.seed.delivery({ tenantId, subscriptionId: sub }), sub)));
     const rounds = 20;
     for (let round = 0; round < rounds; round++) {
-      const batches = await Promise.all(orders.map((order) => batch(order, failure)));
+      // Each also carries a success of a subscription that is not failing: it is neither locked nor written.
+      const batches = await Promise.all(orders.map(async (order) => [...(await batch(order, failure)), ...(await batch([healthyOne], attempt))]));
       await Promise.all(batches.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
     }
     const failing: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
       subs,
     ]);
     expect(failing.map((r) => r.consecutive_failures)).toEqual(subs.map(() => rounds * orders.length));
-    // The batches without a failure reset the same counts in one statement each.
-    const successes = await Promise.all(orders.map((order) => batch(order, attempt)));
-    await Promise.all(successes.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
-    const healthy: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
-      subs,
-    ]);
-    expect(healthy.map((r) => r.consecutive_failures)).toEqual(subs.map(() => 0));
+    expect((await subscriptionRow(healthyOne)).consecutive_failures).toBe(0);
+    // Batches without a failure reset the same counts, each subscription in a statement of its own.
+    for (let round = 0; round < rounds / 2; round++) {
+      await db.dataSource.query(`UPDATE subscriptions SET consecutive_failures = 3, failing_since = now() WHERE id = ANY($1)`, [subs]);
+      const successes = await Promise.all(orders.map((order) => batch(order, attempt)));
+      await Promise.all(successes.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
+      const healthy: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
+        subs,
+      ]);
+      expect(healthy.map((r) => r.consecutive_failures)).toEqual(subs.map(() => 0));
+    }
   }, 60_000);
 });

@@ -145,14 +145,7 @@ export class DeliveryOutcomeRepository {
           WHERE s.id IN (SELECT subscription_id FROM input WHERE health = 'success') AND s.consecutive_failures <> 0`,
         [input],
       );
-      // One subscription a statement: batches resetting the same ones in their own orders deadlocked.
-      // The batch is written by now, so a reset that fails must not make the caller write it again
-      // (its attempts would clash with themselves): the subscription's next success makes it.
-      for (const { id } of failing) {
-        await this.deliveries.manager
-          .query(`UPDATE subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures <> 0`, [id])
-          .catch(() => undefined);
-      }
+      for (const { id } of failing) await this.resetFailures(id);
       return [];
     }
     return this.deliveries.manager.transaction(async (m) => {
@@ -162,12 +155,32 @@ export class DeliveryOutcomeRepository {
   }
 
   /**
+   * One subscription a statement: batches resetting the same ones in their own orders deadlocked.
+   * The batch is written by now, so a reset that keeps failing must not make the caller write it
+   * again (its attempts would clash with themselves); the subscription's next success makes it.
+   */
+  private async resetFailures(id: string): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deliveries.manager.query(
+          `UPDATE subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures <> 0`,
+          [id],
+        );
+        return;
+      } catch {
+        if (tries === 3) return;
+        await new Promise((r) => setTimeout(r, 100 * tries));
+      }
+    }
+  }
+
+  /**
    * Success resets the count; each failure after the batch's last success adds one. `failing_since`
    * is when the current run of failures began: the first failure after the last success.
    * Batches from several dispatchers update the same subscriptions. Each takes its rows' locks in id
    * order first, in a statement of its own: in the update's own order they deadlocked (a 30-minute
    * soak of seed 20261130 logged 15), and so did a locking CTE in the same statement as the update
-   * (23 in ten minutes of seed 20261201).
+   * (69 in a 30-minute soak of seed 20261201).
    */
   private async updateHealth(m: EntityManager, records: AttemptRecord[], disableAfter: number, disableAfterFailingMs: number): Promise<DisabledSubscription[]> {
     const health = new Map<string, { reset: boolean; failures: number; failingFrom: Date | null; lastError: string | null }>();
@@ -188,10 +201,12 @@ export class DeliveryOutcomeRepository {
     if (health.size === 0) return [];
     const ids = [...health.keys()];
     const changing = ids.filter((id) => !health.get(id)!.reset || health.get(id)!.failures > 0);
-    await m.query(
-      `SELECT id FROM subscriptions WHERE id = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND consecutive_failures <> 0) ORDER BY id FOR NO KEY UPDATE`,
-      [changing, ids],
-    );
+    const locked = returnedRows<{ id: string }>(
+      await m.query(
+        `SELECT id FROM subscriptions WHERE id = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND consecutive_failures <> 0) ORDER BY id FOR NO KEY UPDATE`,
+        [changing, ids],
+      ),
+    ).map((r) => r.id);
     const counts = returnedRows<{ id: string; consecutive_failures: number; failing_since: Date | null; long_enough: boolean }>(
       await m.query(
         // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
@@ -200,7 +215,7 @@ export class DeliveryOutcomeRepository {
           consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
           failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
          FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
-        WHERE s.id = u.id AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
+        WHERE s.id = u.id AND s.id = ANY($6::uuid[]) AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
         RETURNING s.id, s.consecutive_failures, s.failing_since,
           s.failing_since <= now() - COALESCE(s.disable_after_failing_ms, $5) * interval '1 millisecond' AS long_enough`,
         [
@@ -209,6 +224,8 @@ export class DeliveryOutcomeRepository {
           ids.map((id) => health.get(id)!.failures),
           ids.map((id) => health.get(id)!.failingFrom?.toISOString() ?? null),
           disableAfterFailingMs,
+          // Only rows locked above: one another batch failed meanwhile would be locked out of order.
+          locked,
         ],
       ),
     );
