@@ -251,7 +251,10 @@ describe('the portal in a browser', () => {
     const sub = await api.request<{ description: string; event_types: string[] }>('GET', `/v1/subscriptions/${subscriptionId}`, { token: tenant.adminKey });
     expect(sub.body).toMatchObject({ description: 'Edited in the portal', event_types: ['ticket.created'], rate_limit: { per_second: 25, burst: 40 } });
     // The form shows the limit it saved; emptied, the limit is removed.
+    // It shows the saved limit as soon as it shows at all. On a loaded machine (CI) the form once
+    // showed empty fields first, filled only after its first render, or from a copy being fetched again.
     await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit subscription' }).waitFor();
     expect(await page.getByLabel('Burst').inputValue()).toBe('40');
     await page.getByLabel('Rate limit (deliveries per second)').fill('');
     await page.getByRole('button', { name: 'Save' }).click();

@@ -133,12 +133,19 @@ export function SubscriptionForm({ session, id }: { session: Session; id?: strin
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
+  const [filled, setFilled] = useState(false);
   useEffect(() => {
-    if (existing.data) setF(fieldsOf(existing.data));
-  }, [existing.data]);
+    // Filled once, and not from a cached copy being fetched again: that copy may predate the last
+    // save, and the fetch landing later would overwrite what was typed meanwhile. Until then the
+    // form is not shown: its first render would show empty fields (the effect runs after it).
+    if (filled || !existing.data || existing.isFetching) return;
+    setF(fieldsOf(existing.data));
+    setFilled(true);
+  }, [existing.data, existing.isFetching, filled]);
 
   if (!session.isAdmin) return <Problem error={new ApiError(403, 'Forbidden', 'Only an admin may create or change subscriptions')} />;
-  if (id && existing.isPending) return <Loading what="the subscription" />;
+  if (id && existing.isError && !filled) return <Problem error={existing.error} />;
+  if (id && !filled) return <Loading what="the subscription" />;
   if (created) {
     return (
       <>
