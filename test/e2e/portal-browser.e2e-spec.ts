@@ -250,9 +250,8 @@ describe('the portal in a browser', () => {
     await page.getByText('Edited in the portal').waitFor();
     const sub = await api.request<{ description: string; event_types: string[] }>('GET', `/v1/subscriptions/${subscriptionId}`, { token: tenant.adminKey });
     expect(sub.body).toMatchObject({ description: 'Edited in the portal', event_types: ['ticket.created'], rate_limit: { per_second: 25, burst: 40 } });
-    // The form shows the limit it saved; emptied, the limit is removed.
-    // It shows the saved limit as soon as it shows at all. On a loaded machine (CI) the form once
-    // showed empty fields first, filled only after its first render, or from a copy being fetched again.
+    // The form shows the limit it saved as soon as it shows at all (on a loaded machine it once showed
+    // empty fields first, filled after its first render); emptied, the limit is removed.
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: 'Edit subscription' }).waitFor();
     expect(await page.getByLabel('Burst').inputValue()).toBe('40');

@@ -18,6 +18,13 @@ function looks(observations: ConsumerObservation[], from: WatchState = FRESH_WAT
   return actions(observations, from).map((a) => a !== 'none');
 }
 
+/** The looks (numbered from 1) that acted, and what they did. */
+function actedAt(observations: ConsumerObservation[]): Array<readonly [number, WatchAction]> {
+  return actions(observations)
+    .map((a, i) => [i + 1, a] as const)
+    .filter(([, a]) => a !== 'none');
+}
+
 function actions(observations: ConsumerObservation[], from: WatchState = FRESH_WATCH): WatchAction[] {
   let state = from;
   return observations.map((o) => {
@@ -56,9 +63,7 @@ describe('consumer watchdog', () => {
 
     it('steps the leader down once, then deletes and creates the consumer again, each time after twice as many looks', () => {
       const stuck = Array.from({ length: 3 + 3 + 6 + 12 }, () => stale);
-      const acted = actions(stuck)
-        .map((a, i) => [i + 1, a] as const)
-        .filter(([, a]) => a !== 'none');
+      const acted = actedAt(stuck);
       expect(acted).toEqual([
         [3, 'step-down'],
         [6, 'recreate'],
@@ -69,9 +74,7 @@ describe('consumer watchdog', () => {
 
     it('counts a leader that moved while the consumer kept starving as a repair that did not help (another pod stepped it down; soak run 8)', () => {
       const movedByAnother = { ...stale, leader: 'n3' };
-      const acted = actions([stale, stale, movedByAnother, movedByAnother, movedByAnother])
-        .map((a, i) => [i + 1, a] as const)
-        .filter(([, a]) => a !== 'none');
+      const acted = actedAt([stale, stale, movedByAnother, movedByAnother, movedByAnother]);
       expect(acted).toEqual([[5, 'recreate']]);
     });
 
@@ -79,9 +82,7 @@ describe('consumer watchdog', () => {
       const justMoved = { ...stale, leader: 'n3', numPending: 151, numWaiting: 0 };
       const movedByAnother = { ...stale, leader: 'n3' };
       expect(starving(justMoved)).toBe(false);
-      const acted = actions([stale, stale, justMoved, movedByAnother, movedByAnother, movedByAnother])
-        .map((a, i) => [i + 1, a] as const)
-        .filter(([, a]) => a !== 'none');
+      const acted = actedAt([stale, stale, justMoved, movedByAnother, movedByAnother, movedByAnother]);
       expect(acted).toEqual([[6, 'recreate']]);
       // Not a move whose look finds the ack window full (that holds it back); a look with no leader keeps the last one known.
       const full = { ...justMoved, numAckPending: 1_000 };

@@ -64,8 +64,8 @@ function behind(o: ConsumerObservation): boolean {
  * (another pod's step-down) counts as a repair that did not help: the pods escalate together instead of
  * each stepping the leader down on its own (soak run 8 wedged for four minutes on five step-downs by
  * three pods; in run 10 three pods stepped it down before one re-created it, since the look after
- * each move found no pulls waiting yet). Each repair past the step-downs doubles the looks before the next one (at most 16 times
- * as many): a stream whose tail was deleted also looks starving.
+ * each move found no pulls waiting yet). Each repair past the step-downs doubles the looks before the
+ * next one (at most 16 times as many): a stream whose tail was deleted also looks starving.
  */
 export function assess(previous: WatchState, o: ConsumerObservation): { state: WatchState; action: WatchAction } {
   const baseline = previous.deliveredSeq !== null;

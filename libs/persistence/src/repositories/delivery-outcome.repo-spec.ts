@@ -239,20 +239,18 @@ describe('DeliveryOutcomeRepository.recordAttempts', () => {
       const batches = await Promise.all(orders.map(async (order) => [...(await batch(order, failure)), ...(await batch([healthyOne], attempt))]));
       await Promise.all(batches.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
     }
-    const failing: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
-      subs,
-    ]);
-    expect(failing.map((r) => r.consecutive_failures)).toEqual(subs.map(() => rounds * orders.length));
+    const counts = async (): Promise<number[]> =>
+      (await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [subs])).map(
+        (r: { consecutive_failures: number }) => r.consecutive_failures,
+      );
+    expect(await counts()).toEqual(subs.map(() => rounds * orders.length));
     expect((await subscriptionRow(healthyOne)).consecutive_failures).toBe(0);
     // Batches without a failure reset the same counts, each subscription in a statement of its own.
     for (let round = 0; round < rounds / 2; round++) {
       await db.dataSource.query(`UPDATE subscriptions SET consecutive_failures = 3, failing_since = now() WHERE id = ANY($1)`, [subs]);
       const successes = await Promise.all(orders.map((order) => batch(order, attempt)));
       await Promise.all(successes.map((records) => outcomes.recordAttempts(records, 1_000_000, 0)));
-      const healthy: Array<{ consecutive_failures: number }> = await db.dataSource.query(`SELECT consecutive_failures FROM subscriptions WHERE id = ANY($1)`, [
-        subs,
-      ]);
-      expect(healthy.map((r) => r.consecutive_failures)).toEqual(subs.map(() => 0));
+      expect(await counts()).toEqual(subs.map(() => 0));
     }
   }, 60_000);
 });

@@ -200,7 +200,12 @@ export class DeliveryOutcomeRepository {
     }
     if (health.size === 0) return [];
     const ids = [...health.keys()];
-    const changing = ids.filter((id) => !health.get(id)!.reset || health.get(id)!.failures > 0);
+    // A healthy subscription whose count is 0 and stays 0 is neither locked nor written: every attempt
+    // batch would otherwise rewrite the row and queue behind the other batches' row lock.
+    const changing = ids.filter((id) => {
+      const h = health.get(id)!;
+      return !h.reset || h.failures > 0;
+    });
     const locked = returnedRows<{ id: string }>(
       await m.query(
         `SELECT id FROM subscriptions WHERE id = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND consecutive_failures <> 0) ORDER BY id FOR NO KEY UPDATE`,
@@ -209,13 +214,11 @@ export class DeliveryOutcomeRepository {
     ).map((r) => r.id);
     const counts = returnedRows<{ id: string; consecutive_failures: number; failing_since: Date | null; long_enough: boolean }>(
       await m.query(
-        // A healthy subscription whose count is 0 and stays 0 is not written: every attempt batch
-        // would otherwise rewrite the row and queue behind the other batches' row lock.
         `UPDATE subscriptions s SET
           consecutive_failures = CASE WHEN u.reset THEN u.failures ELSE s.consecutive_failures + u.failures END,
           failing_since = CASE WHEN u.failures = 0 THEN NULL WHEN u.reset THEN u.failing_from ELSE COALESCE(s.failing_since, u.failing_from) END
          FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::timestamptz[]) AS u(id, reset, failures, failing_from)
-        WHERE s.id = u.id AND s.id = ANY($6::uuid[]) AND NOT (u.reset AND u.failures = 0 AND s.consecutive_failures = 0)
+        WHERE s.id = u.id AND s.id = ANY($6::uuid[])
         RETURNING s.id, s.consecutive_failures, s.failing_since,
           s.failing_since <= now() - COALESCE(s.disable_after_failing_ms, $5) * interval '1 millisecond' AS long_enough`,
         [
